@@ -1,0 +1,328 @@
+// The one config reader. Every setting the program takes is declared here once, with its type,
+// default and check; Pulumi.yaml's `config:` block and the README's table are tested against
+// this table, so the three cannot drift. Values are validated before any resource is registered:
+// a bad value fails `pulumi preview` with the key, the value and what is allowed.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import * as v from "./validation";
+
+export const PROJECT = "jenkins-k8s";
+
+/** The type names Pulumi.yaml's config schema knows. `object` keys live only in stack files. */
+export type KeyType = "string" | "integer" | "boolean" | "array" | "object";
+
+export interface KeySpec {
+    type: KeyType;
+    description: string;
+    /** Applied when the stack does not set the key. `object` keys have none in Pulumi.yaml. */
+    default?: unknown;
+    schema: z.ZodType;
+}
+
+type Check = (value: string) => string | undefined;
+
+/** A string schema that runs one of the value checks and reports its sentence. */
+function checked(check: Check): z.ZodType<string> {
+    return z.string().superRefine((value, ctx) => {
+        const problem = check(value);
+        if (problem) {
+            ctx.addIssue({ code: "custom", message: problem });
+        }
+    });
+}
+
+/** The empty string means "not set" for optional strings, so every key can have a default. */
+function optional(check: Check): z.ZodType<string> {
+    return z.string().superRefine((value, ctx) => {
+        const problem = value === "" ? undefined : check(value);
+        if (problem) {
+            ctx.addIssue({ code: "custom", message: `${problem} (or empty to leave it unset)` });
+        }
+    });
+}
+
+function oneOf<T extends string>(values: readonly [T, ...T[]]): z.ZodType<T> {
+    return z.enum(values, { error: () => `must be one of: ${values.join(", ")}` });
+}
+
+function int(min: number, max: number, what = ""): z.ZodType<number> {
+    const range = `must be a whole number from ${min} to ${max}${what ? ` (${what})` : ""}`;
+    return z.number({ error: () => range }).int({ error: () => range }).min(min, { error: () => range }).max(max, { error: () => range });
+}
+
+const bool = z.boolean({ error: () => "must be true or false" });
+
+export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+export const STORAGE_MODES = ["dynamic", "nfs", "existingClaim"] as const;
+export const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"] as const;
+export const AGENT_CONNECTIONS = ["tcp", "websocket"] as const;
+export const POD_RETENTIONS = ["never", "onFailure", "always", "default", "evicted"] as const;
+
+/** Plugins the program's own configuration depends on; the list must contain them. */
+export const REQUIRED_PLUGINS = ["kubernetes", "configuration-as-code"] as const;
+
+export const DEFAULT_PLUGINS = [
+    "kubernetes:4540.v612369217f87",
+    "configuration-as-code:2115.vf6de120eef70",
+    "workflow-aggregator:608.v67378e9d3db_1",
+    "git:5.10.1",
+    "instance-identity:203.v15e81a_1b_7a_38",
+];
+
+const pluginList = z
+    .array(checked(v.checkPlugin), { error: () => "must be a list of 'artifactId:version' strings" })
+    .min(1, { error: () => "must list at least the kubernetes and configuration-as-code plugins" });
+
+export const KEYS = {
+    namespace: {
+        type: "string", default: "jenkins", schema: checked(v.checkDnsLabel),
+        description: "Namespace of the Jenkins controller.",
+    },
+    agentNamespace: {
+        type: "string", default: "jenkins-agents", schema: checked(v.checkDnsLabel),
+        description: "Namespace where agent pods run; may equal `namespace`.",
+    },
+    createNamespaces: {
+        type: "boolean", default: true, schema: bool,
+        description: "Create the namespaces (false: they must exist already).",
+    },
+    controllerImage: {
+        type: "string", default: "jenkins/jenkins:2.568.2-jdk21", schema: checked(v.checkImage),
+        description: "Controller image, pinned by tag or digest (floating tags such as lts are refused).",
+    },
+    controllerCpuRequest: {
+        type: "string", default: "500m", schema: checked(v.checkCpu),
+        description: "Controller CPU request.",
+    },
+    controllerCpuLimit: {
+        type: "string", default: "2", schema: checked(v.checkCpu),
+        description: "Controller CPU limit.",
+    },
+    controllerMemoryRequest: {
+        type: "string", default: "2Gi", schema: checked(v.checkMemory),
+        description: "Controller memory request.",
+    },
+    controllerMemoryLimit: {
+        type: "string", default: "2Gi", schema: checked(v.checkMemory),
+        description: "Controller memory limit; the JVM heap is a share of it (`heapPercent`).",
+    },
+    heapPercent: {
+        type: "integer", default: 50, schema: int(10, 80, "the rest of the limit is metaspace, threads and native memory"),
+        description: "JVM heap as a percentage of the controller memory limit (-XX:MaxRAMPercentage).",
+    },
+    javaOpts: {
+        type: "string", default: "", schema: z.string({ error: () => "must be a string of JVM options" }),
+        description: "Extra JVM options appended to the controller's JAVA_OPTS.",
+    },
+    timezone: {
+        type: "string", default: "UTC", schema: checked(v.checkTimezone),
+        description: "Time zone of the controller (user.timezone), e.g. Asia/Shanghai.",
+    },
+    adminUsername: {
+        type: "string", default: "admin", schema: checked(v.checkUserId),
+        description: "Id of the admin user; its password is generated and exported as the secret output `adminPassword`.",
+    },
+    plugins: {
+        type: "array", default: DEFAULT_PLUGINS, schema: pluginList,
+        description: "Plugins to install, `artifactId:version` (dependencies are resolved by jenkins-plugin-cli).",
+    },
+    serviceType: {
+        type: "string", default: "ClusterIP", schema: oneOf(SERVICE_TYPES),
+        description: "Type of the web Service: ClusterIP, NodePort or LoadBalancer.",
+    },
+    nodePort: {
+        type: "integer", default: 0, schema: z.union([z.literal(0), int(30000, 32767)], { error: () => "must be 0 (assigned by the cluster) or a NodePort from 30000 to 32767" }),
+        description: "Fixed node port of the web Service when serviceType is NodePort; 0 lets the cluster pick one.",
+    },
+    loadBalancerSourceRanges: {
+        type: "array", default: [], schema: z.array(checked(v.checkCidr), { error: () => "must be a list of CIDRs" }),
+        description: "CIDRs allowed to reach a LoadBalancer web Service; empty allows all.",
+    },
+    publicUrl: {
+        type: "string", default: "", schema: optional(v.checkHttpUrl),
+        description: "URL users reach Jenkins at (Jenkins location URL); empty uses the in-cluster URL.",
+    },
+    storageMode: {
+        type: "string", default: "dynamic", schema: oneOf(STORAGE_MODES),
+        description: "Jenkins home: dynamic (PVC on a StorageClass), nfs (static NFS PV + PVC) or existingClaim.",
+    },
+    storageSize: {
+        type: "string", default: "8Gi", schema: checked(v.checkStorageSize),
+        description: "Size of Jenkins home.",
+    },
+    storageClass: {
+        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
+        description: "StorageClass for dynamic mode; empty uses the cluster's default class.",
+    },
+    storageAccessMode: {
+        type: "string", default: "ReadWriteOnce", schema: oneOf(ACCESS_MODES),
+        description: "Access mode of the Jenkins home claim.",
+    },
+    nfsServer: {
+        type: "string", default: "", schema: optional(v.checkHostOrIp),
+        description: "NFS server (nfs mode).",
+    },
+    nfsPath: {
+        type: "string", default: "", schema: optional(v.checkAbsolutePath),
+        description: "Exported path on the NFS server (nfs mode).",
+    },
+    existingClaim: {
+        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
+        description: "Name of an existing PVC in `namespace` (existingClaim mode).",
+    },
+    retainHomeOnDestroy: {
+        type: "boolean", default: true, schema: bool,
+        description: "Keep the Jenkins home claim (and NFS PV) in the cluster on `pulumi destroy`.",
+    },
+    agentConnection: {
+        type: "string", default: "tcp", schema: oneOf(AGENT_CONNECTIONS),
+        description: "How agents connect: tcp (inbound port 50000 through the agent Service) or websocket (HTTP port only).",
+    },
+    agentLabel: {
+        type: "string", default: "jenkins-agent", schema: checked(v.checkAgentLabel),
+        description: "Label of the default pod template; jobs restricted to it run in agent pods.",
+    },
+    agentImage: {
+        type: "string", default: "jenkins/inbound-agent:3385.vf1123fb_515da_-1", schema: checked(v.checkImage),
+        description: "Image of the default template's jnlp container.",
+    },
+    agentCpuRequest: {
+        type: "string", default: "500m", schema: checked(v.checkCpu),
+        description: "CPU request of the default template's jnlp container.",
+    },
+    agentCpuLimit: {
+        type: "string", default: "1", schema: checked(v.checkCpu),
+        description: "CPU limit of the default template's jnlp container.",
+    },
+    agentMemoryRequest: {
+        type: "string", default: "512Mi", schema: checked(v.checkMemory),
+        description: "Memory request of the default template's jnlp container.",
+    },
+    agentMemoryLimit: {
+        type: "string", default: "1Gi", schema: checked(v.checkMemory),
+        description: "Memory limit of the default template's jnlp container.",
+    },
+    agentIdleMinutes: {
+        type: "integer", default: 0, schema: int(0, 1440),
+        description: "Minutes an idle agent pod is kept for the next build; 0 deletes it when its build ends.",
+    },
+    agentInstanceCap: {
+        type: "integer", default: 10, schema: int(1, 1000),
+        description: "Most agent pods of the default template at once.",
+    },
+    containerCap: {
+        type: "integer", default: 10, schema: int(1, 1000),
+        description: "Most agent pods of the whole cloud at once.",
+    },
+    podRetention: {
+        type: "string", default: "never", schema: oneOf(POD_RETENTIONS),
+        description: "When finished agent pods are kept: never, onFailure, always, default or evicted.",
+    },
+} satisfies Record<string, KeySpec>;
+
+export type KeyName = keyof typeof KEYS;
+type Values = { [K in KeyName]: z.infer<(typeof KEYS)[K]["schema"]> };
+
+/** A bad config value, reported the way `pulumi preview` shows a RunError: message, no stack. */
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly problems: string[]) {
+        super(
+            `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+function show(value: unknown): string {
+    return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+}
+
+/** Stack config arrives as strings; turn each into the type its key declares. */
+function coerce(type: KeyType, raw: string): unknown {
+    switch (type) {
+        case "string":
+            return raw;
+        case "integer":
+            return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+        case "boolean":
+            return raw === "true" ? true : raw === "false" ? false : raw;
+        case "array":
+        case "object":
+            try {
+                return JSON.parse(raw);
+            } catch {
+                return raw;
+            }
+    }
+}
+
+function levenshtein(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length];
+}
+
+function suggest(key: string): string {
+    const best = Object.keys(KEYS)
+        .map((k) => [k, levenshtein(key.toLowerCase(), k.toLowerCase())] as const)
+        .sort((x, y) => x[1] - y[1])[0];
+    return best && best[1] <= 3 ? `; did you mean ${PROJECT}:${best[0]}?` : "";
+}
+
+/** Formats a zod issue path the way a user would write it: podTemplates[0].containers[1].image. */
+export function formatPath(key: string, path: readonly PropertyKey[]): string {
+    return path.reduce<string>(
+        (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`),
+        `${PROJECT}:${key}`,
+    );
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    return path.reduce<unknown>((acc, part) => (acc as Record<PropertyKey, unknown> | undefined)?.[part], root);
+}
+
+/**
+ * Reads and checks every key. `raw` maps full config keys (`jenkins-k8s:namespace`) to the
+ * strings the engine passes; keys of this project that the table does not know are errors, since
+ * a misspelt key would otherwise be silently ignored.
+ */
+export function readValues(raw: Record<string, string | undefined>): Values {
+    const problems: string[] = [];
+    const values: Record<string, unknown> = {};
+    for (const fullKey of Object.keys(raw)) {
+        const [ns, key] = fullKey.split(":", 2);
+        if (ns === PROJECT && key !== undefined && !(key in KEYS)) {
+            problems.push(`${fullKey} is not a setting of this program${suggest(key)}`);
+        }
+    }
+    for (const [key, spec] of Object.entries(KEYS) as [KeyName, KeySpec][]) {
+        const text = raw[`${PROJECT}:${key}`];
+        const input = text === undefined ? spec.default : coerce(spec.type, text);
+        const result = spec.schema.safeParse(input);
+        if (result.success) {
+            values[key] = result.data;
+            continue;
+        }
+        for (const issue of result.error.issues) {
+            const at = formatPath(key, issue.path);
+            const bad = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : show(valueAt(input, issue.path));
+            const what = issue.code === "unrecognized_keys" ? "unknown key(s)" : bad;
+            problems.push(`${at} = ${what}: ${issue.message}`);
+        }
+    }
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return values as Values;
+}
+
+export type ValidValues = Values;

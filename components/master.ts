@@ -1,0 +1,310 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { CASC_FILE, SECRET_FILES, sha256 } from "./casc";
+import { AGENT_PORT, HTTP_PORT, Names } from "./names";
+import { Settings } from "./settings";
+
+export interface JenkinsMasterArgs {
+    namespace: pulumi.Input<string>;
+    settings: Settings;
+    names: Names;
+    homeClaimName: pulumi.Input<string>;
+    serviceAccountName: pulumi.Input<string>;
+    cascConfigMapName: pulumi.Input<string>;
+    /** Hash of the JCasC document; a change rolls the controller so it reads the new one. */
+    cascHash: string;
+}
+
+const HOME = "/var/jenkins_home";
+const CASC_DIR = "/var/jenkins_casc";
+const PLUGINS_DIR = "/var/jenkins_plugins";
+const SECRETS_DIR = "/run/secrets/jenkins";
+const WAR_CACHE = "/var/jenkins_cache";
+const UID = 1000;
+
+export const INSTALL_PLUGINS_SCRIPT = readFileSync(path.join(__dirname, "scripts", "install-plugins.sh"), "utf8");
+
+/** plugins.txt for jenkins-plugin-cli: one `artifactId:version` a line. */
+export function pluginsFile(plugins: string[]): string {
+    return plugins.join("\n") + "\n";
+}
+
+/**
+ * JVM options. The heap is a share of the container limit: -Xmx equal to the limit (as in the
+ * original) leaves no room for metaspace, threads and native memory, and the kernel kills the JVM.
+ */
+export function javaOpts(s: Settings): string {
+    return [
+        `-XX:MaxRAMPercentage=${s.controller.heapPercent}`,
+        `-XX:InitialRAMPercentage=${Math.min(s.controller.heapPercent, 25)}`,
+        "-XX:+ExitOnOutOfMemoryError",
+        // Configuration comes from JCasC; the wizard would lock the instance until someone clicks.
+        "-Djenkins.install.runSetupWizard=false",
+        // Provision agent pods as soon as a build is queued instead of waiting for load statistics.
+        "-Dhudson.slaves.NodeProvisioner.initialDelay=0",
+        "-Dhudson.slaves.NodeProvisioner.MARGIN=50",
+        "-Dhudson.slaves.NodeProvisioner.MARGIN0=0.85",
+        `-Duser.timezone=${s.controller.timezone}`,
+        s.controller.javaOpts,
+    ]
+        .filter((o) => o !== "")
+        .join(" ");
+}
+
+const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
+    runAsNonRoot: true,
+    runAsUser: UID,
+    runAsGroup: UID,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
+/**
+ * The Jenkins controller: admin Secret, plugin list, the workload and its Services. One replica
+ * with the Recreate strategy, so two controllers never share one Jenkins home during a rollout.
+ */
+export class JenkinsMaster extends pulumi.ComponentResource {
+    public readonly adminPassword: pulumi.Output<string>;
+    public readonly adminSecret: k8s.core.v1.Secret;
+    public readonly pluginsConfigMap: k8s.core.v1.ConfigMap;
+    public readonly deployment: k8s.apps.v1.Deployment;
+    public readonly service: k8s.core.v1.Service;
+    public readonly agentService?: k8s.core.v1.Service;
+    /** Hash of what needs a controller restart to apply; it is the pod template's annotation. */
+    public readonly restartHash: string;
+    /** URL outside the cluster, when the settings or the Service type give one. */
+    public readonly externalUrl: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: JenkinsMasterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jenkins:index:JenkinsMaster", name, {}, opts);
+        const { settings: s, names } = args;
+        const labels = { ...names.labels, "app.kubernetes.io/component": "controller" };
+        const tcp = s.agents.connection === "tcp";
+
+        // Kept in state: the same password on every update, with no read-back from the cluster.
+        const password = new random.RandomPassword(
+            `${name}-admin-password`,
+            { length: 32, special: true, overrideSpecial: "-_.~" },
+            { parent: this },
+        );
+        this.adminPassword = pulumi.secret(password.result);
+        this.adminSecret = new k8s.core.v1.Secret(
+            `${name}-admin`,
+            {
+                metadata: { name: names.adminSecret, namespace: args.namespace, labels },
+                type: "Opaque",
+                stringData: { username: s.adminUsername, password: this.adminPassword },
+            },
+            { parent: this },
+        );
+
+        const plugins = pluginsFile(s.plugins);
+        this.pluginsConfigMap = new k8s.core.v1.ConfigMap(
+            `${name}-plugins`,
+            {
+                metadata: { name: names.pluginsConfigMap, namespace: args.namespace, labels },
+                data: { "plugins.txt": plugins, "install-plugins.sh": INSTALL_PLUGINS_SCRIPT },
+            },
+            { parent: this },
+        );
+
+        this.restartHash = sha256(
+            [s.controller.image, javaOpts(s), plugins, INSTALL_PLUGINS_SCRIPT, args.cascHash].join("\n"),
+        );
+
+        const homeMount = { name: "jenkins-home", mountPath: HOME };
+        const tmpMount = { name: "tmp", mountPath: "/tmp" };
+        const initContainers: k8s.types.input.core.v1.Container[] = [];
+        if (s.storage.mode === "nfs") {
+            // fsGroup is not applied to NFS volumes, so the export may belong to root. This is the
+            // one container that runs as root, with only the capabilities chown needs.
+            initContainers.push({
+                name: "fix-home-ownership",
+                image: s.controller.image,
+                command: ["sh", "-c", `[ "$(stat -c %u:%g ${HOME})" = "${UID}:${UID}" ] || chown -R ${UID}:${UID} ${HOME}`],
+                securityContext: {
+                    runAsNonRoot: false,
+                    runAsUser: 0,
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] },
+                    seccompProfile: { type: "RuntimeDefault" },
+                },
+                resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+                volumeMounts: [homeMount],
+            });
+        }
+        initContainers.push({
+            name: "install-plugins",
+            image: s.controller.image,
+            command: ["sh", `${PLUGINS_DIR}/install-plugins.sh`],
+            env: [
+                { name: "PLUGINS_FILE", value: `${PLUGINS_DIR}/plugins.txt` },
+                { name: "JENKINS_HOME", value: HOME },
+                { name: "JAVA_OPTS", value: "-XX:MaxRAMPercentage=50" },
+            ],
+            securityContext: restrictedContainer,
+            resources: {
+                requests: { cpu: "100m", memory: "256Mi" },
+                limits: { cpu: s.controller.resources.cpuLimit, memory: "1Gi" },
+            },
+            volumeMounts: [homeMount, tmpMount, { name: "plugins", mountPath: PLUGINS_DIR, readOnly: true }],
+        });
+
+        const probe = (failureThreshold: number): k8s.types.input.core.v1.Probe => ({
+            httpGet: { path: "/login", port: "http" },
+            periodSeconds: 10,
+            timeoutSeconds: 5,
+            failureThreshold,
+        });
+
+        this.deployment = new k8s.apps.v1.Deployment(
+            `${name}-controller`,
+            {
+                metadata: { name: names.controller, namespace: args.namespace, labels },
+                spec: {
+                    replicas: 1,
+                    strategy: { type: "Recreate" },
+                    selector: { matchLabels: names.controllerSelector },
+                    template: {
+                        metadata: {
+                            labels: { ...labels, ...names.controllerSelector },
+                            annotations: { "jenkins-k8s/restart-hash": this.restartHash },
+                        },
+                        spec: {
+                            serviceAccountName: args.serviceAccountName,
+                            automountServiceAccountToken: true,
+                            // A Service named jenkins would otherwise inject JENKINS_PORT=tcp://... into the env.
+                            enableServiceLinks: false,
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: UID,
+                                runAsGroup: UID,
+                                fsGroup: UID,
+                                // Skip the recursive chown of a large home when ownership is already right.
+                                fsGroupChangePolicy: "OnRootMismatch",
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            initContainers,
+                            containers: [
+                                {
+                                    name: "jenkins",
+                                    image: s.controller.image,
+                                    env: [
+                                        { name: "JAVA_OPTS", value: javaOpts(s) },
+                                        { name: "JENKINS_OPTS", value: `--webroot=${WAR_CACHE}/war` },
+                                        { name: "JENKINS_HOME", value: HOME },
+                                        { name: "CASC_JENKINS_CONFIG", value: `${CASC_DIR}/${CASC_FILE}` },
+                                        { name: "SECRETS", value: SECRETS_DIR },
+                                        { name: "TZ", value: s.controller.timezone },
+                                    ],
+                                    ports: [
+                                        { name: "http", containerPort: HTTP_PORT },
+                                        ...(tcp ? [{ name: "agent", containerPort: AGENT_PORT }] : []),
+                                    ],
+                                    resources: {
+                                        requests: { cpu: s.controller.resources.cpuRequest, memory: s.controller.resources.memoryRequest },
+                                        limits: { cpu: s.controller.resources.cpuLimit, memory: s.controller.resources.memoryLimit },
+                                    },
+                                    // Slow first starts (plugin loading) are the startup probe's job, so
+                                    // liveness needs no long initial delay and restarts stay fast.
+                                    startupProbe: probe(60),
+                                    livenessProbe: probe(5),
+                                    readinessProbe: probe(3),
+                                    securityContext: restrictedContainer,
+                                    volumeMounts: [
+                                        homeMount,
+                                        tmpMount,
+                                        { name: "war-cache", mountPath: WAR_CACHE },
+                                        { name: "casc", mountPath: CASC_DIR, readOnly: true },
+                                        { name: "admin-secret", mountPath: SECRETS_DIR, readOnly: true },
+                                    ],
+                                },
+                            ],
+                            volumes: [
+                                { name: "jenkins-home", persistentVolumeClaim: { claimName: args.homeClaimName } },
+                                { name: "tmp", emptyDir: {} },
+                                { name: "war-cache", emptyDir: {} },
+                                { name: "casc", configMap: { name: args.cascConfigMapName } },
+                                {
+                                    name: "plugins",
+                                    configMap: { name: this.pluginsConfigMap.metadata.name, defaultMode: 0o555 },
+                                },
+                                {
+                                    name: "admin-secret",
+                                    secret: {
+                                        secretName: this.adminSecret.metadata.name,
+                                        defaultMode: 0o440,
+                                        items: [{ key: "password", path: SECRET_FILES.adminPassword }],
+                                    },
+                                },
+                            ],
+                        },
+                    },
+                },
+            },
+            // The first start downloads plugins; give it longer than the provider's 10 minutes.
+            { parent: this, customTimeouts: { create: "20m", update: "20m" } },
+        );
+
+        this.service = new k8s.core.v1.Service(
+            `${name}-web`,
+            {
+                metadata: { name: names.service, namespace: args.namespace, labels },
+                spec: {
+                    type: s.service.type,
+                    selector: names.controllerSelector,
+                    ports: [
+                        {
+                            name: "http",
+                            port: HTTP_PORT,
+                            targetPort: "http",
+                            ...(s.service.nodePort !== undefined ? { nodePort: s.service.nodePort } : {}),
+                        },
+                    ],
+                    ...(s.service.loadBalancerSourceRanges.length > 0
+                        ? { loadBalancerSourceRanges: s.service.loadBalancerSourceRanges }
+                        : {}),
+                },
+            },
+            { parent: this },
+        );
+
+        if (tcp) {
+            this.agentService = new k8s.core.v1.Service(
+                `${name}-agent`,
+                {
+                    metadata: { name: names.agentService, namespace: args.namespace, labels },
+                    spec: {
+                        type: "ClusterIP",
+                        selector: names.controllerSelector,
+                        ports: [{ name: "agent", port: AGENT_PORT, targetPort: "agent" }],
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        this.externalUrl =
+            s.publicUrl !== undefined
+                ? pulumi.output<string | undefined>(s.publicUrl)
+                : s.service.type === "LoadBalancer"
+                  ? this.service.status.apply((st) => {
+                        const ingress = st?.loadBalancer?.ingress?.[0];
+                        const host = ingress?.hostname || ingress?.ip;
+                        return host ? `http://${host}:${HTTP_PORT}/` : undefined;
+                    })
+                  : pulumi.output<string | undefined>(undefined);
+
+        this.registerOutputs({
+            adminPassword: this.adminPassword,
+            serviceName: this.service.metadata.name,
+            externalUrl: this.externalUrl,
+        });
+    }
+}

@@ -1,0 +1,59 @@
+// Names that several components need, derived once from the settings so that no component reads
+// another's resources to learn them (no cycles: the JCasC can be built before the controller).
+import { Settings } from "./settings";
+
+export const HTTP_PORT = 8080;
+export const AGENT_PORT = 50000;
+
+export interface Names {
+    controller: string;
+    service: string;
+    agentService: string;
+    cascConfigMap: string;
+    pluginsConfigMap: string;
+    adminSecret: string;
+    controllerServiceAccount: string;
+    agentServiceAccount: string;
+    agentManagerRole: string;
+    homeClaim: string;
+    /** PersistentVolumes are cluster-scoped: the namespace keeps two stacks' PVs apart. */
+    homeVolume: string;
+    /** In-cluster URL of the web UI, as agents and other workloads reach it. */
+    jenkinsUrl: string;
+    /** host:port of the inbound agent port, for TCP agents. */
+    jenkinsTunnel: string;
+    /** Labels on everything the program creates. */
+    labels: Record<string, string>;
+    /** The controller pod's labels; the Services select on these. */
+    controllerSelector: Record<string, string>;
+}
+
+export function deriveNames(s: Settings): Names {
+    const base = "jenkins";
+    const service = base;
+    const agentService = `${base}-agent`;
+    return {
+        controller: base,
+        service,
+        agentService,
+        cascConfigMap: `${base}-casc`,
+        pluginsConfigMap: `${base}-plugins`,
+        adminSecret: `${base}-admin`,
+        controllerServiceAccount: base,
+        agentServiceAccount: `${base}-agent`,
+        agentManagerRole: `${base}-agent-manager`,
+        homeClaim: s.storage.mode === "existingClaim" ? s.storage.claimName : `${base}-home`,
+        homeVolume: `${s.namespace}-${base}-home`,
+        jenkinsUrl: `http://${service}.${s.namespace}.svc:${HTTP_PORT}/`,
+        jenkinsTunnel: `${agentService}.${s.namespace}.svc:${AGENT_PORT}`,
+        labels: {
+            "app.kubernetes.io/name": base,
+            "app.kubernetes.io/part-of": "jenkins-k8s",
+            "app.kubernetes.io/managed-by": "pulumi",
+        },
+        controllerSelector: {
+            "app.kubernetes.io/name": base,
+            "app.kubernetes.io/component": "controller",
+        },
+    };
+}

@@ -1,0 +1,191 @@
+// The typed settings object every component is built from: stack config, validated key by key
+// (config.ts), then checked across keys and shaped for the components.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, PROJECT, REQUIRED_PLUGINS, readValues, ValidValues } from "./config";
+import { parseQuantity, pluginId } from "./validation";
+
+export interface Resources {
+    cpuRequest: string;
+    cpuLimit: string;
+    memoryRequest: string;
+    memoryLimit: string;
+}
+
+export interface AgentContainer {
+    name: string;
+    image: string;
+    resources: Resources;
+}
+
+export interface PodTemplate {
+    /** Template name; also the base of its stable JCasC id. */
+    name: string;
+    labels: string[];
+    idleMinutes: number;
+    instanceCap: number;
+    containers: AgentContainer[];
+}
+
+export type Storage =
+    | { mode: "dynamic"; size: string; storageClass?: string; accessMode: string; retainOnDestroy: boolean }
+    | { mode: "nfs"; size: string; server: string; path: string; accessMode: string; retainOnDestroy: boolean }
+    | { mode: "existingClaim"; claimName: string };
+
+export interface Settings {
+    namespace: string;
+    agentNamespace: string;
+    createNamespaces: boolean;
+    controller: {
+        image: string;
+        resources: Resources;
+        heapPercent: number;
+        javaOpts: string;
+        timezone: string;
+    };
+    adminUsername: string;
+    plugins: string[];
+    service: {
+        type: "ClusterIP" | "NodePort" | "LoadBalancer";
+        nodePort?: number;
+        loadBalancerSourceRanges: string[];
+    };
+    publicUrl?: string;
+    storage: Storage;
+    agents: {
+        connection: "tcp" | "websocket";
+        containerCap: number;
+        podRetention: string;
+        templates: PodTemplate[];
+    };
+}
+
+const key = (name: string) => `${PROJECT}:${name}`;
+
+function resourceProblems(prefix: string, r: Resources): string[] {
+    const problems: string[] = [];
+    if (parseQuantity(r.cpuRequest) > parseQuantity(r.cpuLimit)) {
+        problems.push(`${key(`${prefix}CpuRequest`)} = "${r.cpuRequest}": must not exceed ${key(`${prefix}CpuLimit`)} ("${r.cpuLimit}")`);
+    }
+    if (parseQuantity(r.memoryRequest) > parseQuantity(r.memoryLimit)) {
+        problems.push(`${key(`${prefix}MemoryRequest`)} = "${r.memoryRequest}": must not exceed ${key(`${prefix}MemoryLimit`)} ("${r.memoryLimit}")`);
+    }
+    return problems;
+}
+
+function crossChecks(v: ValidValues, s: Settings): string[] {
+    const problems = [
+        ...resourceProblems("controller", s.controller.resources),
+        ...resourceProblems("agent", s.agents.templates[0].containers[0].resources),
+    ];
+    if (v.nodePort !== 0 && v.serviceType !== "NodePort") {
+        problems.push(`${key("nodePort")} = ${v.nodePort}: only applies when ${key("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`);
+    }
+    if (v.loadBalancerSourceRanges.length > 0 && v.serviceType !== "LoadBalancer") {
+        problems.push(`${key("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${key("serviceType")} is LoadBalancer (it is ${v.serviceType})`);
+    }
+    const storageKeys = { nfs: ["nfsServer", "nfsPath"], existingClaim: ["existingClaim"], dynamic: [] as string[] } as const;
+    for (const [mode, keys] of Object.entries(storageKeys)) {
+        for (const k of keys) {
+            const value = v[k as "nfsServer" | "nfsPath" | "existingClaim"];
+            if (mode === v.storageMode && value === "") {
+                problems.push(`${key(k)} = "": required when ${key("storageMode")} is ${mode}`);
+            } else if (mode !== v.storageMode && value !== "") {
+                problems.push(`${key(k)} = "${value}": only applies when ${key("storageMode")} is ${mode} (it is ${v.storageMode})`);
+            }
+        }
+    }
+    if (v.storageMode !== "dynamic" && v.storageClass !== "") {
+        problems.push(`${key("storageClass")} = "${v.storageClass}": only applies when ${key("storageMode")} is dynamic (it is ${v.storageMode})`);
+    }
+    const ids = v.plugins.map(pluginId);
+    const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+    if (dupes.length > 0) {
+        problems.push(`${key("plugins")} = ${JSON.stringify(v.plugins)}: lists ${[...new Set(dupes)].join(", ")} more than once; give each plugin one version`);
+    }
+    const needed = [...REQUIRED_PLUGINS, ...(v.agentConnection === "tcp" ? ["instance-identity"] : [])];
+    const missing = needed.filter((id) => !ids.includes(id));
+    if (missing.length > 0) {
+        problems.push(
+            `${key("plugins")} = ${JSON.stringify(v.plugins)}: must include ${missing.join(", ")}` +
+                (missing.includes("instance-identity") ? " (TCP agents need it; or set agentConnection to websocket)" : ""),
+        );
+    }
+    return problems;
+}
+
+/** Builds the settings from raw stack config (full key -> string), or throws a ConfigError. */
+export function settingsFrom(raw: Record<string, string | undefined>): Settings {
+    const v = readValues(raw);
+    const s: Settings = {
+        namespace: v.namespace,
+        agentNamespace: v.agentNamespace,
+        createNamespaces: v.createNamespaces,
+        controller: {
+            image: v.controllerImage,
+            resources: {
+                cpuRequest: v.controllerCpuRequest,
+                cpuLimit: v.controllerCpuLimit,
+                memoryRequest: v.controllerMemoryRequest,
+                memoryLimit: v.controllerMemoryLimit,
+            },
+            heapPercent: v.heapPercent,
+            javaOpts: v.javaOpts.trim(),
+            timezone: v.timezone,
+        },
+        adminUsername: v.adminUsername,
+        plugins: v.plugins,
+        service: {
+            type: v.serviceType,
+            nodePort: v.nodePort === 0 ? undefined : v.nodePort,
+            loadBalancerSourceRanges: v.loadBalancerSourceRanges,
+        },
+        publicUrl: v.publicUrl === "" ? undefined : v.publicUrl.replace(/\/?$/, "/"),
+        storage:
+            v.storageMode === "existingClaim"
+                ? { mode: "existingClaim", claimName: v.existingClaim }
+                : v.storageMode === "nfs"
+                  ? { mode: "nfs", size: v.storageSize, server: v.nfsServer, path: v.nfsPath, accessMode: v.storageAccessMode, retainOnDestroy: v.retainHomeOnDestroy }
+                  : {
+                        mode: "dynamic",
+                        size: v.storageSize,
+                        storageClass: v.storageClass === "" ? undefined : v.storageClass,
+                        accessMode: v.storageAccessMode,
+                        retainOnDestroy: v.retainHomeOnDestroy,
+                    },
+        agents: {
+            connection: v.agentConnection,
+            containerCap: v.containerCap,
+            podRetention: v.podRetention,
+            templates: [
+                {
+                    name: "default",
+                    labels: [v.agentLabel],
+                    idleMinutes: v.agentIdleMinutes,
+                    instanceCap: v.agentInstanceCap,
+                    containers: [
+                        {
+                            name: "jnlp",
+                            image: v.agentImage,
+                            resources: {
+                                cpuRequest: v.agentCpuRequest,
+                                cpuLimit: v.agentCpuLimit,
+                                memoryRequest: v.agentMemoryRequest,
+                                memoryLimit: v.agentMemoryLimit,
+                            },
+                        },
+                    ],
+                },
+            ],
+        },
+    };
+    const problems = crossChecks(v, s);
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return s;
+}
+
+/** Reads the running stack's config (the engine's, or the mock runtime's). */
+export function loadSettings(): Settings {
+    return settingsFrom(pulumi.runtime.allConfig());
+}

@@ -1,0 +1,77 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Names } from "./names";
+import { Storage } from "./settings";
+
+export interface JenkinsStorageArgs {
+    /** Namespace of the claim; pass the Namespace's output so the claim waits for it. */
+    namespace: pulumi.Input<string>;
+    storage: Storage;
+    names: Names;
+}
+
+/**
+ * Jenkins home. Build history, credentials and plugins live here, so it outlives the stack by
+ * default: the claim (and a static PV) are left in the cluster on `pulumi destroy`
+ * (`retainOnDelete`), and a static PV's reclaim policy is Retain, never Recycle.
+ */
+export class JenkinsStorage extends pulumi.ComponentResource {
+    /** Name of the PersistentVolumeClaim the controller mounts. */
+    public readonly claimName: pulumi.Output<string>;
+    /** The static NFS PersistentVolume, in nfs mode. */
+    public readonly volume?: k8s.core.v1.PersistentVolume;
+    public readonly claim?: k8s.core.v1.PersistentVolumeClaim;
+
+    constructor(name: string, args: JenkinsStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jenkins:index:JenkinsStorage", name, {}, opts);
+        const { storage, names } = args;
+
+        if (storage.mode === "existingClaim") {
+            this.claimName = pulumi.output(storage.claimName);
+        } else {
+            const keep = { parent: this, retainOnDelete: storage.retainOnDestroy };
+            const labels = { ...names.labels, "app.kubernetes.io/component": "home" };
+            if (storage.mode === "nfs") {
+                this.volume = new k8s.core.v1.PersistentVolume(
+                    `${name}-nfs`,
+                    {
+                        metadata: { name: names.homeVolume, labels },
+                        spec: {
+                            capacity: { storage: storage.size },
+                            accessModes: [storage.accessMode],
+                            persistentVolumeReclaimPolicy: "Retain",
+                            // Empty class plus a claimRef: this PV binds to our claim and to no other.
+                            storageClassName: "",
+                            claimRef: { namespace: args.namespace, name: names.homeClaim },
+                            nfs: { server: storage.server, path: storage.path },
+                        },
+                    },
+                    keep,
+                );
+            }
+            this.claim = new k8s.core.v1.PersistentVolumeClaim(
+                `${name}-home`,
+                {
+                    metadata: {
+                        name: names.homeClaim,
+                        namespace: args.namespace,
+                        labels,
+                    },
+                    spec: {
+                        accessModes: [storage.accessMode],
+                        resources: { requests: { storage: storage.size } },
+                        ...(storage.mode === "nfs"
+                            ? { storageClassName: "", volumeName: names.homeVolume }
+                            : storage.storageClass !== undefined
+                              ? { storageClassName: storage.storageClass }
+                              : {}),
+                    },
+                },
+                { ...keep, dependsOn: this.volume ? [this.volume] : [] },
+            );
+            this.claimName = this.claim.metadata.name;
+        }
+
+        this.registerOutputs({ claimName: this.claimName });
+    }
+}

@@ -1,0 +1,179 @@
+// Value checks shared by the config reader. Each returns `undefined` when the value is fine, or a
+// sentence that says what is allowed; the reader prefixes the key and the value.
+
+const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const RFC1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function checkDnsLabel(value: string): string | undefined {
+    if (value.length > 63 || !RFC1123_LABEL.test(value)) {
+        return "must be an RFC 1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit";
+    }
+    return undefined;
+}
+
+export function checkDnsSubdomain(value: string): string | undefined {
+    if (value.length > 253 || !RFC1123_SUBDOMAIN.test(value)) {
+        return "must be an RFC 1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters";
+    }
+    return undefined;
+}
+
+// Kubernetes quantities, as the API server parses them (resource.Quantity): a decimal number with
+// an optional binary (Ki..Ei) or decimal (m, k, M..E) suffix. Exponent forms are accepted too.
+const QUANTITY = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+const SUFFIX: Record<string, number> = {
+    "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** The numeric value of a Kubernetes quantity (cores for CPU, bytes for memory), or NaN. */
+export function parseQuantity(value: string): number {
+    const m = QUANTITY.exec(value);
+    if (!m) {
+        return NaN;
+    }
+    const suffix = m[3] ?? "";
+    if (/^[eE]/.test(suffix)) {
+        return Number(m[1] + suffix);
+    }
+    return Number(m[1]) * SUFFIX[suffix];
+}
+
+export function checkCpu(value: string): string | undefined {
+    const n = parseQuantity(value);
+    if (!(n > 0) || /[KMGTPE]i$/.test(value)) {
+        return "must be a positive CPU quantity such as 500m, 1 or 2.5";
+    }
+    if (n < 0.001) {
+        return "must be at least 1m (the API server's CPU precision)";
+    }
+    return undefined;
+}
+
+export function checkMemory(value: string): string | undefined {
+    const n = parseQuantity(value);
+    if (!(n > 0) || /m$/.test(value)) {
+        return "must be a positive memory quantity such as 512Mi, 2Gi or 1G";
+    }
+    if (n < 4 * 2 ** 20) {
+        return "must be at least 4Mi (smaller limits cannot start a container)";
+    }
+    return undefined;
+}
+
+export function checkStorageSize(value: string): string | undefined {
+    const n = parseQuantity(value);
+    if (!(n > 0) || /m$/.test(value)) {
+        return "must be a positive storage quantity such as 8Gi or 100Gi";
+    }
+    if (n < 2 ** 30) {
+        return "must be at least 1Gi (Jenkins home holds plugins, build records and logs)";
+    }
+    return undefined;
+}
+
+// Image references as the container runtime parses them (distribution/reference), with the rule
+// this project adds: a tag or digest must be given and it must not be a floating tag.
+const IMAGE = new RegExp(
+    "^" +
+        "(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?" +
+        "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*" +
+        "(?::([\\w][\\w.-]{0,127}))?" +
+        "(?:@(sha256:[a-f0-9]{64}))?" +
+        "$",
+);
+const FLOATING_TAGS = /^(latest|lts|stable|weekly)(-.*)?$/;
+
+export function checkImage(value: string): string | undefined {
+    const m = IMAGE.exec(value);
+    if (!m) {
+        return "must be an image reference such as registry.example.com/team/image:1.2.3 (lowercase repository, optional tag and @sha256 digest, no spaces)";
+    }
+    const [, tag, digest] = m;
+    if (!tag && !digest) {
+        return "must pin a version: add a tag (image:1.2.3) or a digest (image@sha256:...); an untagged image floats like ':latest'";
+    }
+    if (tag && !digest && FLOATING_TAGS.test(tag)) {
+        return `must pin a version: the tag '${tag}' floats and changes under you; use a versioned tag or a digest`;
+    }
+    return undefined;
+}
+
+// Jenkins refuses these characters in label and node names (Jenkins.checkGoodName), and the
+// label-expression operators would turn a label into an expression.
+const BAD_LABEL_CHARS = /[\s?*/\\%!@#$^&|<>[\]:;()=,'"~]/;
+
+export function checkAgentLabel(value: string): string | undefined {
+    if (value.length === 0 || value.length > 100 || BAD_LABEL_CHARS.test(value)) {
+        return "must be a Jenkins label: 1-100 characters without spaces, quotes or any of ?*/\\%!@#$^&|<>[]:;()=,~";
+    }
+    return undefined;
+}
+
+// jenkins-plugin-cli's plugin file: `artifactId:version`. Versions are pinned: 'latest' and
+// 'experimental' would change what a restart installs.
+const PLUGIN = /^([a-zA-Z0-9][a-zA-Z0-9_.-]*):([0-9][\w.+-]*)$/;
+
+export function checkPlugin(value: string): string | undefined {
+    if (!PLUGIN.test(value)) {
+        return "must be 'artifactId:version' with a pinned version, such as kubernetes:4540.v612369217f87 (not 'latest' or a URL)";
+    }
+    return undefined;
+}
+
+export function pluginId(spec: string): string {
+    return spec.split(":")[0];
+}
+
+export function checkTimezone(value: string): string | undefined {
+    try {
+        new Intl.DateTimeFormat("en", { timeZone: value });
+        return undefined;
+    } catch {
+        return "must be an IANA time zone such as UTC, Europe/Berlin or Asia/Shanghai";
+    }
+}
+
+export function checkHttpUrl(value: string): string | undefined {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return "must be an absolute http:// or https:// URL such as https://jenkins.example.com/";
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+        return "must be an absolute http:// or https:// URL such as https://jenkins.example.com/";
+    }
+    if (url.search || url.hash) {
+        return "must not carry a query string or fragment";
+    }
+    return undefined;
+}
+
+export function checkHostOrIp(value: string): string | undefined {
+    const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+    if (ipv4.test(value) || checkDnsSubdomain(value.toLowerCase()) === undefined) {
+        return undefined;
+    }
+    return "must be a host name or an IPv4 address of the NFS server";
+}
+
+export function checkAbsolutePath(value: string): string | undefined {
+    if (!value.startsWith("/") || /\s|\/\.\.?(\/|$)/.test(value)) {
+        return "must be an absolute path without spaces or '..', such as /exports/jenkins";
+    }
+    return undefined;
+}
+
+const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/([0-9]|[12]\d|3[0-2])$/;
+
+export function checkCidr(value: string): string | undefined {
+    return CIDR.test(value) ? undefined : "must be an IPv4 CIDR such as 10.0.0.0/8";
+}
+
+export function checkUserId(value: string): string | undefined {
+    if (!/^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,63}$/.test(value)) {
+        return "must be a Jenkins user id: 1-64 letters, digits, '_', '.' or '-', not starting with '.' or '-'";
+    }
+    return undefined;
+}

@@ -1,0 +1,57 @@
+// jenkins-k8s: Jenkins on Kubernetes with agent pods created per build, configured as code.
+// Config -> one validated settings object -> components -> stack outputs.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { JenkinsCloudConfig } from "./components/cloudConfig";
+import { JenkinsMaster } from "./components/master";
+import { deriveNames } from "./components/names";
+import { JenkinsRbac } from "./components/rbac";
+import { loadSettings } from "./components/settings";
+import { JenkinsStorage } from "./components/storage";
+
+// Exported as a function: Pulumi calls it, and the returned object is the stack's outputs. The
+// offline render and the tests call the same function under the mock runtime.
+export = () => {
+    const settings = loadSettings();
+    const names = deriveNames(settings);
+
+    /** A Namespace resource when the program owns it; otherwise the name of one that exists. */
+    const namespace = (resourceName: string, name: string): pulumi.Output<string> =>
+        settings.createNamespaces
+            ? new k8s.core.v1.Namespace(resourceName, { metadata: { name, labels: names.labels } }).metadata.name
+            : pulumi.output(name);
+
+    const controllerNamespace = namespace("controller-namespace", settings.namespace);
+    const agentNamespace =
+        settings.agentNamespace === settings.namespace
+            ? controllerNamespace
+            : namespace("agent-namespace", settings.agentNamespace);
+
+    const storage = new JenkinsStorage("jenkins", { namespace: controllerNamespace, storage: settings.storage, names });
+    const rbac = new JenkinsRbac("jenkins", { namespace: controllerNamespace, agentNamespace, names });
+    const cloud = new JenkinsCloudConfig("jenkins", { namespace: controllerNamespace, settings, names });
+    const master = new JenkinsMaster("jenkins", {
+        namespace: controllerNamespace,
+        settings,
+        names,
+        homeClaimName: storage.claimName,
+        serviceAccountName: rbac.controllerServiceAccount.metadata.name,
+        cascConfigMapName: cloud.configMapName,
+        cascHash: cloud.cascHash,
+    });
+
+    return {
+        namespace: controllerNamespace,
+        agentNamespace,
+        serviceName: master.service.metadata.name,
+        jenkinsUrl: names.jenkinsUrl,
+        externalUrl: master.externalUrl,
+        adminUsername: settings.adminUsername,
+        adminPassword: master.adminPassword,
+        agentLabels: settings.agents.templates.flatMap((t) => t.labels),
+        controllerServiceAccount: rbac.controllerServiceAccount.metadata.name,
+        agentServiceAccount: rbac.agentServiceAccount.metadata.name,
+        cascConfigMap: cloud.configMapName,
+        homeClaim: storage.claimName,
+    };
+};

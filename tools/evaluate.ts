@@ -1,0 +1,139 @@
+// Runs the real program (index.ts, unchanged) under Pulumi's mock runtime and collects what it
+// would register. The tests and the offline render share this one evaluator.
+import * as pulumi from "@pulumi/pulumi";
+import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
+import { PROJECT } from "../components/config";
+
+export interface EvaluatedResource {
+    urn: string;
+    type: string;
+    /** The Pulumi resource name (not the Kubernetes metadata.name). */
+    name: string;
+    parent?: string;
+    custom: boolean;
+    inputs: Record<string, any>;
+    /** What `retainOnDelete`, `protect` and `dependsOn` say, as the engine would get them. */
+    retainOnDelete: boolean;
+    protect: boolean;
+    dependencies: string[];
+}
+
+export interface Evaluation {
+    resources: EvaluatedResource[];
+    outputs: Record<string, unknown>;
+    /** Names of the stack outputs that are Pulumi secrets. */
+    secretOutputs: string[];
+    /** URNs registered more than once; the real engine refuses these. */
+    duplicateUrns: string[];
+}
+
+/** Marks a secret value in mock inputs (the SDK's wire form). */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isWrappedSecret(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
+}
+
+/** What the mock provider returns: inputs plus what a real provider would fill in. */
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    const state = { ...inputs };
+    if (type.startsWith("kubernetes:") && inputs.metadata && !inputs.metadata.name) {
+        // Auto-naming happens in the provider; do what it does (name plus a random suffix).
+        state.metadata = { ...inputs.metadata, name: `${name}-abcd1234` };
+    }
+    if (type === "random:index/randomPassword:RandomPassword") {
+        const length = inputs.length ?? 16;
+        state.result = "p".repeat(length);
+    }
+    if (type === "kubernetes:core/v1:Service" && inputs.spec?.type === "LoadBalancer") {
+        state.status = { loadBalancer: { ingress: [{ ip: "203.0.113.10" }] } };
+    }
+    return state;
+}
+
+async function settle<T>(value: T): Promise<{ value: unknown; secret: boolean }> {
+    if (pulumi.Output.isInstance(value)) {
+        const secret = await pulumi.isSecret(value);
+        const inner = await new Promise<unknown>((resolve) => value.apply((v) => resolve(v)));
+        return { value: inner, secret };
+    }
+    return { value, secret: false };
+}
+
+/**
+ * Evaluates the program for one stack's config (full keys, string values, as the engine passes
+ * them). Throws what the program throws, e.g. a ConfigError for bad settings.
+ */
+export async function evaluate(
+    config: Record<string, string>,
+    options: { stack?: string; preview?: boolean } = {},
+): Promise<Evaluation> {
+    const resources: EvaluatedResource[] = [];
+    const seen = new Map<string, number>();
+    let pending = 0;
+
+    pulumi.runtime.setAllConfig(config);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({
+                id: args.custom ? `${args.name}-id` : undefined,
+                state: mockState(args.type, args.name, args.inputs),
+            }),
+            call: (args) => args.inputs,
+        },
+        PROJECT,
+        options.stack ?? "test",
+        options.preview ?? false,
+    );
+
+    // The mock monitor neither checks URNs nor tells the mocks a resource's parent or options;
+    // read them off each registration request before it goes on.
+    const monitor = settingsRuntime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, res: unknown) => void) => {
+        const urn: string = monitor.newUrn(req.getParent(), req.getType(), req.getName());
+        seen.set(urn, (seen.get(urn) ?? 0) + 1);
+        pending++;
+        const entry: EvaluatedResource = {
+            urn,
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent() || undefined,
+            custom: req.getCustom(),
+            inputs: {},
+            retainOnDelete: req.getRetainondelete?.() ?? false,
+            protect: req.getProtect?.() ?? false,
+            dependencies: req.getDependenciesList?.() ?? [],
+        };
+        resources.push(entry);
+        const inputs = require("@pulumi/pulumi/runtime/rpc").deserializeProperties(req.getObject(), true);
+        entry.inputs = inputs;
+        register(req, (err: unknown, res: unknown) => {
+            pending--;
+            callback(err, res);
+        });
+    };
+
+    // The program module is loaded once; each evaluation calls its exported function afresh.
+    const program: () => Promise<Record<string, unknown>> | Record<string, unknown> = require("../index");
+    const exported = await program();
+
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [key, value] of Object.entries(exported)) {
+        const settled = await settle(value);
+        outputs[key] = settled.value;
+        if (settled.secret) {
+            secretOutputs.push(key);
+        }
+    }
+    // Registrations nothing waits on (a RoleBinding, say) may still be in flight.
+    let quiet = 0;
+    while (quiet < 3) {
+        await new Promise((r) => setImmediate(r));
+        quiet = pending === 0 ? quiet + 1 : 0;
+    }
+    const duplicateUrns = [...seen].filter(([, n]) => n > 1).map(([urn]) => urn);
+    return { resources, outputs, secretOutputs, duplicateUrns };
+}

@@ -1,0 +1,56 @@
+// Reads a stack's settings the way the Pulumi CLI hands them to the program: Pulumi.yaml's
+// project defaults, overlaid with Pulumi.<stack>.yaml, every value as a string.
+import { existsSync, readFileSync } from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { PROJECT } from "../components/config";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+/** A placeholder for `secure:` values: the render has no passphrase and shows no secret. */
+export const SECURE_PLACEHOLDER = "[secure]";
+
+function asConfigString(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function qualify(key: string): string {
+    return key.includes(":") ? key : `${PROJECT}:${key}`;
+}
+
+export function projectDefaults(root = ROOT): Record<string, string> {
+    const project = parse(readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+    const out: Record<string, string> = {};
+    for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
+        if (decl && typeof decl === "object" && "default" in decl) {
+            out[qualify(key)] = asConfigString(decl.default);
+        }
+    }
+    return out;
+}
+
+export function stackFile(stack: string, root = ROOT): string {
+    return path.join(root, `Pulumi.${stack}.yaml`);
+}
+
+export function listStacks(root = ROOT): string[] {
+    const { readdirSync } = require("fs") as typeof import("fs");
+    return readdirSync(root)
+        .map((f: string) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s: string | undefined): s is string => s !== undefined)
+        .sort();
+}
+
+export function readStackConfig(stack: string, root = ROOT): Record<string, string> {
+    const file = stackFile(stack, root);
+    if (!existsSync(file)) {
+        throw new Error(`no stack file ${path.basename(file)} in ${root} (stacks: ${listStacks(root).join(", ") || "none"})`);
+    }
+    const doc = parse(readFileSync(file, "utf8")) ?? {};
+    const out = projectDefaults(root);
+    for (const [key, value] of Object.entries<any>(doc.config ?? {})) {
+        const secure = value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).join() === "secure";
+        out[qualify(key)] = secure ? SECURE_PLACEHOLDER : asConfigString(value);
+    }
+    return out;
+}
