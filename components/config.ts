@@ -111,7 +111,7 @@ export const KEYS = {
         description: "JVM heap as a percentage of the controller memory limit (-XX:MaxRAMPercentage).",
     },
     javaOpts: {
-        type: "string", default: "", schema: z.string({ error: () => "must be a string of JVM options" }),
+        type: "string", default: "", schema: checked(v.checkJavaOpts),
         description: "Extra JVM options appended to the controller's JAVA_OPTS.",
     },
     timezone: {
@@ -301,7 +301,7 @@ export function readValues(raw: Record<string, string | undefined>): Values {
     for (const fullKey of Object.keys(raw)) {
         const [ns, key] = fullKey.split(":", 2);
         if (ns === PROJECT && key !== undefined && !(key in KEYS)) {
-            problems.push(`${fullKey} is not a setting of this program${suggest(key)}`);
+            problems.push(`${fullKey} = ${show(raw[fullKey])}: not a setting of this program${suggest(key)}`);
         }
     }
     for (const [key, spec] of Object.entries(KEYS) as [KeyName, KeySpec][]) {

@@ -74,9 +74,11 @@ export function checkStorageSize(value: string): string | undefined {
 
 // Image references as the container runtime parses them (distribution/reference), with the rule
 // this project adds: a tag or digest must be given and it must not be a floating tag.
+const HOST_PART = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
 const IMAGE = new RegExp(
     "^" +
-        "(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?" +
+        // A first component is a registry host only with a dot, a port, or as localhost.
+        "(?:(?:(?:localhost|" + HOST_PART + "(?:\\." + HOST_PART + ")+)(?::[0-9]+)?|" + HOST_PART + ":[0-9]+)/)?" +
         "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*" +
         "(?::([\\w][\\w.-]{0,127}))?" +
         "(?:@(sha256:[a-f0-9]{64}))?" +
@@ -174,6 +176,13 @@ export function checkCidr(value: string): string | undefined {
 export function checkUserId(value: string): string | undefined {
     if (!/^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,63}$/.test(value)) {
         return "must be a Jenkins user id: 1-64 letters, digits, '_', '.' or '-', not starting with '.' or '-'";
+    }
+    return undefined;
+}
+
+export function checkJavaOpts(value: string): string | undefined {
+    if (/(^|\s)-(Xmx|Xms|XX:MaxRAMPercentage|XX:MaxRAM=)/.test(value)) {
+        return "must not size the heap (-Xmx, -Xms, -XX:MaxRAMPercentage): set heapPercent instead, so the heap follows the memory limit";
     }
     return undefined;
 }

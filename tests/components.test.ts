@@ -1,0 +1,126 @@
+// Each component's variants, under the mock runtime, through the real program.
+import { parse } from "yaml";
+import { runDefaults } from "./harness";
+
+describe("JenkinsStorage", () => {
+    it("nfs mode: a static PV like the original, but Retain, bound only to our claim", async () => {
+        const s = await runDefaults({ storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/exports/jenkins", storageAccessMode: "ReadWriteMany", storageSize: "3Gi" });
+        const pv = s.object("PersistentVolume");
+        expect(pv.metadata.name).toBe("jenkins-jenkins-home");
+        expect(pv.spec).toMatchObject({
+            capacity: { storage: "3Gi" },
+            accessModes: ["ReadWriteMany"],
+            persistentVolumeReclaimPolicy: "Retain",
+            storageClassName: "",
+            nfs: { server: "10.0.0.5", path: "/exports/jenkins" },
+            claimRef: { namespace: "jenkins", name: "jenkins-home" },
+        });
+        const pvc = s.object("PersistentVolumeClaim", "jenkins-home");
+        expect(pvc.spec).toMatchObject({ storageClassName: "", volumeName: "jenkins-jenkins-home" });
+        expect(s.resource("kubernetes:core/v1:PersistentVolume", "jenkins-nfs").retainOnDelete).toBe(true);
+        expect(s.resource("kubernetes:core/v1:PersistentVolumeClaim", "jenkins-home").retainOnDelete).toBe(true);
+    });
+
+    it("nfs mode: an init container fixes ownership, since fsGroup does not apply to NFS", async () => {
+        const s = await runDefaults({ storageMode: "nfs", nfsServer: "nfs.example.com", nfsPath: "/exports/jenkins" });
+        const fix = s.container("fix-home-ownership");
+        expect(fix.securityContext).toMatchObject({ runAsUser: 0, capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] } });
+        expect(fix.command.join(" ")).toContain("chown -R 1000:1000 /var/jenkins_home");
+        const order = s.controllerPod.initContainers.map((c: any) => c.name);
+        expect(order).toEqual(["fix-home-ownership", "install-plugins"]);
+    });
+
+    it("dynamic mode with a class: the claim names it; no init container runs as root", async () => {
+        const s = await runDefaults({ storageClass: "fast-ssd" });
+        expect(s.object("PersistentVolumeClaim").spec.storageClassName).toBe("fast-ssd");
+        for (const c of s.controllerPod.initContainers) {
+            expect(c.securityContext.runAsNonRoot).toBe(true);
+        }
+    });
+
+    it("existingClaim mode: creates no claim and mounts the named one", async () => {
+        const s = await runDefaults({ storageMode: "existingClaim", existingClaim: "old-jenkins-home" });
+        expect(s.objects("PersistentVolumeClaim")).toHaveLength(0);
+        const home = s.controllerPod.volumes.find((v: any) => v.name === "jenkins-home");
+        expect(home.persistentVolumeClaim.claimName).toBe("old-jenkins-home");
+        expect(s.outputs.homeClaim).toBe("old-jenkins-home");
+    });
+
+    it("retainHomeOnDestroy false: pulumi destroy may delete the claim", async () => {
+        const s = await runDefaults({ retainHomeOnDestroy: false });
+        expect(s.resource("kubernetes:core/v1:PersistentVolumeClaim", "jenkins-home").retainOnDelete).toBe(false);
+    });
+});
+
+describe("JenkinsRbac", () => {
+    it("puts the Role in the agent namespace and binds the controller account from its own namespace", async () => {
+        const s = await runDefaults({ namespace: "ci", agentNamespace: "ci-agents" });
+        expect(s.objects("Namespace").map((n) => n.metadata.name)).toEqual(["ci", "ci-agents"]);
+        expect(s.object("Role").metadata.namespace).toBe("ci-agents");
+        expect(s.object("RoleBinding").metadata.namespace).toBe("ci-agents");
+        expect(s.object("RoleBinding").subjects).toEqual([{ kind: "ServiceAccount", name: "jenkins", namespace: "ci" }]);
+        expect(s.object("ServiceAccount", "jenkins").metadata.namespace).toBe("ci");
+        expect(s.object("ServiceAccount", "jenkins-agent").metadata.namespace).toBe("ci-agents");
+        const cloud = parse(s.casc).jenkins.clouds[0].kubernetes;
+        expect(cloud.namespace).toBe("ci-agents");
+        expect(cloud.templates[0].namespace).toBe("ci-agents");
+    });
+
+    it("createNamespaces false: uses namespaces that exist and creates none", async () => {
+        const s = await runDefaults({ createNamespaces: false });
+        expect(s.objects("Namespace")).toHaveLength(0);
+        expect(s.object("Deployment").metadata.namespace).toBe("jenkins");
+    });
+});
+
+describe("JenkinsMaster", () => {
+    it("WebSocket agents: no agent Service, no agent port, inbound port disabled", async () => {
+        const s = await runDefaults({ agentConnection: "websocket", plugins: ["kubernetes:4540.v612369217f87", "configuration-as-code:2115.vf6de120eef70"] });
+        expect(s.objects("Service").map((x) => x.metadata.name)).toEqual(["jenkins"]);
+        expect(s.container("jenkins").ports.map((p: any) => p.name)).toEqual(["http"]);
+        const casc = parse(s.casc);
+        expect(casc.jenkins.slaveAgentPort).toBe(-1);
+        expect(casc.jenkins.clouds[0].kubernetes.webSocket).toBe(true);
+        expect(casc.jenkins.clouds[0].kubernetes.jenkinsTunnel).toBeUndefined();
+    });
+
+    it("LoadBalancer: source ranges applied and the external URL taken from the load balancer", async () => {
+        const s = await runDefaults({ serviceType: "LoadBalancer", loadBalancerSourceRanges: ["10.0.0.0/8"] });
+        const web = s.object("Service", "jenkins");
+        expect(web.spec.type).toBe("LoadBalancer");
+        expect(web.spec.loadBalancerSourceRanges).toEqual(["10.0.0.0/8"]);
+        expect(s.outputs.externalUrl).toBe("http://203.0.113.10:8080/");
+    });
+
+    it("publicUrl: becomes the Jenkins location URL and the external URL", async () => {
+        const s = await runDefaults({ publicUrl: "https://ci.example.com" });
+        expect(parse(s.casc).unclassified.location.url).toBe("https://ci.example.com/");
+        expect(s.outputs.externalUrl).toBe("https://ci.example.com/");
+    });
+
+    it("ClusterIP without a public URL: no external URL, and the location is the in-cluster URL", async () => {
+        const s = await runDefaults();
+        expect(s.outputs.externalUrl).toBeUndefined();
+        expect(parse(s.casc).unclassified.location.url).toBe("http://jenkins.jenkins.svc:8080/");
+    });
+
+    it("NodePort without a fixed port lets the cluster pick one", async () => {
+        const s = await runDefaults({ serviceType: "NodePort" });
+        expect(s.object("Service", "jenkins").spec.ports[0].nodePort).toBeUndefined();
+    });
+
+    it("extra JVM options are appended after the program's", async () => {
+        const s = await runDefaults({ javaOpts: "-Dhudson.model.DirectoryBrowserSupport.CSP=" });
+        expect(s.env("jenkins").JAVA_OPTS).toMatch(/-XX:MaxRAMPercentage=50 .* -Dhudson\.model\.DirectoryBrowserSupport\.CSP=$/);
+    });
+
+    it("a different plugin list, image or JCasC changes the restart hash; the same config keeps it", async () => {
+        const hash = async (o: Record<string, unknown>) =>
+            (await runDefaults(o)).object("Deployment").spec.template.metadata.annotations["jenkins-k8s/restart-hash"];
+        const base = await hash({});
+        expect(await hash({})).toBe(base);
+        expect(await hash({ controllerImage: "jenkins/jenkins:2.568.3-jdk21" })).not.toBe(base);
+        expect(await hash({ plugins: ["kubernetes:1.0", "configuration-as-code:1.0", "instance-identity:1.0"] })).not.toBe(base);
+        expect(await hash({ agentLabel: "other" })).not.toBe(base);
+    });
+});

@@ -1,0 +1,183 @@
+import { ConfigError, KEYS, PROJECT, readValues } from "../components/config";
+import { settingsFrom } from "../components/settings";
+import * as v from "../components/validation";
+
+const raw = (values: Record<string, unknown>): Record<string, string> =>
+    Object.fromEntries(
+        Object.entries(values).map(([k, val]) => [`${PROJECT}:${k}`, typeof val === "string" ? val : JSON.stringify(val)]),
+    );
+
+function problemsOf(values: Record<string, unknown>): string[] {
+    try {
+        settingsFrom(raw(values));
+    } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).problems;
+    }
+    throw new Error(`settings ${JSON.stringify(values)} were accepted`);
+}
+
+describe("defaults", () => {
+    it("every key's default passes its own check", () => {
+        expect(() => settingsFrom({})).not.toThrow();
+    });
+
+    it("builds the documented default settings", () => {
+        const s = settingsFrom({});
+        expect(s.namespace).toBe("jenkins");
+        expect(s.agentNamespace).toBe("jenkins-agents");
+        expect(s.controller.image).toBe("jenkins/jenkins:2.568.2-jdk21");
+        expect(s.storage).toEqual({ mode: "dynamic", size: "8Gi", storageClass: undefined, accessMode: "ReadWriteOnce", retainOnDestroy: true });
+        expect(s.service).toEqual({ type: "ClusterIP", nodePort: undefined, loadBalancerSourceRanges: [] });
+        expect(s.agents.connection).toBe("tcp");
+        expect(s.agents.templates).toHaveLength(1);
+        expect(s.agents.templates[0].labels).toEqual(["jenkins-agent"]);
+        expect(s.plugins.map((p) => p.split(":")[0])).toEqual(
+            expect.arrayContaining(["kubernetes", "configuration-as-code", "workflow-aggregator", "git", "instance-identity"]),
+        );
+    });
+
+    it("reads typed values the way the engine passes them: as strings", () => {
+        const s = settingsFrom(raw({ serviceType: "NodePort", nodePort: "30002", createNamespaces: "false", plugins: JSON.stringify(["kubernetes:1.0", "configuration-as-code:2.0", "instance-identity:3.0"]) }));
+        expect(s.service.nodePort).toBe(30002);
+        expect(s.createNamespaces).toBe(false);
+        expect(s.plugins).toHaveLength(3);
+    });
+
+    it("normalises the public URL to end in a slash", () => {
+        expect(settingsFrom(raw({ publicUrl: "https://ci.example.com" })).publicUrl).toBe("https://ci.example.com/");
+    });
+});
+
+// Each row: the settings, the key the message must name, and a fragment of what is allowed.
+// Together they are the bad-input matrix: every key, and the cross-key conflicts.
+const BAD: [string, Record<string, unknown>, string, string][] = [
+    ["namespace with capitals", { namespace: "Kube-Ops" }, "namespace", "RFC 1123 label"],
+    ["namespace with underscore", { namespace: "kube_ops" }, "namespace", "RFC 1123 label"],
+    ["namespace too long", { namespace: "a".repeat(64) }, "namespace", "at most 63"],
+    ["namespace ending in dash", { namespace: "ops-" }, "namespace", "RFC 1123 label"],
+    ["empty namespace", { namespace: "" }, "namespace", "RFC 1123 label"],
+    ["agent namespace with a dot", { agentNamespace: "a.b" }, "agentNamespace", "RFC 1123 label"],
+    ["createNamespaces not a boolean", { createNamespaces: "yes" }, "createNamespaces", "true or false"],
+    ["floating controller tag", { controllerImage: "jenkins/jenkins:lts" }, "controllerImage", "floats"],
+    ["floating lts-jdk tag", { controllerImage: "jenkins/jenkins:lts-jdk21" }, "controllerImage", "floats"],
+    ["untagged controller image", { controllerImage: "jenkins/jenkins" }, "controllerImage", "pin a version"],
+    ["image with spaces", { controllerImage: "jenkins/jenkins: 2.5" }, "controllerImage", "image reference"],
+    ["uppercase repository", { agentImage: "Jenkins/inbound-agent:1" }, "agentImage", "image reference"],
+    ["latest agent image", { agentImage: "jenkins/inbound-agent:latest" }, "agentImage", "floats"],
+    ["cpu in memory units", { controllerCpuRequest: "1Gi" }, "controllerCpuRequest", "CPU quantity"],
+    ["malformed cpu", { controllerCpuLimit: "two" }, "controllerCpuLimit", "CPU quantity"],
+    ["negative cpu", { agentCpuRequest: "-1" }, "agentCpuRequest", "CPU quantity"],
+    ["zero cpu", { agentCpuLimit: "0" }, "agentCpuLimit", "positive"],
+    ["memory in millis", { controllerMemoryLimit: "512m" }, "controllerMemoryLimit", "memory quantity"],
+    ["memory with a bad unit", { controllerMemoryRequest: "2GB" }, "controllerMemoryRequest", "memory quantity"],
+    ["tiny memory", { agentMemoryLimit: "1Mi" }, "agentMemoryLimit", "at least 4Mi"],
+    ["memory without a unit (bytes)", { agentMemoryRequest: 512 }, "agentMemoryRequest", "at least 4Mi"],
+    ["request above limit (cpu)", { controllerCpuRequest: "4", controllerCpuLimit: "2" }, "controllerCpuRequest", "must not exceed"],
+    ["request above limit (memory)", { agentMemoryRequest: "2Gi", agentMemoryLimit: "1Gi" }, "agentMemoryRequest", "must not exceed"],
+    ["heap share too high", { heapPercent: 95 }, "heapPercent", "10 to 80"],
+    ["heap share not a number", { heapPercent: "half" }, "heapPercent", "whole number"],
+    ["heap share fractional", { heapPercent: 50.5 }, "heapPercent", "whole number"],
+    ["unknown time zone", { timezone: "Mars/Olympus" }, "timezone", "IANA time zone"],
+    ["admin id with spaces", { adminUsername: "the admin" }, "adminUsername", "Jenkins user id"],
+    ["plugin without version", { plugins: ["kubernetes", "configuration-as-code:1", "instance-identity:1"] }, "plugins[0]", "artifactId:version"],
+    ["plugin pinned to latest", { plugins: ["kubernetes:latest", "configuration-as-code:1", "instance-identity:1"] }, "plugins[0]", "pinned version"],
+    ["plugins not a list", { plugins: "kubernetes:1" }, "plugins", "list"],
+    ["empty plugin list", { plugins: [] }, "plugins", "at least"],
+    ["duplicate plugin", { plugins: ["kubernetes:1", "kubernetes:2", "configuration-as-code:1", "instance-identity:1"] }, "plugins", "more than once"],
+    ["required plugin missing", { plugins: ["git:5.10.1", "instance-identity:1"] }, "plugins", "must include kubernetes, configuration-as-code"],
+    ["TCP agents without instance-identity", { plugins: ["kubernetes:1", "configuration-as-code:1"] }, "plugins", "instance-identity"],
+    ["unknown service type", { serviceType: "Ingress" }, "serviceType", "ClusterIP, NodePort, LoadBalancer"],
+    ["lowercase service type", { serviceType: "nodeport" }, "serviceType", "one of"],
+    ["nodePort below range", { serviceType: "NodePort", nodePort: 8080 }, "nodePort", "30000 to 32767"],
+    ["nodePort above range", { serviceType: "NodePort", nodePort: 40000 }, "nodePort", "30000 to 32767"],
+    ["nodePort not a number", { serviceType: "NodePort", nodePort: "high" }, "nodePort", "30000 to 32767"],
+    ["nodePort with ClusterIP", { nodePort: 30002 }, "nodePort", "only applies when"],
+    ["source ranges without LoadBalancer", { loadBalancerSourceRanges: ["10.0.0.0/8"] }, "loadBalancerSourceRanges", "only applies when"],
+    ["malformed CIDR", { serviceType: "LoadBalancer", loadBalancerSourceRanges: ["10.0.0.0/33"] }, "loadBalancerSourceRanges[0]", "CIDR"],
+    ["public URL without scheme", { publicUrl: "jenkins.example.com" }, "publicUrl", "http:// or https://"],
+    ["public URL with ftp", { publicUrl: "ftp://jenkins.example.com/" }, "publicUrl", "http:// or https://"],
+    ["public URL with a query", { publicUrl: "https://ci.example.com/?a=b" }, "publicUrl", "query string"],
+    ["unknown storage mode", { storageMode: "hostPath" }, "storageMode", "dynamic, nfs, existingClaim"],
+    ["storage size in millis", { storageSize: "8000m" }, "storageSize", "storage quantity"],
+    ["storage too small", { storageSize: "100Mi" }, "storageSize", "at least 1Gi"],
+    ["storage class with capitals", { storageClass: "Fast_SSD" }, "storageClass", "RFC 1123 subdomain"],
+    ["unknown access mode", { storageAccessMode: "ReadOnlyMany" }, "storageAccessMode", "one of"],
+    ["NFS without a server", { storageMode: "nfs", nfsPath: "/exports/jenkins" }, "nfsServer", "required when"],
+    ["NFS without a path", { storageMode: "nfs", nfsServer: "10.0.0.5" }, "nfsPath", "required when"],
+    ["NFS relative path", { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "exports/jenkins" }, "nfsPath", "absolute path"],
+    ["NFS path with ..", { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/exports/../etc" }, "nfsPath", "absolute path"],
+    ["NFS server with a bad name", { storageMode: "nfs", nfsServer: "nfs_server!", nfsPath: "/x" }, "nfsServer", "host name or an IPv4"],
+    ["NFS server in dynamic mode", { nfsServer: "10.0.0.5" }, "nfsServer", "only applies when"],
+    ["existingClaim mode without a claim", { storageMode: "existingClaim" }, "existingClaim", "required when"],
+    ["bad claim name", { storageMode: "existingClaim", existingClaim: "Home_Claim" }, "existingClaim", "RFC 1123 subdomain"],
+    ["storage class with NFS", { storageMode: "nfs", nfsServer: "nfs", nfsPath: "/x", storageClass: "fast" }, "storageClass", "only applies when"],
+    ["retainHomeOnDestroy not a boolean", { retainHomeOnDestroy: "keep" }, "retainHomeOnDestroy", "true or false"],
+    ["unknown agent connection", { agentConnection: "jnlp" }, "agentConnection", "tcp, websocket"],
+    ["label with spaces", { agentLabel: "linux docker" }, "agentLabel", "Jenkins label"],
+    ["label expression operator", { agentLabel: "linux&&docker" }, "agentLabel", "Jenkins label"],
+    ["empty label", { agentLabel: "" }, "agentLabel", "Jenkins label"],
+    ["negative idle minutes", { agentIdleMinutes: -1 }, "agentIdleMinutes", "0 to 1440"],
+    ["zero instance cap", { agentInstanceCap: 0 }, "agentInstanceCap", "1 to 1000"],
+    ["container cap too big", { containerCap: 5000 }, "containerCap", "1 to 1000"],
+    ["unknown pod retention", { podRetention: "sometimes" }, "podRetention", "never, onFailure"],
+    ["misspelt key", { namesapce: "kube-ops" }, "namesapce", "did you mean jenkins-k8s:namespace"],
+    ["unknown key", { replicas: 2 }, "replicas", "not a setting of this program"],
+    ["javaOpts sizing the heap", { javaOpts: "-Xss1m -Xmx1g" }, "javaOpts", "set heapPercent instead"],
+];
+
+describe("bad settings fail before any resource, naming the key and the value", () => {
+    it.each(BAD)("%s", (_title, values, key, allowed) => {
+        const problems = problemsOf(values);
+        const problem = problems.find((p) => p.startsWith(`${PROJECT}:${key}`));
+        expect(problem).toBeDefined();
+        expect(problem).toContain(allowed);
+        const value = values[key.replace(/\[\d+\]$/, "")];
+        if (value !== undefined && typeof value !== "object") {
+            expect(problem).toContain(String(value));
+        }
+    });
+
+    it("covers at least 30 distinct bad settings across the keys", () => {
+        expect(BAD.length).toBeGreaterThanOrEqual(30);
+        const keys = new Set(BAD.map(([, , key]) => key.replace(/\[\d+\]$/, "")));
+        for (const key of Object.keys(KEYS)) {
+            expect([key, keys.has(key)]).toEqual([key, true]);
+        }
+    });
+
+    it("reports every problem at once, not only the first", () => {
+        const problems = problemsOf({ namespace: "Bad", nodePort: 1, heapPercent: 99 });
+        expect(problems.length).toBeGreaterThanOrEqual(3);
+    });
+
+    it("the error message lists the problems the way pulumi preview prints them", () => {
+        expect(() => settingsFrom(raw({ serviceType: "Ingress" }))).toThrow(
+            /Invalid configuration \(1 problem\):\n {2}- jenkins-k8s:serviceType = "Ingress": must be one of: ClusterIP, NodePort, LoadBalancer/,
+        );
+    });
+
+    it("ignores other projects' keys (provider settings such as kubernetes:context)", () => {
+        expect(() => readValues({ "kubernetes:context": "kind-dev" })).not.toThrow();
+    });
+});
+
+describe("value checks", () => {
+    it.each(["100m", "1", "2.5", "0.5"])("accepts CPU %s", (q) => expect(v.checkCpu(q)).toBeUndefined());
+    it.each(["512Mi", "2Gi", "1G", "1500M", "4Mi"])("accepts memory %s", (q) => expect(v.checkMemory(q)).toBeUndefined());
+    it("parses quantities to numbers", () => {
+        expect(v.parseQuantity("500m")).toBeCloseTo(0.5);
+        expect(v.parseQuantity("2Gi")).toBe(2 * 2 ** 30);
+        expect(v.parseQuantity("1e3")).toBe(1000);
+        expect(v.parseQuantity("abc")).toBeNaN();
+    });
+    it.each([
+        "jenkins/jenkins:2.568.2-jdk21",
+        "registry.example.com:5000/team/agent:1.0",
+        "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
+        `jenkins/jenkins@sha256:${"a".repeat(64)}`,
+        `jenkins/jenkins:lts@sha256:${"b".repeat(64)}`,
+    ])("accepts image %s", (image) => expect(v.checkImage(image)).toBeUndefined());
+    it.each(["linux", "hwzx-cmp", "maven_3.9", "x86-64"])("accepts label %s", (l) => expect(v.checkAgentLabel(l)).toBeUndefined());
+    it.each(["10.0.0.5", "nfs.example.com", "NFS-1"])("accepts NFS server %s", (h) => expect(v.checkHostOrIp(h)).toBeUndefined());
+});

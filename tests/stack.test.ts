@@ -1,0 +1,217 @@
+// The whole dev stack under the mock runtime: what `pulumi up` would create, field by field.
+import { readFileSync } from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { KEYS } from "../components/config";
+import { runStack, Stack } from "./harness";
+
+let dev: Stack;
+beforeAll(async () => {
+    dev = await runStack("dev");
+});
+
+describe("the dev stack (mirrors the original)", () => {
+    it("creates one namespace, kube-ops, for the controller and its agents", () => {
+        expect(dev.objects("Namespace").map((n) => n.metadata.name)).toEqual(["kube-ops"]);
+    });
+
+    it("keeps Jenkins home on a claim on the default StorageClass that survives pulumi destroy", () => {
+        const pvc = dev.object("PersistentVolumeClaim", "jenkins-home");
+        expect(pvc.metadata.namespace).toBe("kube-ops");
+        expect(pvc.spec.resources.requests.storage).toBe("3Gi");
+        expect(pvc.spec.accessModes).toEqual(["ReadWriteOnce"]);
+        expect(pvc.spec.storageClassName).toBeUndefined();
+        expect(dev.resource("kubernetes:core/v1:PersistentVolumeClaim", "jenkins-home").retainOnDelete).toBe(true);
+        expect(dev.objects("PersistentVolume")).toHaveLength(0);
+    });
+
+    it("has a controller and an agent ServiceAccount; agents get no API token", () => {
+        const controller = dev.object("ServiceAccount", "jenkins");
+        const agent = dev.object("ServiceAccount", "jenkins-agent");
+        expect(controller.metadata.namespace).toBe("kube-ops");
+        expect(agent.automountServiceAccountToken).toBe(false);
+    });
+
+    it("grants the controller pod management in the agent namespace only, with rbac v1", () => {
+        const role = dev.object("Role", "jenkins-agent-manager");
+        expect(role.apiVersion).toBe("rbac.authorization.k8s.io/v1");
+        expect(role.metadata.namespace).toBe("kube-ops");
+        const byResource = Object.fromEntries(role.rules.flatMap((r: any) => r.resources.map((res: string) => [res, r.verbs])));
+        expect(Object.keys(byResource).sort()).toEqual(["events", "pods", "pods/exec", "pods/log"]);
+        expect(byResource.pods).toEqual(expect.arrayContaining(["create", "delete", "get", "list", "watch"]));
+        const verbs = role.rules.flatMap((r: any) => [...r.verbs, ...r.resources, ...r.apiGroups]);
+        expect(verbs).not.toContain("*");
+        expect(verbs).not.toContain("secrets");
+        const binding = dev.object("RoleBinding", "jenkins-agent-manager");
+        expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "jenkins-agent-manager" });
+        expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "jenkins", namespace: "kube-ops" }]);
+        expect(dev.objects("ClusterRole")).toHaveLength(0);
+        expect(dev.objects("ClusterRoleBinding")).toHaveLength(0);
+    });
+
+    it("stores the JCasC in a ConfigMap without the admin password", () => {
+        const cm = dev.object("ConfigMap", "jenkins-casc");
+        expect(cm.metadata.namespace).toBe("kube-ops");
+        const casc = parse(dev.casc);
+        expect(casc.jenkins.securityRealm.local.users[0]).toEqual({ id: "admin", name: "admin", password: "${jenkins-admin-password}" });
+        expect(dev.casc).not.toContain(dev.outputs.adminPassword);
+        const cloud = casc.jenkins.clouds[0].kubernetes;
+        expect(cloud.namespace).toBe("kube-ops");
+        expect(cloud.jenkinsUrl).toBe("http://jenkins.kube-ops.svc:8080/");
+        expect(cloud.jenkinsTunnel).toBe("jenkins-agent.kube-ops.svc:50000");
+        expect(cloud.templates[0].label).toBe("hwzx-cmp");
+        expect(cloud.templates[0].serviceAccount).toBe("jenkins-agent");
+    });
+
+    it("keeps a generated admin password in a Secret", () => {
+        const secret = dev.object("Secret", "jenkins-admin");
+        expect(secret.stringData.value).toEqual({ username: "admin", password: dev.outputs.adminPassword });
+        expect(dev.outputs.adminPassword).toHaveLength(32);
+        const random = dev.resource("random:index/randomPassword:RandomPassword", "jenkins-admin-password");
+        expect(random.inputs.length).toBe(32);
+    });
+
+    describe("the controller workload", () => {
+        it("never runs two controllers on one home", () => {
+            const d = dev.object("Deployment", "jenkins");
+            expect(d.spec.replicas).toBe(1);
+            expect(d.spec.strategy).toEqual({ type: "Recreate" });
+        });
+
+        it("runs a pinned image, never a floating tag", () => {
+            expect(dev.container("jenkins").image).toBe("jenkins/jenkins:2.568.2-jdk21");
+        });
+
+        it("sizes the heap as a share of the limit and keeps the original's provisioning flags", () => {
+            const opts = dev.env("jenkins").JAVA_OPTS;
+            expect(opts).toContain("-XX:MaxRAMPercentage=50");
+            expect(opts).not.toMatch(/-Xmx/);
+            expect(opts).toContain("-Dhudson.slaves.NodeProvisioner.initialDelay=0");
+            expect(opts).toContain("-Dhudson.slaves.NodeProvisioner.MARGIN=50");
+            expect(opts).toContain("-Dhudson.slaves.NodeProvisioner.MARGIN0=0.85");
+            expect(opts).toContain("-Duser.timezone=Asia/Shanghai");
+            expect(opts).toContain("-Djenkins.install.runSetupWizard=false");
+        });
+
+        it("has the original's resources", () => {
+            expect(dev.container("jenkins").resources).toEqual({
+                requests: { cpu: "500m", memory: "1Gi" },
+                limits: { cpu: "1", memory: "1Gi" },
+            });
+        });
+
+        it("probes /login, with a startup probe for slow starts instead of a long initial delay", () => {
+            const c = dev.container("jenkins");
+            for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
+                expect(probe.httpGet).toEqual({ path: "/login", port: "http" });
+                expect(probe.initialDelaySeconds).toBeUndefined();
+            }
+            expect(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds).toBeGreaterThanOrEqual(300);
+        });
+
+        it("runs as uid 1000 with fsGroup 1000", () => {
+            const pod = dev.controllerPod;
+            expect(pod.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true });
+            expect(pod.serviceAccountName).toBe("jenkins");
+        });
+
+        it("reads JCasC from the mounted ConfigMap and the password from the mounted Secret", () => {
+            const env = dev.env("jenkins");
+            expect(env.CASC_JENKINS_CONFIG).toBe("/var/jenkins_casc/jenkins.yaml");
+            expect(env.SECRETS).toBe("/run/secrets/jenkins");
+            const volumes = Object.fromEntries(dev.controllerPod.volumes.map((v: any) => [v.name, v]));
+            expect(volumes.casc.configMap.name).toBe("jenkins-casc");
+            expect(volumes["admin-secret"].secret).toMatchObject({
+                secretName: "jenkins-admin",
+                items: [{ key: "password", path: "jenkins-admin-password" }],
+            });
+            expect(volumes["jenkins-home"].persistentVolumeClaim.claimName).toBe("jenkins-home");
+            const mounts = Object.fromEntries(dev.container("jenkins").volumeMounts.map((m: any) => [m.name, m.mountPath]));
+            expect(mounts).toMatchObject({ casc: "/var/jenkins_casc", "admin-secret": "/run/secrets/jenkins", "jenkins-home": "/var/jenkins_home" });
+            expect(JSON.stringify(env)).not.toContain(dev.outputs.adminPassword);
+        });
+
+        it("installs the pinned plugins with jenkins-plugin-cli from the controller image", () => {
+            const init = dev.container("install-plugins");
+            expect(init.image).toBe("jenkins/jenkins:2.568.2-jdk21");
+            expect(init.command).toEqual(["sh", "/var/jenkins_plugins/install-plugins.sh"]);
+            const plugins = dev.object("ConfigMap", "jenkins-plugins");
+            expect(plugins.data["plugins.txt"].trim().split("\n")).toEqual(KEYS.plugins.default);
+            expect(plugins.data["install-plugins.sh"]).toContain("jenkins-plugin-cli");
+        });
+
+        it("carries a hash annotation so a configuration change rolls the controller", () => {
+            const annotations = dev.object("Deployment", "jenkins").spec.template.metadata.annotations;
+            expect(annotations["jenkins-k8s/restart-hash"]).toMatch(/^[0-9a-f]{64}$/);
+        });
+    });
+
+    it("exposes the web UI on NodePort 30002 and the agent port on a ClusterIP Service", () => {
+        const web = dev.object("Service", "jenkins");
+        expect(web.spec.type).toBe("NodePort");
+        expect(web.spec.ports).toEqual([{ name: "http", port: 8080, targetPort: "http", nodePort: 30002 }]);
+        const agent = dev.object("Service", "jenkins-agent");
+        expect(agent.spec.type).toBe("ClusterIP");
+        expect(agent.spec.ports).toEqual([{ name: "agent", port: 50000, targetPort: "agent" }]);
+        const podLabels = dev.object("Deployment", "jenkins").spec.template.metadata.labels;
+        for (const svc of [web, agent]) {
+            expect(podLabels).toMatchObject(svc.spec.selector);
+        }
+    });
+
+    it("exports every output other stacks consume, with the password as a secret", () => {
+        expect(dev.outputs).toMatchObject({
+            namespace: "kube-ops",
+            agentNamespace: "kube-ops",
+            serviceName: "jenkins",
+            jenkinsUrl: "http://jenkins.kube-ops.svc:8080/",
+            adminUsername: "admin",
+            agentLabels: ["hwzx-cmp"],
+            controllerServiceAccount: "jenkins",
+            agentServiceAccount: "jenkins-agent",
+            cascConfigMap: "jenkins-casc",
+            homeClaim: "jenkins-home",
+        });
+        expect(Object.keys(dev.outputs)).toContain("externalUrl");
+        expect(dev.evaluation.secretOutputs).toEqual(["adminPassword"]);
+    });
+
+    it("registers no URN twice", () => {
+        expect(dev.evaluation.duplicateUrns).toEqual([]);
+    });
+});
+
+describe("Pulumi.yaml", () => {
+    const project = parse(readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8"));
+
+    it("names the project and the TypeScript runtime", () => {
+        expect(project.name).toBe("jenkins-k8s");
+        expect(project.runtime).toMatchObject({ name: "nodejs", options: { typescript: true } });
+    });
+
+    it("declares every key the program reads, with the program's type, default and description", () => {
+        const declared = Object.fromEntries(
+            Object.entries(KEYS)
+                .filter(([, spec]) => (spec.type as string) !== "object")
+                .map(([key, spec]) => [
+                    key,
+                    {
+                        type: spec.type,
+                        ...(spec.type === "array" ? { items: { type: "string" } } : {}),
+                        description: spec.description,
+                        default: spec.default,
+                    },
+                ]),
+        );
+        expect(project.config).toEqual(declared);
+    });
+
+    it("uses only the types Pulumi's project config schema knows", () => {
+        for (const decl of Object.values<any>(project.config)) {
+            expect(["string", "integer", "boolean", "array"]).toContain(decl.type);
+            if (decl.type === "array") {
+                expect(["string", "integer", "boolean"]).toContain(decl.items.type);
+            }
+        }
+    });
+});
