@@ -1,0 +1,145 @@
+// The offline render: evaluates the real program for a stack's settings under the mock runtime
+// and writes every Kubernetes object as YAML, one file per object in apply order, plus the JCasC
+// document on its own. No cluster, no Pulumi CLI, no credentials; secrets are redacted.
+//
+//   npm run render -- --stack dev [--out render/dev]
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { ConfigError } from "../components/config";
+import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
+import { readStackConfig, ROOT } from "./stackConfig";
+
+export const REDACTED = "[redacted]";
+export const CASC_OUT = "jcasc.yaml";
+
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
+
+// The order Helm installs kinds in: what others refer to comes first.
+const KIND_ORDER = [
+    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodDisruptionBudget", "ServiceAccount",
+    "Secret", "ConfigMap", "StorageClass", "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition",
+    "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "DaemonSet", "Pod", "ReplicaSet",
+    "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "Ingress", "ServiceMonitor",
+];
+
+function kindRank(kind: string): number {
+    const i = KIND_ORDER.indexOf(kind);
+    return i === -1 ? KIND_ORDER.length : i;
+}
+
+/** Replaces secret values with a marker; a secret map keeps its keys so readers see its shape. */
+export function redact(value: unknown): unknown {
+    if (isWrappedSecret(value)) {
+        const inner = value.value;
+        return inner !== null && typeof inner === "object" && !Array.isArray(inner)
+            ? Object.fromEntries(Object.keys(inner).map((k) => [k, REDACTED]))
+            : REDACTED;
+    }
+    if (Array.isArray(value)) {
+        return value.map(redact);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+    }
+    return value;
+}
+
+/** The Kubernetes objects of an evaluation, redacted, in apply order. */
+export function kubernetesObjects(e: Evaluation): K8sObject[] {
+    return e.resources
+        .filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"))
+        .map((r) => redact(r.inputs) as K8sObject)
+        .sort(
+            (a, b) =>
+                kindRank(a.kind) - kindRank(b.kind) ||
+                (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") ||
+                a.metadata.name.localeCompare(b.metadata.name),
+        );
+}
+
+export function fileName(index: number, o: K8sObject): string {
+    const parts = [String(index + 1).padStart(2, "0"), o.kind, o.metadata.namespace, o.metadata.name].filter(Boolean);
+    return `${parts.join("-").toLowerCase()}.yaml`;
+}
+
+/** File name -> content, for a whole render. */
+export function renderFiles(e: Evaluation): Map<string, string> {
+    const files = new Map<string, string>();
+    const objects = kubernetesObjects(e);
+    objects.forEach((o, i) => files.set(fileName(i, o), stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })));
+    const casc = objects.find((o) => o.kind === "ConfigMap" && o.data?.["jenkins.yaml"] !== undefined);
+    if (casc) {
+        files.set(CASC_OUT, casc.data["jenkins.yaml"]);
+    }
+    return files;
+}
+
+export async function renderStack(stack: string): Promise<Map<string, string>> {
+    return renderFiles(await evaluate(readStackConfig(stack), { stack, preview: true }));
+}
+
+/** Writes a render into `dir`, replacing the YAML files a previous render left there. */
+export function writeRender(files: Map<string, string>, dir: string): void {
+    if (existsSync(dir)) {
+        for (const f of readdirSync(dir)) {
+            if (f.endsWith(".yaml")) {
+                rmSync(path.join(dir, f));
+            }
+        }
+    }
+    mkdirSync(dir, { recursive: true });
+    for (const [name, content] of files) {
+        writeFileSync(path.join(dir, name), content);
+    }
+}
+
+function parseArgs(argv: string[]): { stacks: string[]; out?: string } {
+    const stacks: string[] = [];
+    let out: string | undefined;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--stack" || a === "-s") {
+            stacks.push(argv[++i]);
+        } else if (a.startsWith("--stack=")) {
+            stacks.push(a.slice("--stack=".length));
+        } else if (a === "--out" || a === "-o") {
+            out = argv[++i];
+        } else if (a.startsWith("--out=")) {
+            out = a.slice("--out=".length);
+        } else {
+            throw new Error(`unknown argument ${a}; usage: npm run render -- --stack <name> [--out <dir>]`);
+        }
+    }
+    if (stacks.length === 0 || stacks.some((s) => !s)) {
+        throw new Error("usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>]");
+    }
+    if (out !== undefined && stacks.length > 1) {
+        throw new Error("--out takes one stack; without --out each stack goes to render/<stack>");
+    }
+    return { stacks, out };
+}
+
+async function main(): Promise<void> {
+    const { stacks, out } = parseArgs(process.argv.slice(2));
+    for (const stack of stacks) {
+        const dir = path.resolve(out ?? path.join(ROOT, "render", stack));
+        const files = await renderStack(stack);
+        writeRender(files, dir);
+        console.log(`${stack}: ${files.size} files in ${path.relative(process.cwd(), dir) || "."}`);
+        for (const f of files.keys()) {
+            console.log(`  ${f}`);
+        }
+    }
+}
+
+if (require.main === module) {
+    main().then(
+        () => process.exit(0),
+        (err) => {
+            // Settings errors read as pulumi preview prints them; anything else keeps its stack.
+            console.error(err instanceof ConfigError || !(err instanceof Error) ? `error: ${err.message ?? err}` : err.stack);
+            process.exit(1);
+        },
+    );
+}
