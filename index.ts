@@ -15,10 +15,22 @@ export = () => {
     const settings = loadSettings();
     const names = deriveNames(settings);
 
+    // An explicit provider, so a changed ConfigMap is patched in place instead of replaced: the
+    // controller keeps running and its reload sidecar applies the new JCasC. It honours the
+    // stack's kubernetes:context/kubeconfig/namespace settings like the default provider would.
+    const kube = new pulumi.Config("kubernetes");
+    const provider = new k8s.Provider("kubernetes", {
+        enableConfigMapMutable: true,
+        context: kube.get("context"),
+        kubeconfig: kube.get("kubeconfig"),
+        cluster: kube.get("cluster"),
+    });
+    const opts = { providers: [provider] };
+
     /** A Namespace resource when the program owns it; otherwise the name of one that exists. */
     const namespace = (resourceName: string, name: string): pulumi.Output<string> =>
         settings.createNamespaces
-            ? new k8s.core.v1.Namespace(resourceName, { metadata: { name, labels: names.labels } }).metadata.name
+            ? new k8s.core.v1.Namespace(resourceName, { metadata: { name, labels: names.labels } }, { provider }).metadata.name
             : pulumi.output(name);
 
     const controllerNamespace = namespace("controller-namespace", settings.namespace);
@@ -27,9 +39,15 @@ export = () => {
             ? controllerNamespace
             : namespace("agent-namespace", settings.agentNamespace);
 
-    const storage = new JenkinsStorage("jenkins", { namespace: controllerNamespace, storage: settings.storage, names });
-    const rbac = new JenkinsRbac("jenkins", { namespace: controllerNamespace, agentNamespace, names });
-    const cloud = new JenkinsCloudConfig("jenkins", { namespace: controllerNamespace, settings, names });
+    const storage = new JenkinsStorage("jenkins", { namespace: controllerNamespace, storage: settings.storage, names }, opts);
+    const rbac = new JenkinsRbac("jenkins", {
+        namespace: controllerNamespace,
+        agentNamespace,
+        names,
+        deployNamespaces: settings.agents.deployNamespaces,
+        deployClusterRole: settings.agents.deployClusterRole,
+    }, opts);
+    const cloud = new JenkinsCloudConfig("jenkins", { namespace: controllerNamespace, agentNamespace, settings, names }, opts);
     const master = new JenkinsMaster("jenkins", {
         namespace: controllerNamespace,
         settings,
@@ -37,8 +55,7 @@ export = () => {
         homeClaimName: storage.claimName,
         serviceAccountName: rbac.controllerServiceAccount.metadata.name,
         cascConfigMapName: cloud.configMapName,
-        cascHash: cloud.cascHash,
-    });
+    }, opts);
 
     return {
         namespace: controllerNamespace,

@@ -2,13 +2,15 @@
 // ones the Kubernetes plugin and JCasC accept (see DESIGN.md); JCasC refuses unknown keys and
 // Jenkins then fails to start, so tests check the output against schemas/jcasc.schema.json.
 import { createHash } from "crypto";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { Names } from "./names";
-import { PodTemplate, Settings } from "./settings";
+import { AGENT_UID, AgentContainer, JNLP, PodTemplate } from "./podTemplates";
+import { Settings } from "./settings";
 
 /** File names under the SECRETS directory; JCasC resolves `${name}` from them. */
 export const SECRET_FILES = {
     adminPassword: "jenkins-admin-password",
+    reloadToken: "casc-reload-token",
 } as const;
 
 export const CASC_FILE = "jenkins.yaml";
@@ -44,7 +46,123 @@ export function templateId(namespace: string, name: string): string {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** The plugin takes command and args as one string each, split like a shell would. */
+function shellJoin(words: string[]): string {
+    return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(" ");
+}
+
+function envVars(env: Record<string, string>): Json[] {
+    return Object.entries(env).map(([key, value]) => ({ envVar: { key, value } }));
+}
+
+function container(c: AgentContainer): Json {
+    const tool = c.name !== JNLP;
+    return {
+        name: c.name,
+        image: c.image,
+        // No command or args on jnlp: they would replace the agent's entrypoint and the agent
+        // would never connect (the original's pods were recreated in a loop). Tool containers
+        // idle on `cat` with a TTY until a `container('x')` step runs in them.
+        ...(tool ? { command: shellJoin(c.command ?? ["cat"]), args: shellJoin(c.args ?? []), ttyEnabled: true } : {}),
+        ...(c.workingDir ? { workingDir: c.workingDir } : {}),
+        ...(c.privileged ? { privileged: true } : {}),
+        ...(c.runAsUser !== undefined ? { runAsUser: String(c.runAsUser) } : {}),
+        resourceRequestCpu: c.cpuRequest,
+        resourceLimitCpu: c.cpuLimit,
+        resourceRequestMemory: c.memoryRequest,
+        resourceLimitMemory: c.memoryLimit,
+        ...(Object.keys(c.env).length > 0 ? { envVars: envVars(c.env) } : {}),
+    };
+}
+
+function volume(vol: PodTemplate["volumes"][number]): Json {
+    switch (vol.type) {
+        case "emptyDir":
+            return { emptyDirVolume: { mountPath: vol.mountPath, memory: vol.memory } };
+        case "secret":
+            return { secretVolume: { secretName: vol.secretName, mountPath: vol.mountPath, optional: vol.optional } };
+        case "configMap":
+            return { configMapVolume: { configMapName: vol.configMapName, mountPath: vol.mountPath, optional: vol.optional } };
+        case "pvc":
+            return { persistentVolumeClaim: { claimName: vol.claimName, mountPath: vol.mountPath, readOnly: vol.readOnly } };
+        case "nfs":
+            return { nfsVolume: { serverAddress: vol.server, serverPath: vol.path, mountPath: vol.mountPath, readOnly: vol.readOnly } };
+        case "hostPath":
+            return { hostPathVolume: { hostPath: vol.hostPath, mountPath: vol.mountPath, readOnly: vol.readOnly } };
+    }
+}
+
+function workspace(w: PodTemplate["workspaceVolume"]): Json {
+    return w.type === "emptyDir"
+        ? { emptyDirWorkspaceVolume: { memory: w.memory } }
+        : {
+              dynamicPVC: {
+                  requestsSize: w.size,
+                  accessModes: w.accessMode,
+                  ...(w.storageClass ? { storageClassName: w.storageClass } : {}),
+              },
+          };
+}
+
+type Obj = Record<string, any>;
+
+/** Deep merge for pod YAML: maps merge, containers merge by name, other lists are replaced. */
+function mergePod(base: Obj, extra: Obj): Obj {
+    const out: Obj = { ...base };
+    for (const [k, v] of Object.entries(extra)) {
+        if ((k === "containers" || k === "initContainers") && Array.isArray(v) && Array.isArray(out[k])) {
+            const merged = [...out[k]];
+            for (const c of v) {
+                const i = merged.findIndex((m: Obj) => m.name === c.name);
+                if (i === -1) {
+                    merged.push(c);
+                } else {
+                    merged[i] = mergePod(merged[i], c);
+                }
+            }
+            out[k] = merged;
+        } else if (v && typeof v === "object" && !Array.isArray(v) && out[k] && typeof out[k] === "object" && !Array.isArray(out[k])) {
+            out[k] = mergePod(out[k], v);
+        } else {
+            out[k] = v;
+        }
+    }
+    return out;
+}
+
+/**
+ * The pod fields the plugin has no key for: the Pod Security profile, the API token, and
+ * tolerations. The restricted profile is the default; a template that asks for more gets only
+ * what it asked for in its own `yaml`.
+ */
+export function templatePodYaml(t: PodTemplate): Obj {
+    const restricted = t.podSecurity === "restricted";
+    const spec: Obj = {
+        // Build code is untrusted: an API token only where the template deploys.
+        automountServiceAccountToken: t.deploy,
+        ...(t.tolerations.length > 0 ? { tolerations: t.tolerations } : {}),
+    };
+    if (t.podSecurity !== "privileged") {
+        spec.securityContext = {
+            ...(restricted ? { runAsNonRoot: true, runAsUser: AGENT_UID, runAsGroup: AGENT_UID, fsGroup: AGENT_UID } : {}),
+            seccompProfile: { type: "RuntimeDefault" },
+        };
+        spec.containers = t.containers.map((c) => ({
+            name: c.name,
+            securityContext: {
+                ...(restricted ? { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } : {}),
+                ...(c.privileged ? {} : { privileged: false }),
+            },
+        }));
+    }
+    return mergePod({ spec }, t.yaml ? (parse(t.yaml) as Obj) ?? {} : {});
+}
+
 function podTemplate(s: Settings, names: Names, t: PodTemplate, index: number): Json {
+    const volumes = [
+        ...t.volumes.map(volume),
+        ...(t.hostDockerSocket ? [{ hostPathVolume: { hostPath: "/var/run/docker.sock", mountPath: "/var/run/docker.sock", readOnly: false } }] : []),
+    ];
     return {
         id: templateId(s.agentNamespace, t.name),
         name: t.name,
@@ -52,19 +170,19 @@ function podTemplate(s: Settings, names: Names, t: PodTemplate, index: number): 
         label: t.labels.join(" "),
         // The first template also takes jobs that ask for no label, since the controller runs none.
         nodeUsageMode: index === 0 ? "NORMAL" : "EXCLUSIVE",
-        serviceAccount: names.agentServiceAccount,
+        serviceAccount: t.deploy ? names.deployerServiceAccount : names.agentServiceAccount,
         idleMinutes: t.idleMinutes,
         instanceCap: t.instanceCap,
-        containers: t.containers.map((c) => ({
-            name: c.name,
-            image: c.image,
-            // No command or args: on the jnlp container they would replace the agent's entrypoint
-            // and the agent would never connect (the original's pods were recreated in a loop).
-            resourceRequestCpu: c.resources.cpuRequest,
-            resourceLimitCpu: c.resources.cpuLimit,
-            resourceRequestMemory: c.resources.memoryRequest,
-            resourceLimitMemory: c.resources.memoryLimit,
-        })),
+        ...(Object.keys(t.nodeSelector).length > 0
+            ? { nodeSelector: Object.entries(t.nodeSelector).map(([k, v]) => `${k}=${v}`).join(",") }
+            : {}),
+        workspaceVolume: workspace(t.workspaceVolume),
+        ...(volumes.length > 0 ? { volumes } : {}),
+        ...(Object.keys(t.env).length > 0 ? { envVars: envVars(t.env) } : {}),
+        containers: t.containers.map(container),
+        yaml: stringify(templatePodYaml(t), { lineWidth: 0 }),
+        yamlMergeStrategy: "merge",
+        showRawYaml: false,
     };
 }
 

@@ -1,40 +1,56 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { buildCasc, CASC_FILE, renderCasc, sha256 } from "./casc";
+import { buildCasc, CASC_FILE, renderCasc } from "./casc";
 import { Names } from "./names";
+import { AGENT_UID } from "./podTemplates";
 import { Settings } from "./settings";
 
 export interface JenkinsCloudConfigArgs {
     namespace: pulumi.Input<string>;
+    agentNamespace: pulumi.Input<string>;
     settings: Settings;
     names: Names;
 }
 
+/** Pinned pause image: the pre-puller's only long-running container. */
+export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10";
+
 /**
  * The JCasC ConfigMap: security realm, the Kubernetes cloud and its agent pod templates. The
- * document is built by a pure function (casc.ts); this component only stores it. It holds no
- * secret: the admin password is a `${...}` reference JCasC resolves from the mounted Secret.
+ * document is built by a pure function (casc.ts); this component stores it, and optionally
+ * pre-pulls the agent images on every node. It holds no secret: the admin password is a
+ * `${...}` reference JCasC resolves from the mounted Secret.
  */
 export class JenkinsCloudConfig extends pulumi.ComponentResource {
     /** The JCasC document, as YAML. */
     public readonly casc: string;
-    /** sha256 of the document, for rolling or reloading the controller when it changes. */
-    public readonly cascHash: string;
     public readonly configMap: k8s.core.v1.ConfigMap;
     public readonly configMapName: pulumi.Output<string>;
+    public readonly prePuller?: k8s.apps.v1.DaemonSet;
 
     constructor(name: string, args: JenkinsCloudConfigArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins:index:JenkinsCloudConfig", name, {}, opts);
-        this.casc = renderCasc(buildCasc(args.settings, args.names));
-        this.cascHash = sha256(this.casc);
+        const { settings: s, names } = args;
+        this.casc = renderCasc(buildCasc(s, names));
+
+        for (const t of s.agents.templates) {
+            if (t.hostDockerSocket) {
+                pulumi.log.warn(
+                    `pod template '${t.name}' mounts the node's Docker socket (hostDockerSocket: true): every build on it ` +
+                        "is root on the node, and the socket does not exist on containerd nodes (Kubernetes 1.24+). " +
+                        "Prefer the image-build template (rootless BuildKit).",
+                    this,
+                );
+            }
+        }
 
         this.configMap = new k8s.core.v1.ConfigMap(
             `${name}-casc`,
             {
                 metadata: {
-                    name: args.names.cascConfigMap,
+                    name: names.cascConfigMap,
                     namespace: args.namespace,
-                    labels: { ...args.names.labels, "app.kubernetes.io/component": "casc" },
+                    labels: { ...names.labels, "app.kubernetes.io/component": "casc" },
                 },
                 data: { [CASC_FILE]: this.casc },
             },
@@ -42,6 +58,56 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
         );
         this.configMapName = this.configMap.metadata.name;
 
-        this.registerOutputs({ configMapName: this.configMapName, cascHash: this.cascHash });
+        if (s.agents.prePullImages) {
+            this.prePuller = this.prePullDaemonSet(name, args);
+        }
+
+        this.registerOutputs({ configMapName: this.configMapName });
+    }
+
+    /**
+     * Pulls every agent image on every node once: each image runs as an init container that
+     * exits at once, then a pause container keeps the pod (and so the images) in place.
+     */
+    private prePullDaemonSet(name: string, args: JenkinsCloudConfigArgs): k8s.apps.v1.DaemonSet {
+        const { settings: s, names } = args;
+        const images = [...new Set(s.agents.templates.flatMap((t) => t.containers.map((c) => c.image)))];
+        const selector = { "app.kubernetes.io/name": names.prePuller };
+        const securityContext = {
+            runAsNonRoot: true,
+            runAsUser: AGENT_UID,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+        };
+        const small = { requests: { cpu: "1m", memory: "8Mi" }, limits: { cpu: "50m", memory: "32Mi" } };
+        return new k8s.apps.v1.DaemonSet(
+            `${name}-agent-images`,
+            {
+                metadata: { name: names.prePuller, namespace: args.agentNamespace, labels: { ...names.labels, ...selector } },
+                spec: {
+                    selector: { matchLabels: selector },
+                    updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%" } },
+                    template: {
+                        metadata: { labels: { ...names.labels, ...selector } },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            serviceAccountName: names.agentServiceAccount,
+                            securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                            // Each image needs a shell; `sh -c true` only proves it was pulled.
+                            initContainers: images.map((image, i) => ({
+                                name: `pull-${i}`,
+                                image,
+                                command: ["sh", "-c", "true"],
+                                resources: small,
+                                securityContext,
+                            })),
+                            containers: [{ name: "pause", image: PAUSE_IMAGE, resources: small, securityContext }],
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
     }
 }

@@ -4,6 +4,7 @@
 // a bad value fails `pulumi preview` with the key, the value and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { templatesSchema } from "./podTemplates";
 import * as v from "./validation";
 
 export const PROJECT = "jenkins-k8s";
@@ -180,7 +181,7 @@ export const KEYS = {
     },
     agentLabel: {
         type: "string", default: "jenkins-agent", schema: checked(v.checkAgentLabel),
-        description: "Label of the default pod template; jobs restricted to it run in agent pods.",
+        description: "Label of the default pod template (when podTemplates is unset); jobs restricted to it run in agent pods.",
     },
     agentImage: {
         type: "string", default: "jenkins/inbound-agent:3385.vf1123fb_515da_-1", schema: checked(v.checkImage),
@@ -204,11 +205,11 @@ export const KEYS = {
     },
     agentIdleMinutes: {
         type: "integer", default: 0, schema: int(0, 1440),
-        description: "Minutes an idle agent pod is kept for the next build; 0 deletes it when its build ends.",
+        description: "Minutes an idle pod of the default template is kept for the next build; 0 deletes it when its build ends.",
     },
     agentInstanceCap: {
         type: "integer", default: 10, schema: int(1, 1000),
-        description: "Most agent pods of the default template at once.",
+        description: "Most agent pods of the default template at once (when podTemplates is unset).",
     },
     containerCap: {
         type: "integer", default: 10, schema: int(1, 1000),
@@ -217,6 +218,22 @@ export const KEYS = {
     podRetention: {
         type: "string", default: "never", schema: oneOf(POD_RETENTIONS),
         description: "When finished agent pods are kept: never, onFailure, always, default or evicted.",
+    },
+    podTemplates: {
+        type: "object", schema: templatesSchema.optional(),
+        description: "Agent pod templates (a list, in the stack file); unset: a plain agent on `agentLabel` and a rootless BuildKit image builder on `image-build`.",
+    },
+    deployNamespaces: {
+        type: "array", default: [], schema: z.array(checked(v.checkDnsLabel), { error: () => "must be a list of namespace names" }),
+        description: "Namespaces that templates with `deploy: true` may deploy to (a RoleBinding in each, nothing cluster-wide).",
+    },
+    deployClusterRole: {
+        type: "string", default: "edit", schema: checked(v.checkDnsSubdomain),
+        description: "ClusterRole the deployer account is bound to in each deploy namespace (built-in `edit`, or a narrower one).",
+    },
+    prePullImages: {
+        type: "boolean", default: false, schema: bool,
+        description: "Run a DaemonSet that pulls every agent image on every node, so a first build does not wait for a pull.",
     },
 } satisfies Record<string, KeySpec>;
 

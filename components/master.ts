@@ -14,18 +14,18 @@ export interface JenkinsMasterArgs {
     homeClaimName: pulumi.Input<string>;
     serviceAccountName: pulumi.Input<string>;
     cascConfigMapName: pulumi.Input<string>;
-    /** Hash of the JCasC document; a change rolls the controller so it reads the new one. */
-    cascHash: string;
 }
 
 const HOME = "/var/jenkins_home";
 const CASC_DIR = "/var/jenkins_casc";
-const PLUGINS_DIR = "/var/jenkins_plugins";
+const SCRIPTS_DIR = "/var/jenkins_scripts";
 const SECRETS_DIR = "/run/secrets/jenkins";
 const WAR_CACHE = "/var/jenkins_cache";
 const UID = 1000;
 
-export const INSTALL_PLUGINS_SCRIPT = readFileSync(path.join(__dirname, "scripts", "install-plugins.sh"), "utf8");
+const script = (file: string) => readFileSync(path.join(__dirname, "scripts", file), "utf8");
+export const INSTALL_PLUGINS_SCRIPT = script("install-plugins.sh");
+export const CASC_RELOAD_SCRIPT = script("casc-reload.sh");
 
 /** plugins.txt for jenkins-plugin-cli: one `artifactId:version` a line. */
 export function pluginsFile(plugins: string[]): string {
@@ -48,6 +48,8 @@ export function javaOpts(s: Settings): string {
         "-Dhudson.slaves.NodeProvisioner.MARGIN=50",
         "-Dhudson.slaves.NodeProvisioner.MARGIN0=0.85",
         `-Duser.timezone=${s.controller.timezone}`,
+        // The kubelet expands $(VAR) from the env var set before JAVA_OPTS (the Secret's token).
+        "-Dcasc.reload.token=$(CASC_RELOAD_TOKEN)",
         s.controller.javaOpts,
     ]
         .filter((o) => o !== "")
@@ -71,7 +73,7 @@ const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
 export class JenkinsMaster extends pulumi.ComponentResource {
     public readonly adminPassword: pulumi.Output<string>;
     public readonly adminSecret: k8s.core.v1.Secret;
-    public readonly pluginsConfigMap: k8s.core.v1.ConfigMap;
+    public readonly scriptsConfigMap: k8s.core.v1.ConfigMap;
     public readonly deployment: k8s.apps.v1.Deployment;
     public readonly service: k8s.core.v1.Service;
     public readonly agentService?: k8s.core.v1.Service;
@@ -93,32 +95,47 @@ export class JenkinsMaster extends pulumi.ComponentResource {
             { parent: this },
         );
         this.adminPassword = pulumi.secret(password.result);
+        // Lets the reload sidecar, and only it, ask JCasC to re-read its file.
+        const reloadToken = new random.RandomPassword(
+            `${name}-casc-reload-token`,
+            { length: 40, special: false },
+            { parent: this },
+        );
         this.adminSecret = new k8s.core.v1.Secret(
             `${name}-admin`,
             {
                 metadata: { name: names.adminSecret, namespace: args.namespace, labels },
                 type: "Opaque",
-                stringData: { username: s.adminUsername, password: this.adminPassword },
+                stringData: {
+                    username: s.adminUsername,
+                    password: this.adminPassword,
+                    [SECRET_FILES.reloadToken]: reloadToken.result,
+                },
             },
             { parent: this },
         );
 
         const plugins = pluginsFile(s.plugins);
-        this.pluginsConfigMap = new k8s.core.v1.ConfigMap(
-            `${name}-plugins`,
-            {
-                metadata: { name: names.pluginsConfigMap, namespace: args.namespace, labels },
-                data: { "plugins.txt": plugins, "install-plugins.sh": INSTALL_PLUGINS_SCRIPT },
-            },
+        const scripts = {
+            "plugins.txt": plugins,
+            "install-plugins.sh": INSTALL_PLUGINS_SCRIPT,
+            "casc-reload.sh": CASC_RELOAD_SCRIPT,
+        };
+        this.scriptsConfigMap = new k8s.core.v1.ConfigMap(
+            `${name}-scripts`,
+            { metadata: { name: names.scriptsConfigMap, namespace: args.namespace, labels }, data: scripts },
             { parent: this },
         );
 
-        this.restartHash = sha256(
-            [s.controller.image, javaOpts(s), plugins, INSTALL_PLUGINS_SCRIPT, args.cascHash].join("\n"),
-        );
+        // What only a restart applies: the image, JVM options, plugins and the pod's scripts. The
+        // JCasC is not in it: the reload sidecar applies a changed document without a restart.
+        this.restartHash = sha256(JSON.stringify([s.controller.image, javaOpts(s), scripts]));
 
         const homeMount = { name: "jenkins-home", mountPath: HOME };
         const tmpMount = { name: "tmp", mountPath: "/tmp" };
+        const scriptsMount = { name: "scripts", mountPath: SCRIPTS_DIR, readOnly: true };
+        const cascMount = { name: "casc", mountPath: CASC_DIR, readOnly: true };
+        const secretMount = { name: "admin-secret", mountPath: SECRETS_DIR, readOnly: true };
         const initContainers: k8s.types.input.core.v1.Container[] = [];
         if (s.storage.mode === "nfs") {
             // fsGroup is not applied to NFS volumes, so the export may belong to root. This is the
@@ -142,9 +159,9 @@ export class JenkinsMaster extends pulumi.ComponentResource {
         initContainers.push({
             name: "install-plugins",
             image: s.controller.image,
-            command: ["sh", `${PLUGINS_DIR}/install-plugins.sh`],
+            command: ["sh", `${SCRIPTS_DIR}/install-plugins.sh`],
             env: [
-                { name: "PLUGINS_FILE", value: `${PLUGINS_DIR}/plugins.txt` },
+                { name: "PLUGINS_FILE", value: `${SCRIPTS_DIR}/plugins.txt` },
                 { name: "JENKINS_HOME", value: HOME },
                 { name: "JAVA_OPTS", value: "-XX:MaxRAMPercentage=50" },
             ],
@@ -153,7 +170,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                 requests: { cpu: "100m", memory: "256Mi" },
                 limits: { cpu: s.controller.resources.cpuLimit, memory: "1Gi" },
             },
-            volumeMounts: [homeMount, tmpMount, { name: "plugins", mountPath: PLUGINS_DIR, readOnly: true }],
+            volumeMounts: [homeMount, tmpMount, scriptsMount],
         });
 
         const probe = (failureThreshold: number): k8s.types.input.core.v1.Probe => ({
@@ -196,6 +213,10 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                                     name: "jenkins",
                                     image: s.controller.image,
                                     env: [
+                                        {
+                                            name: "CASC_RELOAD_TOKEN",
+                                            valueFrom: { secretKeyRef: { name: this.adminSecret.metadata.name, key: SECRET_FILES.reloadToken } },
+                                        },
                                         { name: "JAVA_OPTS", value: javaOpts(s) },
                                         { name: "JENKINS_OPTS", value: `--webroot=${WAR_CACHE}/war` },
                                         { name: "JENKINS_HOME", value: HOME },
@@ -221,9 +242,25 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                                         homeMount,
                                         tmpMount,
                                         { name: "war-cache", mountPath: WAR_CACHE },
-                                        { name: "casc", mountPath: CASC_DIR, readOnly: true },
-                                        { name: "admin-secret", mountPath: SECRETS_DIR, readOnly: true },
+                                        cascMount,
+                                        secretMount,
                                     ],
+                                },
+                                {
+                                    name: "casc-reload",
+                                    image: s.controller.image,
+                                    command: ["sh", `${SCRIPTS_DIR}/casc-reload.sh`],
+                                    env: [
+                                        { name: "CASC_FILE", value: `${CASC_DIR}/${CASC_FILE}` },
+                                        { name: "TOKEN_FILE", value: `${SECRETS_DIR}/${SECRET_FILES.reloadToken}` },
+                                        { name: "JENKINS_URL", value: `http://localhost:${HTTP_PORT}` },
+                                    ],
+                                    resources: {
+                                        requests: { cpu: "10m", memory: "16Mi" },
+                                        limits: { cpu: "100m", memory: "64Mi" },
+                                    },
+                                    securityContext: restrictedContainer,
+                                    volumeMounts: [scriptsMount, cascMount, secretMount, tmpMount],
                                 },
                             ],
                             volumes: [
@@ -232,15 +269,18 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                                 { name: "war-cache", emptyDir: {} },
                                 { name: "casc", configMap: { name: args.cascConfigMapName } },
                                 {
-                                    name: "plugins",
-                                    configMap: { name: this.pluginsConfigMap.metadata.name, defaultMode: 0o555 },
+                                    name: "scripts",
+                                    configMap: { name: this.scriptsConfigMap.metadata.name, defaultMode: 0o555 },
                                 },
                                 {
                                     name: "admin-secret",
                                     secret: {
                                         secretName: this.adminSecret.metadata.name,
                                         defaultMode: 0o440,
-                                        items: [{ key: "password", path: SECRET_FILES.adminPassword }],
+                                        items: [
+                                            { key: "password", path: SECRET_FILES.adminPassword },
+                                            { key: SECRET_FILES.reloadToken, path: SECRET_FILES.reloadToken },
+                                        ],
                                     },
                                 },
                             ],

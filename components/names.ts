@@ -10,10 +10,14 @@ export interface Names {
     service: string;
     agentService: string;
     cascConfigMap: string;
-    pluginsConfigMap: string;
+    /** plugins.txt and the scripts the controller pod runs. */
+    scriptsConfigMap: string;
     adminSecret: string;
     controllerServiceAccount: string;
     agentServiceAccount: string;
+    /** Agents of templates with `deploy: true`; bound in the deploy namespaces only. */
+    deployerServiceAccount: string;
+    prePuller: string;
     agentManagerRole: string;
     homeClaim: string;
     /** PersistentVolumes are cluster-scoped: the namespace keeps two stacks' PVs apart. */
@@ -37,10 +41,12 @@ export function deriveNames(s: Settings): Names {
         service,
         agentService,
         cascConfigMap: `${base}-casc`,
-        pluginsConfigMap: `${base}-plugins`,
+        scriptsConfigMap: `${base}-scripts`,
         adminSecret: `${base}-admin`,
         controllerServiceAccount: base,
         agentServiceAccount: `${base}-agent`,
+        deployerServiceAccount: `${base}-deployer`,
+        prePuller: `${base}-agent-images`,
         agentManagerRole: `${base}-agent-manager`,
         homeClaim: s.storage.mode === "existingClaim" ? s.storage.claimName : `${base}-home`,
         homeVolume: `${s.namespace}-${base}-home`,

@@ -6,6 +6,10 @@ export interface JenkinsRbacArgs {
     namespace: pulumi.Input<string>;
     agentNamespace: pulumi.Input<string>;
     names: Names;
+    /** Namespaces the deployer account may deploy to; empty: no deployer account. */
+    deployNamespaces: string[];
+    /** The ClusterRole granted there, through namespaced RoleBindings. */
+    deployClusterRole: string;
 }
 
 /**
@@ -31,6 +35,9 @@ export class JenkinsRbac extends pulumi.ComponentResource {
     public readonly agentServiceAccount: k8s.core.v1.ServiceAccount;
     public readonly agentManagerRole: k8s.rbac.v1.Role;
     public readonly agentManagerBinding: k8s.rbac.v1.RoleBinding;
+    public readonly deployerServiceAccount?: k8s.core.v1.ServiceAccount;
+    /** One RoleBinding per deploy namespace, keyed by namespace. */
+    public readonly deployBindings: Record<string, k8s.rbac.v1.RoleBinding> = {};
 
     constructor(name: string, args: JenkinsRbacArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins:index:JenkinsRbac", name, {}, opts);
@@ -75,9 +82,35 @@ export class JenkinsRbac extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        if (args.deployNamespaces.length > 0) {
+            const deployer = new k8s.core.v1.ServiceAccount(
+                `${name}-deployer`,
+                {
+                    metadata: { name: names.deployerServiceAccount, namespace: args.agentNamespace, labels },
+                    // Only pods of templates with `deploy: true` use this account, and they need its token.
+                    automountServiceAccountToken: true,
+                },
+                { parent: this },
+            );
+            this.deployerServiceAccount = deployer;
+            for (const ns of args.deployNamespaces) {
+                // A RoleBinding to a ClusterRole grants the role's rights in this namespace only.
+                this.deployBindings[ns] = new k8s.rbac.v1.RoleBinding(
+                    `${name}-deploy-${ns}`,
+                    {
+                        metadata: { name: names.deployerServiceAccount, namespace: ns, labels },
+                        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: args.deployClusterRole },
+                        subjects: [{ kind: "ServiceAccount", name: deployer.metadata.name, namespace: args.agentNamespace }],
+                    },
+                    { parent: this },
+                );
+            }
+        }
+
         this.registerOutputs({
             controllerServiceAccount: this.controllerServiceAccount.metadata.name,
             agentServiceAccount: this.agentServiceAccount.metadata.name,
+            deployerServiceAccount: this.deployerServiceAccount?.metadata.name,
         });
     }
 }

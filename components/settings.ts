@@ -1,29 +1,17 @@
 // The typed settings object every component is built from: stack config, validated key by key
 // (config.ts), then checked across keys and shaped for the components.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, PROJECT, REQUIRED_PLUGINS, readValues, ValidValues } from "./config";
+import { ConfigError, formatPath, PROJECT, REQUIRED_PLUGINS, readValues, ValidValues } from "./config";
+import { AgentContainer, defaultTemplates, JNLP, PodTemplate, templateProblems, templatesSchema } from "./podTemplates";
 import { parseQuantity, pluginId } from "./validation";
+
+export type { AgentContainer, PodTemplate };
 
 export interface Resources {
     cpuRequest: string;
     cpuLimit: string;
     memoryRequest: string;
     memoryLimit: string;
-}
-
-export interface AgentContainer {
-    name: string;
-    image: string;
-    resources: Resources;
-}
-
-export interface PodTemplate {
-    /** Template name; also the base of its stable JCasC id. */
-    name: string;
-    labels: string[];
-    idleMinutes: number;
-    instanceCap: number;
-    containers: AgentContainer[];
 }
 
 export type Storage =
@@ -55,7 +43,12 @@ export interface Settings {
         connection: "tcp" | "websocket";
         containerCap: number;
         podRetention: string;
+        /** Every template lists its jnlp container first. */
         templates: PodTemplate[];
+        /** Namespaces the deployer account may deploy to, and the ClusterRole it gets there. */
+        deployNamespaces: string[];
+        deployClusterRole: string;
+        prePullImages: boolean;
     };
 }
 
@@ -75,8 +68,25 @@ function resourceProblems(prefix: string, r: Resources): string[] {
 function crossChecks(v: ValidValues, s: Settings): string[] {
     const problems = [
         ...resourceProblems("controller", s.controller.resources),
-        ...resourceProblems("agent", s.agents.templates[0].containers[0].resources),
+        ...resourceProblems("agent", {
+            cpuRequest: v.agentCpuRequest,
+            cpuLimit: v.agentCpuLimit,
+            memoryRequest: v.agentMemoryRequest,
+            memoryLimit: v.agentMemoryLimit,
+        }),
+        // Paths as the user wrote them: before the default jnlp container is put first.
+        ...templateProblems(v.podTemplates ?? []).map(
+            (p) => `${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`,
+        ),
     ];
+    s.agents.templates.forEach((t, i) => {
+        if (t.deploy && v.deployNamespaces.length === 0) {
+            problems.push(`${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`);
+        }
+    });
+    if (v.deployNamespaces.includes(v.namespace)) {
+        problems.push(`${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include the controller's namespace "${v.namespace}"; builds could read the admin Secret there`);
+    }
     if (v.nodePort !== 0 && v.serviceType !== "NodePort") {
         problems.push(`${key("nodePort")} = ${v.nodePort}: only applies when ${key("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`);
     }
@@ -111,6 +121,27 @@ function crossChecks(v: ValidValues, s: Settings): string[] {
         );
     }
     return problems;
+}
+
+/** The templates from config (or the default set), each with its jnlp container first. */
+function resolveTemplates(v: ValidValues): PodTemplate[] {
+    const templates = v.podTemplates ?? templatesSchema.parse(
+        defaultTemplates({ label: v.agentLabel, idleMinutes: v.agentIdleMinutes, instanceCap: v.agentInstanceCap }),
+    );
+    const jnlp: AgentContainer = {
+        name: JNLP,
+        image: v.agentImage,
+        cpuRequest: v.agentCpuRequest,
+        cpuLimit: v.agentCpuLimit,
+        memoryRequest: v.agentMemoryRequest,
+        memoryLimit: v.agentMemoryLimit,
+        env: {},
+        privileged: false,
+    };
+    return templates.map((t) => {
+        const own = t.containers.find((c) => c.name === JNLP);
+        return { ...t, containers: [own ?? jnlp, ...t.containers.filter((c) => c !== own)] };
+    });
 }
 
 /** Builds the settings from raw stack config (full key -> string), or throws a ConfigError. */
@@ -156,26 +187,10 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
             connection: v.agentConnection,
             containerCap: v.containerCap,
             podRetention: v.podRetention,
-            templates: [
-                {
-                    name: "default",
-                    labels: [v.agentLabel],
-                    idleMinutes: v.agentIdleMinutes,
-                    instanceCap: v.agentInstanceCap,
-                    containers: [
-                        {
-                            name: "jnlp",
-                            image: v.agentImage,
-                            resources: {
-                                cpuRequest: v.agentCpuRequest,
-                                cpuLimit: v.agentCpuLimit,
-                                memoryRequest: v.agentMemoryRequest,
-                                memoryLimit: v.agentMemoryLimit,
-                            },
-                        },
-                    ],
-                },
-            ],
+            templates: resolveTemplates(v),
+            deployNamespaces: v.deployNamespaces,
+            deployClusterRole: v.deployClusterRole,
+            prePullImages: v.prePullImages,
         },
     };
     const problems = crossChecks(v, s);

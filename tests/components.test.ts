@@ -114,13 +114,16 @@ describe("JenkinsMaster", () => {
         expect(s.env("jenkins").JAVA_OPTS).toMatch(/-XX:MaxRAMPercentage=50 .* -Dhudson\.model\.DirectoryBrowserSupport\.CSP=$/);
     });
 
-    it("a different plugin list, image or JCasC changes the restart hash; the same config keeps it", async () => {
+    it("a different plugin list, image or JVM option changes the restart hash; JCasC changes do not", async () => {
         const hash = async (o: Record<string, unknown>) =>
             (await runDefaults(o)).object("Deployment").spec.template.metadata.annotations["jenkins-k8s/restart-hash"];
         const base = await hash({});
         expect(await hash({})).toBe(base);
         expect(await hash({ controllerImage: "jenkins/jenkins:2.568.3-jdk21" })).not.toBe(base);
         expect(await hash({ plugins: ["kubernetes:1.0", "configuration-as-code:1.0", "instance-identity:1.0"] })).not.toBe(base);
-        expect(await hash({ agentLabel: "other" })).not.toBe(base);
+        expect(await hash({ javaOpts: "-Dfoo=bar" })).not.toBe(base);
+        // Applied by the reload sidecar, without killing running builds.
+        expect(await hash({ agentLabel: "other", containerCap: 3 })).toBe(base);
+        expect(await hash({ podTemplates: [{ name: "maven", labels: ["maven"] }] })).toBe(base);
     });
 });

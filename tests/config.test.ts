@@ -1,4 +1,5 @@
 import { ConfigError, KEYS, PROJECT, readValues } from "../components/config";
+import { defaultTemplates, templateProblems, templatesSchema } from "../components/podTemplates";
 import { settingsFrom } from "../components/settings";
 import * as v from "../components/validation";
 
@@ -22,6 +23,10 @@ describe("defaults", () => {
         expect(() => settingsFrom({})).not.toThrow();
     });
 
+    it("the default pod templates pass the checks a user's templates get", () => {
+        expect(templateProblems(templatesSchema.parse(defaultTemplates({ label: "jenkins-agent", idleMinutes: 0, instanceCap: 10 })))).toEqual([]);
+    });
+
     it("builds the documented default settings", () => {
         const s = settingsFrom({});
         expect(s.namespace).toBe("jenkins");
@@ -30,8 +35,10 @@ describe("defaults", () => {
         expect(s.storage).toEqual({ mode: "dynamic", size: "8Gi", storageClass: undefined, accessMode: "ReadWriteOnce", retainOnDestroy: true });
         expect(s.service).toEqual({ type: "ClusterIP", nodePort: undefined, loadBalancerSourceRanges: [] });
         expect(s.agents.connection).toBe("tcp");
-        expect(s.agents.templates).toHaveLength(1);
-        expect(s.agents.templates[0].labels).toEqual(["jenkins-agent"]);
+        expect(s.agents.templates.map((t) => [t.name, t.labels])).toEqual([
+            ["default", ["jenkins-agent"]],
+            ["image-build", ["image-build"]],
+        ]);
         expect(s.plugins.map((p) => p.split(":")[0])).toEqual(
             expect.arrayContaining(["kubernetes", "configuration-as-code", "workflow-aggregator", "git", "instance-identity"]),
         );
@@ -123,6 +130,29 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["unknown pod retention", { podRetention: "sometimes" }, "podRetention", "never, onFailure"],
     ["misspelt key", { namesapce: "kube-ops" }, "namesapce", "did you mean jenkins-k8s:namespace"],
     ["unknown key", { replicas: 2 }, "replicas", "not a setting of this program"],
+    ["deploy namespace with capitals", { deployNamespaces: ["Staging"] }, "deployNamespaces[0]", "RFC 1123 label"],
+    ["deploy into the controller namespace", { deployNamespaces: ["jenkins"] }, "deployNamespaces", "must not include the controller's namespace"],
+    ["deploy role with a space", { deployClusterRole: "cluster admin" }, "deployClusterRole", "RFC 1123 subdomain"],
+    ["prePullImages not a boolean", { prePullImages: "sometimes" }, "prePullImages", "true or false"],
+    ["podTemplates not a list", { podTemplates: { name: "x" } }, "podTemplates", "list of pod templates"],
+    ["template without labels", { podTemplates: [{ name: "maven", labels: [] }] }, "podTemplates[0].labels", "at least one label"],
+    ["template with an unknown key", { podTemplates: [{ name: "maven", labels: ["maven"], agentConnectTimeout: 100 }] }, "podTemplates[0]", "unknown key(s)"],
+    ["template name with capitals", { podTemplates: [{ name: "Maven", labels: ["maven"] }] }, "podTemplates[0].name", "RFC 1123 label"],
+    ["duplicate template names", { podTemplates: [{ name: "a", labels: ["x"] }, { name: "a", labels: ["y"] }] }, "podTemplates[1].name", "must be unique"],
+    ["duplicate labels across templates", { podTemplates: [{ name: "a", labels: ["x"] }, { name: "b", labels: ["x"] }] }, "podTemplates[1].labels", "also a label of podTemplates[0]"],
+    ["container without image", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "maven" }] }] }, "podTemplates[0].containers[0].image", "must be a string"],
+    ["container with a floating image", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "maven", image: "maven:latest" }] }] }, "podTemplates[0].containers[0].image", "floats"],
+    ["container request above limit", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "m", image: "maven:3.9.9", cpuRequest: "4", cpuLimit: "1" }] }] }, "podTemplates[0].containers[0].cpuRequest", "must not exceed cpuLimit"],
+    ["command on the jnlp container", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "jnlp", image: "jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk21", command: ["sh"] }] }] }, "podTemplates[0].containers[0].command", "agent never connects"],
+    ["privileged container without opt-in", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "d", image: "docker:27.3.1-dind", privileged: true }] }] }, "podTemplates[0].containers[0].privileged", "podSecurity: privileged"],
+    ["Docker socket without opt-in", { podTemplates: [{ name: "a", labels: ["x"], hostDockerSocket: true }] }, "podTemplates[0].hostDockerSocket", "root on the node"],
+    ["hostPath volume without opt-in", { podTemplates: [{ name: "a", labels: ["x"], volumes: [{ type: "hostPath", hostPath: "/root/.kube", mountPath: "/root/.kube" }] }] }, "podTemplates[0].volumes[0].type", "podSecurity: privileged"],
+    ["unknown volume type", { podTemplates: [{ name: "a", labels: ["x"], volumes: [{ type: "gitRepo", mountPath: "/src" }] }] }, "podTemplates[0].volumes[0].type", "emptyDir, secret, configMap, pvc, nfs or hostPath"],
+    ["unknown pod security level", { podTemplates: [{ name: "a", labels: ["x"], podSecurity: "open" }] }, "podTemplates[0].podSecurity", "restricted, baseline, privileged"],
+    ["root container under restricted", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "m", image: "maven:3.9.9", runAsUser: 0 }] }] }, "podTemplates[0].containers[0].runAsUser", "podSecurity: baseline"],
+    ["bad env var name", { podTemplates: [{ name: "a", labels: ["x"], env: { "MY-VAR": "1" } }] }, "podTemplates[0].env.MY-VAR", "environment variable name"],
+    ["deploy template without deploy namespaces", { podTemplates: [{ name: "a", labels: ["x"], deploy: true }] }, "podTemplates[0].deploy", "deployNamespaces"],
+    ["dynamic workspace without a size", { podTemplates: [{ name: "a", labels: ["x"], workspaceVolume: { type: "dynamicPVC" } }] }, "podTemplates[0].workspaceVolume.size", "must be a string"],
     ["javaOpts sizing the heap", { javaOpts: "-Xss1m -Xmx1g" }, "javaOpts", "set heapPercent instead"],
 ];
 

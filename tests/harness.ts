@@ -3,7 +3,7 @@ import { evaluate, EvaluatedResource, Evaluation } from "../tools/evaluate";
 import { projectDefaults, readStackConfig } from "../tools/stackConfig";
 import { PROJECT } from "../components/config";
 
-export type Config = Record<string, string | number | boolean | unknown[] | Record<string, unknown>>;
+export type Config = Record<string, unknown>;
 
 function toRaw(base: Record<string, string>, overrides: Config): Record<string, string> {
     const raw = { ...base };

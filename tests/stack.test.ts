@@ -2,7 +2,7 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { KEYS } from "../components/config";
+import { DEFAULT_PLUGINS, KEYS, KeySpec } from "../components/config";
 import { runStack, Stack } from "./harness";
 
 let dev: Stack;
@@ -65,7 +65,11 @@ describe("the dev stack (mirrors the original)", () => {
 
     it("keeps a generated admin password in a Secret", () => {
         const secret = dev.object("Secret", "jenkins-admin");
-        expect(secret.stringData.value).toEqual({ username: "admin", password: dev.outputs.adminPassword });
+        expect(secret.stringData.value).toEqual({
+            username: "admin",
+            password: dev.outputs.adminPassword,
+            "casc-reload-token": expect.stringMatching(/^.{40}$/),
+        });
         expect(dev.outputs.adminPassword).toHaveLength(32);
         const random = dev.resource("random:index/randomPassword:RandomPassword", "jenkins-admin-password");
         expect(random.inputs.length).toBe(32);
@@ -123,7 +127,10 @@ describe("the dev stack (mirrors the original)", () => {
             expect(volumes.casc.configMap.name).toBe("jenkins-casc");
             expect(volumes["admin-secret"].secret).toMatchObject({
                 secretName: "jenkins-admin",
-                items: [{ key: "password", path: "jenkins-admin-password" }],
+                items: [
+                    { key: "password", path: "jenkins-admin-password" },
+                    { key: "casc-reload-token", path: "casc-reload-token" },
+                ],
             });
             expect(volumes["jenkins-home"].persistentVolumeClaim.claimName).toBe("jenkins-home");
             const mounts = Object.fromEntries(dev.container("jenkins").volumeMounts.map((m: any) => [m.name, m.mountPath]));
@@ -134,13 +141,28 @@ describe("the dev stack (mirrors the original)", () => {
         it("installs the pinned plugins with jenkins-plugin-cli from the controller image", () => {
             const init = dev.container("install-plugins");
             expect(init.image).toBe("jenkins/jenkins:2.568.2-jdk21");
-            expect(init.command).toEqual(["sh", "/var/jenkins_plugins/install-plugins.sh"]);
-            const plugins = dev.object("ConfigMap", "jenkins-plugins");
-            expect(plugins.data["plugins.txt"].trim().split("\n")).toEqual(KEYS.plugins.default);
+            expect(init.command).toEqual(["sh", "/var/jenkins_scripts/install-plugins.sh"]);
+            const plugins = dev.object("ConfigMap", "jenkins-scripts");
+            expect(plugins.data["plugins.txt"].trim().split("\n")).toEqual(DEFAULT_PLUGINS);
             expect(plugins.data["install-plugins.sh"]).toContain("jenkins-plugin-cli");
         });
 
-        it("carries a hash annotation so a configuration change rolls the controller", () => {
+        it("runs the JCasC reload sidecar with the token from the Secret, never in the ConfigMap", () => {
+            const reload = dev.container("casc-reload");
+            expect(reload.command).toEqual(["sh", "/var/jenkins_scripts/casc-reload.sh"]);
+            expect(dev.env("casc-reload")).toMatchObject({
+                CASC_FILE: "/var/jenkins_casc/jenkins.yaml",
+                TOKEN_FILE: "/run/secrets/jenkins/casc-reload-token",
+                JENKINS_URL: "http://localhost:8080",
+            });
+            const token = dev.container("jenkins").env.find((e: any) => e.name === "CASC_RELOAD_TOKEN");
+            expect(token.valueFrom.secretKeyRef).toEqual({ name: "jenkins-admin", key: "casc-reload-token" });
+            const names = dev.container("jenkins").env.map((e: any) => e.name);
+            expect(names.indexOf("CASC_RELOAD_TOKEN")).toBeLessThan(names.indexOf("JAVA_OPTS"));
+            expect(dev.env("jenkins").JAVA_OPTS).toContain("-Dcasc.reload.token=$(CASC_RELOAD_TOKEN)");
+        });
+
+        it("carries a hash annotation so a change that needs a restart rolls the controller", () => {
             const annotations = dev.object("Deployment", "jenkins").spec.template.metadata.annotations;
             expect(annotations["jenkins-k8s/restart-hash"]).toMatch(/^[0-9a-f]{64}$/);
         });
@@ -166,7 +188,7 @@ describe("the dev stack (mirrors the original)", () => {
             serviceName: "jenkins",
             jenkinsUrl: "http://jenkins.kube-ops.svc:8080/",
             adminUsername: "admin",
-            agentLabels: ["hwzx-cmp"],
+            agentLabels: ["hwzx-cmp", "image-build"],
             controllerServiceAccount: "jenkins",
             agentServiceAccount: "jenkins-agent",
             cascConfigMap: "jenkins-casc",
@@ -191,8 +213,8 @@ describe("Pulumi.yaml", () => {
 
     it("declares every key the program reads, with the program's type, default and description", () => {
         const declared = Object.fromEntries(
-            Object.entries(KEYS)
-                .filter(([, spec]) => (spec.type as string) !== "object")
+            Object.entries(KEYS as Record<string, KeySpec>)
+                .filter(([, spec]) => spec.type !== "object")
                 .map(([key, spec]) => [
                     key,
                     {

@@ -1,0 +1,229 @@
+// Agent pod templates: the `podTemplates` setting (a list of objects, so it lives in the stack
+// file; Pulumi.yaml's schema cannot type it), its defaults, and the Pod Security level each
+// template needs. Templates default to the `restricted` Pod Security Standard; anything that
+// needs more (an image builder, a privileged container, a host path) must say so.
+import { z } from "zod";
+import * as v from "./validation";
+
+export const SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
+export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
+
+/** The uid agent containers run as under the restricted profile (the inbound-agent image's user). */
+export const AGENT_UID = 1000;
+export const JNLP = "jnlp";
+export const WORKDIR = "/home/jenkins/agent";
+
+function checked(check: (value: string) => string | undefined) {
+    return z.string({ error: () => "must be a string" }).superRefine((value, ctx) => {
+        const problem = check(value);
+        if (problem) {
+            ctx.addIssue({ code: "custom", message: problem });
+        }
+    });
+}
+
+const env = z
+    .record(z.string(), z.string({ error: () => "must be a string value" }), { error: () => "must be a map of NAME: value" })
+    .superRefine((vars, ctx) => {
+        for (const name of Object.keys(vars)) {
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+                ctx.addIssue({ code: "custom", path: [name], message: `"${name}" is not an environment variable name: use letters, digits and '_', not starting with a digit` });
+            }
+        }
+    });
+const absolutePath = checked(v.checkAbsolutePath);
+const count = (min: number, max: number) =>
+    z.number({ error: () => `must be a whole number from ${min} to ${max}` }).int({ error: () => `must be a whole number from ${min} to ${max}` })
+        .min(min, { error: () => `must be a whole number from ${min} to ${max}` }).max(max, { error: () => `must be a whole number from ${min} to ${max}` });
+
+const containerSchema = z.strictObject({
+    name: checked(v.checkDnsLabel),
+    image: checked(v.checkImage),
+    cpuRequest: checked(v.checkCpu).default("250m"),
+    cpuLimit: checked(v.checkCpu).default("2"),
+    memoryRequest: checked(v.checkMemory).default("256Mi"),
+    memoryLimit: checked(v.checkMemory).default("2Gi"),
+    /** Tool containers idle until a `container('x')` step runs in them; `cat` with a TTY is the plugin's idiom. */
+    command: z.array(z.string()).optional(),
+    args: z.array(z.string()).optional(),
+    env: env.default({}),
+    workingDir: absolutePath.optional(),
+    runAsUser: count(0, 2147483647).optional(),
+    privileged: z.boolean({ error: () => "must be true or false" }).default(false),
+});
+
+const mountPath = absolutePath;
+const volumeSchema = z.discriminatedUnion(
+    "type",
+    [
+        z.strictObject({ type: z.literal("emptyDir"), mountPath, memory: z.boolean().default(false) }),
+        z.strictObject({ type: z.literal("secret"), secretName: checked(v.checkDnsSubdomain), mountPath, optional: z.boolean().default(false) }),
+        z.strictObject({ type: z.literal("configMap"), configMapName: checked(v.checkDnsSubdomain), mountPath, optional: z.boolean().default(false) }),
+        z.strictObject({ type: z.literal("pvc"), claimName: checked(v.checkDnsSubdomain), mountPath, readOnly: z.boolean().default(false) }),
+        z.strictObject({ type: z.literal("nfs"), server: checked(v.checkHostOrIp), path: absolutePath, mountPath, readOnly: z.boolean().default(false) }),
+        z.strictObject({ type: z.literal("hostPath"), hostPath: absolutePath, mountPath, readOnly: z.boolean().default(true) }),
+    ],
+    { error: () => "must have a type: emptyDir, secret, configMap, pvc, nfs or hostPath" },
+);
+
+const workspaceSchema = z.discriminatedUnion(
+    "type",
+    [
+        z.strictObject({ type: z.literal("emptyDir"), memory: z.boolean().default(false) }),
+        z.strictObject({
+            type: z.literal("dynamicPVC"),
+            size: checked(v.checkStorageSize),
+            storageClass: checked(v.checkDnsSubdomain).optional(),
+            accessMode: z.enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]).default("ReadWriteOnce"),
+        }),
+    ],
+    { error: () => "must have a type: emptyDir or dynamicPVC" },
+);
+
+const tolerationSchema = z.strictObject({
+    key: z.string().optional(),
+    operator: z.enum(["Exists", "Equal"]).default("Equal"),
+    value: z.string().optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+    tolerationSeconds: z.number().int().optional(),
+});
+
+export const templateSchema = z.strictObject({
+    name: checked(v.checkDnsLabel),
+    labels: z.array(checked(v.checkAgentLabel), { error: () => "must be a list of labels" }).min(1, { error: () => "must list at least one label" }),
+    /** Containers besides the agent; a container named jnlp replaces the default agent container. */
+    containers: z.array(containerSchema).default([]),
+    idleMinutes: count(0, 1440).default(0),
+    instanceCap: count(1, 1000).default(10),
+    nodeSelector: z.record(z.string(), z.string()).default({}),
+    tolerations: z.array(tolerationSchema).default([]),
+    workspaceVolume: workspaceSchema.default({ type: "emptyDir", memory: false }),
+    volumes: z.array(volumeSchema).default([]),
+    env: env.default({}),
+    /** Run with the deployer ServiceAccount, which may deploy to `deployNamespaces`. */
+    deploy: z.boolean({ error: () => "must be true or false" }).default(false),
+    /** The Pod Security Standard this template's pods meet; anything above restricted is an opt-in. */
+    podSecurity: z.enum(SECURITY_LEVELS, { error: () => `must be one of: ${SECURITY_LEVELS.join(", ")}` }).default("restricted"),
+    /** Mount the node's Docker socket: root on the node for every build. Only as an explicit opt-in. */
+    hostDockerSocket: z.boolean({ error: () => "must be true or false" }).default(false),
+    /** Extra pod YAML merged into the agent pod, for what the keys above do not cover. */
+    yaml: z.string().optional(),
+});
+
+export const templatesSchema = z.array(templateSchema, { error: () => "must be a list of pod templates" });
+
+export type TemplateConfig = z.input<typeof templateSchema>;
+export type PodTemplate = z.output<typeof templateSchema>;
+export type AgentContainer = PodTemplate["containers"][number];
+
+/** A problem found across a template's fields, with the path below `podTemplates`. */
+export interface TemplateProblem {
+    path: (string | number)[];
+    value: unknown;
+    message: string;
+}
+
+/** Checks that zod's per-field schema cannot: uniqueness, opt-ins, request vs limit. */
+export function templateProblems(templates: PodTemplate[]): TemplateProblem[] {
+    const problems: TemplateProblem[] = [];
+    const names = new Map<string, number>();
+    const labels = new Map<string, number>();
+    templates.forEach((t, i) => {
+        if (names.has(t.name)) {
+            problems.push({ path: [i, "name"], value: t.name, message: `is used by podTemplates[${names.get(t.name)}] too; template names must be unique` });
+        }
+        names.set(t.name, i);
+        for (const label of t.labels) {
+            if (labels.has(label) && labels.get(label) !== i) {
+                problems.push({ path: [i, "labels"], value: label, message: `is also a label of podTemplates[${labels.get(label)}]; Jenkins would pick either template at random` });
+            }
+            labels.set(label, i);
+        }
+        const containerNames = new Set<string>();
+        t.containers.forEach((c, j) => {
+            if (containerNames.has(c.name)) {
+                problems.push({ path: [i, "containers", j, "name"], value: c.name, message: "is used twice in this template" });
+            }
+            containerNames.add(c.name);
+            if (v.parseQuantity(c.cpuRequest) > v.parseQuantity(c.cpuLimit)) {
+                problems.push({ path: [i, "containers", j, "cpuRequest"], value: c.cpuRequest, message: `must not exceed cpuLimit ("${c.cpuLimit}")` });
+            }
+            if (v.parseQuantity(c.memoryRequest) > v.parseQuantity(c.memoryLimit)) {
+                problems.push({ path: [i, "containers", j, "memoryRequest"], value: c.memoryRequest, message: `must not exceed memoryLimit ("${c.memoryLimit}")` });
+            }
+            if (c.name === JNLP && (c.command !== undefined || c.args !== undefined)) {
+                problems.push({ path: [i, "containers", j, "command"], value: c.command ?? c.args, message: "must be left unset on the jnlp container: it replaces the agent's entrypoint and the agent never connects" });
+            }
+            if (c.privileged && t.podSecurity !== "privileged") {
+                problems.push({ path: [i, "containers", j, "privileged"], value: true, message: `needs podSecurity: privileged on the template (it is ${t.podSecurity})` });
+            }
+            if (c.runAsUser === 0 && t.podSecurity === "restricted") {
+                problems.push({ path: [i, "containers", j, "runAsUser"], value: 0, message: "runs as root, which the restricted profile forbids; set podSecurity: baseline on the template" });
+            }
+        });
+        t.volumes.forEach((vol, j) => {
+            if (vol.type === "hostPath" && t.podSecurity !== "privileged") {
+                problems.push({ path: [i, "volumes", j, "type"], value: "hostPath", message: `needs podSecurity: privileged on the template (it is ${t.podSecurity}); a host path gives builds the node's files` });
+            }
+        });
+        if (t.hostDockerSocket && t.podSecurity !== "privileged") {
+            problems.push({ path: [i, "hostDockerSocket"], value: true, message: `needs podSecurity: privileged on the template (it is ${t.podSecurity}); the socket is root on the node` });
+        }
+    });
+    return problems;
+}
+
+/** The Pod Security level a namespace must allow to run all these templates. */
+export function requiredLevel(templates: PodTemplate[]): SecurityLevel {
+    return templates.reduce<SecurityLevel>(
+        (level, t) => (SECURITY_LEVELS.indexOf(t.podSecurity) > SECURITY_LEVELS.indexOf(level) ? t.podSecurity : level),
+        "restricted",
+    );
+}
+
+export const BUILDKIT_IMAGE = "moby/buildkit:v0.29.0-rootless";
+
+/**
+ * The default set when `podTemplates` is not set: a plain agent on `agentLabel` (with
+ * `agentIdleMinutes` and `agentInstanceCap`), and an image
+ * builder that builds and pushes without a Docker daemon (rootless BuildKit, uid 1000, no
+ * privileged flag, no host socket). Rootless BuildKit creates user namespaces, which the
+ * runtime's default seccomp and AppArmor profiles block, so that template needs the
+ * `privileged` Pod Security level for those two fields only.
+ */
+export function defaultTemplates(agent: { label: string; idleMinutes: number; instanceCap: number }): TemplateConfig[] {
+    return [
+        { name: "default", labels: [agent.label], idleMinutes: agent.idleMinutes, instanceCap: agent.instanceCap },
+        {
+            name: "image-build",
+            labels: ["image-build"],
+            podSecurity: "privileged",
+            containers: [
+                {
+                    name: "buildkit",
+                    image: BUILDKIT_IMAGE,
+                    command: ["cat"],
+                    cpuRequest: "500m",
+                    cpuLimit: "2",
+                    memoryRequest: "1Gi",
+                    memoryLimit: "4Gi",
+                    env: { BUILDKITD_FLAGS: "--oci-worker-no-process-sandbox" },
+                },
+            ],
+            volumes: [{ type: "emptyDir", mountPath: "/home/user/.local/share/buildkit" }],
+            yaml: [
+                "spec:",
+                "  containers:",
+                "    - name: buildkit",
+                "      securityContext:",
+                "        runAsUser: 1000",
+                "        runAsGroup: 1000",
+                "        seccompProfile:",
+                "          type: Unconfined",
+                "        appArmorProfile:",
+                "          type: Unconfined",
+                "",
+            ].join("\n"),
+        },
+    ];
+}

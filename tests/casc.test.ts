@@ -1,0 +1,277 @@
+// The JCasC builder as a pure function, and its output checked against the schema of what the
+// Kubernetes plugin and JCasC accept (schemas/jcasc.schema.json).
+import Ajv from "ajv";
+import { parse } from "yaml";
+import { PROJECT } from "../components/config";
+import { buildCasc, renderCasc, templateId, templatePodYaml } from "../components/casc";
+import { deriveNames } from "../components/names";
+import { BUILDKIT_IMAGE } from "../components/podTemplates";
+import { settingsFrom } from "../components/settings";
+import { runDefaults } from "./harness";
+import schema from "../schemas/jcasc.schema.json";
+
+const validateCasc = new Ajv({ allErrors: true, strict: true }).compile(schema);
+
+function cascErrors(doc: unknown): string[] {
+    return validateCasc(doc) ? [] : (validateCasc.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+}
+
+function settings(values: Record<string, unknown> = {}) {
+    return settingsFrom(
+        Object.fromEntries(Object.entries(values).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+    );
+}
+
+function casc(values: Record<string, unknown> = {}): any {
+    const s = settings(values);
+    return parse(renderCasc(buildCasc(s, deriveNames(s))));
+}
+
+const THREE_TEMPLATES = {
+    deployNamespaces: ["staging", "production"],
+    podTemplates: [
+        {
+            name: "maven",
+            labels: ["maven", "java"],
+            containers: [{ name: "maven", image: "maven:3.9.9-eclipse-temurin-21", cpuRequest: "1", cpuLimit: "2", memoryRequest: "1Gi", memoryLimit: "2Gi", env: { MAVEN_OPTS: "-Xmx1g" } }],
+            idleMinutes: 5,
+            instanceCap: 4,
+            nodeSelector: { "kubernetes.io/os": "linux", pool: "builds" },
+            tolerations: [{ key: "dedicated", value: "ci", effect: "NoSchedule" }],
+            workspaceVolume: { type: "dynamicPVC", size: "10Gi", storageClass: "fast" },
+            volumes: [{ type: "secret", secretName: "maven-settings", mountPath: "/home/jenkins/.m2" }],
+        },
+        {
+            name: "node",
+            labels: ["node"],
+            containers: [{ name: "node", image: "node:22.11.0-bookworm", memoryLimit: "3Gi" }],
+            volumes: [{ type: "emptyDir", mountPath: "/home/jenkins/.npm", memory: false }],
+            env: { NPM_CONFIG_CACHE: "/home/jenkins/.npm" },
+        },
+        {
+            name: "deploy",
+            labels: ["deploy"],
+            deploy: true,
+            containers: [{ name: "kubectl", image: "bitnami/kubectl:1.31.3", command: ["sleep"], args: ["infinity"] }],
+        },
+    ],
+};
+
+describe("the JCasC document", () => {
+    it("for the defaults: configured security, no wizard state, no controller executors", () => {
+        const doc = casc();
+        expect(cascErrors(doc)).toEqual([]);
+        expect(doc.jenkins.numExecutors).toBe(0);
+        expect(doc.jenkins.securityRealm.local.allowsSignup).toBe(false);
+        expect(doc.jenkins.authorizationStrategy).toEqual({ loggedInUsersCanDoAnything: { allowAnonymousRead: false } });
+        expect(doc.jenkins.slaveAgentPort).toBe(50000);
+        expect(doc.unclassified.location.url).toBe("http://jenkins.jenkins.svc:8080/");
+    });
+
+    it("configures the cloud from the settings", () => {
+        const cloud = casc({ containerCap: 25, podRetention: "onFailure" }).jenkins.clouds[0].kubernetes;
+        expect(cloud).toMatchObject({
+            name: "kubernetes",
+            serverUrl: "https://kubernetes.default",
+            namespace: "jenkins-agents",
+            jenkinsUrl: "http://jenkins.jenkins.svc:8080/",
+            jenkinsTunnel: "jenkins-agent.jenkins.svc:50000",
+            containerCapStr: "25",
+            podRetention: "onFailure",
+        });
+        expect(cloud.podLabels).toEqual(
+            expect.arrayContaining([{ key: "app.kubernetes.io/component", value: "agent" }]),
+        );
+    });
+
+    it("the default template: stable id, label from config, agent account, jnlp without command or args", () => {
+        const [t] = casc({ agentLabel: "hwzx-cmp", agentIdleMinutes: 3 }).jenkins.clouds[0].kubernetes.templates;
+        expect(t).toMatchObject({
+            id: templateId("jenkins-agents", "default"),
+            name: "default",
+            label: "hwzx-cmp",
+            nodeUsageMode: "NORMAL",
+            serviceAccount: "jenkins-agent",
+            idleMinutes: 3,
+            instanceCap: 10,
+        });
+        expect(t.containers).toEqual([
+            {
+                name: "jnlp",
+                image: "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
+                resourceRequestCpu: "500m",
+                resourceLimitCpu: "1",
+                resourceRequestMemory: "512Mi",
+                resourceLimitMemory: "1Gi",
+            },
+        ]);
+    });
+
+    it("template ids are stable across runs and differ across templates and namespaces", () => {
+        expect(templateId("a", "default")).toBe(templateId("a", "default"));
+        expect(templateId("a", "default")).not.toBe(templateId("b", "default"));
+        expect(templateId("a", "default")).not.toBe(templateId("a", "maven"));
+        expect(templateId("a", "default")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    });
+
+    it("the default image-build template builds with rootless BuildKit, no Docker socket, no privileged flag", () => {
+        const t = casc().jenkins.clouds[0].kubernetes.templates[1];
+        expect(t.label).toBe("image-build");
+        expect(t.nodeUsageMode).toBe("EXCLUSIVE");
+        const buildkit = t.containers.find((c: any) => c.name === "buildkit");
+        expect(buildkit.image).toBe(BUILDKIT_IMAGE);
+        expect(buildkit.privileged).toBeUndefined();
+        expect(JSON.stringify(t)).not.toContain("docker.sock");
+        const pod = parse(t.yaml);
+        expect(pod.spec.containers[0].securityContext).toMatchObject({ runAsUser: 1000, seccompProfile: { type: "Unconfined" } });
+    });
+
+    it("WebSocket agents: webSocket instead of a tunnel, inbound port off", () => {
+        const doc = casc({ agentConnection: "websocket" });
+        expect(cascErrors(doc)).toEqual([]);
+        expect(doc.jenkins.slaveAgentPort).toBe(-1);
+        expect(doc.jenkins.clouds[0].kubernetes.webSocket).toBe(true);
+        expect(doc.jenkins.clouds[0].kubernetes).not.toHaveProperty("jenkinsTunnel");
+    });
+
+    it("escapes ${...} in user text so JCasC takes it literally; only the password is a reference", () => {
+        const text = renderCasc(
+            buildCasc(settings({ podTemplates: [{ name: "a", labels: ["x"], env: { GREETING: "${HOME}" } }] }), deriveNames(settings())),
+        );
+        expect(text).toContain("^${HOME}");
+        expect(text.match(/(?<!\^)\$\{[^}]*\}/g)).toEqual(["${jenkins-admin-password}"]);
+    });
+});
+
+describe("three pod templates", () => {
+    const doc = casc(THREE_TEMPLATES);
+    const templates = doc.jenkins.clouds[0].kubernetes.templates;
+    const byName = Object.fromEntries(templates.map((t: any) => [t.name, t]));
+
+    it("validate against the plugin's keys", () => {
+        expect(cascErrors(doc)).toEqual([]);
+    });
+
+    it("each has its labels, and only the first takes unlabelled jobs", () => {
+        expect(templates.map((t: any) => [t.name, t.label, t.nodeUsageMode])).toEqual([
+            ["maven", "maven java", "NORMAL"],
+            ["node", "node", "EXCLUSIVE"],
+            ["deploy", "deploy", "EXCLUSIVE"],
+        ]);
+    });
+
+    it("each lists the jnlp agent first, then its tool containers with their resources", () => {
+        expect(byName.maven.containers.map((c: any) => c.name)).toEqual(["jnlp", "maven"]);
+        expect(byName.maven.containers[1]).toEqual({
+            name: "maven",
+            image: "maven:3.9.9-eclipse-temurin-21",
+            command: "cat",
+            args: "",
+            ttyEnabled: true,
+            resourceRequestCpu: "1",
+            resourceLimitCpu: "2",
+            resourceRequestMemory: "1Gi",
+            resourceLimitMemory: "2Gi",
+            envVars: [{ envVar: { key: "MAVEN_OPTS", value: "-Xmx1g" } }],
+        });
+        expect(byName.node.containers[1]).toMatchObject({ resourceRequestCpu: "250m", resourceLimitMemory: "3Gi" });
+        expect(byName.deploy.containers[1]).toMatchObject({ command: "sleep", args: "infinity" });
+    });
+
+    it("volumes, workspace, node selector, tolerations and env reach the template", () => {
+        expect(byName.maven.volumes).toEqual([{ secretVolume: { secretName: "maven-settings", mountPath: "/home/jenkins/.m2", optional: false } }]);
+        expect(byName.maven.workspaceVolume).toEqual({ dynamicPVC: { requestsSize: "10Gi", accessModes: "ReadWriteOnce", storageClassName: "fast" } });
+        expect(byName.maven.nodeSelector).toBe("kubernetes.io/os=linux,pool=builds");
+        expect(parse(byName.maven.yaml).spec.tolerations).toEqual([{ key: "dedicated", operator: "Equal", value: "ci", effect: "NoSchedule" }]);
+        expect(byName.node.volumes).toEqual([{ emptyDirVolume: { mountPath: "/home/jenkins/.npm", memory: false } }]);
+        expect(byName.node.envVars).toEqual([{ envVar: { key: "NPM_CONFIG_CACHE", value: "/home/jenkins/.npm" } }]);
+        expect(byName.node.workspaceVolume).toEqual({ emptyDirWorkspaceVolume: { memory: false } });
+    });
+
+    it("only the deploy template runs with the deployer account and an API token", () => {
+        expect(templates.map((t: any) => [t.name, t.serviceAccount, parse(t.yaml).spec.automountServiceAccountToken])).toEqual([
+            ["maven", "jenkins-agent", false],
+            ["node", "jenkins-agent", false],
+            ["deploy", "jenkins-deployer", true],
+        ]);
+    });
+
+    it("restricted templates carry the restricted profile for every container, jnlp included", () => {
+        for (const t of templates) {
+            const pod = parse(t.yaml).spec;
+            expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+            expect(pod.containers.map((c: any) => c.name)).toEqual(t.containers.map((c: any) => c.name));
+            for (const c of pod.containers) {
+                expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, privileged: false });
+            }
+        }
+    });
+});
+
+describe("template pod YAML", () => {
+    const base = { containers: [], idleMinutes: 0, instanceCap: 1, nodeSelector: {}, tolerations: [], workspaceVolume: { type: "emptyDir" as const, memory: false }, volumes: [], env: {}, deploy: false, hostDockerSocket: false };
+
+    it("merges a template's own yaml over the profile, containers by name", () => {
+        const pod = templatePodYaml({
+            ...base,
+            name: "a",
+            labels: ["a"],
+            podSecurity: "baseline",
+            containers: [{ name: "jnlp", image: "jenkins/inbound-agent:1", cpuRequest: "1", cpuLimit: "1", memoryRequest: "1Gi", memoryLimit: "1Gi", env: {}, privileged: false }],
+            yaml: "spec:\n  priorityClassName: ci\n  containers:\n    - name: jnlp\n      securityContext:\n        readOnlyRootFilesystem: true\n",
+        });
+        expect(pod.spec.priorityClassName).toBe("ci");
+        expect(pod.spec.securityContext).toEqual({ seccompProfile: { type: "RuntimeDefault" } });
+        expect(pod.spec.containers).toEqual([{ name: "jnlp", securityContext: { privileged: false, readOnlyRootFilesystem: true } }]);
+    });
+});
+
+describe("under the mock runtime", () => {
+    it("deploy rights: a RoleBinding in each listed namespace to the edit ClusterRole, and nowhere else", async () => {
+        const s = await runDefaults(THREE_TEMPLATES);
+        const bindings = s.objects("RoleBinding").filter((b) => b.metadata.name === "jenkins-deployer");
+        expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual(["production", "staging"]);
+        for (const b of bindings) {
+            expect(b.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" });
+            expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: "jenkins-deployer", namespace: "jenkins-agents" }]);
+        }
+        expect(s.objects("ClusterRoleBinding")).toHaveLength(0);
+        expect(s.object("ServiceAccount", "jenkins-deployer").automountServiceAccountToken).toBe(true);
+    });
+
+    it("no deploy namespaces: no deployer account and no deploy bindings", async () => {
+        const s = await runDefaults();
+        expect(s.objects("ServiceAccount", "jenkins-deployer")).toHaveLength(0);
+        expect(s.objects("RoleBinding").map((b) => b.metadata.name)).toEqual(["jenkins-agent-manager"]);
+    });
+
+    it("the Docker socket opt-in mounts the socket and warns", async () => {
+        const warn = jest.spyOn(require("@pulumi/pulumi").log, "warn").mockImplementation(() => Promise.resolve());
+        const s = await runDefaults({ podTemplates: [{ name: "docker", labels: ["docker"], podSecurity: "privileged", hostDockerSocket: true }] });
+        const t = parse(s.casc).jenkins.clouds[0].kubernetes.templates[0];
+        expect(t.volumes).toEqual([{ hostPathVolume: { hostPath: "/var/run/docker.sock", mountPath: "/var/run/docker.sock", readOnly: false } }]);
+        expect(warn).toHaveBeenCalledWith(expect.stringContaining("'docker' mounts the node's Docker socket"), expect.anything());
+        warn.mockRestore();
+    });
+
+    it("pre-pull: a DaemonSet pulls each distinct agent image once, then idles on a pinned pause image", async () => {
+        const s = await runDefaults({ ...THREE_TEMPLATES, prePullImages: true });
+        const ds = s.object("DaemonSet", "jenkins-agent-images");
+        expect(ds.metadata.namespace).toBe("jenkins-agents");
+        const pod = ds.spec.template.spec;
+        expect(pod.initContainers.map((c: any) => c.image)).toEqual([
+            "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
+            "maven:3.9.9-eclipse-temurin-21",
+            "node:22.11.0-bookworm",
+            "bitnami/kubectl:1.31.3",
+        ]);
+        expect(pod.containers.map((c: any) => c.image)).toEqual(["registry.k8s.io/pause:3.10"]);
+        expect((await runDefaults()).objects("DaemonSet")).toHaveLength(0);
+    });
+
+    it("the ConfigMap is patched in place (mutable), so a JCasC change does not replace it", async () => {
+        const s = await runDefaults();
+        const provider = s.resources.find((r) => r.type === "pulumi:providers:kubernetes");
+        expect(provider?.inputs.enableConfigMapMutable).toMatch(/^true$/);
+    });
+});
