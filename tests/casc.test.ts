@@ -52,7 +52,7 @@ const THREE_TEMPLATES = {
             name: "deploy",
             labels: ["deploy"],
             deploy: true,
-            containers: [{ name: "kubectl", image: "bitnami/kubectl:1.31.3", command: ["sleep"], args: ["infinity"] }],
+            containers: [{ name: "kubectl", image: "alpine/k8s:1.31.3", command: ["sleep"], args: ["infinity"] }],
         },
     ],
 };
@@ -263,7 +263,7 @@ describe("under the mock runtime", () => {
             "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
             "maven:3.9.9-eclipse-temurin-21",
             "node:22.11.0-bookworm",
-            "bitnami/kubectl:1.31.3",
+            "alpine/k8s:1.31.3",
         ]);
         expect(pod.containers.map((c: any) => c.image)).toEqual(["registry.k8s.io/pause:3.10"]);
         expect((await runDefaults()).objects("DaemonSet")).toHaveLength(0);

@@ -8,7 +8,10 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { ConfigError } from "../components/config";
 import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
-import { readStackConfig, ROOT } from "./stackConfig";
+import { listStacks, readStackConfig, ROOT } from "./stackConfig";
+
+/** Where the committed renders live; the test suite compares against them. */
+export const GOLDEN_DIR = path.join(ROOT, "tests", "__golden__");
 
 export const REDACTED = "[redacted]";
 export const CASC_OUT = "jcasc.yaml";
@@ -58,8 +61,12 @@ export function kubernetesObjects(e: Evaluation): K8sObject[] {
         );
 }
 
-export function fileName(index: number, o: K8sObject): string {
-    const parts = [String(index + 1).padStart(2, "0"), o.kind, o.metadata.namespace, o.metadata.name].filter(Boolean);
+/**
+ * `<kind rank>-<kind>-<namespace>-<name>.yaml`: sorting by name gives apply order, and the rank
+ * belongs to the kind, so adding one object does not rename every file after it in a diff.
+ */
+export function fileName(o: K8sObject): string {
+    const parts = [String(kindRank(o.kind) + 1).padStart(2, "0"), o.kind, o.metadata.namespace, o.metadata.name].filter(Boolean);
     return `${parts.join("-").toLowerCase()}.yaml`;
 }
 
@@ -67,7 +74,9 @@ export function fileName(index: number, o: K8sObject): string {
 export function renderFiles(e: Evaluation): Map<string, string> {
     const files = new Map<string, string>();
     const objects = kubernetesObjects(e);
-    objects.forEach((o, i) => files.set(fileName(i, o), stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })));
+    for (const o of objects) {
+        files.set(fileName(o), stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }));
+    }
     const casc = objects.find((o) => o.kind === "ConfigMap" && o.data?.["jenkins.yaml"] !== undefined);
     if (casc) {
         files.set(CASC_OUT, casc.data["jenkins.yaml"]);
@@ -94,12 +103,16 @@ export function writeRender(files: Map<string, string>, dir: string): void {
     }
 }
 
-function parseArgs(argv: string[]): { stacks: string[]; out?: string } {
+function parseArgs(argv: string[]): { stacks: string[]; out?: string; golden: boolean } {
     const stacks: string[] = [];
     let out: string | undefined;
+    let golden = false;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
-        if (a === "--stack" || a === "-s") {
+        if (a === "--update-golden") {
+            golden = true;
+            stacks.push(...listStacks());
+        } else if (a === "--stack" || a === "-s") {
             stacks.push(argv[++i]);
         } else if (a.startsWith("--stack=")) {
             stacks.push(a.slice("--stack=".length));
@@ -117,13 +130,13 @@ function parseArgs(argv: string[]): { stacks: string[]; out?: string } {
     if (out !== undefined && stacks.length > 1) {
         throw new Error("--out takes one stack; without --out each stack goes to render/<stack>");
     }
-    return { stacks, out };
+    return { stacks, out, golden };
 }
 
 async function main(): Promise<void> {
-    const { stacks, out } = parseArgs(process.argv.slice(2));
+    const { stacks, out, golden } = parseArgs(process.argv.slice(2));
     for (const stack of stacks) {
-        const dir = path.resolve(out ?? path.join(ROOT, "render", stack));
+        const dir = path.resolve(out ?? path.join(golden ? GOLDEN_DIR : path.join(ROOT, "render"), stack));
         const files = await renderStack(stack);
         writeRender(files, dir);
         console.log(`${stack}: ${files.size} files in ${path.relative(process.cwd(), dir) || "."}`);

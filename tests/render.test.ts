@@ -1,0 +1,171 @@
+// What `pulumi up` would apply, checked without a cluster, for every stack file in the repo:
+// Kubernetes objects against the Kubernetes OpenAPI schemas, the JCasC against the plugin's keys,
+// URNs, cross-references, and the committed golden render.
+import Ajv from "ajv";
+import { existsSync, readdirSync, readFileSync } from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { settingsFrom } from "../components/settings";
+import { crossReferenceProblems, serviceAddress } from "../tools/crossRefs";
+import { evaluate, Evaluation } from "../tools/evaluate";
+import { schemaProblems } from "../tools/kubeSchema";
+import { CASC_OUT, GOLDEN_DIR, K8sObject, kubernetesObjects, REDACTED, renderFiles } from "../tools/render";
+import { listStacks, readStackConfig } from "../tools/stackConfig";
+import schema from "../schemas/jcasc.schema.json";
+
+const validateCasc = new Ajv({ allErrors: true, strict: true }).compile(schema);
+function cascProblems(doc: unknown): string[] {
+    return validateCasc(doc) ? [] : (validateCasc.errors ?? []).map((e) => `JCasC ${e.instancePath || "(root)"} ${e.message} ${JSON.stringify(e.params)}`);
+}
+
+const stacks = listStacks();
+
+it("the repo has the dev and prod stacks", () => {
+    expect(stacks).toEqual(expect.arrayContaining(["dev", "prod"]));
+});
+
+describe.each(stacks)("stack %s", (stack) => {
+    let evaluation: Evaluation;
+    let objects: K8sObject[];
+    let files: Map<string, string>;
+    let casc: any;
+    beforeAll(async () => {
+        evaluation = await evaluate(readStackConfig(stack), { stack, preview: true });
+        objects = kubernetesObjects(evaluation);
+        files = renderFiles(evaluation);
+        casc = parse(files.get(CASC_OUT)!);
+    });
+
+    it("every Kubernetes object validates against the Kubernetes schema", () => {
+        expect(objects.length).toBeGreaterThan(10);
+        expect(objects.flatMap(schemaProblems)).toEqual([]);
+    });
+
+    it("the JCasC validates against the plugin's keys", () => {
+        expect(cascProblems(casc)).toEqual([]);
+    });
+
+    it("no two resources share a type and name under one parent", () => {
+        expect(evaluation.duplicateUrns).toEqual([]);
+        const urns = evaluation.resources.map((r) => r.urn);
+        expect(new Set(urns).size).toBe(urns.length);
+    });
+
+    it("no two Kubernetes objects share a kind, namespace and name", () => {
+        const ids = objects.map((o) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`);
+        expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+    });
+
+    it("every reference resolves: accounts, ConfigMaps, Secrets, claims, Services and the JCasC addresses", () => {
+        const s = settingsFrom(readStackConfig(stack));
+        expect(
+            crossReferenceProblems(objects, casc, {
+                externalNamespaces: [...s.agents.deployNamespaces, ...(s.createNamespaces ? [] : [s.namespace, s.agentNamespace])],
+                externalClaims: s.storage.mode === "existingClaim" ? [s.storage.claimName] : [],
+            }),
+        ).toEqual([]);
+    });
+
+    it("shows no secret value: the Secret's keys are there, its values are redacted", () => {
+        const secret = objects.find((o) => o.kind === "Secret")!;
+        expect(Object.values(secret.stringData)).toEqual(expect.arrayContaining([REDACTED]));
+        expect(new Set(Object.values(secret.stringData))).toEqual(new Set([REDACTED]));
+        const password = evaluation.outputs.adminPassword as string;
+        for (const [name, content] of files) {
+            expect([name, content.includes(password)]).toEqual([name, false]);
+        }
+    });
+
+    it("matches the committed golden render (npm run render:update after a deliberate change)", () => {
+        const dir = path.join(GOLDEN_DIR, stack);
+        const hint = `the render of ${stack} changed; review it and run: npm run render:update`;
+        expect(existsSync(dir) ? readdirSync(dir).sort() : [hint]).toEqual([...files.keys()].sort());
+        for (const [name, content] of files) {
+            const golden = readFileSync(path.join(dir, name), "utf8");
+            expect({ file: `${stack}/${name}`, content: golden }).toEqual({ file: `${stack}/${name}`, content });
+        }
+    });
+});
+
+// The checks above would be worthless if they could not fail: break a field, see it named.
+describe("the checks catch what a cluster or Jenkins would refuse", () => {
+    let dev: Evaluation;
+    let objects: K8sObject[];
+    let casc: any;
+    beforeAll(async () => {
+        dev = await evaluate(readStackConfig("dev"), { stack: "dev", preview: true });
+        objects = kubernetesObjects(dev);
+        casc = parse(renderFiles(dev).get(CASC_OUT)!);
+    });
+    const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+    const deployment = (objs: K8sObject[]) => objs.find((o) => o.kind === "Deployment")!;
+
+    it("a container port given as a string names the Deployment and the field", () => {
+        const broken = clone(deployment(objects));
+        broken.spec.template.spec.containers[0].ports[0].containerPort = "8080";
+        expect(schemaProblems(broken)).toContainEqual(
+            "Deployment kube-ops/jenkins: spec.template.spec.containers.0.ports.0.containerPort must be integer",
+        );
+    });
+
+    it("a malformed memory limit names the Deployment and the field", () => {
+        const broken = clone(deployment(objects));
+        broken.spec.template.spec.containers[0].resources.limits.memory = "lots";
+        expect(schemaProblems(broken).join("\n")).toContain("Deployment kube-ops/jenkins: spec.template.spec.containers.0.resources.limits.memory must match format \"quantity\"");
+    });
+
+    it("the original's removed RBAC version, and an unknown kind, are refused", () => {
+        const broken = clone(objects.find((o) => o.kind === "Role")!);
+        broken.apiVersion = "rbac.authorization.k8s.io/v1beta1";
+        expect(schemaProblems(broken)).toEqual([
+            "Role kube-ops/jenkins-agent-manager: rbac.authorization.k8s.io/v1beta1 was removed in Kubernetes 1.22; use the current version of Role",
+        ]);
+        broken.apiVersion = "rbac.authorization.k8s.io/v1";
+        broken.kind = "Rol";
+        expect(schemaProblems(broken)).toEqual(["Rol kube-ops/jenkins-agent-manager: no schema for rbac.authorization.k8s.io/v1 Rol"]);
+    });
+
+    it("an unknown JCasC key, a key the plugin does not have, and a missing image are refused", () => {
+        const broken = clone(casc);
+        const t = broken.jenkins.clouds[0].kubernetes.templates[0];
+        t.agentConnectTimeout = 100;
+        delete t.containers[0].image;
+        const problems = cascProblems(broken).join("\n");
+        expect(problems).toContain("/jenkins/clouds/0/kubernetes/templates/0 must NOT have additional properties {\"additionalProperty\":\"agentConnectTimeout\"}");
+        expect(problems).toContain("/jenkins/clouds/0/kubernetes/templates/0/containers/0 must have required property 'image'");
+    });
+
+    it("WebSocket together with a tunnel is refused", () => {
+        const broken = clone(casc);
+        broken.jenkins.clouds[0].kubernetes.webSocket = true;
+        expect(cascProblems(broken)).not.toEqual([]);
+    });
+
+    it("a pod that mounts a missing ConfigMap, a Service selecting nothing, and a tunnel to a missing port are named", () => {
+        const objs = clone(objects);
+        deployment(objs).spec.template.spec.volumes.find((v: any) => v.name === "casc").configMap.name = "jenkins-casc-old";
+        objs.find((o) => o.kind === "Service" && o.metadata.name === "jenkins")!.spec.selector = { app: "jenkins" };
+        const c = clone(casc);
+        c.jenkins.clouds[0].kubernetes.jenkinsTunnel = "jenkins-agent.kube-ops.svc:50001";
+        const problems = crossReferenceProblems(objs, c);
+        expect(problems).toEqual(
+            expect.arrayContaining([
+                "Deployment kube-ops/jenkins: volume casc mounts ConfigMap jenkins-casc-old, which does not exist in kube-ops",
+                'Service kube-ops/jenkins: selector {"app":"jenkins"} matches no pod of the render',
+                "JCasC clouds[0].jenkinsTunnel = jenkins-agent.kube-ops.svc:50001: Service jenkins-agent does not expose port 50001",
+            ]),
+        );
+    });
+
+    it("a binding to a missing account and a template account that does not exist are named", () => {
+        const objs = clone(objects).filter((o) => !(o.kind === "ServiceAccount" && o.metadata.name === "jenkins-agent"));
+        const problems = crossReferenceProblems(objs, casc);
+        expect(problems).toContain("JCasC clouds[0].templates[0].serviceAccount = jenkins-agent: does not exist in kube-ops");
+    });
+
+    it("parses in-cluster Service addresses", () => {
+        expect(serviceAddress("http://jenkins.ci.svc:8080/")).toEqual({ service: "jenkins", namespace: "ci", port: 8080 });
+        expect(serviceAddress("jenkins-agent.ci.svc.cluster.local:50000")).toEqual({ service: "jenkins-agent", namespace: "ci", port: 50000 });
+        expect(serviceAddress("https://jenkins.example.com/")).toBeUndefined();
+    });
+});

@@ -1,0 +1,179 @@
+// Checks that what the rendered objects refer to exists, in the right namespace: what a real
+// cluster would only tell at run time (a pod stuck in ContainerCreating, a Service with no
+// endpoints, agents that cannot reach the controller).
+import { describeObject } from "./kubeSchema";
+import { K8sObject } from "./render";
+
+export interface CrossRefOptions {
+    /** Namespaces the program expects to exist already (deploy targets, or all when it creates none). */
+    externalNamespaces?: string[];
+    /** Claims the program expects to exist already (storageMode existingClaim). */
+    externalClaims?: string[];
+    /** ClusterRoles that come with every cluster (`edit`, `view`, ...). */
+    builtInClusterRoles?: string[];
+}
+
+const WORKLOADS = ["Deployment", "StatefulSet", "DaemonSet", "Job"];
+
+function podTemplateOf(o: K8sObject): { labels: Record<string, string>; spec: any } | undefined {
+    return WORKLOADS.includes(o.kind) ? { labels: o.spec?.template?.metadata?.labels ?? {}, spec: o.spec?.template?.spec } : undefined;
+}
+
+function keysOf(o: K8sObject | undefined): string[] {
+    return o ? [...Object.keys(o.data ?? {}), ...Object.keys(o.stringData ?? {})] : [];
+}
+
+/** `http://svc.ns.svc:8080/` or `svc.ns.svc:50000` -> service, namespace, port. */
+export function serviceAddress(address: string): { service: string; namespace: string; port: number } | undefined {
+    const m = /^(?:https?:\/\/)?([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.[a-z0-9.-]+)?:(\d+)(?:\/.*)?$/.exec(address);
+    return m ? { service: m[1], namespace: m[2], port: Number(m[3]) } : undefined;
+}
+
+export function crossReferenceProblems(objects: K8sObject[], casc: any, options: CrossRefOptions = {}): string[] {
+    const problems: string[] = [];
+    const find = (kind: string, namespace: string | undefined, name: string) =>
+        objects.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
+    const namespaces = new Set([...objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name), ...(options.externalNamespaces ?? [])]);
+    const builtIn = new Set(options.builtInClusterRoles ?? ["edit", "view", "admin"]);
+
+    for (const o of objects) {
+        const where = describeObject(o);
+        const ns = o.metadata.namespace;
+        if (ns !== undefined && !namespaces.has(ns)) {
+            problems.push(`${where}: namespace ${ns} is neither created by the program nor expected to exist`);
+        }
+
+        const pod = podTemplateOf(o);
+        if (pod?.spec) {
+            const spec = pod.spec;
+            if (spec.serviceAccountName && !find("ServiceAccount", ns, spec.serviceAccountName)) {
+                problems.push(`${where}: serviceAccountName ${spec.serviceAccountName} does not exist in ${ns}`);
+            }
+            const volumeNames = new Set<string>((spec.volumes ?? []).map((v: any) => v.name));
+            for (const v of spec.volumes ?? []) {
+                if (v.configMap) {
+                    const cm = find("ConfigMap", ns, v.configMap.name);
+                    if (!cm && !v.configMap.optional) {
+                        problems.push(`${where}: volume ${v.name} mounts ConfigMap ${v.configMap.name}, which does not exist in ${ns}`);
+                    }
+                    for (const item of v.configMap.items ?? []) {
+                        if (cm && !keysOf(cm).includes(item.key)) {
+                            problems.push(`${where}: volume ${v.name} wants key ${item.key} of ConfigMap ${v.configMap.name}, which has no such key`);
+                        }
+                    }
+                }
+                if (v.secret) {
+                    const secret = find("Secret", ns, v.secret.secretName);
+                    if (!secret && !v.secret.optional) {
+                        problems.push(`${where}: volume ${v.name} mounts Secret ${v.secret.secretName}, which does not exist in ${ns}`);
+                    }
+                    for (const item of v.secret.items ?? []) {
+                        if (secret && !keysOf(secret).includes(item.key)) {
+                            problems.push(`${where}: volume ${v.name} wants key ${item.key} of Secret ${v.secret.secretName}, which has no such key`);
+                        }
+                    }
+                }
+                if (v.persistentVolumeClaim) {
+                    const claim = v.persistentVolumeClaim.claimName;
+                    if (!find("PersistentVolumeClaim", ns, claim) && !(options.externalClaims ?? []).includes(claim)) {
+                        problems.push(`${where}: volume ${v.name} mounts PersistentVolumeClaim ${claim}, which does not exist in ${ns}`);
+                    }
+                }
+            }
+            for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+                for (const m of c.volumeMounts ?? []) {
+                    if (!volumeNames.has(m.name)) {
+                        problems.push(`${where}: container ${c.name} mounts volume ${m.name}, which the pod does not define`);
+                    }
+                }
+                for (const e of c.env ?? []) {
+                    const ref = e.valueFrom?.secretKeyRef;
+                    if (ref && !keysOf(find("Secret", ns, ref.name)).includes(ref.key)) {
+                        problems.push(`${where}: container ${c.name} env ${e.name} reads key ${ref.key} of Secret ${ref.name}, which does not exist in ${ns}`);
+                    }
+                }
+            }
+        }
+
+        if (o.kind === "Service") {
+            const selector: Record<string, string> = o.spec?.selector ?? {};
+            const backends = objects
+                .filter((w) => w.metadata.namespace === ns)
+                .map(podTemplateOf)
+                .filter((p): p is NonNullable<typeof p> => p !== undefined)
+                .filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+            if (backends.length === 0) {
+                problems.push(`${where}: selector ${JSON.stringify(selector)} matches no pod of the render`);
+            }
+            for (const port of o.spec?.ports ?? []) {
+                const target = port.targetPort ?? port.port;
+                const served = backends.some((p) =>
+                    (p.spec.containers ?? []).some((c: any) =>
+                        (c.ports ?? []).some((cp: any) => (typeof target === "string" ? cp.name === target : cp.containerPort === target)),
+                    ),
+                );
+                if (backends.length > 0 && !served) {
+                    problems.push(`${where}: port ${port.name ?? port.port} targets ${target}, which no selected container exposes`);
+                }
+            }
+        }
+
+        if (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") {
+            const ref = o.roleRef;
+            const exists = ref.kind === "Role" ? find("Role", ns, ref.name) : find("ClusterRole", undefined, ref.name) ?? builtIn.has(ref.name);
+            if (!exists) {
+                problems.push(`${where}: roleRef ${ref.kind} ${ref.name} does not exist${ref.kind === "Role" ? ` in ${ns}` : ""}`);
+            }
+            for (const s of o.subjects ?? []) {
+                if (s.kind === "ServiceAccount" && !find("ServiceAccount", s.namespace ?? ns, s.name)) {
+                    problems.push(`${where}: subject ServiceAccount ${s.namespace ?? ns}/${s.name} does not exist`);
+                }
+            }
+        }
+
+        if (o.kind === "PersistentVolumeClaim" && o.spec?.volumeName && !find("PersistentVolume", undefined, o.spec.volumeName)) {
+            problems.push(`${where}: volumeName ${o.spec.volumeName} names no PersistentVolume of the render`);
+        }
+        if (o.kind === "PersistentVolume" && o.spec?.claimRef) {
+            const ref = o.spec.claimRef;
+            if (!find("PersistentVolumeClaim", ref.namespace, ref.name)) {
+                problems.push(`${where}: claimRef ${ref.namespace}/${ref.name} names no claim of the render`);
+            }
+        }
+    }
+
+    for (const [i, entry] of (casc?.jenkins?.clouds ?? []).entries()) {
+        const cloud = entry.kubernetes;
+        const at = `JCasC clouds[${i}]`;
+        for (const key of ["jenkinsUrl", "jenkinsTunnel"] as const) {
+            if (cloud[key] === undefined) {
+                continue;
+            }
+            const addr = serviceAddress(cloud[key]);
+            const svc = addr && find("Service", addr.namespace, addr.service);
+            if (!addr) {
+                problems.push(`${at}.${key} = ${cloud[key]}: not an in-cluster Service address`);
+            } else if (!svc) {
+                problems.push(`${at}.${key} = ${cloud[key]}: no Service ${addr.service} in ${addr.namespace}`);
+            } else if (!(svc.spec.ports ?? []).some((p: any) => p.port === addr.port)) {
+                problems.push(`${at}.${key} = ${cloud[key]}: Service ${addr.service} does not expose port ${addr.port}`);
+            }
+        }
+        if (!namespaces.has(cloud.namespace)) {
+            problems.push(`${at}.namespace = ${cloud.namespace}: no such namespace in the render`);
+        }
+        for (const [j, t] of (cloud.templates ?? []).entries()) {
+            const tns = t.namespace ?? cloud.namespace;
+            if (t.serviceAccount && !find("ServiceAccount", tns, t.serviceAccount)) {
+                problems.push(`${at}.templates[${j}].serviceAccount = ${t.serviceAccount}: does not exist in ${tns}`);
+            }
+            const manager = objects.find(
+                (r) => r.kind === "Role" && r.metadata.namespace === tns && (r.rules ?? []).some((rule: any) => rule.resources?.includes("pods") && rule.verbs?.includes("create")),
+            );
+            if (!manager) {
+                problems.push(`${at}.templates[${j}] (${t.name}): no Role lets the controller create pods in ${tns}`);
+            }
+        }
+    }
+    return problems;
+}
