@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { JenkinsCloudConfig } from "./components/cloudConfig";
 import { JenkinsMaster } from "./components/master";
 import { deriveNames } from "./components/names";
+import { namespaceLevels, podSecurityLabels } from "./components/podSecurity";
 import { JenkinsRbac } from "./components/rbac";
 import { loadSettings } from "./components/settings";
 import { JenkinsStorage } from "./components/storage";
@@ -28,9 +29,14 @@ export = () => {
     const opts = { providers: [provider] };
 
     /** A Namespace resource when the program owns it; otherwise the name of one that exists. */
+    const levels = namespaceLevels(settings);
     const namespace = (resourceName: string, name: string): pulumi.Output<string> =>
         settings.createNamespaces
-            ? new k8s.core.v1.Namespace(resourceName, { metadata: { name, labels: names.labels } }, { provider }).metadata.name
+            ? new k8s.core.v1.Namespace(
+                  resourceName,
+                  { metadata: { name, labels: { ...names.labels, ...podSecurityLabels(levels.get(name)!) } } },
+                  { provider },
+              ).metadata.name
             : pulumi.output(name);
 
     const controllerNamespace = namespace("controller-namespace", settings.namespace);

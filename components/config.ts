@@ -231,6 +231,22 @@ export const KEYS = {
         type: "string", default: "edit", schema: checked(v.checkDnsSubdomain),
         description: "ClusterRole the deployer account is bound to in each deploy namespace (built-in `edit`, or a narrower one).",
     },
+    networkPolicy: {
+        type: "boolean", default: true, schema: bool,
+        description: "Restrict traffic to the controller: the agent port only from agent pods, the web port from `webAllowedCidrs`/`webAllowedNamespaces` (or anywhere when both are empty).",
+    },
+    webAllowedCidrs: {
+        type: "array", default: [], schema: z.array(checked(v.checkCidr), { error: () => "must be a list of CIDRs" }),
+        description: "With networkPolicy: source CIDRs (as the pod sees them) allowed to reach the web port.",
+    },
+    webAllowedNamespaces: {
+        type: "array", default: [], schema: z.array(checked(v.checkDnsLabel), { error: () => "must be a list of namespace names" }),
+        description: "With networkPolicy: namespaces (e.g. the ingress controller's) whose pods may reach the web port.",
+    },
+    disruptionBudget: {
+        type: "boolean", default: true, schema: bool,
+        description: "A PodDisruptionBudget that blocks voluntary eviction of the controller (a node drain waits until an operator moves it).",
+    },
     prePullImages: {
         type: "boolean", default: false, schema: bool,
         description: "Run a DaemonSet that pulls every agent image on every node, so a first build does not wait for a pull.",

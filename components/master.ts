@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { CASC_FILE, SECRET_FILES, sha256 } from "./casc";
+import { AGENT_POD_LABELS, CASC_FILE, SECRET_FILES, sha256 } from "./casc";
 import { AGENT_PORT, HTTP_PORT, Names } from "./names";
 import { Settings } from "./settings";
 
@@ -56,6 +56,33 @@ export function javaOpts(s: Settings): string {
         .join(" ");
 }
 
+/**
+ * Who may reach the controller. The agent port: agent pods only. The web port: agent pods (both
+ * connection modes use jenkinsUrl) plus the configured CIDRs and namespaces, or anyone when
+ * none are configured. Egress stays open: the controller needs the API server, the update
+ * center and source hosts.
+ */
+export function controllerIngress(s: Settings, names: Names): k8s.types.input.networking.v1.NetworkPolicySpec {
+    const agents = {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": s.agentNamespace } },
+        podSelector: { matchLabels: AGENT_POD_LABELS },
+    };
+    const webFrom = [
+        ...s.network.webAllowedCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+        ...s.network.webAllowedNamespaces.map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })),
+    ];
+    const web = {
+        ports: [{ port: HTTP_PORT, protocol: "TCP" }],
+        ...(webFrom.length > 0 ? { from: [agents, ...webFrom] } : {}),
+    };
+    const tunnel = { ports: [{ port: AGENT_PORT, protocol: "TCP" }], from: [agents] };
+    return {
+        podSelector: { matchLabels: names.controllerSelector },
+        policyTypes: ["Ingress"],
+        ingress: s.agents.connection === "tcp" ? [web, tunnel] : [web],
+    };
+}
+
 const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
     runAsNonRoot: true,
     runAsUser: UID,
@@ -77,6 +104,8 @@ export class JenkinsMaster extends pulumi.ComponentResource {
     public readonly deployment: k8s.apps.v1.Deployment;
     public readonly service: k8s.core.v1.Service;
     public readonly agentService?: k8s.core.v1.Service;
+    public readonly networkPolicy?: k8s.networking.v1.NetworkPolicy;
+    public readonly disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
     /** Hash of what needs a controller restart to apply; it is the pod template's annotation. */
     public readonly restartHash: string;
     /** URL outside the cluster, when the settings or the Service type give one. */
@@ -325,6 +354,28 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                         selector: names.controllerSelector,
                         ports: [{ name: "agent", port: AGENT_PORT, targetPort: "agent" }],
                     },
+                },
+                { parent: this },
+            );
+        }
+
+        if (s.network.policy) {
+            this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
+                `${name}-controller`,
+                { metadata: { name: names.controller, namespace: args.namespace, labels }, spec: controllerIngress(s, names) },
+                { parent: this },
+            );
+        }
+
+        if (s.disruptionBudget) {
+            // One replica and no voluntary eviction: `kubectl drain` waits on this pod instead of
+            // killing running builds, until an operator moves it at a quiet moment. The price:
+            // unattended node upgrades stall on this node until then.
+            this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-controller`,
+                {
+                    metadata: { name: names.controller, namespace: args.namespace, labels },
+                    spec: { maxUnavailable: 0, selector: { matchLabels: names.controllerSelector } },
                 },
                 { parent: this },
             );

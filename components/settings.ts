@@ -39,6 +39,12 @@ export interface Settings {
     };
     publicUrl?: string;
     storage: Storage;
+    network: {
+        policy: boolean;
+        webAllowedCidrs: string[];
+        webAllowedNamespaces: string[];
+    };
+    disruptionBudget: boolean;
     agents: {
         connection: "tcp" | "websocket";
         containerCap: number;
@@ -84,6 +90,13 @@ function crossChecks(v: ValidValues, s: Settings): string[] {
             problems.push(`${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`);
         }
     });
+    if (!v.networkPolicy) {
+        for (const k of ["webAllowedCidrs", "webAllowedNamespaces"] as const) {
+            if (v[k].length > 0) {
+                problems.push(`${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("networkPolicy")} is true`);
+            }
+        }
+    }
     if (v.deployNamespaces.includes(v.namespace)) {
         problems.push(`${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include the controller's namespace "${v.namespace}"; builds could read the admin Secret there`);
     }
@@ -183,6 +196,12 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
                         accessMode: v.storageAccessMode,
                         retainOnDestroy: v.retainHomeOnDestroy,
                     },
+        network: {
+            policy: v.networkPolicy,
+            webAllowedCidrs: v.webAllowedCidrs,
+            webAllowedNamespaces: v.webAllowedNamespaces,
+        },
+        disruptionBudget: v.disruptionBudget,
         agents: {
             connection: v.agentConnection,
             containerCap: v.containerCap,

@@ -127,3 +127,96 @@ describe("JenkinsMaster", () => {
         expect(await hash({ podTemplates: [{ name: "maven", labels: ["maven"] }] })).toBe(base);
     });
 });
+
+describe("hardening", () => {
+    const psa = (ns: any) => ({
+        enforce: ns.metadata.labels["pod-security.kubernetes.io/enforce"],
+        warn: ns.metadata.labels["pod-security.kubernetes.io/warn"],
+        audit: ns.metadata.labels["pod-security.kubernetes.io/audit"],
+    });
+
+    it("namespaces enforce the strictest Pod Security level what runs in them allows, and warn at restricted", async () => {
+        const s = await runDefaults({ podTemplates: [{ name: "a", labels: ["a"] }] });
+        expect(psa(s.object("Namespace", "jenkins"))).toEqual({ enforce: "restricted", warn: "restricted", audit: "restricted" });
+        expect(psa(s.object("Namespace", "jenkins-agents"))).toEqual({ enforce: "restricted", warn: "restricted", audit: "restricted" });
+    });
+
+    it("the agent namespace is as weak as its weakest template needs (the default image builder: privileged)", async () => {
+        const s = await runDefaults();
+        expect(psa(s.object("Namespace", "jenkins-agents")).enforce).toBe("privileged");
+        const baseline = await runDefaults({ podTemplates: [{ name: "a", labels: ["a"] }, { name: "b", labels: ["b"], podSecurity: "baseline" }] });
+        expect(psa(baseline.object("Namespace", "jenkins-agents")).enforce).toBe("baseline");
+    });
+
+    it("NFS: the controller namespace enforces baseline, for the one root init container", async () => {
+        const s = await runDefaults({ storageMode: "nfs", nfsServer: "nfs", nfsPath: "/x", podTemplates: [{ name: "a", labels: ["a"] }] });
+        expect(psa(s.object("Namespace", "jenkins")).enforce).toBe("baseline");
+        expect(psa(s.object("Namespace", "jenkins-agents")).enforce).toBe("restricted");
+    });
+
+    it("the controller pod meets the restricted profile, field by field", async () => {
+        const s = await runDefaults();
+        const pod = s.controllerPod;
+        expect(pod.securityContext).toEqual({
+            runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000,
+            fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" },
+        });
+        expect(pod.hostNetwork ?? false).toBe(false);
+        expect(pod.volumes.filter((v: any) => v.hostPath)).toEqual([]);
+        for (const c of [...pod.initContainers, ...pod.containers]) {
+            expect([c.name, c.securityContext]).toEqual([
+                c.name,
+                {
+                    runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+                },
+            ]);
+        }
+        // With a read-only root, Jenkins writes only where a volume is mounted.
+        const mounts = s.container("jenkins").volumeMounts.map((m: any) => m.mountPath);
+        expect(mounts).toEqual(expect.arrayContaining(["/tmp", "/var/jenkins_cache", "/var/jenkins_home"]));
+        expect(s.env("jenkins").JENKINS_OPTS).toBe("--webroot=/var/jenkins_cache/war");
+    });
+
+    it("NetworkPolicy: the agent port only from agent pods; the web port from anywhere by default", async () => {
+        const s = await runDefaults();
+        const np = s.object("NetworkPolicy", "jenkins");
+        const agents = {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "jenkins-agents" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/part-of": "jenkins-k8s", "app.kubernetes.io/component": "agent" } },
+        };
+        expect(np.spec).toEqual({
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "jenkins", "app.kubernetes.io/component": "controller" } },
+            policyTypes: ["Ingress"],
+            ingress: [{ ports: [{ port: 8080, protocol: "TCP" }] }, { ports: [{ port: 50000, protocol: "TCP" }], from: [agents] }],
+        });
+        // Agent pods carry the labels the policy admits.
+        const cloud = parse(s.casc).jenkins.clouds[0].kubernetes;
+        expect(Object.fromEntries(cloud.podLabels.map((l: any) => [l.key, l.value]))).toEqual(agents.podSelector.matchLabels);
+    });
+
+    it("NetworkPolicy: configured CIDRs and namespaces (plus agents) reach the web port; WebSocket has no agent-port rule", async () => {
+        const s = await runDefaults({ agentConnection: "websocket", webAllowedCidrs: ["10.0.0.0/8"], webAllowedNamespaces: ["ingress-nginx"] });
+        const [web, ...rest] = s.object("NetworkPolicy").spec.ingress;
+        expect(rest).toEqual([]);
+        expect(web.from).toEqual([
+            expect.objectContaining({ podSelector: expect.anything() }),
+            { ipBlock: { cidr: "10.0.0.0/8" } },
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } },
+        ]);
+    });
+
+    it("networkPolicy false: no policy; disruptionBudget: a drain cannot evict the controller", async () => {
+        expect((await runDefaults({ networkPolicy: false })).objects("NetworkPolicy")).toHaveLength(0);
+        const pdb = (await runDefaults()).object("PodDisruptionBudget", "jenkins");
+        expect(pdb.spec).toEqual({ maxUnavailable: 0, selector: { matchLabels: { "app.kubernetes.io/name": "jenkins", "app.kubernetes.io/component": "controller" } } });
+        expect((await runDefaults({ disruptionBudget: false })).objects("PodDisruptionBudget")).toHaveLength(0);
+    });
+
+    it("API tokens: mounted for the controller, never for plain agents or the pre-puller", async () => {
+        const s = await runDefaults({ prePullImages: true });
+        expect(s.controllerPod.automountServiceAccountToken).toBe(true);
+        expect(s.object("ServiceAccount", "jenkins-agent").automountServiceAccountToken).toBe(false);
+        expect(s.object("DaemonSet").spec.template.spec.automountServiceAccountToken).toBe(false);
+    });
+});

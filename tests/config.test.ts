@@ -153,6 +153,11 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["bad env var name", { podTemplates: [{ name: "a", labels: ["x"], env: { "MY-VAR": "1" } }] }, "podTemplates[0].env.MY-VAR", "environment variable name"],
     ["deploy template without deploy namespaces", { podTemplates: [{ name: "a", labels: ["x"], deploy: true }] }, "podTemplates[0].deploy", "deployNamespaces"],
     ["dynamic workspace without a size", { podTemplates: [{ name: "a", labels: ["x"], workspaceVolume: { type: "dynamicPVC" } }] }, "podTemplates[0].workspaceVolume.size", "must be a string"],
+    ["web CIDR without a prefix length", { webAllowedCidrs: ["10.0.0.1"] }, "webAllowedCidrs[0]", "CIDR"],
+    ["web namespace with capitals", { webAllowedNamespaces: ["Ingress"] }, "webAllowedNamespaces[0]", "RFC 1123 label"],
+    ["web CIDRs with the policy off", { networkPolicy: false, webAllowedCidrs: ["10.0.0.0/8"] }, "webAllowedCidrs", "only applies when"],
+    ["networkPolicy not a boolean", { networkPolicy: "on" }, "networkPolicy", "true or false"],
+    ["disruptionBudget not a boolean", { disruptionBudget: 1 }, "disruptionBudget", "true or false"],
     ["javaOpts sizing the heap", { javaOpts: "-Xss1m -Xmx1g" }, "javaOpts", "set heapPercent instead"],
 ];
 

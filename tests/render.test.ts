@@ -78,12 +78,14 @@ describe.each(stacks)("stack %s", (stack) => {
 
     it("matches the committed golden render (npm run render:update after a deliberate change)", () => {
         const dir = path.join(GOLDEN_DIR, stack);
-        const hint = `the render of ${stack} changed; review it and run: npm run render:update`;
-        expect(existsSync(dir) ? readdirSync(dir).sort() : [hint]).toEqual([...files.keys()].sort());
-        for (const [name, content] of files) {
-            const golden = readFileSync(path.join(dir, name), "utf8");
-            expect({ file: `${stack}/${name}`, content: golden }).toEqual({ file: `${stack}/${name}`, content });
-        }
+        const golden = new Map(existsSync(dir) ? readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f), "utf8")]) : []);
+        const drift = {
+            hint: `if the change is intended: npm run render:update, and review the diff of tests/__golden__/${stack}`,
+            addedByThisChange: [...files.keys()].filter((f) => !golden.has(f)),
+            goneWithThisChange: [...golden.keys()].filter((f) => !files.has(f)),
+            changed: [...files.keys()].filter((f) => golden.has(f) && golden.get(f) !== files.get(f)),
+        };
+        expect(drift).toEqual({ hint: drift.hint, addedByThisChange: [], goneWithThisChange: [], changed: [] });
     });
 });
 
