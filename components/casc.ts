@@ -155,8 +155,19 @@ export function templatePodYaml(t: PodTemplate): Obj {
             },
         }));
     }
-    return mergePod({ spec }, t.yaml ? (parse(t.yaml) as Obj) ?? {} : {});
+    // The opt-ins, written on the pods themselves: visible in the cluster, and the explicit
+    // allow the policy pack looks for.
+    const annotations: Record<string, string> = {
+        ...(t.containers.some((c) => c.privileged) ? { [ALLOW_PRIVILEGED]: "true" } : {}),
+        ...(t.hostDockerSocket || t.volumes.some((v) => v.type === "hostPath") ? { [ALLOW_HOST_PATH]: "true" } : {}),
+    };
+    const generated = Object.keys(annotations).length > 0 ? { metadata: { annotations }, spec } : { spec };
+    return mergePod(generated, t.yaml ? (parse(t.yaml) as Obj) ?? {} : {});
 }
+
+/** Pod annotations that record an explicit opt-in to privileged containers or host paths. */
+export const ALLOW_PRIVILEGED = "jenkins-k8s/allow-privileged";
+export const ALLOW_HOST_PATH = "jenkins-k8s/allow-host-path";
 
 function podTemplate(s: Settings, names: Names, t: PodTemplate, index: number): Json {
     const volumes = [

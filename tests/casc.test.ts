@@ -251,6 +251,7 @@ describe("under the mock runtime", () => {
         const t = parse(s.casc).jenkins.clouds[0].kubernetes.templates[0];
         expect(t.volumes).toEqual([{ hostPathVolume: { hostPath: "/var/run/docker.sock", mountPath: "/var/run/docker.sock", readOnly: false } }]);
         expect(warn).toHaveBeenCalledWith(expect.stringContaining("'docker' mounts the node's Docker socket"), expect.anything());
+        expect(parse(t.yaml).metadata.annotations).toEqual({ "jenkins-k8s/allow-host-path": "true" });
         warn.mockRestore();
     });
 
@@ -273,5 +274,13 @@ describe("under the mock runtime", () => {
         const s = await runDefaults();
         const provider = s.resources.find((r) => r.type === "pulumi:providers:kubernetes");
         expect(provider?.inputs.enableConfigMapMutable).toMatch(/^true$/);
+    });
+});
+
+describe("the opt-in annotations", () => {
+    it("are the ones the policy pack (installed on its own) looks for", () => {
+        const policy = require("../policy/kube");
+        const casc = require("../components/casc");
+        expect([casc.ALLOW_PRIVILEGED, casc.ALLOW_HOST_PATH]).toEqual([policy.ALLOW_PRIVILEGED, policy.ALLOW_HOST_PATH]);
     });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { DEFAULT_PLUGINS, KEYS, KeySpec } from "../components/config";
+import { configTable, readmeTable } from "../tools/docs";
 import { runStack, Stack } from "./harness";
 
 let dev: Stack;
@@ -200,6 +201,18 @@ describe("the dev stack (mirrors the original)", () => {
 
     it("registers no URN twice", () => {
         expect(dev.evaluation.duplicateUrns).toEqual([]);
+    });
+});
+
+describe("README", () => {
+    it("has the config reference of every key, as generated from the config table (npm run docs:update)", () => {
+        expect(readmeTable()).toEqual(configTable());
+    });
+
+    it("gives the test command CI runs, and CI runs it", () => {
+        const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        expect(readme).toContain("npm ci && npm test");
+        expect(readFileSync(path.join(__dirname, "..", ".ci", "run"), "utf8")).toMatch(/npm ci[^\n]*\n(.*\n)*npm test/);
     });
 });
 
