@@ -143,6 +143,34 @@ export const KEYS = {
         type: "string", default: "", schema: optional(v.checkHttpUrl),
         description: "URL users reach Jenkins at (Jenkins location URL); empty uses the in-cluster URL.",
     },
+    ingressHost: {
+        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
+        description: "Host name of an Ingress for the web UI; empty: no Ingress. The Jenkins URL is then derived from it.",
+    },
+    ingressClass: {
+        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
+        description: "IngressClass of the Ingress; empty uses the cluster's default class.",
+    },
+    ingressTlsSecret: {
+        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
+        description: "TLS Secret (in `namespace`) for the Ingress host; set: the Jenkins URL is https.",
+    },
+    ingressAnnotations: {
+        type: "object", schema: z.record(z.string(), z.string({ error: () => "must be a string value" }), { error: () => "must be a map of annotation: value" }).optional(),
+        description: "Annotations of the Ingress (a map, in the stack file), e.g. for cert-manager or body size.",
+    },
+    metrics: {
+        type: "boolean", default: false, schema: bool,
+        description: "Install the Prometheus plugin (`metricsPlugin`), which serves metrics at /prometheus/.",
+    },
+    metricsPlugin: {
+        type: "string", default: "prometheus:856.vc9e3d6e4b_b_9e", schema: checked(v.checkPlugin),
+        description: "The Prometheus plugin's pinned `artifactId:version`, added when metrics is true.",
+    },
+    serviceMonitor: {
+        type: "boolean", default: false, schema: bool,
+        description: "Create a ServiceMonitor for the Prometheus Operator (needs metrics, and the CRD in the cluster).",
+    },
     storageMode: {
         type: "string", default: "dynamic", schema: oneOf(STORAGE_MODES),
         description: "Jenkins home: dynamic (PVC on a StorageClass), nfs (static NFS PV + PVC) or existingClaim.",

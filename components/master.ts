@@ -105,6 +105,8 @@ export class JenkinsMaster extends pulumi.ComponentResource {
     public readonly service: k8s.core.v1.Service;
     public readonly agentService?: k8s.core.v1.Service;
     public readonly networkPolicy?: k8s.networking.v1.NetworkPolicy;
+    public readonly ingress?: k8s.networking.v1.Ingress;
+    public readonly serviceMonitor?: k8s.apiextensions.CustomResource;
     public readonly disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
     /** Hash of what needs a controller restart to apply; it is the pod template's annotation. */
     public readonly restartHash: string;
@@ -116,6 +118,8 @@ export class JenkinsMaster extends pulumi.ComponentResource {
         const { settings: s, names } = args;
         const labels = { ...names.labels, "app.kubernetes.io/component": "controller" };
         const tcp = s.agents.connection === "tcp";
+        // Tells the web Service from the agent Service, for the ServiceMonitor's selector.
+        const webLabels = { ...labels, "jenkins-k8s/service": "web" };
 
         // Kept in state: the same password on every update, with no read-back from the cluster.
         const password = new random.RandomPassword(
@@ -324,7 +328,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
         this.service = new k8s.core.v1.Service(
             `${name}-web`,
             {
-                metadata: { name: names.service, namespace: args.namespace, labels },
+                metadata: { name: names.service, namespace: args.namespace, labels: webLabels },
                 spec: {
                     type: s.service.type,
                     selector: names.controllerSelector,
@@ -353,6 +357,53 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                         type: "ClusterIP",
                         selector: names.controllerSelector,
                         ports: [{ name: "agent", port: AGENT_PORT, targetPort: "agent" }],
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        if (s.ingress) {
+            const { host, className, tlsSecret, annotations } = s.ingress;
+            this.ingress = new k8s.networking.v1.Ingress(
+                `${name}-web`,
+                {
+                    metadata: { name: names.service, namespace: args.namespace, labels, annotations },
+                    spec: {
+                        ...(className ? { ingressClassName: className } : {}),
+                        ...(tlsSecret ? { tls: [{ hosts: [host], secretName: tlsSecret }] } : {}),
+                        rules: [
+                            {
+                                host,
+                                http: {
+                                    paths: [
+                                        {
+                                            path: "/",
+                                            pathType: "Prefix",
+                                            backend: { service: { name: this.service.metadata.name, port: { name: "http" } } },
+                                        },
+                                    ],
+                                },
+                            },
+                        ],
+                    },
+                },
+                // An Ingress waits for an address from its controller; that is not ours to await.
+                { parent: this },
+            );
+        }
+
+        if (s.metrics.serviceMonitor) {
+            this.serviceMonitor = new k8s.apiextensions.CustomResource(
+                `${name}-metrics`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "ServiceMonitor",
+                    metadata: { name: names.service, namespace: args.namespace, labels },
+                    spec: {
+                        selector: { matchLabels: webLabels },
+                        namespaceSelector: { matchNames: [s.namespace] },
+                        endpoints: [{ port: "http", path: "/prometheus/", interval: "30s" }],
                     },
                 },
                 { parent: this },

@@ -37,7 +37,10 @@ export interface Settings {
         nodePort?: number;
         loadBalancerSourceRanges: string[];
     };
+    /** The URL users reach Jenkins at: publicUrl, else the Ingress's, else none. */
     publicUrl?: string;
+    ingress?: { host: string; className?: string; tlsSecret?: string; annotations: Record<string, string> };
+    metrics: { plugin?: string; serviceMonitor: boolean };
     storage: Storage;
     network: {
         policy: boolean;
@@ -90,6 +93,21 @@ function crossChecks(v: ValidValues, s: Settings): string[] {
             problems.push(`${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`);
         }
     });
+    if (v.ingressHost === "") {
+        for (const k of ["ingressClass", "ingressTlsSecret"] as const) {
+            if (v[k] !== "") {
+                problems.push(`${key(k)} = "${v[k]}": only applies with ${key("ingressHost")}`);
+            }
+        }
+        if (v.ingressAnnotations !== undefined) {
+            problems.push(`${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: only applies with ${key("ingressHost")}`);
+        }
+    } else if (v.publicUrl !== "" && new URL(v.publicUrl).hostname !== v.ingressHost) {
+        problems.push(`${key("publicUrl")} = "${v.publicUrl}": its host must be ${key("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`);
+    }
+    if (v.serviceMonitor && !v.metrics) {
+        problems.push(`${key("serviceMonitor")} = true: needs ${key("metrics")} = true (the Prometheus plugin serves what it scrapes)`);
+    }
     if (!v.networkPolicy) {
         for (const k of ["webAllowedCidrs", "webAllowedNamespaces"] as const) {
             if (v[k].length > 0) {
@@ -177,13 +195,32 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
             timezone: v.timezone,
         },
         adminUsername: v.adminUsername,
-        plugins: v.plugins,
+        // The Prometheus plugin joins the list only when metrics are on, unless it is listed already.
+        plugins:
+            v.metrics && !v.plugins.some((p) => pluginId(p) === pluginId(v.metricsPlugin))
+                ? [...v.plugins, v.metricsPlugin]
+                : v.plugins,
         service: {
             type: v.serviceType,
             nodePort: v.nodePort === 0 ? undefined : v.nodePort,
             loadBalancerSourceRanges: v.loadBalancerSourceRanges,
         },
-        publicUrl: v.publicUrl === "" ? undefined : v.publicUrl.replace(/\/?$/, "/"),
+        publicUrl:
+            v.publicUrl !== ""
+                ? v.publicUrl.replace(/\/?$/, "/")
+                : v.ingressHost !== ""
+                  ? `${v.ingressTlsSecret !== "" ? "https" : "http"}://${v.ingressHost}/`
+                  : undefined,
+        ingress:
+            v.ingressHost === ""
+                ? undefined
+                : {
+                      host: v.ingressHost,
+                      className: v.ingressClass || undefined,
+                      tlsSecret: v.ingressTlsSecret || undefined,
+                      annotations: v.ingressAnnotations ?? {},
+                  },
+        metrics: { plugin: v.metrics ? v.metricsPlugin : undefined, serviceMonitor: v.serviceMonitor },
         storage:
             v.storageMode === "existingClaim"
                 ? { mode: "existingClaim", claimName: v.existingClaim }

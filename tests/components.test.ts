@@ -220,3 +220,56 @@ describe("hardening", () => {
         expect(s.object("DaemonSet").spec.template.spec.automountServiceAccountToken).toBe(false);
     });
 });
+
+describe("exposure and metrics", () => {
+    it("Ingress: host, class, TLS and annotations; the Jenkins URL follows it", async () => {
+        const s = await runDefaults({
+            ingressHost: "ci.example.com",
+            ingressClass: "nginx",
+            ingressTlsSecret: "ci-tls",
+            ingressAnnotations: { "cert-manager.io/cluster-issuer": "letsencrypt" },
+        });
+        const ing = s.object("Ingress", "jenkins");
+        expect(ing.metadata.annotations).toEqual({ "cert-manager.io/cluster-issuer": "letsencrypt" });
+        expect(ing.spec).toEqual({
+            ingressClassName: "nginx",
+            tls: [{ hosts: ["ci.example.com"], secretName: "ci-tls" }],
+            rules: [
+                {
+                    host: "ci.example.com",
+                    http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "jenkins", port: { name: "http" } } } }] },
+                },
+            ],
+        });
+        expect(parse(s.casc).unclassified.location.url).toBe("https://ci.example.com/");
+        expect(s.outputs.externalUrl).toBe("https://ci.example.com/");
+        expect(s.object("Service", "jenkins").spec.type).toBe("ClusterIP");
+    });
+
+    it("Ingress without TLS gives an http URL; no ingressHost, no Ingress", async () => {
+        const s = await runDefaults({ ingressHost: "ci.internal" });
+        expect(s.outputs.externalUrl).toBe("http://ci.internal/");
+        expect(s.object("Ingress").spec.tls).toBeUndefined();
+        expect((await runDefaults()).objects("Ingress")).toHaveLength(0);
+    });
+
+    it("metrics: the pinned Prometheus plugin joins the plugin list once, and a ServiceMonitor scrapes /prometheus/", async () => {
+        const s = await runDefaults({ metrics: true, serviceMonitor: true });
+        const plugins = s.object("ConfigMap", "jenkins-scripts").data["plugins.txt"].trim().split("\n");
+        expect(plugins.filter((p: string) => p.startsWith("prometheus:"))).toEqual(["prometheus:856.vc9e3d6e4b_b_9e"]);
+        const sm = s.object("ServiceMonitor", "jenkins");
+        expect(sm.apiVersion).toBe("monitoring.coreos.com/v1");
+        expect(sm.spec.endpoints).toEqual([{ port: "http", path: "/prometheus/", interval: "30s" }]);
+        expect(s.object("Service", "jenkins").metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
+        expect(s.object("Service", "jenkins-agent").metadata.labels).not.toMatchObject(sm.spec.selector.matchLabels);
+    });
+
+    it("metrics with the plugin already listed keeps the user's version; metrics off adds nothing", async () => {
+        const listed = await runDefaults({ metrics: true, plugins: ["kubernetes:1", "configuration-as-code:1", "instance-identity:1", "prometheus:900.v1"] });
+        expect(listed.object("ConfigMap", "jenkins-scripts").data["plugins.txt"]).toContain("prometheus:900.v1\n");
+        expect(listed.object("ConfigMap", "jenkins-scripts").data["plugins.txt"]).not.toContain("856");
+        const off = await runDefaults();
+        expect(off.object("ConfigMap", "jenkins-scripts").data["plugins.txt"]).not.toContain("prometheus");
+        expect(off.objects("ServiceMonitor")).toHaveLength(0);
+    });
+});

@@ -158,6 +158,16 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["web CIDRs with the policy off", { networkPolicy: false, webAllowedCidrs: ["10.0.0.0/8"] }, "webAllowedCidrs", "only applies when"],
     ["networkPolicy not a boolean", { networkPolicy: "on" }, "networkPolicy", "true or false"],
     ["disruptionBudget not a boolean", { disruptionBudget: 1 }, "disruptionBudget", "true or false"],
+    ["ingress host with a scheme", { ingressHost: "https://jenkins.example.com" }, "ingressHost", "RFC 1123 subdomain"],
+    ["ingress class without a host", { ingressClass: "nginx" }, "ingressClass", "only applies with"],
+    ["TLS secret without a host", { ingressTlsSecret: "tls" }, "ingressTlsSecret", "only applies with"],
+    ["bad TLS secret name", { ingressHost: "ci.example.com", ingressTlsSecret: "TLS_Secret" }, "ingressTlsSecret", "RFC 1123 subdomain"],
+    ["ingress annotations without a host", { ingressAnnotations: { a: "b" } }, "ingressAnnotations", "only applies with"],
+    ["ingress annotation with a number", { ingressHost: "ci.example.com", ingressAnnotations: { "nginx.ingress.kubernetes.io/proxy-body-size": 64 } }, "ingressAnnotations.nginx.ingress.kubernetes.io/proxy-body-size", "string value"],
+    ["public URL on another host than the ingress", { ingressHost: "ci.example.com", publicUrl: "https://jenkins.example.com/" }, "publicUrl", "its host must be"],
+    ["metrics not a boolean", { metrics: "yes" }, "metrics", "true or false"],
+    ["metrics plugin unpinned", { metrics: true, metricsPlugin: "prometheus" }, "metricsPlugin", "artifactId:version"],
+    ["ServiceMonitor without metrics", { serviceMonitor: true }, "serviceMonitor", "needs jenkins-k8s:metrics"],
     ["javaOpts sizing the heap", { javaOpts: "-Xss1m -Xmx1g" }, "javaOpts", "set heapPercent instead"],
 ];
 

@@ -131,6 +131,45 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
             }
         }
 
+        if (o.kind === "Ingress") {
+            for (const rule of o.spec?.rules ?? []) {
+                for (const p of rule.http?.paths ?? []) {
+                    const backend = p.backend?.service;
+                    const svc = backend && find("Service", ns, backend.name);
+                    if (!svc) {
+                        problems.push(`${where}: backend Service ${backend?.name} does not exist in ${ns}`);
+                    } else if (!(svc.spec.ports ?? []).some((port: any) => port.name === backend.port?.name || port.port === backend.port?.number)) {
+                        problems.push(`${where}: backend port ${JSON.stringify(backend.port)} is not a port of Service ${backend.name}`);
+                    }
+                }
+            }
+            for (const tls of o.spec?.tls ?? []) {
+                for (const host of tls.hosts ?? []) {
+                    if (!(o.spec.rules ?? []).some((r: any) => r.host === host)) {
+                        problems.push(`${where}: TLS host ${host} has no rule`);
+                    }
+                }
+            }
+        }
+
+        if (o.kind === "ServiceMonitor") {
+            const selector: Record<string, string> = o.spec?.selector?.matchLabels ?? {};
+            const selected = objects.filter(
+                (svc) => svc.kind === "Service" && (o.spec?.namespaceSelector?.matchNames ?? [ns]).includes(svc.metadata.namespace) &&
+                    Object.entries(selector).every(([k, v]) => svc.metadata.labels?.[k] === v),
+            );
+            if (selected.length === 0) {
+                problems.push(`${where}: selector ${JSON.stringify(selector)} matches no Service`);
+            }
+            for (const ep of o.spec?.endpoints ?? []) {
+                for (const svc of selected) {
+                    if (!(svc.spec.ports ?? []).some((p: any) => p.name === ep.port)) {
+                        problems.push(`${where}: endpoint port ${ep.port} is not a port of Service ${svc.metadata.name}`);
+                    }
+                }
+            }
+        }
+
         if (o.kind === "PersistentVolumeClaim" && o.spec?.volumeName && !find("PersistentVolume", undefined, o.spec.volumeName)) {
             problems.push(`${where}: volumeName ${o.spec.volumeName} names no PersistentVolume of the render`);
         }
