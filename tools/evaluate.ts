@@ -35,9 +35,26 @@ export function isWrappedSecret(v: unknown): v is { value: unknown } {
     return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
 }
 
+export interface EvaluateOptions {
+    stack?: string;
+    preview?: boolean;
+    /** The program module to run, and its project name; this project's index.ts by default. */
+    program?: string;
+    project?: string;
+    /** Outputs that StackReferences resolve to, by referenced stack name. */
+    stackOutputs?: Record<string, Record<string, unknown>>;
+}
+
 /** What the mock provider returns: inputs plus what a real provider would fill in. */
-function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+function mockState(type: string, name: string, inputs: Record<string, any>, options: EvaluateOptions): Record<string, any> {
     const state = { ...inputs };
+    if (type === "pulumi:pulumi:StackReference") {
+        const outputs = options.stackOutputs?.[inputs.name];
+        if (!outputs) {
+            throw new Error(`no outputs given for the stack reference ${inputs.name}`);
+        }
+        return { name: inputs.name, outputs, secretOutputNames: [] };
+    }
     if (type.startsWith("kubernetes:") && inputs.metadata && !inputs.metadata.name) {
         // Auto-naming happens in the provider; do what it does (name plus a random suffix).
         state.metadata = { ...inputs.metadata, name: `${name}-abcd1234` };
@@ -55,7 +72,9 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
 async function settle<T>(value: T): Promise<{ value: unknown; secret: boolean }> {
     if (pulumi.Output.isInstance(value)) {
         const secret = await pulumi.isSecret(value);
-        const inner = await new Promise<unknown>((resolve) => value.apply((v) => resolve(v)));
+        // apply() never calls back for an Output that failed; the internal promise rejects, so
+        // a failing program fails the evaluation instead of hanging it.
+        const inner = await (value as unknown as { promise(): Promise<unknown> }).promise();
         return { value: inner, secret };
     }
     return { value, secret: false };
@@ -65,10 +84,7 @@ async function settle<T>(value: T): Promise<{ value: unknown; secret: boolean }>
  * Evaluates the program for one stack's config (full keys, string values, as the engine passes
  * them). Throws what the program throws, e.g. a ConfigError for bad settings.
  */
-export async function evaluate(
-    config: Record<string, string>,
-    options: { stack?: string; preview?: boolean } = {},
-): Promise<Evaluation> {
+export async function evaluate(config: Record<string, string>, options: EvaluateOptions = {}): Promise<Evaluation> {
     const resources: EvaluatedResource[] = [];
     const seen = new Map<string, number>();
     let pending = 0;
@@ -78,11 +94,11 @@ export async function evaluate(
         {
             newResource: (args) => ({
                 id: args.custom ? `${args.name}-id` : undefined,
-                state: mockState(args.type, args.name, args.inputs),
+                state: mockState(args.type, args.name, args.inputs, options),
             }),
             call: (args) => args.inputs,
         },
-        PROJECT,
+        options.project ?? PROJECT,
         options.stack ?? "test",
         options.preview ?? false,
     );
@@ -116,7 +132,7 @@ export async function evaluate(
     };
 
     // The program module is loaded once; each evaluation calls its exported function afresh.
-    const program: () => Promise<Record<string, unknown>> | Record<string, unknown> = require("../index");
+    const program: () => Promise<Record<string, unknown>> | Record<string, unknown> = require(options.program ?? "../index");
     const exported = await program();
 
     const outputs: Record<string, unknown> = {};
