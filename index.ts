@@ -45,23 +45,39 @@ export = () => {
             ? controllerNamespace
             : namespace("agent-namespace", settings.agentNamespace);
 
-    const storage = new JenkinsStorage("jenkins", { namespace: controllerNamespace, storage: settings.storage, names }, opts);
-    const rbac = new JenkinsRbac("jenkins", {
-        namespace: controllerNamespace,
-        agentNamespace,
-        names,
-        deployNamespaces: settings.agents.deployNamespaces,
-        deployClusterRole: settings.agents.deployClusterRole,
-    }, opts);
-    const cloud = new JenkinsCloudConfig("jenkins", { namespace: controllerNamespace, agentNamespace, settings, names }, opts);
-    const master = new JenkinsMaster("jenkins", {
-        namespace: controllerNamespace,
-        settings,
-        names,
-        homeClaimName: storage.claimName,
-        serviceAccountName: rbac.controllerServiceAccount.metadata.name,
-        cascConfigMapName: cloud.configMapName,
-    }, opts);
+    const storage = new JenkinsStorage(
+        "jenkins",
+        { namespace: controllerNamespace, storage: settings.storage, names },
+        opts,
+    );
+    const rbac = new JenkinsRbac(
+        "jenkins",
+        {
+            namespace: controllerNamespace,
+            agentNamespace,
+            names,
+            deployNamespaces: settings.agents.deployNamespaces,
+            deployClusterRole: settings.agents.deployClusterRole,
+        },
+        opts,
+    );
+    const cloud = new JenkinsCloudConfig(
+        "jenkins",
+        { namespace: controllerNamespace, agentNamespace, settings, names },
+        opts,
+    );
+    const master = new JenkinsMaster(
+        "jenkins",
+        {
+            namespace: controllerNamespace,
+            settings,
+            names,
+            homeClaimName: storage.claimName,
+            serviceAccountName: rbac.controllerServiceAccount.metadata.name,
+            cascConfigMapName: cloud.configMapName,
+        },
+        opts,
+    );
 
     return {
         namespace: controllerNamespace,

@@ -82,11 +82,22 @@ function volume(vol: PodTemplate["volumes"][number]): Json {
         case "secret":
             return { secretVolume: { secretName: vol.secretName, mountPath: vol.mountPath, optional: vol.optional } };
         case "configMap":
-            return { configMapVolume: { configMapName: vol.configMapName, mountPath: vol.mountPath, optional: vol.optional } };
+            return {
+                configMapVolume: { configMapName: vol.configMapName, mountPath: vol.mountPath, optional: vol.optional },
+            };
         case "pvc":
-            return { persistentVolumeClaim: { claimName: vol.claimName, mountPath: vol.mountPath, readOnly: vol.readOnly } };
+            return {
+                persistentVolumeClaim: { claimName: vol.claimName, mountPath: vol.mountPath, readOnly: vol.readOnly },
+            };
         case "nfs":
-            return { nfsVolume: { serverAddress: vol.server, serverPath: vol.path, mountPath: vol.mountPath, readOnly: vol.readOnly } };
+            return {
+                nfsVolume: {
+                    serverAddress: vol.server,
+                    serverPath: vol.path,
+                    mountPath: vol.mountPath,
+                    readOnly: vol.readOnly,
+                },
+            };
         case "hostPath":
             return { hostPathVolume: { hostPath: vol.hostPath, mountPath: vol.mountPath, readOnly: vol.readOnly } };
     }
@@ -121,7 +132,14 @@ function mergePod(base: Obj, extra: Obj): Obj {
                 }
             }
             out[k] = merged;
-        } else if (v && typeof v === "object" && !Array.isArray(v) && out[k] && typeof out[k] === "object" && !Array.isArray(out[k])) {
+        } else if (
+            v &&
+            typeof v === "object" &&
+            !Array.isArray(v) &&
+            out[k] &&
+            typeof out[k] === "object" &&
+            !Array.isArray(out[k])
+        ) {
             out[k] = mergePod(out[k], v);
         } else {
             out[k] = v;
@@ -144,7 +162,9 @@ export function templatePodYaml(t: PodTemplate): Obj {
     };
     if (t.podSecurity !== "privileged") {
         spec.securityContext = {
-            ...(restricted ? { runAsNonRoot: true, runAsUser: AGENT_UID, runAsGroup: AGENT_UID, fsGroup: AGENT_UID } : {}),
+            ...(restricted
+                ? { runAsNonRoot: true, runAsUser: AGENT_UID, runAsGroup: AGENT_UID, fsGroup: AGENT_UID }
+                : {}),
             seccompProfile: { type: "RuntimeDefault" },
         };
         spec.containers = t.containers.map((c) => ({
@@ -162,7 +182,7 @@ export function templatePodYaml(t: PodTemplate): Obj {
         ...(t.hostDockerSocket || t.volumes.some((v) => v.type === "hostPath") ? { [ALLOW_HOST_PATH]: "true" } : {}),
     };
     const generated = Object.keys(annotations).length > 0 ? { metadata: { annotations }, spec } : { spec };
-    return mergePod(generated, t.yaml ? (parse(t.yaml) as Obj) ?? {} : {});
+    return mergePod(generated, t.yaml ? ((parse(t.yaml) as Obj) ?? {}) : {});
 }
 
 /** Pod annotations that record an explicit opt-in to privileged containers or host paths. */
@@ -172,7 +192,17 @@ export const ALLOW_HOST_PATH = "jenkins-k8s/allow-host-path";
 function podTemplate(s: Settings, names: Names, t: PodTemplate, index: number): Json {
     const volumes = [
         ...t.volumes.map(volume),
-        ...(t.hostDockerSocket ? [{ hostPathVolume: { hostPath: "/var/run/docker.sock", mountPath: "/var/run/docker.sock", readOnly: false } }] : []),
+        ...(t.hostDockerSocket
+            ? [
+                  {
+                      hostPathVolume: {
+                          hostPath: "/var/run/docker.sock",
+                          mountPath: "/var/run/docker.sock",
+                          readOnly: false,
+                      },
+                  },
+              ]
+            : []),
     ];
     return {
         id: templateId(s.agentNamespace, t.name),
@@ -185,7 +215,11 @@ function podTemplate(s: Settings, names: Names, t: PodTemplate, index: number): 
         idleMinutes: t.idleMinutes,
         instanceCap: t.instanceCap,
         ...(Object.keys(t.nodeSelector).length > 0
-            ? { nodeSelector: Object.entries(t.nodeSelector).map(([k, v]) => `${k}=${v}`).join(",") }
+            ? {
+                  nodeSelector: Object.entries(t.nodeSelector)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(","),
+              }
             : {}),
         workspaceVolume: workspace(t.workspaceVolume),
         ...(volumes.length > 0 ? { volumes } : {}),
@@ -213,7 +247,8 @@ export function buildCasc(s: Settings, names: Names): Record<string, Json> {
     };
     const doc = escapeInterpolation({
         jenkins: {
-            systemMessage: "Configured by Pulumi (jenkins-k8s). Changes made in the UI are replaced on the next deploy.",
+            systemMessage:
+                "Configured by Pulumi (jenkins-k8s). Changes made in the UI are replaced on the next deploy.",
             // Builds run in agent pods, never on the controller, which holds every credential.
             numExecutors: 0,
             // -1 disables the inbound TCP port; WebSocket agents come in over HTTP.
@@ -232,10 +267,10 @@ export function buildCasc(s: Settings, names: Names): Record<string, Json> {
         unclassified: {
             location: { url: s.publicUrl ?? names.jenkinsUrl },
         },
-    }) as { jenkins: { securityRealm: { local: { users: { password: string }[] } } } };
+    }) as Record<string, any>;
     // Set after escaping: this is the one reference JCasC must resolve, from the mounted Secret.
     doc.jenkins.securityRealm.local.users[0].password = `\${${SECRET_FILES.adminPassword}}`;
-    return doc as unknown as Record<string, Json>;
+    return doc;
 }
 
 /** The document as YAML, with a header that tells a reader where it comes from. */

@@ -35,7 +35,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
 
         for (const t of s.agents.templates) {
             if (t.hostDockerSocket) {
-                pulumi.log.warn(
+                void pulumi.log.warn(
                     `pod template '${t.name}' mounts the node's Docker socket (hostDockerSocket: true): every build on it ` +
                         "is root on the node, and the socket does not exist on containerd nodes (Kubernetes 1.24+). " +
                         "Prefer the image-build template (rootless BuildKit).",
@@ -84,7 +84,11 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
         return new k8s.apps.v1.DaemonSet(
             `${name}-agent-images`,
             {
-                metadata: { name: names.prePuller, namespace: args.agentNamespace, labels: { ...names.labels, ...selector } },
+                metadata: {
+                    name: names.prePuller,
+                    namespace: args.agentNamespace,
+                    labels: { ...names.labels, ...selector },
+                },
                 spec: {
                     selector: { matchLabels: selector },
                     updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%" } },

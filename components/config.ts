@@ -48,7 +48,11 @@ function oneOf<T extends string>(values: readonly [T, ...T[]]): z.ZodType<T> {
 
 function int(min: number, max: number, what = ""): z.ZodType<number> {
     const range = `must be a whole number from ${min} to ${max}${what ? ` (${what})` : ""}`;
-    return z.number({ error: () => range }).int({ error: () => range }).min(min, { error: () => range }).max(max, { error: () => range });
+    return z
+        .number({ error: () => range })
+        .int({ error: () => range })
+        .min(min, { error: () => range })
+        .max(max, { error: () => range });
 }
 
 const bool = z.boolean({ error: () => "must be true or false" });
@@ -76,208 +80,326 @@ const pluginList = z
 
 export const KEYS = {
     namespace: {
-        type: "string", default: "jenkins", schema: checked(v.checkDnsLabel),
+        type: "string",
+        default: "jenkins",
+        schema: checked(v.checkDnsLabel),
         description: "Namespace of the Jenkins controller.",
     },
     agentNamespace: {
-        type: "string", default: "jenkins-agents", schema: checked(v.checkDnsLabel),
+        type: "string",
+        default: "jenkins-agents",
+        schema: checked(v.checkDnsLabel),
         description: "Namespace where agent pods run; may equal `namespace`.",
     },
     createNamespaces: {
-        type: "boolean", default: true, schema: bool,
+        type: "boolean",
+        default: true,
+        schema: bool,
         description: "Create the namespaces (false: they must exist already).",
     },
     controllerImage: {
-        type: "string", default: "jenkins/jenkins:2.568.2-jdk21", schema: checked(v.checkImage),
+        type: "string",
+        default: "jenkins/jenkins:2.568.2-jdk21",
+        schema: checked(v.checkImage),
         description: "Controller image, pinned by tag or digest (floating tags such as lts are refused).",
     },
     controllerCpuRequest: {
-        type: "string", default: "500m", schema: checked(v.checkCpu),
+        type: "string",
+        default: "500m",
+        schema: checked(v.checkCpu),
         description: "Controller CPU request.",
     },
     controllerCpuLimit: {
-        type: "string", default: "2", schema: checked(v.checkCpu),
+        type: "string",
+        default: "2",
+        schema: checked(v.checkCpu),
         description: "Controller CPU limit.",
     },
     controllerMemoryRequest: {
-        type: "string", default: "2Gi", schema: checked(v.checkMemory),
+        type: "string",
+        default: "2Gi",
+        schema: checked(v.checkMemory),
         description: "Controller memory request.",
     },
     controllerMemoryLimit: {
-        type: "string", default: "2Gi", schema: checked(v.checkMemory),
+        type: "string",
+        default: "2Gi",
+        schema: checked(v.checkMemory),
         description: "Controller memory limit; the JVM heap is a share of it (`heapPercent`).",
     },
     heapPercent: {
-        type: "integer", default: 50, schema: int(10, 80, "the rest of the limit is metaspace, threads and native memory"),
+        type: "integer",
+        default: 50,
+        schema: int(10, 80, "the rest of the limit is metaspace, threads and native memory"),
         description: "JVM heap as a percentage of the controller memory limit (-XX:MaxRAMPercentage).",
     },
     javaOpts: {
-        type: "string", default: "", schema: checked(v.checkJavaOpts),
+        type: "string",
+        default: "",
+        schema: checked(v.checkJavaOpts),
         description: "Extra JVM options appended to the controller's JAVA_OPTS.",
     },
     timezone: {
-        type: "string", default: "UTC", schema: checked(v.checkTimezone),
+        type: "string",
+        default: "UTC",
+        schema: checked(v.checkTimezone),
         description: "Time zone of the controller (user.timezone), e.g. Asia/Shanghai.",
     },
     adminUsername: {
-        type: "string", default: "admin", schema: checked(v.checkUserId),
-        description: "Id of the admin user; its password is generated and exported as the secret output `adminPassword`.",
+        type: "string",
+        default: "admin",
+        schema: checked(v.checkUserId),
+        description:
+            "Id of the admin user; its password is generated and exported as the secret output `adminPassword`.",
     },
     plugins: {
-        type: "array", default: DEFAULT_PLUGINS, schema: pluginList,
+        type: "array",
+        default: DEFAULT_PLUGINS,
+        schema: pluginList,
         description: "Plugins to install, `artifactId:version` (dependencies are resolved by jenkins-plugin-cli).",
     },
     serviceType: {
-        type: "string", default: "ClusterIP", schema: oneOf(SERVICE_TYPES),
+        type: "string",
+        default: "ClusterIP",
+        schema: oneOf(SERVICE_TYPES),
         description: "Type of the web Service: ClusterIP, NodePort or LoadBalancer.",
     },
     nodePort: {
-        type: "integer", default: 0, schema: z.union([z.literal(0), int(30000, 32767)], { error: () => "must be 0 (assigned by the cluster) or a NodePort from 30000 to 32767" }),
+        type: "integer",
+        default: 0,
+        schema: z.union([z.literal(0), int(30000, 32767)], {
+            error: () => "must be 0 (assigned by the cluster) or a NodePort from 30000 to 32767",
+        }),
         description: "Fixed node port of the web Service when serviceType is NodePort; 0 lets the cluster pick one.",
     },
     loadBalancerSourceRanges: {
-        type: "array", default: [], schema: z.array(checked(v.checkCidr), { error: () => "must be a list of CIDRs" }),
+        type: "array",
+        default: [],
+        schema: z.array(checked(v.checkCidr), { error: () => "must be a list of CIDRs" }),
         description: "CIDRs allowed to reach a LoadBalancer web Service; empty allows all.",
     },
     publicUrl: {
-        type: "string", default: "", schema: optional(v.checkHttpUrl),
+        type: "string",
+        default: "",
+        schema: optional(v.checkHttpUrl),
         description: "URL users reach Jenkins at (Jenkins location URL); empty uses the in-cluster URL.",
     },
     ingressHost: {
-        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
-        description: "Host name of an Ingress for the web UI; empty: no Ingress. The Jenkins URL is then derived from it.",
+        type: "string",
+        default: "",
+        schema: optional(v.checkDnsSubdomain),
+        description:
+            "Host name of an Ingress for the web UI; empty: no Ingress. The Jenkins URL is then derived from it.",
     },
     ingressClass: {
-        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
+        type: "string",
+        default: "",
+        schema: optional(v.checkDnsSubdomain),
         description: "IngressClass of the Ingress; empty uses the cluster's default class.",
     },
     ingressTlsSecret: {
-        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
+        type: "string",
+        default: "",
+        schema: optional(v.checkDnsSubdomain),
         description: "TLS Secret (in `namespace`) for the Ingress host; set: the Jenkins URL is https.",
     },
     ingressAnnotations: {
-        type: "object", schema: z.record(z.string(), z.string({ error: () => "must be a string value" }), { error: () => "must be a map of annotation: value" }).optional(),
+        type: "object",
+        schema: z
+            .record(z.string(), z.string({ error: () => "must be a string value" }), {
+                error: () => "must be a map of annotation: value",
+            })
+            .optional(),
         description: "Annotations of the Ingress (a map, in the stack file), e.g. for cert-manager or body size.",
     },
     metrics: {
-        type: "boolean", default: false, schema: bool,
+        type: "boolean",
+        default: false,
+        schema: bool,
         description: "Install the Prometheus plugin (`metricsPlugin`), which serves metrics at /prometheus/.",
     },
     metricsPlugin: {
-        type: "string", default: "prometheus:856.vc9e3d6e4b_b_9e", schema: checked(v.checkPlugin),
+        type: "string",
+        default: "prometheus:856.vc9e3d6e4b_b_9e",
+        schema: checked(v.checkPlugin),
         description: "The Prometheus plugin's pinned `artifactId:version`, added when metrics is true.",
     },
     serviceMonitor: {
-        type: "boolean", default: false, schema: bool,
+        type: "boolean",
+        default: false,
+        schema: bool,
         description: "Create a ServiceMonitor for the Prometheus Operator (needs metrics, and the CRD in the cluster).",
     },
     storageMode: {
-        type: "string", default: "dynamic", schema: oneOf(STORAGE_MODES),
+        type: "string",
+        default: "dynamic",
+        schema: oneOf(STORAGE_MODES),
         description: "Jenkins home: dynamic (PVC on a StorageClass), nfs (static NFS PV + PVC) or existingClaim.",
     },
     storageSize: {
-        type: "string", default: "8Gi", schema: checked(v.checkStorageSize),
+        type: "string",
+        default: "8Gi",
+        schema: checked(v.checkStorageSize),
         description: "Size of Jenkins home.",
     },
     storageClass: {
-        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
+        type: "string",
+        default: "",
+        schema: optional(v.checkDnsSubdomain),
         description: "StorageClass for dynamic mode; empty uses the cluster's default class.",
     },
     storageAccessMode: {
-        type: "string", default: "ReadWriteOnce", schema: oneOf(ACCESS_MODES),
+        type: "string",
+        default: "ReadWriteOnce",
+        schema: oneOf(ACCESS_MODES),
         description: "Access mode of the Jenkins home claim.",
     },
     nfsServer: {
-        type: "string", default: "", schema: optional(v.checkHostOrIp),
+        type: "string",
+        default: "",
+        schema: optional(v.checkHostOrIp),
         description: "NFS server (nfs mode).",
     },
     nfsPath: {
-        type: "string", default: "", schema: optional(v.checkAbsolutePath),
+        type: "string",
+        default: "",
+        schema: optional(v.checkAbsolutePath),
         description: "Exported path on the NFS server (nfs mode).",
     },
     existingClaim: {
-        type: "string", default: "", schema: optional(v.checkDnsSubdomain),
+        type: "string",
+        default: "",
+        schema: optional(v.checkDnsSubdomain),
         description: "Name of an existing PVC in `namespace` (existingClaim mode).",
     },
     retainHomeOnDestroy: {
-        type: "boolean", default: true, schema: bool,
+        type: "boolean",
+        default: true,
+        schema: bool,
         description: "Keep the Jenkins home claim (and NFS PV) in the cluster on `pulumi destroy`.",
     },
     agentConnection: {
-        type: "string", default: "tcp", schema: oneOf(AGENT_CONNECTIONS),
-        description: "How agents connect: tcp (inbound port 50000 through the agent Service) or websocket (HTTP port only).",
+        type: "string",
+        default: "tcp",
+        schema: oneOf(AGENT_CONNECTIONS),
+        description:
+            "How agents connect: tcp (inbound port 50000 through the agent Service) or websocket (HTTP port only).",
     },
     agentLabel: {
-        type: "string", default: "jenkins-agent", schema: checked(v.checkAgentLabel),
-        description: "Label of the default pod template (when podTemplates is unset); jobs restricted to it run in agent pods.",
+        type: "string",
+        default: "jenkins-agent",
+        schema: checked(v.checkAgentLabel),
+        description:
+            "Label of the default pod template (when podTemplates is unset); jobs restricted to it run in agent pods.",
     },
     agentImage: {
-        type: "string", default: "jenkins/inbound-agent:3385.vf1123fb_515da_-1", schema: checked(v.checkImage),
+        type: "string",
+        default: "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
+        schema: checked(v.checkImage),
         description: "Image of the default template's jnlp container.",
     },
     agentCpuRequest: {
-        type: "string", default: "500m", schema: checked(v.checkCpu),
+        type: "string",
+        default: "500m",
+        schema: checked(v.checkCpu),
         description: "CPU request of the default template's jnlp container.",
     },
     agentCpuLimit: {
-        type: "string", default: "1", schema: checked(v.checkCpu),
+        type: "string",
+        default: "1",
+        schema: checked(v.checkCpu),
         description: "CPU limit of the default template's jnlp container.",
     },
     agentMemoryRequest: {
-        type: "string", default: "512Mi", schema: checked(v.checkMemory),
+        type: "string",
+        default: "512Mi",
+        schema: checked(v.checkMemory),
         description: "Memory request of the default template's jnlp container.",
     },
     agentMemoryLimit: {
-        type: "string", default: "1Gi", schema: checked(v.checkMemory),
+        type: "string",
+        default: "1Gi",
+        schema: checked(v.checkMemory),
         description: "Memory limit of the default template's jnlp container.",
     },
     agentIdleMinutes: {
-        type: "integer", default: 0, schema: int(0, 1440),
-        description: "Minutes an idle pod of the default template is kept for the next build; 0 deletes it when its build ends.",
+        type: "integer",
+        default: 0,
+        schema: int(0, 1440),
+        description:
+            "Minutes an idle pod of the default template is kept for the next build; 0 deletes it when its build ends.",
     },
     agentInstanceCap: {
-        type: "integer", default: 10, schema: int(1, 1000),
+        type: "integer",
+        default: 10,
+        schema: int(1, 1000),
         description: "Most agent pods of the default template at once (when podTemplates is unset).",
     },
     containerCap: {
-        type: "integer", default: 10, schema: int(1, 1000),
+        type: "integer",
+        default: 10,
+        schema: int(1, 1000),
         description: "Most agent pods of the whole cloud at once.",
     },
     podRetention: {
-        type: "string", default: "never", schema: oneOf(POD_RETENTIONS),
+        type: "string",
+        default: "never",
+        schema: oneOf(POD_RETENTIONS),
         description: "When finished agent pods are kept: never, onFailure, always, default or evicted.",
     },
     podTemplates: {
-        type: "object", schema: templatesSchema.optional(),
-        description: "Agent pod templates (a list, in the stack file); unset: a plain agent on `agentLabel` and a rootless BuildKit image builder on `image-build`.",
+        type: "object",
+        schema: templatesSchema.optional(),
+        description:
+            "Agent pod templates (a list, in the stack file); unset: a plain agent on `agentLabel` and a rootless BuildKit image builder on `image-build`.",
     },
     deployNamespaces: {
-        type: "array", default: [], schema: z.array(checked(v.checkDnsLabel), { error: () => "must be a list of namespace names" }),
-        description: "Namespaces that templates with `deploy: true` may deploy to (a RoleBinding in each, nothing cluster-wide).",
+        type: "array",
+        default: [],
+        schema: z.array(checked(v.checkDnsLabel), { error: () => "must be a list of namespace names" }),
+        description:
+            "Namespaces that templates with `deploy: true` may deploy to (a RoleBinding in each, nothing cluster-wide).",
     },
     deployClusterRole: {
-        type: "string", default: "edit", schema: checked(v.checkDnsSubdomain),
-        description: "ClusterRole the deployer account is bound to in each deploy namespace (built-in `edit`, or a narrower one).",
+        type: "string",
+        default: "edit",
+        schema: checked(v.checkDnsSubdomain),
+        description:
+            "ClusterRole the deployer account is bound to in each deploy namespace (built-in `edit`, or a narrower one).",
     },
     networkPolicy: {
-        type: "boolean", default: true, schema: bool,
-        description: "Restrict traffic to the controller: the agent port only from agent pods, the web port from `webAllowedCidrs`/`webAllowedNamespaces` (or anywhere when both are empty).",
+        type: "boolean",
+        default: true,
+        schema: bool,
+        description:
+            "Restrict traffic to the controller: the agent port only from agent pods, the web port from `webAllowedCidrs`/`webAllowedNamespaces` (or anywhere when both are empty).",
     },
     webAllowedCidrs: {
-        type: "array", default: [], schema: z.array(checked(v.checkCidr), { error: () => "must be a list of CIDRs" }),
+        type: "array",
+        default: [],
+        schema: z.array(checked(v.checkCidr), { error: () => "must be a list of CIDRs" }),
         description: "With networkPolicy: source CIDRs (as the pod sees them) allowed to reach the web port.",
     },
     webAllowedNamespaces: {
-        type: "array", default: [], schema: z.array(checked(v.checkDnsLabel), { error: () => "must be a list of namespace names" }),
-        description: "With networkPolicy: namespaces (e.g. the ingress controller's) whose pods may reach the web port.",
+        type: "array",
+        default: [],
+        schema: z.array(checked(v.checkDnsLabel), { error: () => "must be a list of namespace names" }),
+        description:
+            "With networkPolicy: namespaces (e.g. the ingress controller's) whose pods may reach the web port.",
     },
     disruptionBudget: {
-        type: "boolean", default: true, schema: bool,
-        description: "A PodDisruptionBudget that blocks voluntary eviction of the controller (a node drain waits until an operator moves it).",
+        type: "boolean",
+        default: true,
+        schema: bool,
+        description:
+            "A PodDisruptionBudget that blocks voluntary eviction of the controller (a node drain waits until an operator moves it).",
     },
     prePullImages: {
-        type: "boolean", default: false, schema: bool,
-        description: "Run a DaemonSet that pulls every agent image on every node, so a first build does not wait for a pull.",
+        type: "boolean",
+        default: false,
+        schema: bool,
+        description:
+            "Run a DaemonSet that pulls every agent image on every node, so a first build does not wait for a pull.",
     },
 } satisfies Record<string, KeySpec>;
 
@@ -296,7 +418,7 @@ export class ConfigError extends pulumi.RunError {
 }
 
 function show(value: unknown): string {
-    return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    return typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
 }
 
 /** Stack config arrives as strings; turn each into the type its key declares. */

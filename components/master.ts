@@ -69,7 +69,9 @@ export function controllerIngress(s: Settings, names: Names): k8s.types.input.ne
     };
     const webFrom = [
         ...s.network.webAllowedCidrs.map((cidr) => ({ ipBlock: { cidr } })),
-        ...s.network.webAllowedNamespaces.map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })),
+        ...s.network.webAllowedNamespaces.map((ns) => ({
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+        })),
     ];
     const web = {
         ports: [{ port: HTTP_PORT, protocol: "TCP" }],
@@ -176,7 +178,11 @@ export class JenkinsMaster extends pulumi.ComponentResource {
             initContainers.push({
                 name: "fix-home-ownership",
                 image: s.controller.image,
-                command: ["sh", "-c", `[ "$(stat -c %u:%g ${HOME})" = "${UID}:${UID}" ] || chown -R ${UID}:${UID} ${HOME}`],
+                command: [
+                    "sh",
+                    "-c",
+                    `[ "$(stat -c %u:%g ${HOME})" = "${UID}:${UID}" ] || chown -R ${UID}:${UID} ${HOME}`,
+                ],
                 securityContext: {
                     runAsNonRoot: false,
                     runAsUser: 0,
@@ -248,7 +254,12 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                                     env: [
                                         {
                                             name: "CASC_RELOAD_TOKEN",
-                                            valueFrom: { secretKeyRef: { name: this.adminSecret.metadata.name, key: SECRET_FILES.reloadToken } },
+                                            valueFrom: {
+                                                secretKeyRef: {
+                                                    name: this.adminSecret.metadata.name,
+                                                    key: SECRET_FILES.reloadToken,
+                                                },
+                                            },
                                         },
                                         { name: "JAVA_OPTS", value: javaOpts(s) },
                                         { name: "JENKINS_OPTS", value: `--webroot=${WAR_CACHE}/war` },
@@ -262,8 +273,14 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                                         ...(tcp ? [{ name: "agent", containerPort: AGENT_PORT }] : []),
                                     ],
                                     resources: {
-                                        requests: { cpu: s.controller.resources.cpuRequest, memory: s.controller.resources.memoryRequest },
-                                        limits: { cpu: s.controller.resources.cpuLimit, memory: s.controller.resources.memoryLimit },
+                                        requests: {
+                                            cpu: s.controller.resources.cpuRequest,
+                                            memory: s.controller.resources.memoryRequest,
+                                        },
+                                        limits: {
+                                            cpu: s.controller.resources.cpuLimit,
+                                            memory: s.controller.resources.memoryLimit,
+                                        },
                                     },
                                     // Slow first starts (plugin loading) are the startup probe's job, so
                                     // liveness needs no long initial delay and restarts stay fast.
@@ -380,7 +397,9 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                                         {
                                             path: "/",
                                             pathType: "Prefix",
-                                            backend: { service: { name: this.service.metadata.name, port: { name: "http" } } },
+                                            backend: {
+                                                service: { name: this.service.metadata.name, port: { name: "http" } },
+                                            },
                                         },
                                     ],
                                 },
@@ -413,7 +432,10 @@ export class JenkinsMaster extends pulumi.ComponentResource {
         if (s.network.policy) {
             this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
                 `${name}-controller`,
-                { metadata: { name: names.controller, namespace: args.namespace, labels }, spec: controllerIngress(s, names) },
+                {
+                    metadata: { name: names.controller, namespace: args.namespace, labels },
+                    spec: controllerIngress(s, names),
+                },
                 { parent: this },
             );
         }

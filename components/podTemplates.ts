@@ -23,18 +23,27 @@ function checked(check: (value: string) => string | undefined) {
 }
 
 const env = z
-    .record(z.string(), z.string({ error: () => "must be a string value" }), { error: () => "must be a map of NAME: value" })
+    .record(z.string(), z.string({ error: () => "must be a string value" }), {
+        error: () => "must be a map of NAME: value",
+    })
     .superRefine((vars, ctx) => {
         for (const name of Object.keys(vars)) {
             if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-                ctx.addIssue({ code: "custom", path: [name], message: `"${name}" is not an environment variable name: use letters, digits and '_', not starting with a digit` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: [name],
+                    message: `"${name}" is not an environment variable name: use letters, digits and '_', not starting with a digit`,
+                });
             }
         }
     });
 const absolutePath = checked(v.checkAbsolutePath);
 const count = (min: number, max: number) =>
-    z.number({ error: () => `must be a whole number from ${min} to ${max}` }).int({ error: () => `must be a whole number from ${min} to ${max}` })
-        .min(min, { error: () => `must be a whole number from ${min} to ${max}` }).max(max, { error: () => `must be a whole number from ${min} to ${max}` });
+    z
+        .number({ error: () => `must be a whole number from ${min} to ${max}` })
+        .int({ error: () => `must be a whole number from ${min} to ${max}` })
+        .min(min, { error: () => `must be a whole number from ${min} to ${max}` })
+        .max(max, { error: () => `must be a whole number from ${min} to ${max}` });
 
 const containerSchema = z.strictObject({
     name: checked(v.checkDnsLabel),
@@ -57,11 +66,37 @@ const volumeSchema = z.discriminatedUnion(
     "type",
     [
         z.strictObject({ type: z.literal("emptyDir"), mountPath, memory: z.boolean().default(false) }),
-        z.strictObject({ type: z.literal("secret"), secretName: checked(v.checkDnsSubdomain), mountPath, optional: z.boolean().default(false) }),
-        z.strictObject({ type: z.literal("configMap"), configMapName: checked(v.checkDnsSubdomain), mountPath, optional: z.boolean().default(false) }),
-        z.strictObject({ type: z.literal("pvc"), claimName: checked(v.checkDnsSubdomain), mountPath, readOnly: z.boolean().default(false) }),
-        z.strictObject({ type: z.literal("nfs"), server: checked(v.checkHostOrIp), path: absolutePath, mountPath, readOnly: z.boolean().default(false) }),
-        z.strictObject({ type: z.literal("hostPath"), hostPath: absolutePath, mountPath, readOnly: z.boolean().default(true) }),
+        z.strictObject({
+            type: z.literal("secret"),
+            secretName: checked(v.checkDnsSubdomain),
+            mountPath,
+            optional: z.boolean().default(false),
+        }),
+        z.strictObject({
+            type: z.literal("configMap"),
+            configMapName: checked(v.checkDnsSubdomain),
+            mountPath,
+            optional: z.boolean().default(false),
+        }),
+        z.strictObject({
+            type: z.literal("pvc"),
+            claimName: checked(v.checkDnsSubdomain),
+            mountPath,
+            readOnly: z.boolean().default(false),
+        }),
+        z.strictObject({
+            type: z.literal("nfs"),
+            server: checked(v.checkHostOrIp),
+            path: absolutePath,
+            mountPath,
+            readOnly: z.boolean().default(false),
+        }),
+        z.strictObject({
+            type: z.literal("hostPath"),
+            hostPath: absolutePath,
+            mountPath,
+            readOnly: z.boolean().default(true),
+        }),
     ],
     { error: () => "must have a type: emptyDir, secret, configMap, pvc, nfs or hostPath" },
 );
@@ -90,7 +125,9 @@ const tolerationSchema = z.strictObject({
 
 export const templateSchema = z.strictObject({
     name: checked(v.checkDnsLabel),
-    labels: z.array(checked(v.checkAgentLabel), { error: () => "must be a list of labels" }).min(1, { error: () => "must list at least one label" }),
+    labels: z
+        .array(checked(v.checkAgentLabel), { error: () => "must be a list of labels" })
+        .min(1, { error: () => "must list at least one label" }),
     /** Containers besides the agent; a container named jnlp replaces the default agent container. */
     containers: z.array(containerSchema).default([]),
     idleMinutes: count(0, 1440).default(0),
@@ -103,7 +140,9 @@ export const templateSchema = z.strictObject({
     /** Run with the deployer ServiceAccount, which may deploy to `deployNamespaces`. */
     deploy: z.boolean({ error: () => "must be true or false" }).default(false),
     /** The Pod Security Standard this template's pods meet; anything above restricted is an opt-in. */
-    podSecurity: z.enum(SECURITY_LEVELS, { error: () => `must be one of: ${SECURITY_LEVELS.join(", ")}` }).default("restricted"),
+    podSecurity: z
+        .enum(SECURITY_LEVELS, { error: () => `must be one of: ${SECURITY_LEVELS.join(", ")}` })
+        .default("restricted"),
     /** Mount the node's Docker socket: root on the node for every build. Only as an explicit opt-in. */
     hostDockerSocket: z.boolean({ error: () => "must be true or false" }).default(false),
     /** Extra pod YAML merged into the agent pod, for what the keys above do not cover. */
@@ -130,44 +169,86 @@ export function templateProblems(templates: PodTemplate[]): TemplateProblem[] {
     const labels = new Map<string, number>();
     templates.forEach((t, i) => {
         if (names.has(t.name)) {
-            problems.push({ path: [i, "name"], value: t.name, message: `is used by podTemplates[${names.get(t.name)}] too; template names must be unique` });
+            problems.push({
+                path: [i, "name"],
+                value: t.name,
+                message: `is used by podTemplates[${names.get(t.name)}] too; template names must be unique`,
+            });
         }
         names.set(t.name, i);
         for (const label of t.labels) {
             if (labels.has(label) && labels.get(label) !== i) {
-                problems.push({ path: [i, "labels"], value: label, message: `is also a label of podTemplates[${labels.get(label)}]; Jenkins would pick either template at random` });
+                problems.push({
+                    path: [i, "labels"],
+                    value: label,
+                    message: `is also a label of podTemplates[${labels.get(label)}]; Jenkins would pick either template at random`,
+                });
             }
             labels.set(label, i);
         }
         const containerNames = new Set<string>();
         t.containers.forEach((c, j) => {
             if (containerNames.has(c.name)) {
-                problems.push({ path: [i, "containers", j, "name"], value: c.name, message: "is used twice in this template" });
+                problems.push({
+                    path: [i, "containers", j, "name"],
+                    value: c.name,
+                    message: "is used twice in this template",
+                });
             }
             containerNames.add(c.name);
             if (v.parseQuantity(c.cpuRequest) > v.parseQuantity(c.cpuLimit)) {
-                problems.push({ path: [i, "containers", j, "cpuRequest"], value: c.cpuRequest, message: `must not exceed cpuLimit ("${c.cpuLimit}")` });
+                problems.push({
+                    path: [i, "containers", j, "cpuRequest"],
+                    value: c.cpuRequest,
+                    message: `must not exceed cpuLimit ("${c.cpuLimit}")`,
+                });
             }
             if (v.parseQuantity(c.memoryRequest) > v.parseQuantity(c.memoryLimit)) {
-                problems.push({ path: [i, "containers", j, "memoryRequest"], value: c.memoryRequest, message: `must not exceed memoryLimit ("${c.memoryLimit}")` });
+                problems.push({
+                    path: [i, "containers", j, "memoryRequest"],
+                    value: c.memoryRequest,
+                    message: `must not exceed memoryLimit ("${c.memoryLimit}")`,
+                });
             }
             if (c.name === JNLP && (c.command !== undefined || c.args !== undefined)) {
-                problems.push({ path: [i, "containers", j, "command"], value: c.command ?? c.args, message: "must be left unset on the jnlp container: it replaces the agent's entrypoint and the agent never connects" });
+                problems.push({
+                    path: [i, "containers", j, "command"],
+                    value: c.command ?? c.args,
+                    message:
+                        "must be left unset on the jnlp container: it replaces the agent's entrypoint and the agent never connects",
+                });
             }
             if (c.privileged && t.podSecurity !== "privileged") {
-                problems.push({ path: [i, "containers", j, "privileged"], value: true, message: `needs podSecurity: privileged on the template (it is ${t.podSecurity})` });
+                problems.push({
+                    path: [i, "containers", j, "privileged"],
+                    value: true,
+                    message: `needs podSecurity: privileged on the template (it is ${t.podSecurity})`,
+                });
             }
             if (c.runAsUser === 0 && t.podSecurity === "restricted") {
-                problems.push({ path: [i, "containers", j, "runAsUser"], value: 0, message: "runs as root, which the restricted profile forbids; set podSecurity: baseline on the template" });
+                problems.push({
+                    path: [i, "containers", j, "runAsUser"],
+                    value: 0,
+                    message:
+                        "runs as root, which the restricted profile forbids; set podSecurity: baseline on the template",
+                });
             }
         });
         t.volumes.forEach((vol, j) => {
             if (vol.type === "hostPath" && t.podSecurity !== "privileged") {
-                problems.push({ path: [i, "volumes", j, "type"], value: "hostPath", message: `needs podSecurity: privileged on the template (it is ${t.podSecurity}); a host path gives builds the node's files` });
+                problems.push({
+                    path: [i, "volumes", j, "type"],
+                    value: "hostPath",
+                    message: `needs podSecurity: privileged on the template (it is ${t.podSecurity}); a host path gives builds the node's files`,
+                });
             }
         });
         if (t.hostDockerSocket && t.podSecurity !== "privileged") {
-            problems.push({ path: [i, "hostDockerSocket"], value: true, message: `needs podSecurity: privileged on the template (it is ${t.podSecurity}); the socket is root on the node` });
+            problems.push({
+                path: [i, "hostDockerSocket"],
+                value: true,
+                message: `needs podSecurity: privileged on the template (it is ${t.podSecurity}); the socket is root on the node`,
+            });
         }
     });
     return problems;

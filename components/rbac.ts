@@ -74,9 +74,17 @@ export class JenkinsRbac extends pulumi.ComponentResource {
             `${name}-agent-manager`,
             {
                 metadata: { name: names.agentManagerRole, namespace: args.agentNamespace, labels },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.agentManagerRole.metadata.name },
+                roleRef: {
+                    apiGroup: "rbac.authorization.k8s.io",
+                    kind: "Role",
+                    name: this.agentManagerRole.metadata.name,
+                },
                 subjects: [
-                    { kind: "ServiceAccount", name: this.controllerServiceAccount.metadata.name, namespace: args.namespace },
+                    {
+                        kind: "ServiceAccount",
+                        name: this.controllerServiceAccount.metadata.name,
+                        namespace: args.namespace,
+                    },
                 ],
             },
             { parent: this },
@@ -99,8 +107,14 @@ export class JenkinsRbac extends pulumi.ComponentResource {
                     `${name}-deploy-${ns}`,
                     {
                         metadata: { name: names.deployerServiceAccount, namespace: ns, labels },
-                        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: args.deployClusterRole },
-                        subjects: [{ kind: "ServiceAccount", name: deployer.metadata.name, namespace: args.agentNamespace }],
+                        roleRef: {
+                            apiGroup: "rbac.authorization.k8s.io",
+                            kind: "ClusterRole",
+                            name: args.deployClusterRole,
+                        },
+                        subjects: [
+                            { kind: "ServiceAccount", name: deployer.metadata.name, namespace: args.agentNamespace },
+                        ],
                     },
                     { parent: this },
                 );

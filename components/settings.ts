@@ -66,10 +66,14 @@ const key = (name: string) => `${PROJECT}:${name}`;
 function resourceProblems(prefix: string, r: Resources): string[] {
     const problems: string[] = [];
     if (parseQuantity(r.cpuRequest) > parseQuantity(r.cpuLimit)) {
-        problems.push(`${key(`${prefix}CpuRequest`)} = "${r.cpuRequest}": must not exceed ${key(`${prefix}CpuLimit`)} ("${r.cpuLimit}")`);
+        problems.push(
+            `${key(`${prefix}CpuRequest`)} = "${r.cpuRequest}": must not exceed ${key(`${prefix}CpuLimit`)} ("${r.cpuLimit}")`,
+        );
     }
     if (parseQuantity(r.memoryRequest) > parseQuantity(r.memoryLimit)) {
-        problems.push(`${key(`${prefix}MemoryRequest`)} = "${r.memoryRequest}": must not exceed ${key(`${prefix}MemoryLimit`)} ("${r.memoryLimit}")`);
+        problems.push(
+            `${key(`${prefix}MemoryRequest`)} = "${r.memoryRequest}": must not exceed ${key(`${prefix}MemoryLimit`)} ("${r.memoryLimit}")`,
+        );
     }
     return problems;
 }
@@ -90,7 +94,9 @@ function crossChecks(v: ValidValues, s: Settings): string[] {
     ];
     s.agents.templates.forEach((t, i) => {
         if (t.deploy && v.deployNamespaces.length === 0) {
-            problems.push(`${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`);
+            problems.push(
+                `${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`,
+            );
         }
     });
     if (v.ingressHost === "") {
@@ -100,13 +106,19 @@ function crossChecks(v: ValidValues, s: Settings): string[] {
             }
         }
         if (v.ingressAnnotations !== undefined) {
-            problems.push(`${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: only applies with ${key("ingressHost")}`);
+            problems.push(
+                `${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: only applies with ${key("ingressHost")}`,
+            );
         }
     } else if (v.publicUrl !== "" && new URL(v.publicUrl).hostname !== v.ingressHost) {
-        problems.push(`${key("publicUrl")} = "${v.publicUrl}": its host must be ${key("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`);
+        problems.push(
+            `${key("publicUrl")} = "${v.publicUrl}": its host must be ${key("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`,
+        );
     }
     if (v.serviceMonitor && !v.metrics) {
-        problems.push(`${key("serviceMonitor")} = true: needs ${key("metrics")} = true (the Prometheus plugin serves what it scrapes)`);
+        problems.push(
+            `${key("serviceMonitor")} = true: needs ${key("metrics")} = true (the Prometheus plugin serves what it scrapes)`,
+        );
     }
     if (!v.networkPolicy) {
         for (const k of ["webAllowedCidrs", "webAllowedNamespaces"] as const) {
@@ -116,39 +128,57 @@ function crossChecks(v: ValidValues, s: Settings): string[] {
         }
     }
     if (v.deployNamespaces.includes(v.namespace)) {
-        problems.push(`${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include the controller's namespace "${v.namespace}"; builds could read the admin Secret there`);
+        problems.push(
+            `${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include the controller's namespace "${v.namespace}"; builds could read the admin Secret there`,
+        );
     }
     if (v.nodePort !== 0 && v.serviceType !== "NodePort") {
-        problems.push(`${key("nodePort")} = ${v.nodePort}: only applies when ${key("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`);
+        problems.push(
+            `${key("nodePort")} = ${v.nodePort}: only applies when ${key("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`,
+        );
     }
     if (v.loadBalancerSourceRanges.length > 0 && v.serviceType !== "LoadBalancer") {
-        problems.push(`${key("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${key("serviceType")} is LoadBalancer (it is ${v.serviceType})`);
+        problems.push(
+            `${key("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${key("serviceType")} is LoadBalancer (it is ${v.serviceType})`,
+        );
     }
-    const storageKeys = { nfs: ["nfsServer", "nfsPath"], existingClaim: ["existingClaim"], dynamic: [] as string[] } as const;
+    const storageKeys = {
+        nfs: ["nfsServer", "nfsPath"],
+        existingClaim: ["existingClaim"],
+        dynamic: [] as string[],
+    } as const;
     for (const [mode, keys] of Object.entries(storageKeys)) {
         for (const k of keys) {
             const value = v[k as "nfsServer" | "nfsPath" | "existingClaim"];
             if (mode === v.storageMode && value === "") {
                 problems.push(`${key(k)} = "": required when ${key("storageMode")} is ${mode}`);
             } else if (mode !== v.storageMode && value !== "") {
-                problems.push(`${key(k)} = "${value}": only applies when ${key("storageMode")} is ${mode} (it is ${v.storageMode})`);
+                problems.push(
+                    `${key(k)} = "${value}": only applies when ${key("storageMode")} is ${mode} (it is ${v.storageMode})`,
+                );
             }
         }
     }
     if (v.storageMode !== "dynamic" && v.storageClass !== "") {
-        problems.push(`${key("storageClass")} = "${v.storageClass}": only applies when ${key("storageMode")} is dynamic (it is ${v.storageMode})`);
+        problems.push(
+            `${key("storageClass")} = "${v.storageClass}": only applies when ${key("storageMode")} is dynamic (it is ${v.storageMode})`,
+        );
     }
     const ids = v.plugins.map(pluginId);
     const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
     if (dupes.length > 0) {
-        problems.push(`${key("plugins")} = ${JSON.stringify(v.plugins)}: lists ${[...new Set(dupes)].join(", ")} more than once; give each plugin one version`);
+        problems.push(
+            `${key("plugins")} = ${JSON.stringify(v.plugins)}: lists ${[...new Set(dupes)].join(", ")} more than once; give each plugin one version`,
+        );
     }
     const needed = [...REQUIRED_PLUGINS, ...(v.agentConnection === "tcp" ? ["instance-identity"] : [])];
     const missing = needed.filter((id) => !ids.includes(id));
     if (missing.length > 0) {
         problems.push(
             `${key("plugins")} = ${JSON.stringify(v.plugins)}: must include ${missing.join(", ")}` +
-                (missing.includes("instance-identity") ? " (TCP agents need it; or set agentConnection to websocket)" : ""),
+                (missing.includes("instance-identity")
+                    ? " (TCP agents need it; or set agentConnection to websocket)"
+                    : ""),
         );
     }
     return problems;
@@ -156,9 +186,11 @@ function crossChecks(v: ValidValues, s: Settings): string[] {
 
 /** The templates from config (or the default set), each with its jnlp container first. */
 function resolveTemplates(v: ValidValues): PodTemplate[] {
-    const templates = v.podTemplates ?? templatesSchema.parse(
-        defaultTemplates({ label: v.agentLabel, idleMinutes: v.agentIdleMinutes, instanceCap: v.agentInstanceCap }),
-    );
+    const templates =
+        v.podTemplates ??
+        templatesSchema.parse(
+            defaultTemplates({ label: v.agentLabel, idleMinutes: v.agentIdleMinutes, instanceCap: v.agentInstanceCap }),
+        );
     const jnlp: AgentContainer = {
         name: JNLP,
         image: v.agentImage,
@@ -225,7 +257,14 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
             v.storageMode === "existingClaim"
                 ? { mode: "existingClaim", claimName: v.existingClaim }
                 : v.storageMode === "nfs"
-                  ? { mode: "nfs", size: v.storageSize, server: v.nfsServer, path: v.nfsPath, accessMode: v.storageAccessMode, retainOnDestroy: v.retainHomeOnDestroy }
+                  ? {
+                        mode: "nfs",
+                        size: v.storageSize,
+                        server: v.nfsServer,
+                        path: v.nfsPath,
+                        accessMode: v.storageAccessMode,
+                        retainOnDestroy: v.retainHomeOnDestroy,
+                    }
                   : {
                         mode: "dynamic",
                         size: v.storageSize,

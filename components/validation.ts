@@ -22,8 +22,20 @@ export function checkDnsSubdomain(value: string): string | undefined {
 // an optional binary (Ki..Ei) or decimal (m, k, M..E) suffix. Exponent forms are accepted too.
 const QUANTITY = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 const SUFFIX: Record<string, number> = {
-    "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+    "": 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
 };
 
 /** The numeric value of a Kubernetes quantity (cores for CPU, bytes for memory), or NaN. */
@@ -78,7 +90,13 @@ const HOST_PART = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
 const IMAGE = new RegExp(
     "^" +
         // A first component is a registry host only with a dot, a port, or as localhost.
-        "(?:(?:(?:localhost|" + HOST_PART + "(?:\\." + HOST_PART + ")+)(?::[0-9]+)?|" + HOST_PART + ":[0-9]+)/)?" +
+        "(?:(?:(?:localhost|" +
+        HOST_PART +
+        "(?:\\." +
+        HOST_PART +
+        ")+)(?::[0-9]+)?|" +
+        HOST_PART +
+        ":[0-9]+)/)?" +
         "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*" +
         "(?::([\\w][\\w.-]{0,127}))?" +
         "(?:@(sha256:[a-f0-9]{64}))?" +

@@ -209,12 +209,24 @@ export function agentPodSites(configMap: Obj): PodSite[] {
                 });
                 rawContainers.forEach((r, i) => {
                     if (!tplContainers.some((c) => c.name === r?.name)) {
-                        containers.push({ container: r, name: String(r?.name ?? `#${i}`), where: `${at}.yaml spec.containers[${i}]`, init: false, ephemeral: false });
+                        containers.push({
+                            container: r,
+                            name: String(r?.name ?? `#${i}`),
+                            where: `${at}.yaml spec.containers[${i}]`,
+                            init: false,
+                            ephemeral: false,
+                        });
                     }
                 });
                 const rawInit: Obj[] = Array.isArray(rawSpec.initContainers) ? rawSpec.initContainers : [];
                 rawInit.forEach((r, i) =>
-                    containers.push({ container: r, name: String(r?.name ?? `#${i}`), where: `${at}.yaml spec.initContainers[${i}]`, init: true, ephemeral: false }),
+                    containers.push({
+                        container: r,
+                        name: String(r?.name ?? `#${i}`),
+                        where: `${at}.yaml spec.initContainers[${i}]`,
+                        init: true,
+                        ephemeral: false,
+                    }),
                 );
 
                 // Plugin volumes are `{<type>Volume: {mountPath, ...}}` and have no name; the mount path names them.

@@ -24,8 +24,7 @@ type Obj = Record<string, any>;
 
 export const noPrivilegedContainers: ResourceValidationPolicy = {
     name: "no-privileged-containers",
-    description:
-        `No container may run privileged or allow privilege escalation, unless the object or pod is annotated ${ALLOW_PRIVILEGED}: "true".`,
+    description: `No container may run privileged or allow privilege escalation, unless the object or pod is annotated ${ALLOW_PRIVILEGED}: "true".`,
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         for (const site of podSites(args)) {
@@ -46,8 +45,7 @@ export const noPrivilegedContainers: ResourceValidationPolicy = {
 
 export const noHostPath: ResourceValidationPolicy = {
     name: "no-host-path",
-    description:
-        `No hostPath volume and no hostNetwork, hostPID or hostIPC, unless the object or pod is annotated ${ALLOW_HOST_PATH}: "true".`,
+    description: `No hostPath volume and no hostNetwork, hostPID or hostIPC, unless the object or pod is annotated ${ALLOW_HOST_PATH}: "true".`,
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         for (const site of podSites(args)) {
@@ -56,7 +54,9 @@ export const noHostPath: ResourceValidationPolicy = {
             }
             for (const v of site.volumes) {
                 if (v.hostPath !== undefined) {
-                    reportViolation(`volume "${v.name}" (${v.where}) is a hostPath volume of the node's ${v.hostPath || "filesystem"}`);
+                    reportViolation(
+                        `volume "${v.name}" (${v.where}) is a hostPath volume of the node's ${v.hostPath || "filesystem"}`,
+                    );
                 }
             }
             for (const field of ["hostNetwork", "hostPID", "hostIPC"]) {
@@ -101,7 +101,8 @@ export const containerResources: ResourceValidationPolicy = {
 
 export const pinnedImages: ResourceValidationPolicy = {
     name: "pinned-images",
-    description: "Every image is pinned by a digest or a fixed tag; no untagged images, no latest, lts, stable or weekly.",
+    description:
+        "Every image is pinned by a digest or a fixed tag; no untagged images, no latest, lts, stable or weekly.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         for (const site of podSites(args)) {
@@ -277,7 +278,9 @@ export const restrictedController: ResourceValidationPolicy = {
         for (const c of site!.containers.filter((x) => !x.init && !x.ephemeral)) {
             const sc: Obj = c.container.securityContext ?? {};
             if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) {
-                reportViolation(`container "${c.name}" (${c.where}) may run as root: set runAsNonRoot: true on the pod or container`);
+                reportViolation(
+                    `container "${c.name}" (${c.where}) may run as root: set runAsNonRoot: true on the pod or container`,
+                );
             }
             const seccomp = (sc.seccompProfile ?? podSc.seccompProfile)?.type;
             if (!RESTRICTED_SECCOMP.includes(seccomp)) {
@@ -287,7 +290,9 @@ export const restrictedController: ResourceValidationPolicy = {
             }
             const drop: string[] = sc.capabilities?.drop ?? [];
             if (!drop.includes("ALL")) {
-                reportViolation(`container "${c.name}" (${c.where}.securityContext.capabilities.drop) does not drop ALL`);
+                reportViolation(
+                    `container "${c.name}" (${c.where}.securityContext.capabilities.drop) does not drop ALL`,
+                );
             }
         }
     }),

@@ -1,7 +1,7 @@
 // Runs the policies without the Pulumi CLI: builds for each resource the argument object that
 // @pulumi/policy's analyzer server builds (server.js, makeAnalyzeRpcFun) and collects violations.
 // The tests use it on hand-written objects and on the program's evaluated resources.
-import { EnforcementLevel, PolicyResourceOptions, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
+import { EnforcementLevel, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 import { Resource } from "@pulumi/pulumi";
 import { policies as allPolicies, ResourceOptionsWithRetain } from "./policies";
 
@@ -81,7 +81,7 @@ function resourceArgs(r: PolicyInput, urn: string): ResourceValidationArgs {
         props,
         urn,
         name: r.name,
-        opts: opts as PolicyResourceOptions,
+        opts,
         stackTags: new Map<string, string>(),
         isType: <T extends Resource>(cls: { new (...rest: any[]): T }) => isTypeOf(r.type, cls),
         asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
@@ -102,7 +102,9 @@ export function checkResources(resources: PolicyInput[], policies = allPolicies)
             if (level === "disabled" || !p.validateResource) {
                 continue;
             }
-            const validations: ResourceValidation[] = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+            const validations: ResourceValidation[] = Array.isArray(p.validateResource)
+                ? p.validateResource
+                : [p.validateResource];
             for (const validate of validations) {
                 const typed = (validate as { __pulumiType?: string }).__pulumiType;
                 if (typed && typed !== r.type) {
@@ -112,7 +114,9 @@ export function checkResources(resources: PolicyInput[], policies = allPolicies)
                 try {
                     const result = validate(resourceArgs(r, urn), report);
                     if (result instanceof Promise) {
-                        throw new Error(`policy ${p.name} is asynchronous; checkResources runs synchronous policies only`);
+                        throw new Error(
+                            `policy ${p.name} is asynchronous; checkResources runs synchronous policies only`,
+                        );
                     }
                 } catch (e) {
                     if (e instanceof NotApplicable) {
@@ -120,10 +124,15 @@ export function checkResources(resources: PolicyInput[], policies = allPolicies)
                     }
                     if (e instanceof UnknownValueError) {
                         // The server downgrades these to advisory: the value is only known at update time.
-                        out.push({ policy: p.name, resource: urn, message: `can't run during preview: ${e.message}`, level: "advisory" });
+                        out.push({
+                            policy: p.name,
+                            resource: urn,
+                            message: `can't run during preview: ${e.message}`,
+                            level: "advisory",
+                        });
                         continue;
                     }
-                    throw new Error(`policy ${p.name} failed on ${urn}: ${(e as Error).message}`);
+                    throw new Error(`policy ${p.name} failed on ${urn}: ${(e as Error).message}`, { cause: e });
                 }
             }
         }

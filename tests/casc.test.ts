@@ -13,12 +13,16 @@ import schema from "../schemas/jcasc.schema.json";
 const validateCasc = new Ajv({ allErrors: true, strict: true }).compile(schema);
 
 function cascErrors(doc: unknown): string[] {
-    return validateCasc(doc) ? [] : (validateCasc.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+    return validateCasc(doc)
+        ? []
+        : (validateCasc.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
 }
 
 function settings(values: Record<string, unknown> = {}) {
     return settingsFrom(
-        Object.fromEntries(Object.entries(values).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+        Object.fromEntries(
+            Object.entries(values).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+        ),
     );
 }
 
@@ -33,7 +37,17 @@ const THREE_TEMPLATES = {
         {
             name: "maven",
             labels: ["maven", "java"],
-            containers: [{ name: "maven", image: "maven:3.9.9-eclipse-temurin-21", cpuRequest: "1", cpuLimit: "2", memoryRequest: "1Gi", memoryLimit: "2Gi", env: { MAVEN_OPTS: "-Xmx1g" } }],
+            containers: [
+                {
+                    name: "maven",
+                    image: "maven:3.9.9-eclipse-temurin-21",
+                    cpuRequest: "1",
+                    cpuLimit: "2",
+                    memoryRequest: "1Gi",
+                    memoryLimit: "2Gi",
+                    env: { MAVEN_OPTS: "-Xmx1g" },
+                },
+            ],
             idleMinutes: 5,
             instanceCap: 4,
             nodeSelector: { "kubernetes.io/os": "linux", pool: "builds" },
@@ -63,7 +77,9 @@ describe("the JCasC document", () => {
         expect(cascErrors(doc)).toEqual([]);
         expect(doc.jenkins.numExecutors).toBe(0);
         expect(doc.jenkins.securityRealm.local.allowsSignup).toBe(false);
-        expect(doc.jenkins.authorizationStrategy).toEqual({ loggedInUsersCanDoAnything: { allowAnonymousRead: false } });
+        expect(doc.jenkins.authorizationStrategy).toEqual({
+            loggedInUsersCanDoAnything: { allowAnonymousRead: false },
+        });
         expect(doc.jenkins.slaveAgentPort).toBe(50000);
         expect(doc.unclassified.location.url).toBe("http://jenkins.jenkins.svc:8080/");
     });
@@ -123,7 +139,10 @@ describe("the JCasC document", () => {
         expect(buildkit.privileged).toBeUndefined();
         expect(JSON.stringify(t)).not.toContain("docker.sock");
         const pod = parse(t.yaml);
-        expect(pod.spec.containers[0].securityContext).toMatchObject({ runAsUser: 1000, seccompProfile: { type: "Unconfined" } });
+        expect(pod.spec.containers[0].securityContext).toMatchObject({
+            runAsUser: 1000,
+            seccompProfile: { type: "Unconfined" },
+        });
     });
 
     it("WebSocket agents: webSocket instead of a tunnel, inbound port off", () => {
@@ -136,7 +155,10 @@ describe("the JCasC document", () => {
 
     it("escapes ${...} in user text so JCasC takes it literally; only the password is a reference", () => {
         const text = renderCasc(
-            buildCasc(settings({ podTemplates: [{ name: "a", labels: ["x"], env: { GREETING: "${HOME}" } }] }), deriveNames(settings())),
+            buildCasc(
+                settings({ podTemplates: [{ name: "a", labels: ["x"], env: { GREETING: "${HOME}" } }] }),
+                deriveNames(settings()),
+            ),
         );
         expect(text).toContain("^${HOME}");
         expect(text.match(/(?<!\^)\$\{[^}]*\}/g)).toEqual(["${jenkins-admin-password}"]);
@@ -179,17 +201,25 @@ describe("three pod templates", () => {
     });
 
     it("volumes, workspace, node selector, tolerations and env reach the template", () => {
-        expect(byName.maven.volumes).toEqual([{ secretVolume: { secretName: "maven-settings", mountPath: "/home/jenkins/.m2", optional: false } }]);
-        expect(byName.maven.workspaceVolume).toEqual({ dynamicPVC: { requestsSize: "10Gi", accessModes: "ReadWriteOnce", storageClassName: "fast" } });
+        expect(byName.maven.volumes).toEqual([
+            { secretVolume: { secretName: "maven-settings", mountPath: "/home/jenkins/.m2", optional: false } },
+        ]);
+        expect(byName.maven.workspaceVolume).toEqual({
+            dynamicPVC: { requestsSize: "10Gi", accessModes: "ReadWriteOnce", storageClassName: "fast" },
+        });
         expect(byName.maven.nodeSelector).toBe("kubernetes.io/os=linux,pool=builds");
-        expect(parse(byName.maven.yaml).spec.tolerations).toEqual([{ key: "dedicated", operator: "Equal", value: "ci", effect: "NoSchedule" }]);
+        expect(parse(byName.maven.yaml).spec.tolerations).toEqual([
+            { key: "dedicated", operator: "Equal", value: "ci", effect: "NoSchedule" },
+        ]);
         expect(byName.node.volumes).toEqual([{ emptyDirVolume: { mountPath: "/home/jenkins/.npm", memory: false } }]);
         expect(byName.node.envVars).toEqual([{ envVar: { key: "NPM_CONFIG_CACHE", value: "/home/jenkins/.npm" } }]);
         expect(byName.node.workspaceVolume).toEqual({ emptyDirWorkspaceVolume: { memory: false } });
     });
 
     it("only the deploy template runs with the deployer account and an API token", () => {
-        expect(templates.map((t: any) => [t.name, t.serviceAccount, parse(t.yaml).spec.automountServiceAccountToken])).toEqual([
+        expect(
+            templates.map((t: any) => [t.name, t.serviceAccount, parse(t.yaml).spec.automountServiceAccountToken]),
+        ).toEqual([
             ["maven", "jenkins-agent", false],
             ["node", "jenkins-agent", false],
             ["deploy", "jenkins-deployer", true],
@@ -199,17 +229,38 @@ describe("three pod templates", () => {
     it("restricted templates carry the restricted profile for every container, jnlp included", () => {
         for (const t of templates) {
             const pod = parse(t.yaml).spec;
-            expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+            expect(pod.securityContext).toEqual({
+                runAsNonRoot: true,
+                runAsUser: 1000,
+                runAsGroup: 1000,
+                fsGroup: 1000,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
             expect(pod.containers.map((c: any) => c.name)).toEqual(t.containers.map((c: any) => c.name));
             for (const c of pod.containers) {
-                expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, privileged: false });
+                expect(c.securityContext).toEqual({
+                    allowPrivilegeEscalation: false,
+                    capabilities: { drop: ["ALL"] },
+                    privileged: false,
+                });
             }
         }
     });
 });
 
 describe("template pod YAML", () => {
-    const base = { containers: [], idleMinutes: 0, instanceCap: 1, nodeSelector: {}, tolerations: [], workspaceVolume: { type: "emptyDir" as const, memory: false }, volumes: [], env: {}, deploy: false, hostDockerSocket: false };
+    const base = {
+        containers: [],
+        idleMinutes: 0,
+        instanceCap: 1,
+        nodeSelector: {},
+        tolerations: [],
+        workspaceVolume: { type: "emptyDir" as const, memory: false },
+        volumes: [],
+        env: {},
+        deploy: false,
+        hostDockerSocket: false,
+    };
 
     it("merges a template's own yaml over the profile, containers by name", () => {
         const pod = templatePodYaml({
@@ -217,12 +268,25 @@ describe("template pod YAML", () => {
             name: "a",
             labels: ["a"],
             podSecurity: "baseline",
-            containers: [{ name: "jnlp", image: "jenkins/inbound-agent:1", cpuRequest: "1", cpuLimit: "1", memoryRequest: "1Gi", memoryLimit: "1Gi", env: {}, privileged: false }],
+            containers: [
+                {
+                    name: "jnlp",
+                    image: "jenkins/inbound-agent:1",
+                    cpuRequest: "1",
+                    cpuLimit: "1",
+                    memoryRequest: "1Gi",
+                    memoryLimit: "1Gi",
+                    env: {},
+                    privileged: false,
+                },
+            ],
             yaml: "spec:\n  priorityClassName: ci\n  containers:\n    - name: jnlp\n      securityContext:\n        readOnlyRootFilesystem: true\n",
         });
         expect(pod.spec.priorityClassName).toBe("ci");
         expect(pod.spec.securityContext).toEqual({ seccompProfile: { type: "RuntimeDefault" } });
-        expect(pod.spec.containers).toEqual([{ name: "jnlp", securityContext: { privileged: false, readOnlyRootFilesystem: true } }]);
+        expect(pod.spec.containers).toEqual([
+            { name: "jnlp", securityContext: { privileged: false, readOnlyRootFilesystem: true } },
+        ]);
     });
 });
 
@@ -233,7 +297,9 @@ describe("under the mock runtime", () => {
         expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual(["production", "staging"]);
         for (const b of bindings) {
             expect(b.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" });
-            expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: "jenkins-deployer", namespace: "jenkins-agents" }]);
+            expect(b.subjects).toEqual([
+                { kind: "ServiceAccount", name: "jenkins-deployer", namespace: "jenkins-agents" },
+            ]);
         }
         expect(s.objects("ClusterRoleBinding")).toHaveLength(0);
         expect(s.object("ServiceAccount", "jenkins-deployer").automountServiceAccountToken).toBe(true);
@@ -247,10 +313,23 @@ describe("under the mock runtime", () => {
 
     it("the Docker socket opt-in mounts the socket and warns", async () => {
         const warn = jest.spyOn(require("@pulumi/pulumi").log, "warn").mockImplementation(() => Promise.resolve());
-        const s = await runDefaults({ podTemplates: [{ name: "docker", labels: ["docker"], podSecurity: "privileged", hostDockerSocket: true }] });
+        const s = await runDefaults({
+            podTemplates: [{ name: "docker", labels: ["docker"], podSecurity: "privileged", hostDockerSocket: true }],
+        });
         const t = parse(s.casc).jenkins.clouds[0].kubernetes.templates[0];
-        expect(t.volumes).toEqual([{ hostPathVolume: { hostPath: "/var/run/docker.sock", mountPath: "/var/run/docker.sock", readOnly: false } }]);
-        expect(warn).toHaveBeenCalledWith(expect.stringContaining("'docker' mounts the node's Docker socket"), expect.anything());
+        expect(t.volumes).toEqual([
+            {
+                hostPathVolume: {
+                    hostPath: "/var/run/docker.sock",
+                    mountPath: "/var/run/docker.sock",
+                    readOnly: false,
+                },
+            },
+        ]);
+        expect(warn).toHaveBeenCalledWith(
+            expect.stringContaining("'docker' mounts the node's Docker socket"),
+            expect.anything(),
+        );
         expect(parse(t.yaml).metadata.annotations).toEqual({ "jenkins-k8s/allow-host-path": "true" });
         warn.mockRestore();
     });
@@ -281,6 +360,9 @@ describe("the opt-in annotations", () => {
     it("are the ones the policy pack (installed on its own) looks for", () => {
         const policy = require("../policy/kube");
         const casc = require("../components/casc");
-        expect([casc.ALLOW_PRIVILEGED, casc.ALLOW_HOST_PATH]).toEqual([policy.ALLOW_PRIVILEGED, policy.ALLOW_HOST_PATH]);
+        expect([casc.ALLOW_PRIVILEGED, casc.ALLOW_HOST_PATH]).toEqual([
+            policy.ALLOW_PRIVILEGED,
+            policy.ALLOW_HOST_PATH,
+        ]);
     });
 });

@@ -4,7 +4,13 @@ import { runDefaults } from "./harness";
 
 describe("JenkinsStorage", () => {
     it("nfs mode: a static PV like the original, but Retain, bound only to our claim", async () => {
-        const s = await runDefaults({ storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/exports/jenkins", storageAccessMode: "ReadWriteMany", storageSize: "3Gi" });
+        const s = await runDefaults({
+            storageMode: "nfs",
+            nfsServer: "10.0.0.5",
+            nfsPath: "/exports/jenkins",
+            storageAccessMode: "ReadWriteMany",
+            storageSize: "3Gi",
+        });
         const pv = s.object("PersistentVolume");
         expect(pv.metadata.name).toBe("jenkins-jenkins-home");
         expect(pv.spec).toMatchObject({
@@ -24,7 +30,10 @@ describe("JenkinsStorage", () => {
     it("nfs mode: an init container fixes ownership, since fsGroup does not apply to NFS", async () => {
         const s = await runDefaults({ storageMode: "nfs", nfsServer: "nfs.example.com", nfsPath: "/exports/jenkins" });
         const fix = s.container("fix-home-ownership");
-        expect(fix.securityContext).toMatchObject({ runAsUser: 0, capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] } });
+        expect(fix.securityContext).toMatchObject({
+            runAsUser: 0,
+            capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] },
+        });
         expect(fix.command.join(" ")).toContain("chown -R 1000:1000 /var/jenkins_home");
         const order = s.controllerPod.initContainers.map((c: any) => c.name);
         expect(order).toEqual(["fix-home-ownership", "install-plugins"]);
@@ -58,7 +67,9 @@ describe("JenkinsRbac", () => {
         expect(s.objects("Namespace").map((n) => n.metadata.name)).toEqual(["ci", "ci-agents"]);
         expect(s.object("Role").metadata.namespace).toBe("ci-agents");
         expect(s.object("RoleBinding").metadata.namespace).toBe("ci-agents");
-        expect(s.object("RoleBinding").subjects).toEqual([{ kind: "ServiceAccount", name: "jenkins", namespace: "ci" }]);
+        expect(s.object("RoleBinding").subjects).toEqual([
+            { kind: "ServiceAccount", name: "jenkins", namespace: "ci" },
+        ]);
         expect(s.object("ServiceAccount", "jenkins").metadata.namespace).toBe("ci");
         expect(s.object("ServiceAccount", "jenkins-agent").metadata.namespace).toBe("ci-agents");
         const cloud = parse(s.casc).jenkins.clouds[0].kubernetes;
@@ -75,7 +86,10 @@ describe("JenkinsRbac", () => {
 
 describe("JenkinsMaster", () => {
     it("WebSocket agents: no agent Service, no agent port, inbound port disabled", async () => {
-        const s = await runDefaults({ agentConnection: "websocket", plugins: ["kubernetes:4540.v612369217f87", "configuration-as-code:2115.vf6de120eef70"] });
+        const s = await runDefaults({
+            agentConnection: "websocket",
+            plugins: ["kubernetes:4540.v612369217f87", "configuration-as-code:2115.vf6de120eef70"],
+        });
         expect(s.objects("Service").map((x) => x.metadata.name)).toEqual(["jenkins"]);
         expect(s.container("jenkins").ports.map((p: any) => p.name)).toEqual(["http"]);
         const casc = parse(s.casc);
@@ -111,7 +125,9 @@ describe("JenkinsMaster", () => {
 
     it("extra JVM options are appended after the program's", async () => {
         const s = await runDefaults({ javaOpts: "-Dhudson.model.DirectoryBrowserSupport.CSP=" });
-        expect(s.env("jenkins").JAVA_OPTS).toMatch(/-XX:MaxRAMPercentage=50 .* -Dhudson\.model\.DirectoryBrowserSupport\.CSP=$/);
+        expect(s.env("jenkins").JAVA_OPTS).toMatch(
+            /-XX:MaxRAMPercentage=50 .* -Dhudson\.model\.DirectoryBrowserSupport\.CSP=$/,
+        );
     });
 
     it("a different plugin list, image or JVM option changes the restart hash; JCasC changes do not", async () => {
@@ -120,7 +136,9 @@ describe("JenkinsMaster", () => {
         const base = await hash({});
         expect(await hash({})).toBe(base);
         expect(await hash({ controllerImage: "jenkins/jenkins:2.568.3-jdk21" })).not.toBe(base);
-        expect(await hash({ plugins: ["kubernetes:1.0", "configuration-as-code:1.0", "instance-identity:1.0"] })).not.toBe(base);
+        expect(
+            await hash({ plugins: ["kubernetes:1.0", "configuration-as-code:1.0", "instance-identity:1.0"] }),
+        ).not.toBe(base);
         expect(await hash({ javaOpts: "-Dfoo=bar" })).not.toBe(base);
         // Applied by the reload sidecar, without killing running builds.
         expect(await hash({ agentLabel: "other", containerCap: 3 })).toBe(base);
@@ -137,19 +155,37 @@ describe("hardening", () => {
 
     it("namespaces enforce the strictest Pod Security level what runs in them allows, and warn at restricted", async () => {
         const s = await runDefaults({ podTemplates: [{ name: "a", labels: ["a"] }] });
-        expect(psa(s.object("Namespace", "jenkins"))).toEqual({ enforce: "restricted", warn: "restricted", audit: "restricted" });
-        expect(psa(s.object("Namespace", "jenkins-agents"))).toEqual({ enforce: "restricted", warn: "restricted", audit: "restricted" });
+        expect(psa(s.object("Namespace", "jenkins"))).toEqual({
+            enforce: "restricted",
+            warn: "restricted",
+            audit: "restricted",
+        });
+        expect(psa(s.object("Namespace", "jenkins-agents"))).toEqual({
+            enforce: "restricted",
+            warn: "restricted",
+            audit: "restricted",
+        });
     });
 
     it("the agent namespace is as weak as its weakest template needs (the default image builder: privileged)", async () => {
         const s = await runDefaults();
         expect(psa(s.object("Namespace", "jenkins-agents")).enforce).toBe("privileged");
-        const baseline = await runDefaults({ podTemplates: [{ name: "a", labels: ["a"] }, { name: "b", labels: ["b"], podSecurity: "baseline" }] });
+        const baseline = await runDefaults({
+            podTemplates: [
+                { name: "a", labels: ["a"] },
+                { name: "b", labels: ["b"], podSecurity: "baseline" },
+            ],
+        });
         expect(psa(baseline.object("Namespace", "jenkins-agents")).enforce).toBe("baseline");
     });
 
     it("NFS: the controller namespace enforces baseline, for the one root init container", async () => {
-        const s = await runDefaults({ storageMode: "nfs", nfsServer: "nfs", nfsPath: "/x", podTemplates: [{ name: "a", labels: ["a"] }] });
+        const s = await runDefaults({
+            storageMode: "nfs",
+            nfsServer: "nfs",
+            nfsPath: "/x",
+            podTemplates: [{ name: "a", labels: ["a"] }],
+        });
         expect(psa(s.object("Namespace", "jenkins")).enforce).toBe("baseline");
         expect(psa(s.object("Namespace", "jenkins-agents")).enforce).toBe("restricted");
     });
@@ -158,8 +194,12 @@ describe("hardening", () => {
         const s = await runDefaults();
         const pod = s.controllerPod;
         expect(pod.securityContext).toEqual({
-            runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000,
-            fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" },
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            runAsGroup: 1000,
+            fsGroup: 1000,
+            fsGroupChangePolicy: "OnRootMismatch",
+            seccompProfile: { type: "RuntimeDefault" },
         });
         expect(pod.hostNetwork ?? false).toBe(false);
         expect(pod.volumes.filter((v: any) => v.hostPath)).toEqual([]);
@@ -167,8 +207,13 @@ describe("hardening", () => {
             expect([c.name, c.securityContext]).toEqual([
                 c.name,
                 {
-                    runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+                    runAsNonRoot: true,
+                    runAsUser: 1000,
+                    runAsGroup: 1000,
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                    seccompProfile: { type: "RuntimeDefault" },
                 },
             ]);
         }
@@ -183,20 +228,33 @@ describe("hardening", () => {
         const np = s.object("NetworkPolicy", "jenkins");
         const agents = {
             namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "jenkins-agents" } },
-            podSelector: { matchLabels: { "app.kubernetes.io/part-of": "jenkins-k8s", "app.kubernetes.io/component": "agent" } },
+            podSelector: {
+                matchLabels: { "app.kubernetes.io/part-of": "jenkins-k8s", "app.kubernetes.io/component": "agent" },
+            },
         };
         expect(np.spec).toEqual({
-            podSelector: { matchLabels: { "app.kubernetes.io/name": "jenkins", "app.kubernetes.io/component": "controller" } },
+            podSelector: {
+                matchLabels: { "app.kubernetes.io/name": "jenkins", "app.kubernetes.io/component": "controller" },
+            },
             policyTypes: ["Ingress"],
-            ingress: [{ ports: [{ port: 8080, protocol: "TCP" }] }, { ports: [{ port: 50000, protocol: "TCP" }], from: [agents] }],
+            ingress: [
+                { ports: [{ port: 8080, protocol: "TCP" }] },
+                { ports: [{ port: 50000, protocol: "TCP" }], from: [agents] },
+            ],
         });
         // Agent pods carry the labels the policy admits.
         const cloud = parse(s.casc).jenkins.clouds[0].kubernetes;
-        expect(Object.fromEntries(cloud.podLabels.map((l: any) => [l.key, l.value]))).toEqual(agents.podSelector.matchLabels);
+        expect(Object.fromEntries(cloud.podLabels.map((l: any) => [l.key, l.value]))).toEqual(
+            agents.podSelector.matchLabels,
+        );
     });
 
     it("NetworkPolicy: configured CIDRs and namespaces (plus agents) reach the web port; WebSocket has no agent-port rule", async () => {
-        const s = await runDefaults({ agentConnection: "websocket", webAllowedCidrs: ["10.0.0.0/8"], webAllowedNamespaces: ["ingress-nginx"] });
+        const s = await runDefaults({
+            agentConnection: "websocket",
+            webAllowedCidrs: ["10.0.0.0/8"],
+            webAllowedNamespaces: ["ingress-nginx"],
+        });
         const [web, ...rest] = s.object("NetworkPolicy").spec.ingress;
         expect(rest).toEqual([]);
         expect(web.from).toEqual([
@@ -209,7 +267,12 @@ describe("hardening", () => {
     it("networkPolicy false: no policy; disruptionBudget: a drain cannot evict the controller", async () => {
         expect((await runDefaults({ networkPolicy: false })).objects("NetworkPolicy")).toHaveLength(0);
         const pdb = (await runDefaults()).object("PodDisruptionBudget", "jenkins");
-        expect(pdb.spec).toEqual({ maxUnavailable: 0, selector: { matchLabels: { "app.kubernetes.io/name": "jenkins", "app.kubernetes.io/component": "controller" } } });
+        expect(pdb.spec).toEqual({
+            maxUnavailable: 0,
+            selector: {
+                matchLabels: { "app.kubernetes.io/name": "jenkins", "app.kubernetes.io/component": "controller" },
+            },
+        });
         expect((await runDefaults({ disruptionBudget: false })).objects("PodDisruptionBudget")).toHaveLength(0);
     });
 
@@ -237,7 +300,15 @@ describe("exposure and metrics", () => {
             rules: [
                 {
                     host: "ci.example.com",
-                    http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "jenkins", port: { name: "http" } } } }] },
+                    http: {
+                        paths: [
+                            {
+                                path: "/",
+                                pathType: "Prefix",
+                                backend: { service: { name: "jenkins", port: { name: "http" } } },
+                            },
+                        ],
+                    },
                 },
             ],
         });
@@ -265,7 +336,10 @@ describe("exposure and metrics", () => {
     });
 
     it("metrics with the plugin already listed keeps the user's version; metrics off adds nothing", async () => {
-        const listed = await runDefaults({ metrics: true, plugins: ["kubernetes:1", "configuration-as-code:1", "instance-identity:1", "prometheus:900.v1"] });
+        const listed = await runDefaults({
+            metrics: true,
+            plugins: ["kubernetes:1", "configuration-as-code:1", "instance-identity:1", "prometheus:900.v1"],
+        });
         expect(listed.object("ConfigMap", "jenkins-scripts").data["plugins.txt"]).toContain("prometheus:900.v1\n");
         expect(listed.object("ConfigMap", "jenkins-scripts").data["plugins.txt"]).not.toContain("856");
         const off = await runDefaults();

@@ -5,7 +5,10 @@ import * as v from "../components/validation";
 
 const raw = (values: Record<string, unknown>): Record<string, string> =>
     Object.fromEntries(
-        Object.entries(values).map(([k, val]) => [`${PROJECT}:${k}`, typeof val === "string" ? val : JSON.stringify(val)]),
+        Object.entries(values).map(([k, val]) => [
+            `${PROJECT}:${k}`,
+            typeof val === "string" ? val : JSON.stringify(val),
+        ]),
     );
 
 function problemsOf(values: Record<string, unknown>): string[] {
@@ -24,7 +27,11 @@ describe("defaults", () => {
     });
 
     it("the default pod templates pass the checks a user's templates get", () => {
-        expect(templateProblems(templatesSchema.parse(defaultTemplates({ label: "jenkins-agent", idleMinutes: 0, instanceCap: 10 })))).toEqual([]);
+        expect(
+            templateProblems(
+                templatesSchema.parse(defaultTemplates({ label: "jenkins-agent", idleMinutes: 0, instanceCap: 10 })),
+            ),
+        ).toEqual([]);
     });
 
     it("builds the documented default settings", () => {
@@ -32,7 +39,13 @@ describe("defaults", () => {
         expect(s.namespace).toBe("jenkins");
         expect(s.agentNamespace).toBe("jenkins-agents");
         expect(s.controller.image).toBe("jenkins/jenkins:2.568.2-jdk21");
-        expect(s.storage).toEqual({ mode: "dynamic", size: "8Gi", storageClass: undefined, accessMode: "ReadWriteOnce", retainOnDestroy: true });
+        expect(s.storage).toEqual({
+            mode: "dynamic",
+            size: "8Gi",
+            storageClass: undefined,
+            accessMode: "ReadWriteOnce",
+            retainOnDestroy: true,
+        });
         expect(s.service).toEqual({ type: "ClusterIP", nodePort: undefined, loadBalancerSourceRanges: [] });
         expect(s.agents.connection).toBe("tcp");
         expect(s.agents.templates.map((t) => [t.name, t.labels])).toEqual([
@@ -40,12 +53,25 @@ describe("defaults", () => {
             ["image-build", ["image-build"]],
         ]);
         expect(s.plugins.map((p) => p.split(":")[0])).toEqual(
-            expect.arrayContaining(["kubernetes", "configuration-as-code", "workflow-aggregator", "git", "instance-identity"]),
+            expect.arrayContaining([
+                "kubernetes",
+                "configuration-as-code",
+                "workflow-aggregator",
+                "git",
+                "instance-identity",
+            ]),
         );
     });
 
     it("reads typed values the way the engine passes them: as strings", () => {
-        const s = settingsFrom(raw({ serviceType: "NodePort", nodePort: "30002", createNamespaces: "false", plugins: JSON.stringify(["kubernetes:1.0", "configuration-as-code:2.0", "instance-identity:3.0"]) }));
+        const s = settingsFrom(
+            raw({
+                serviceType: "NodePort",
+                nodePort: "30002",
+                createNamespaces: "false",
+                plugins: JSON.stringify(["kubernetes:1.0", "configuration-as-code:2.0", "instance-identity:3.0"]),
+            }),
+        );
         expect(s.service.nodePort).toBe(30002);
         expect(s.createNamespaces).toBe(false);
         expect(s.plugins).toHaveLength(3);
@@ -80,28 +106,73 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["memory with a bad unit", { controllerMemoryRequest: "2GB" }, "controllerMemoryRequest", "memory quantity"],
     ["tiny memory", { agentMemoryLimit: "1Mi" }, "agentMemoryLimit", "at least 4Mi"],
     ["memory without a unit (bytes)", { agentMemoryRequest: 512 }, "agentMemoryRequest", "at least 4Mi"],
-    ["request above limit (cpu)", { controllerCpuRequest: "4", controllerCpuLimit: "2" }, "controllerCpuRequest", "must not exceed"],
-    ["request above limit (memory)", { agentMemoryRequest: "2Gi", agentMemoryLimit: "1Gi" }, "agentMemoryRequest", "must not exceed"],
+    [
+        "request above limit (cpu)",
+        { controllerCpuRequest: "4", controllerCpuLimit: "2" },
+        "controllerCpuRequest",
+        "must not exceed",
+    ],
+    [
+        "request above limit (memory)",
+        { agentMemoryRequest: "2Gi", agentMemoryLimit: "1Gi" },
+        "agentMemoryRequest",
+        "must not exceed",
+    ],
     ["heap share too high", { heapPercent: 95 }, "heapPercent", "10 to 80"],
     ["heap share not a number", { heapPercent: "half" }, "heapPercent", "whole number"],
     ["heap share fractional", { heapPercent: 50.5 }, "heapPercent", "whole number"],
     ["unknown time zone", { timezone: "Mars/Olympus" }, "timezone", "IANA time zone"],
     ["admin id with spaces", { adminUsername: "the admin" }, "adminUsername", "Jenkins user id"],
-    ["plugin without version", { plugins: ["kubernetes", "configuration-as-code:1", "instance-identity:1"] }, "plugins[0]", "artifactId:version"],
-    ["plugin pinned to latest", { plugins: ["kubernetes:latest", "configuration-as-code:1", "instance-identity:1"] }, "plugins[0]", "pinned version"],
+    [
+        "plugin without version",
+        { plugins: ["kubernetes", "configuration-as-code:1", "instance-identity:1"] },
+        "plugins[0]",
+        "artifactId:version",
+    ],
+    [
+        "plugin pinned to latest",
+        { plugins: ["kubernetes:latest", "configuration-as-code:1", "instance-identity:1"] },
+        "plugins[0]",
+        "pinned version",
+    ],
     ["plugins not a list", { plugins: "kubernetes:1" }, "plugins", "list"],
     ["empty plugin list", { plugins: [] }, "plugins", "at least"],
-    ["duplicate plugin", { plugins: ["kubernetes:1", "kubernetes:2", "configuration-as-code:1", "instance-identity:1"] }, "plugins", "more than once"],
-    ["required plugin missing", { plugins: ["git:5.10.1", "instance-identity:1"] }, "plugins", "must include kubernetes, configuration-as-code"],
-    ["TCP agents without instance-identity", { plugins: ["kubernetes:1", "configuration-as-code:1"] }, "plugins", "instance-identity"],
+    [
+        "duplicate plugin",
+        { plugins: ["kubernetes:1", "kubernetes:2", "configuration-as-code:1", "instance-identity:1"] },
+        "plugins",
+        "more than once",
+    ],
+    [
+        "required plugin missing",
+        { plugins: ["git:5.10.1", "instance-identity:1"] },
+        "plugins",
+        "must include kubernetes, configuration-as-code",
+    ],
+    [
+        "TCP agents without instance-identity",
+        { plugins: ["kubernetes:1", "configuration-as-code:1"] },
+        "plugins",
+        "instance-identity",
+    ],
     ["unknown service type", { serviceType: "Ingress" }, "serviceType", "ClusterIP, NodePort, LoadBalancer"],
     ["lowercase service type", { serviceType: "nodeport" }, "serviceType", "one of"],
     ["nodePort below range", { serviceType: "NodePort", nodePort: 8080 }, "nodePort", "30000 to 32767"],
     ["nodePort above range", { serviceType: "NodePort", nodePort: 40000 }, "nodePort", "30000 to 32767"],
     ["nodePort not a number", { serviceType: "NodePort", nodePort: "high" }, "nodePort", "30000 to 32767"],
     ["nodePort with ClusterIP", { nodePort: 30002 }, "nodePort", "only applies when"],
-    ["source ranges without LoadBalancer", { loadBalancerSourceRanges: ["10.0.0.0/8"] }, "loadBalancerSourceRanges", "only applies when"],
-    ["malformed CIDR", { serviceType: "LoadBalancer", loadBalancerSourceRanges: ["10.0.0.0/33"] }, "loadBalancerSourceRanges[0]", "CIDR"],
+    [
+        "source ranges without LoadBalancer",
+        { loadBalancerSourceRanges: ["10.0.0.0/8"] },
+        "loadBalancerSourceRanges",
+        "only applies when",
+    ],
+    [
+        "malformed CIDR",
+        { serviceType: "LoadBalancer", loadBalancerSourceRanges: ["10.0.0.0/33"] },
+        "loadBalancerSourceRanges[0]",
+        "CIDR",
+    ],
     ["public URL without scheme", { publicUrl: "jenkins.example.com" }, "publicUrl", "http:// or https://"],
     ["public URL with ftp", { publicUrl: "ftp://jenkins.example.com/" }, "publicUrl", "http:// or https://"],
     ["public URL with a query", { publicUrl: "https://ci.example.com/?a=b" }, "publicUrl", "query string"],
@@ -112,13 +183,38 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["unknown access mode", { storageAccessMode: "ReadOnlyMany" }, "storageAccessMode", "one of"],
     ["NFS without a server", { storageMode: "nfs", nfsPath: "/exports/jenkins" }, "nfsServer", "required when"],
     ["NFS without a path", { storageMode: "nfs", nfsServer: "10.0.0.5" }, "nfsPath", "required when"],
-    ["NFS relative path", { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "exports/jenkins" }, "nfsPath", "absolute path"],
-    ["NFS path with ..", { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/exports/../etc" }, "nfsPath", "absolute path"],
-    ["NFS server with a bad name", { storageMode: "nfs", nfsServer: "nfs_server!", nfsPath: "/x" }, "nfsServer", "host name or an IPv4"],
+    [
+        "NFS relative path",
+        { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "exports/jenkins" },
+        "nfsPath",
+        "absolute path",
+    ],
+    [
+        "NFS path with ..",
+        { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/exports/../etc" },
+        "nfsPath",
+        "absolute path",
+    ],
+    [
+        "NFS server with a bad name",
+        { storageMode: "nfs", nfsServer: "nfs_server!", nfsPath: "/x" },
+        "nfsServer",
+        "host name or an IPv4",
+    ],
     ["NFS server in dynamic mode", { nfsServer: "10.0.0.5" }, "nfsServer", "only applies when"],
     ["existingClaim mode without a claim", { storageMode: "existingClaim" }, "existingClaim", "required when"],
-    ["bad claim name", { storageMode: "existingClaim", existingClaim: "Home_Claim" }, "existingClaim", "RFC 1123 subdomain"],
-    ["storage class with NFS", { storageMode: "nfs", nfsServer: "nfs", nfsPath: "/x", storageClass: "fast" }, "storageClass", "only applies when"],
+    [
+        "bad claim name",
+        { storageMode: "existingClaim", existingClaim: "Home_Claim" },
+        "existingClaim",
+        "RFC 1123 subdomain",
+    ],
+    [
+        "storage class with NFS",
+        { storageMode: "nfs", nfsServer: "nfs", nfsPath: "/x", storageClass: "fast" },
+        "storageClass",
+        "only applies when",
+    ],
     ["retainHomeOnDestroy not a boolean", { retainHomeOnDestroy: "keep" }, "retainHomeOnDestroy", "true or false"],
     ["unknown agent connection", { agentConnection: "jnlp" }, "agentConnection", "tcp, websocket"],
     ["label with spaces", { agentLabel: "linux docker" }, "agentLabel", "Jenkins label"],
@@ -131,40 +227,208 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["misspelt key", { namesapce: "kube-ops" }, "namesapce", "did you mean jenkins-k8s:namespace"],
     ["unknown key", { replicas: 2 }, "replicas", "not a setting of this program"],
     ["deploy namespace with capitals", { deployNamespaces: ["Staging"] }, "deployNamespaces[0]", "RFC 1123 label"],
-    ["deploy into the controller namespace", { deployNamespaces: ["jenkins"] }, "deployNamespaces", "must not include the controller's namespace"],
+    [
+        "deploy into the controller namespace",
+        { deployNamespaces: ["jenkins"] },
+        "deployNamespaces",
+        "must not include the controller's namespace",
+    ],
     ["deploy role with a space", { deployClusterRole: "cluster admin" }, "deployClusterRole", "RFC 1123 subdomain"],
     ["prePullImages not a boolean", { prePullImages: "sometimes" }, "prePullImages", "true or false"],
     ["podTemplates not a list", { podTemplates: { name: "x" } }, "podTemplates", "list of pod templates"],
-    ["template without labels", { podTemplates: [{ name: "maven", labels: [] }] }, "podTemplates[0].labels", "at least one label"],
-    ["template with an unknown key", { podTemplates: [{ name: "maven", labels: ["maven"], agentConnectTimeout: 100 }] }, "podTemplates[0]", "unknown key(s)"],
-    ["template name with capitals", { podTemplates: [{ name: "Maven", labels: ["maven"] }] }, "podTemplates[0].name", "RFC 1123 label"],
-    ["duplicate template names", { podTemplates: [{ name: "a", labels: ["x"] }, { name: "a", labels: ["y"] }] }, "podTemplates[1].name", "must be unique"],
-    ["duplicate labels across templates", { podTemplates: [{ name: "a", labels: ["x"] }, { name: "b", labels: ["x"] }] }, "podTemplates[1].labels", "also a label of podTemplates[0]"],
-    ["container without image", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "maven" }] }] }, "podTemplates[0].containers[0].image", "must be a string"],
-    ["container with a floating image", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "maven", image: "maven:latest" }] }] }, "podTemplates[0].containers[0].image", "floats"],
-    ["container request above limit", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "m", image: "maven:3.9.9", cpuRequest: "4", cpuLimit: "1" }] }] }, "podTemplates[0].containers[0].cpuRequest", "must not exceed cpuLimit"],
-    ["command on the jnlp container", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "jnlp", image: "jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk21", command: ["sh"] }] }] }, "podTemplates[0].containers[0].command", "agent never connects"],
-    ["privileged container without opt-in", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "d", image: "docker:27.3.1-dind", privileged: true }] }] }, "podTemplates[0].containers[0].privileged", "podSecurity: privileged"],
-    ["Docker socket without opt-in", { podTemplates: [{ name: "a", labels: ["x"], hostDockerSocket: true }] }, "podTemplates[0].hostDockerSocket", "root on the node"],
-    ["hostPath volume without opt-in", { podTemplates: [{ name: "a", labels: ["x"], volumes: [{ type: "hostPath", hostPath: "/root/.kube", mountPath: "/root/.kube" }] }] }, "podTemplates[0].volumes[0].type", "podSecurity: privileged"],
-    ["unknown volume type", { podTemplates: [{ name: "a", labels: ["x"], volumes: [{ type: "gitRepo", mountPath: "/src" }] }] }, "podTemplates[0].volumes[0].type", "emptyDir, secret, configMap, pvc, nfs or hostPath"],
-    ["unknown pod security level", { podTemplates: [{ name: "a", labels: ["x"], podSecurity: "open" }] }, "podTemplates[0].podSecurity", "restricted, baseline, privileged"],
-    ["root container under restricted", { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "m", image: "maven:3.9.9", runAsUser: 0 }] }] }, "podTemplates[0].containers[0].runAsUser", "podSecurity: baseline"],
-    ["bad env var name", { podTemplates: [{ name: "a", labels: ["x"], env: { "MY-VAR": "1" } }] }, "podTemplates[0].env.MY-VAR", "environment variable name"],
-    ["deploy template without deploy namespaces", { podTemplates: [{ name: "a", labels: ["x"], deploy: true }] }, "podTemplates[0].deploy", "deployNamespaces"],
-    ["dynamic workspace without a size", { podTemplates: [{ name: "a", labels: ["x"], workspaceVolume: { type: "dynamicPVC" } }] }, "podTemplates[0].workspaceVolume.size", "must be a string"],
+    [
+        "template without labels",
+        { podTemplates: [{ name: "maven", labels: [] }] },
+        "podTemplates[0].labels",
+        "at least one label",
+    ],
+    [
+        "template with an unknown key",
+        { podTemplates: [{ name: "maven", labels: ["maven"], agentConnectTimeout: 100 }] },
+        "podTemplates[0]",
+        "unknown key(s)",
+    ],
+    [
+        "template name with capitals",
+        { podTemplates: [{ name: "Maven", labels: ["maven"] }] },
+        "podTemplates[0].name",
+        "RFC 1123 label",
+    ],
+    [
+        "duplicate template names",
+        {
+            podTemplates: [
+                { name: "a", labels: ["x"] },
+                { name: "a", labels: ["y"] },
+            ],
+        },
+        "podTemplates[1].name",
+        "must be unique",
+    ],
+    [
+        "duplicate labels across templates",
+        {
+            podTemplates: [
+                { name: "a", labels: ["x"] },
+                { name: "b", labels: ["x"] },
+            ],
+        },
+        "podTemplates[1].labels",
+        "also a label of podTemplates[0]",
+    ],
+    [
+        "container without image",
+        { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "maven" }] }] },
+        "podTemplates[0].containers[0].image",
+        "must be a string",
+    ],
+    [
+        "container with a floating image",
+        { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "maven", image: "maven:latest" }] }] },
+        "podTemplates[0].containers[0].image",
+        "floats",
+    ],
+    [
+        "container request above limit",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    containers: [{ name: "m", image: "maven:3.9.9", cpuRequest: "4", cpuLimit: "1" }],
+                },
+            ],
+        },
+        "podTemplates[0].containers[0].cpuRequest",
+        "must not exceed cpuLimit",
+    ],
+    [
+        "command on the jnlp container",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    containers: [
+                        { name: "jnlp", image: "jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk21", command: ["sh"] },
+                    ],
+                },
+            ],
+        },
+        "podTemplates[0].containers[0].command",
+        "agent never connects",
+    ],
+    [
+        "privileged container without opt-in",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    containers: [{ name: "d", image: "docker:27.3.1-dind", privileged: true }],
+                },
+            ],
+        },
+        "podTemplates[0].containers[0].privileged",
+        "podSecurity: privileged",
+    ],
+    [
+        "Docker socket without opt-in",
+        { podTemplates: [{ name: "a", labels: ["x"], hostDockerSocket: true }] },
+        "podTemplates[0].hostDockerSocket",
+        "root on the node",
+    ],
+    [
+        "hostPath volume without opt-in",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    volumes: [{ type: "hostPath", hostPath: "/root/.kube", mountPath: "/root/.kube" }],
+                },
+            ],
+        },
+        "podTemplates[0].volumes[0].type",
+        "podSecurity: privileged",
+    ],
+    [
+        "unknown volume type",
+        { podTemplates: [{ name: "a", labels: ["x"], volumes: [{ type: "gitRepo", mountPath: "/src" }] }] },
+        "podTemplates[0].volumes[0].type",
+        "emptyDir, secret, configMap, pvc, nfs or hostPath",
+    ],
+    [
+        "unknown pod security level",
+        { podTemplates: [{ name: "a", labels: ["x"], podSecurity: "open" }] },
+        "podTemplates[0].podSecurity",
+        "restricted, baseline, privileged",
+    ],
+    [
+        "root container under restricted",
+        {
+            podTemplates: [
+                { name: "a", labels: ["x"], containers: [{ name: "m", image: "maven:3.9.9", runAsUser: 0 }] },
+            ],
+        },
+        "podTemplates[0].containers[0].runAsUser",
+        "podSecurity: baseline",
+    ],
+    [
+        "bad env var name",
+        { podTemplates: [{ name: "a", labels: ["x"], env: { "MY-VAR": "1" } }] },
+        "podTemplates[0].env.MY-VAR",
+        "environment variable name",
+    ],
+    [
+        "deploy template without deploy namespaces",
+        { podTemplates: [{ name: "a", labels: ["x"], deploy: true }] },
+        "podTemplates[0].deploy",
+        "deployNamespaces",
+    ],
+    [
+        "dynamic workspace without a size",
+        { podTemplates: [{ name: "a", labels: ["x"], workspaceVolume: { type: "dynamicPVC" } }] },
+        "podTemplates[0].workspaceVolume.size",
+        "must be a string",
+    ],
     ["web CIDR without a prefix length", { webAllowedCidrs: ["10.0.0.1"] }, "webAllowedCidrs[0]", "CIDR"],
     ["web namespace with capitals", { webAllowedNamespaces: ["Ingress"] }, "webAllowedNamespaces[0]", "RFC 1123 label"],
-    ["web CIDRs with the policy off", { networkPolicy: false, webAllowedCidrs: ["10.0.0.0/8"] }, "webAllowedCidrs", "only applies when"],
+    [
+        "web CIDRs with the policy off",
+        { networkPolicy: false, webAllowedCidrs: ["10.0.0.0/8"] },
+        "webAllowedCidrs",
+        "only applies when",
+    ],
     ["networkPolicy not a boolean", { networkPolicy: "on" }, "networkPolicy", "true or false"],
     ["disruptionBudget not a boolean", { disruptionBudget: 1 }, "disruptionBudget", "true or false"],
     ["ingress host with a scheme", { ingressHost: "https://jenkins.example.com" }, "ingressHost", "RFC 1123 subdomain"],
     ["ingress class without a host", { ingressClass: "nginx" }, "ingressClass", "only applies with"],
     ["TLS secret without a host", { ingressTlsSecret: "tls" }, "ingressTlsSecret", "only applies with"],
-    ["bad TLS secret name", { ingressHost: "ci.example.com", ingressTlsSecret: "TLS_Secret" }, "ingressTlsSecret", "RFC 1123 subdomain"],
-    ["ingress annotations without a host", { ingressAnnotations: { a: "b" } }, "ingressAnnotations", "only applies with"],
-    ["ingress annotation with a number", { ingressHost: "ci.example.com", ingressAnnotations: { "nginx.ingress.kubernetes.io/proxy-body-size": 64 } }, "ingressAnnotations.nginx.ingress.kubernetes.io/proxy-body-size", "string value"],
-    ["public URL on another host than the ingress", { ingressHost: "ci.example.com", publicUrl: "https://jenkins.example.com/" }, "publicUrl", "its host must be"],
+    [
+        "bad TLS secret name",
+        { ingressHost: "ci.example.com", ingressTlsSecret: "TLS_Secret" },
+        "ingressTlsSecret",
+        "RFC 1123 subdomain",
+    ],
+    [
+        "ingress annotations without a host",
+        { ingressAnnotations: { a: "b" } },
+        "ingressAnnotations",
+        "only applies with",
+    ],
+    [
+        "ingress annotation with a number",
+        { ingressHost: "ci.example.com", ingressAnnotations: { "nginx.ingress.kubernetes.io/proxy-body-size": 64 } },
+        "ingressAnnotations.nginx.ingress.kubernetes.io/proxy-body-size",
+        "string value",
+    ],
+    [
+        "public URL on another host than the ingress",
+        { ingressHost: "ci.example.com", publicUrl: "https://jenkins.example.com/" },
+        "publicUrl",
+        "its host must be",
+    ],
     ["metrics not a boolean", { metrics: "yes" }, "metrics", "true or false"],
     ["metrics plugin unpinned", { metrics: true, metricsPlugin: "prometheus" }, "metricsPlugin", "artifactId:version"],
     ["ServiceMonitor without metrics", { serviceMonitor: true }, "serviceMonitor", "needs jenkins-k8s:metrics"],
@@ -179,7 +443,7 @@ describe("bad settings fail before any resource, naming the key and the value", 
         expect(problem).toContain(allowed);
         const value = values[key.replace(/\[\d+\]$/, "")];
         if (value !== undefined && typeof value !== "object") {
-            expect(problem).toContain(String(value));
+            expect(problem).toContain(String(value as string | number | boolean));
         }
     });
 
@@ -209,7 +473,9 @@ describe("bad settings fail before any resource, naming the key and the value", 
 
 describe("value checks", () => {
     it.each(["100m", "1", "2.5", "0.5"])("accepts CPU %s", (q) => expect(v.checkCpu(q)).toBeUndefined());
-    it.each(["512Mi", "2Gi", "1G", "1500M", "4Mi"])("accepts memory %s", (q) => expect(v.checkMemory(q)).toBeUndefined());
+    it.each(["512Mi", "2Gi", "1G", "1500M", "4Mi"])("accepts memory %s", (q) =>
+        expect(v.checkMemory(q)).toBeUndefined(),
+    );
     it("parses quantities to numbers", () => {
         expect(v.parseQuantity("500m")).toBeCloseTo(0.5);
         expect(v.parseQuantity("2Gi")).toBe(2 * 2 ** 30);
@@ -223,6 +489,10 @@ describe("value checks", () => {
         `jenkins/jenkins@sha256:${"a".repeat(64)}`,
         `jenkins/jenkins:lts@sha256:${"b".repeat(64)}`,
     ])("accepts image %s", (image) => expect(v.checkImage(image)).toBeUndefined());
-    it.each(["linux", "hwzx-cmp", "maven_3.9", "x86-64"])("accepts label %s", (l) => expect(v.checkAgentLabel(l)).toBeUndefined());
-    it.each(["10.0.0.5", "nfs.example.com", "NFS-1"])("accepts NFS server %s", (h) => expect(v.checkHostOrIp(h)).toBeUndefined());
+    it.each(["linux", "hwzx-cmp", "maven_3.9", "x86-64"])("accepts label %s", (l) =>
+        expect(v.checkAgentLabel(l)).toBeUndefined(),
+    );
+    it.each(["10.0.0.5", "nfs.example.com", "NFS-1"])("accepts NFS server %s", (h) =>
+        expect(v.checkHostOrIp(h)).toBeUndefined(),
+    );
 });

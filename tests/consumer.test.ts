@@ -1,7 +1,14 @@
 // The consumer example reads this stack's real outputs through a typed StackReference.
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { checkOutput, isOptionalString, isString, isStringList, JenkinsOutputs, jenkinsOutputs } from "../examples/consumer/jenkins";
+import {
+    checkOutput,
+    isOptionalString,
+    isString,
+    isStringList,
+    JenkinsOutputs,
+    jenkinsOutputs,
+} from "../examples/consumer/jenkins";
 import { evaluate } from "../tools/evaluate";
 import { readStackConfig } from "../tools/stackConfig";
 
@@ -14,7 +21,12 @@ async function devOutputs(): Promise<Record<string, unknown>> {
 function runConsumer(outputs: Record<string, unknown>) {
     return evaluate(
         { "jenkins-consumer:jenkinsStack": "acme/jenkins-k8s/dev", "jenkins-consumer:namespace": "apps" },
-        { program: CONSUMER, project: "jenkins-consumer", stack: "dev", stackOutputs: { "acme/jenkins-k8s/dev": outputs } },
+        {
+            program: CONSUMER,
+            project: "jenkins-consumer",
+            stack: "dev",
+            stackOutputs: { "acme/jenkins-k8s/dev": outputs },
+        },
     );
 }
 
@@ -22,7 +34,10 @@ function runConsumer(outputs: Record<string, unknown>) {
 async function readOutput(outputs: Record<string, unknown>, name: keyof JenkinsOutputs): Promise<unknown> {
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({ id: `${args.name}-id`, state: { name: args.inputs.name, outputs, secretOutputNames: [] } }),
+            newResource: (args) => ({
+                id: `${args.name}-id`,
+                state: { name: args.inputs.name, outputs, secretOutputNames: [] },
+            }),
             call: (args) => args.inputs,
         },
         "jenkins-consumer",
@@ -38,16 +53,24 @@ describe("examples/consumer", () => {
         const e = await runConsumer(outputs);
         const secret = e.resources.find((r) => r.type === "kubernetes:core/v1:Secret")!;
         expect(secret.inputs.metadata).toEqual({ name: "jenkins-endpoint", namespace: "apps" });
-        expect(secret.inputs.stringData.value).toEqual({ url: "http://jenkins.kube-ops.svc:8080/", username: "admin", password: outputs.adminPassword });
-        expect(e.outputs.howToReach).toBe("(in-cluster only) — in-cluster http://jenkins.kube-ops.svc:8080/; jobs can use labels hwzx-cmp, image-build");
+        expect(secret.inputs.stringData.value).toEqual({
+            url: "http://jenkins.kube-ops.svc:8080/",
+            username: "admin",
+            password: outputs.adminPassword,
+        });
+        expect(e.outputs.howToReach).toBe(
+            "(in-cluster only) — in-cluster http://jenkins.kube-ops.svc:8080/; jobs can use labels hwzx-cmp, image-build",
+        );
         expect(e.outputs.endpointSecret).toBe("jenkins-endpoint");
     });
 
     it("a producer output of the wrong type fails with the stack's and the output's name", async () => {
-        expect(() => checkOutput("acme/jenkins-k8s/dev", "agentLabels", "hwzx-cmp", isStringList, "a list of labels")).toThrow(
-            'stack acme/jenkins-k8s/dev: output agentLabels should be a list of labels, got "hwzx-cmp"',
+        expect(() =>
+            checkOutput("acme/jenkins-k8s/dev", "agentLabels", "hwzx-cmp", isStringList, "a list of labels"),
+        ).toThrow('stack acme/jenkins-k8s/dev: output agentLabels should be a list of labels, got "hwzx-cmp"');
+        expect(() => checkOutput("s", "namespace", "", isString, "a non-empty string")).toThrow(
+            "output namespace should be a non-empty string",
         );
-        expect(() => checkOutput("s", "namespace", "", isString, "a non-empty string")).toThrow("output namespace should be a non-empty string");
         expect(checkOutput("s", "externalUrl", null, isOptionalString, "a string or unset")).toBeUndefined();
         expect(checkOutput("s", "agentLabels", ["a", "b"], isStringList, "a list")).toEqual(["a", "b"]);
         await expect(readOutput(await devOutputs(), "namespace")).resolves.toBe("kube-ops");

@@ -40,8 +40,18 @@ const deployment = (pod: Obj, metadata: Obj = {}, templateMeta: Obj = {}) =>
 
 /** A ConfigMap holding a JCasC document with one agent pod template. */
 function casc(template: Obj, metadata: Obj = {}): PolicyInput {
-    const doc = { jenkins: { clouds: [{ kubernetes: { name: "kubernetes", templates: [{ name: "agents", ...template }] } }] } };
-    return { type: "kubernetes:core/v1:ConfigMap", name: "casc", inputs: { kind: "ConfigMap", metadata: { name: "casc", ...metadata }, data: { "jenkins.yaml": stringify(doc) } } };
+    const doc = {
+        jenkins: { clouds: [{ kubernetes: { name: "kubernetes", templates: [{ name: "agents", ...template }] } }] },
+    };
+    return {
+        type: "kubernetes:core/v1:ConfigMap",
+        name: "casc",
+        inputs: {
+            kind: "ConfigMap",
+            metadata: { name: "casc", ...metadata },
+            data: { "jenkins.yaml": stringify(doc) },
+        },
+    };
 }
 
 const agentContainer = (extra: Obj = {}): Obj => ({
@@ -87,7 +97,9 @@ describe("the pack", () => {
         expect(pkg.dependencies["@pulumi/policy"]).toBe("1.21.0");
         const imported = new Set<string>();
         for (const file of readdirSync(POLICY_DIR).filter((f) => f.endsWith(".ts"))) {
-            for (const m of readFileSync(path.join(POLICY_DIR, file), "utf8").matchAll(/from "([^".][^"]*)"|require\("([^".][^"]*)"\)/g)) {
+            for (const m of readFileSync(path.join(POLICY_DIR, file), "utf8").matchAll(
+                /from "([^".][^"]*)"|require\("([^".][^"]*)"\)/g,
+            )) {
                 const spec = m[1] ?? m[2];
                 imported.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
             }
@@ -110,14 +122,19 @@ describe("no-privileged-containers", () => {
         });
         const found = of("no-privileged-containers", [sts]);
         expect(found).toHaveLength(1);
-        expect(found[0]).toMatchObject({ level: "mandatory", resource: "kubernetes:apps/v1:StatefulSet::my-statefulset" });
+        expect(found[0]).toMatchObject({
+            level: "mandatory",
+            resource: "kubernetes:apps/v1:StatefulSet::my-statefulset",
+        });
         expect(found[0].message).toContain('container "setup"');
         expect(found[0].message).toContain("spec.template.spec.initContainers[0]");
         expect(found[0].message).toContain("securityContext.privileged: true");
     });
 
     it("finds allowPrivilegeEscalation in a CronJob's job template", () => {
-        const cron = workload("kubernetes:batch/v1:CronJob", { containers: [good("backup", { securityContext: { allowPrivilegeEscalation: true } })] });
+        const cron = workload("kubernetes:batch/v1:CronJob", {
+            containers: [good("backup", { securityContext: { allowPrivilegeEscalation: true } })],
+        });
         expect(messages("no-privileged-containers", [cron])).toEqual([
             'container "backup" (spec.jobTemplate.spec.template.spec.containers[0]) sets securityContext.allowPrivilegeEscalation: true',
         ]);
@@ -125,9 +142,21 @@ describe("no-privileged-containers", () => {
 
     it("accepts the explicit allow annotation on the object or its pod template", () => {
         const pod = { containers: [good("dind", { securityContext: { privileged: true } })] };
-        expect(of("no-privileged-containers", [deployment(pod, { annotations: { "jenkins-k8s/allow-privileged": "true" } })])).toEqual([]);
-        expect(of("no-privileged-containers", [deployment(pod, {}, { annotations: { "jenkins-k8s/allow-privileged": "true" } })])).toEqual([]);
-        expect(of("no-privileged-containers", [deployment(pod, { annotations: { "jenkins-k8s/allow-privileged": "yes" } })])).toHaveLength(1);
+        expect(
+            of("no-privileged-containers", [
+                deployment(pod, { annotations: { "jenkins-k8s/allow-privileged": "true" } }),
+            ]),
+        ).toEqual([]);
+        expect(
+            of("no-privileged-containers", [
+                deployment(pod, {}, { annotations: { "jenkins-k8s/allow-privileged": "true" } }),
+            ]),
+        ).toEqual([]);
+        expect(
+            of("no-privileged-containers", [
+                deployment(pod, { annotations: { "jenkins-k8s/allow-privileged": "yes" } }),
+            ]),
+        ).toHaveLength(1);
     });
 
     it("finds a privileged container in a JCasC agent pod template, and honours the template's own allow", () => {
@@ -141,7 +170,9 @@ describe("no-privileged-containers", () => {
     });
 
     it("finds privilege escalation that an agent template asks for in its raw pod yaml", () => {
-        const yaml = stringify({ spec: { containers: [{ name: "jnlp", securityContext: { allowPrivilegeEscalation: true } }] } });
+        const yaml = stringify({
+            spec: { containers: [{ name: "jnlp", securityContext: { allowPrivilegeEscalation: true } }] },
+        });
         const [message] = messages("no-privileged-containers", [casc({ containers: [agentContainer()], yaml })]);
         expect(message).toContain('container "jnlp"');
         expect(message).toContain("merged with its yaml");
@@ -151,14 +182,23 @@ describe("no-privileged-containers", () => {
 
 describe("no-host-path", () => {
     it("passes a pod with only emptyDir, configMap and claim volumes", () => {
-        const pod = { containers: [good()], volumes: [{ name: "tmp", emptyDir: {} }, { name: "home", persistentVolumeClaim: { claimName: "h" } }] };
+        const pod = {
+            containers: [good()],
+            volumes: [
+                { name: "tmp", emptyDir: {} },
+                { name: "home", persistentVolumeClaim: { claimName: "h" } },
+            ],
+        };
         expect(of("no-host-path", [deployment(pod)])).toEqual([]);
     });
 
     it("names a hostPath volume of a DaemonSet and a Pod on the host network", () => {
         const ds = workload("kubernetes:apps/v1:DaemonSet", {
             containers: [good()],
-            volumes: [{ name: "tmp", emptyDir: {} }, { name: "docker-sock", hostPath: { path: "/var/run/docker.sock" } }],
+            volumes: [
+                { name: "tmp", emptyDir: {} },
+                { name: "docker-sock", hostPath: { path: "/var/run/docker.sock" } },
+            ],
         });
         expect(messages("no-host-path", [ds])).toEqual([
             `volume "docker-sock" (spec.template.spec.volumes[1]) is a hostPath volume of the node's /var/run/docker.sock`,
@@ -172,7 +212,9 @@ describe("no-host-path", () => {
 
     it("accepts the explicit allow annotation", () => {
         const pod = { containers: [good()], volumes: [{ name: "logs", hostPath: { path: "/var/log" } }] };
-        expect(of("no-host-path", [deployment(pod, { annotations: { "jenkins-k8s/allow-host-path": "true" } })])).toEqual([]);
+        expect(
+            of("no-host-path", [deployment(pod, { annotations: { "jenkins-k8s/allow-host-path": "true" } })]),
+        ).toEqual([]);
     });
 
     it("finds the original's docker.sock mount in a JCasC agent template, unless the ConfigMap allows it", () => {
@@ -187,13 +229,17 @@ describe("no-host-path", () => {
         expect(message).toContain('volume "/var/run/docker.sock"');
         expect(message).toContain('agent pod template "agents"');
         expect(message).toContain("templates[0].volumes[1]");
-        expect(of("no-host-path", [casc(template, { annotations: { "jenkins-k8s/allow-host-path": "true" } })])).toEqual([]);
+        expect(
+            of("no-host-path", [casc(template, { annotations: { "jenkins-k8s/allow-host-path": "true" } })]),
+        ).toEqual([]);
     });
 });
 
 describe("container-resources", () => {
     it("passes containers with cpu and memory requests and a memory limit (no cpu limit needed)", () => {
-        expect(of("container-resources", [deployment({ initContainers: [good("init")], containers: [good()] })])).toEqual([]);
+        expect(
+            of("container-resources", [deployment({ initContainers: [good("init")], containers: [good()] })]),
+        ).toEqual([]);
     });
 
     it("names each container of a Job and the fields it lacks", () => {
@@ -249,7 +295,9 @@ describe("pinned-images", () => {
         expect(messages("pinned-images", [deployment({ containers: [{ name: "noimage" }] })])).toEqual([
             'container "noimage" (spec.template.spec.containers[0]) has no image',
         ]);
-        const [message] = messages("pinned-images", [casc({ containers: [agentContainer({ image: "jenkins/inbound-agent:latest-jdk21" })] })]);
+        const [message] = messages("pinned-images", [
+            casc({ containers: [agentContainer({ image: "jenkins/inbound-agent:latest-jdk21" })] }),
+        ]);
         expect(message).toContain('agent pod template "agents"');
         expect(message).toContain('"jenkins/inbound-agent:latest-jdk21"');
     });
@@ -258,22 +306,40 @@ describe("pinned-images", () => {
 const binding = (type: string, roleRef: Obj): PolicyInput => ({
     type,
     name: "binding",
-    inputs: { metadata: { name: "b" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef }, subjects: [{ kind: "ServiceAccount", name: "jenkins", namespace: "ci" }] },
+    inputs: {
+        metadata: { name: "b" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef },
+        subjects: [{ kind: "ServiceAccount", name: "jenkins", namespace: "ci" }],
+    },
 });
 
 describe("no-cluster-admin-binding", () => {
     it("passes bindings to other roles", () => {
-        expect(of("no-cluster-admin-binding", [
-            binding("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", { kind: "ClusterRole", name: "view" }),
-            binding("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", { kind: "Role", name: "cluster-admin" }),
-        ])).toEqual([]);
+        expect(
+            of("no-cluster-admin-binding", [
+                binding("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", {
+                    kind: "ClusterRole",
+                    name: "view",
+                }),
+                binding("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", { kind: "Role", name: "cluster-admin" }),
+            ]),
+        ).toEqual([]);
     });
 
     it("refuses cluster-admin through a ClusterRoleBinding, a RoleBinding, and the original's v1beta1", () => {
         const found = of("no-cluster-admin-binding", [
-            binding("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", { kind: "ClusterRole", name: "cluster-admin" }),
-            binding("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", { kind: "ClusterRole", name: "cluster-admin" }),
-            binding("kubernetes:rbac.authorization.k8s.io/v1beta1:ClusterRoleBinding", { kind: "ClusterRole", name: "cluster-admin" }),
+            binding("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", {
+                kind: "ClusterRole",
+                name: "cluster-admin",
+            }),
+            binding("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", {
+                kind: "ClusterRole",
+                name: "cluster-admin",
+            }),
+            binding("kubernetes:rbac.authorization.k8s.io/v1beta1:ClusterRoleBinding", {
+                kind: "ClusterRole",
+                name: "cluster-admin",
+            }),
         ]);
         expect(found).toHaveLength(3);
         for (const v of found) {
@@ -282,26 +348,38 @@ describe("no-cluster-admin-binding", () => {
     });
 });
 
-const role = (type: string, rules: Obj[]): PolicyInput => ({ type, name: "role", inputs: { metadata: { name: "r" }, rules } });
+const role = (type: string, rules: Obj[]): PolicyInput => ({
+    type,
+    name: "role",
+    inputs: { metadata: { name: "r" }, rules },
+});
 const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
 const CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
 
 describe("no-secrets-list-watch", () => {
     it("passes a role that reads one secret by name and lists pods", () => {
-        expect(of("no-secrets-list-watch", [role(ROLE, [
-            { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["jenkins-admin"] },
-            { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
-            { apiGroups: ["apps"], resources: ["*"], verbs: ["list"] },
-        ])])).toEqual([]);
+        expect(
+            of("no-secrets-list-watch", [
+                role(ROLE, [
+                    { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["jenkins-admin"] },
+                    { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+                    { apiGroups: ["apps"], resources: ["*"], verbs: ["list"] },
+                ]),
+            ]),
+        ).toEqual([]);
     });
 
     it("names the rule that lists or watches secrets, directly or through * in the core group", () => {
-        expect(messages("no-secrets-list-watch", [role(CLUSTER_ROLE, [
-            { apiGroups: [""], resources: ["pods"], verbs: ["get"] },
-            { apiGroups: [""], resources: ["secrets", "configmaps"], verbs: ["get", "list"] },
-            { apiGroups: ["*"], resources: ["*"], verbs: ["watch"] },
-            { apiGroups: [""], resources: ["secrets"], verbs: ["*"] },
-        ])])).toEqual([
+        expect(
+            messages("no-secrets-list-watch", [
+                role(CLUSTER_ROLE, [
+                    { apiGroups: [""], resources: ["pods"], verbs: ["get"] },
+                    { apiGroups: [""], resources: ["secrets", "configmaps"], verbs: ["get", "list"] },
+                    { apiGroups: ["*"], resources: ["*"], verbs: ["watch"] },
+                    { apiGroups: [""], resources: ["secrets"], verbs: ["*"] },
+                ]),
+            ]),
+        ).toEqual([
             "rules[1] grants list on secrets",
             "rules[2] grants watch on * in the core group",
             "rules[3] grants * on secrets",
@@ -311,11 +389,15 @@ describe("no-secrets-list-watch", () => {
 
 describe("no-wildcard-rbac (advisory)", () => {
     it("passes named verbs, resources and groups", () => {
-        expect(of("no-wildcard-rbac", [role(ROLE, [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }])])).toEqual([]);
+        expect(
+            of("no-wildcard-rbac", [role(ROLE, [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }])]),
+        ).toEqual([]);
     });
 
     it("reports each * at advisory level", () => {
-        const found = of("no-wildcard-rbac", [role(CLUSTER_ROLE, [{ apiGroups: ["apps"], resources: ["*"], verbs: ["*"] }])]);
+        const found = of("no-wildcard-rbac", [
+            role(CLUSTER_ROLE, [{ apiGroups: ["apps"], resources: ["*"], verbs: ["*"] }]),
+        ]);
         expect(found.map((v) => [v.level, v.message])).toEqual([
             ["advisory", 'rules[0].verbs contains "*"'],
             ["advisory", 'rules[0].resources contains "*"'],
@@ -333,19 +415,24 @@ const pvc = (labels: Obj, opts: { retainOnDelete?: boolean; protect?: boolean })
 const pv = (labels: Obj, reclaim?: string): PolicyInput => ({
     type: "kubernetes:core/v1:PersistentVolume",
     name: "home-pv",
-    inputs: { metadata: { name: "jenkins-home", labels }, spec: { ...(reclaim ? { persistentVolumeReclaimPolicy: reclaim } : {}) } },
+    inputs: {
+        metadata: { name: "jenkins-home", labels },
+        spec: { ...(reclaim ? { persistentVolumeReclaimPolicy: reclaim } : {}) },
+    },
 });
 
 describe("jenkins-home-protected", () => {
     it("passes a home claim with retainOnDelete or protect, and a home volume with Retain or no policy", () => {
-        expect(of("jenkins-home-protected", [
-            pvc(HOME_LABELS, { retainOnDelete: true }),
-            pvc(HOME_LABELS, { retainOnDelete: false, protect: true }),
-            pvc({ "app.kubernetes.io/component": "cache" }, { retainOnDelete: false }),
-            pv(HOME_LABELS, "Retain"),
-            pv(HOME_LABELS),
-            pv({}, "Delete"),
-        ])).toEqual([]);
+        expect(
+            of("jenkins-home-protected", [
+                pvc(HOME_LABELS, { retainOnDelete: true }),
+                pvc(HOME_LABELS, { retainOnDelete: false, protect: true }),
+                pvc({ "app.kubernetes.io/component": "cache" }, { retainOnDelete: false }),
+                pv(HOME_LABELS, "Retain"),
+                pv(HOME_LABELS),
+                pv({}, "Delete"),
+            ]),
+        ).toEqual([]);
     });
 
     it("refuses a home claim that pulumi destroy would delete", () => {
@@ -365,7 +452,12 @@ describe("jenkins-home-protected", () => {
 
 describe("jenkins-home-retain-unverified (advisory)", () => {
     it("says nothing when retainOnDelete is visible or the claim is protected", () => {
-        expect(of("jenkins-home-retain-unverified", [pvc(HOME_LABELS, { retainOnDelete: true }), pvc(HOME_LABELS, { protect: true })])).toEqual([]);
+        expect(
+            of("jenkins-home-retain-unverified", [
+                pvc(HOME_LABELS, { retainOnDelete: true }),
+                pvc(HOME_LABELS, { protect: true }),
+            ]),
+        ).toEqual([]);
     });
 
     it("warns, without blocking, when retainOnDelete is hidden from the policy as the CLI hides it", () => {
@@ -380,13 +472,19 @@ describe("restricted-controller", () => {
     const CONTROLLER = { "app.kubernetes.io/component": "controller" };
     const restrictedPod = (container: Obj, extra: Obj = {}) => ({
         securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-        initContainers: [good("chown", { securityContext: { runAsNonRoot: false, runAsUser: 0, capabilities: { drop: ["ALL"], add: ["CHOWN"] } } })],
+        initContainers: [
+            good("chown", {
+                securityContext: { runAsNonRoot: false, runAsUser: 0, capabilities: { drop: ["ALL"], add: ["CHOWN"] } },
+            }),
+        ],
         containers: [container],
         ...extra,
     });
 
     it("passes a non-root, RuntimeDefault controller that drops ALL (a root init container is allowed)", () => {
-        expect(of("restricted-controller", [deployment(restrictedPod(good("jenkins")), { labels: CONTROLLER })])).toEqual([]);
+        expect(
+            of("restricted-controller", [deployment(restrictedPod(good("jenkins")), { labels: CONTROLLER })]),
+        ).toEqual([]);
     });
 
     it("names the controller container and each missing setting", () => {
@@ -400,13 +498,18 @@ describe("restricted-controller", () => {
     });
 
     it("leaves Deployments other than the controller to the other policies", () => {
-        expect(of("restricted-controller", [deployment({ containers: [{ ...good(), securityContext: {} }] })])).toEqual([]);
+        expect(of("restricted-controller", [deployment({ containers: [{ ...good(), securityContext: {} }] })])).toEqual(
+            [],
+        );
     });
 });
 
 describe("the runner", () => {
     it("unwraps secret inputs before the policies see them", () => {
-        const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "nginx:latest" };
+        const secret = {
+            "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+            value: "nginx:latest",
+        };
         const [message] = messages("pinned-images", [deployment({ containers: [good("app", { image: secret })] })]);
         expect(message).toContain('"nginx:latest"');
     });
@@ -422,13 +525,25 @@ describe("the runner", () => {
                 if (!d) {
                     args.notApplicable("deployments only");
                 }
-                seen.push(`${args.isType(k8s.apps.v1.Deployment)} ${args.isType(k8s.core.v1.Pod)} ${d!.metadata?.name}`);
+                seen.push(
+                    `${args.isType(k8s.apps.v1.Deployment)} ${args.isType(k8s.core.v1.Pod)} ${d!.metadata?.name}`,
+                );
                 report("seen");
             },
         };
-        const found = checkResources([deployment({ containers: [good()] }), workload("kubernetes:core/v1:Pod", { containers: [good()] })], [probe]);
+        const found = checkResources(
+            [deployment({ containers: [good()] }), workload("kubernetes:core/v1:Pod", { containers: [good()] })],
+            [probe],
+        );
         expect(seen).toEqual(["true false x"]);
-        expect(found).toEqual([{ policy: "probe", resource: "kubernetes:apps/v1:Deployment::my-deployment", message: "seen", level: "mandatory" }]);
+        expect(found).toEqual([
+            {
+                policy: "probe",
+                resource: "kubernetes:apps/v1:Deployment::my-deployment",
+                message: "seen",
+                level: "mandatory",
+            },
+        ]);
     });
 });
 
@@ -453,7 +568,7 @@ describe("the runner agrees with @pulumi/policy's own analyzer", () => {
         return new Promise((resolve, reject) =>
             handler({ request: req }, (err: unknown, res: any) =>
                 err
-                    ? reject(err)
+                    ? reject(err instanceof Error ? err : new Error(JSON.stringify(err)))
                     : resolve(
                           res.getDiagnosticsList().map((d: any) => ({
                               policy: d.getPolicyname(),
@@ -467,10 +582,19 @@ describe("the runner agrees with @pulumi/policy's own analyzer", () => {
 
     it("reports the same violations for workloads, JCasC, RBAC and a hidden-retain home claim", async () => {
         const resources = [
-            deployment({ containers: [good("app", { image: "nginx:latest", securityContext: { privileged: true } })], hostPID: true }),
-            casc({ containers: [agentContainer({ resourceLimitMemory: "" })], volumes: [{ hostPathVolume: { hostPath: "/root/.kube", mountPath: "/k" } }] }),
+            deployment({
+                containers: [good("app", { image: "nginx:latest", securityContext: { privileged: true } })],
+                hostPID: true,
+            }),
+            casc({
+                containers: [agentContainer({ resourceLimitMemory: "" })],
+                volumes: [{ hostPathVolume: { hostPath: "/root/.kube", mountPath: "/k" } }],
+            }),
             role(CLUSTER_ROLE, [{ apiGroups: [""], resources: ["secrets"], verbs: ["*"] }]),
-            binding("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", { kind: "ClusterRole", name: "cluster-admin" }),
+            binding("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", {
+                kind: "ClusterRole",
+                name: "cluster-admin",
+            }),
             pvc(HOME_LABELS, {}),
         ];
         for (const r of resources) {
@@ -494,20 +618,31 @@ describe("the real program", () => {
     const cases: [string, () => Promise<Stack>][] = [
         ["default settings", () => runDefaults()],
         ...listStacks().map((s): [string, () => Promise<Stack>] => [`stack ${s}`, () => runStack(s)]),
-        ["NFS home (static PV, root chown init container)", () => runDefaults({ storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/exports/jenkins" })],
+        [
+            "NFS home (static PV, root chown init container)",
+            () => runDefaults({ storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/exports/jenkins" }),
+        ],
     ];
 
     it.each(cases)("passes every policy for %s", async (_label, run) => {
         const stack = await run();
         // Not vacuous: the objects the policies are about are there.
         const types = stack.resources.map((r) => r.type);
-        expect(types).toEqual(expect.arrayContaining(["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:ConfigMap"]));
+        expect(types).toEqual(
+            expect.arrayContaining([
+                "kubernetes:apps/v1:Deployment",
+                "kubernetes:core/v1:PersistentVolumeClaim",
+                "kubernetes:core/v1:ConfigMap",
+            ]),
+        );
         expect(mandatory(checkResources(stack.resources))).toEqual([]);
     });
 
     it("is stopped by jenkins-home-protected when Jenkins home is not kept on destroy", async () => {
         const stack = await runDefaults({ retainHomeOnDestroy: false });
         const found = mandatory(checkResources(stack.resources));
-        expect(found.map((v) => [v.policy, v.resource.split("::").pop()])).toEqual([["jenkins-home-protected", "jenkins-home"]]);
+        expect(found.map((v) => [v.policy, v.resource.split("::").pop()])).toEqual([
+            ["jenkins-home-protected", "jenkins-home"],
+        ]);
     });
 });

@@ -15,7 +15,11 @@ import schema from "../schemas/jcasc.schema.json";
 
 const validateCasc = new Ajv({ allErrors: true, strict: true }).compile(schema);
 function cascProblems(doc: unknown): string[] {
-    return validateCasc(doc) ? [] : (validateCasc.errors ?? []).map((e) => `JCasC ${e.instancePath || "(root)"} ${e.message} ${JSON.stringify(e.params)}`);
+    return validateCasc(doc)
+        ? []
+        : (validateCasc.errors ?? []).map(
+              (e) => `JCasC ${e.instancePath || "(root)"} ${e.message} ${JSON.stringify(e.params)}`,
+          );
 }
 
 const stacks = listStacks();
@@ -60,7 +64,10 @@ describe.each(stacks)("stack %s", (stack) => {
         const s = settingsFrom(readStackConfig(stack));
         expect(
             crossReferenceProblems(objects, casc, {
-                externalNamespaces: [...s.agents.deployNamespaces, ...(s.createNamespaces ? [] : [s.namespace, s.agentNamespace])],
+                externalNamespaces: [
+                    ...s.agents.deployNamespaces,
+                    ...(s.createNamespaces ? [] : [s.namespace, s.agentNamespace]),
+                ],
                 externalClaims: s.storage.mode === "existingClaim" ? [s.storage.claimName] : [],
             }),
         ).toEqual([]);
@@ -78,7 +85,9 @@ describe.each(stacks)("stack %s", (stack) => {
 
     it("matches the committed golden render (npm run render:update after a deliberate change)", () => {
         const dir = path.join(GOLDEN_DIR, stack);
-        const golden = new Map(existsSync(dir) ? readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f), "utf8")]) : []);
+        const golden = new Map(
+            existsSync(dir) ? readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f), "utf8")]) : [],
+        );
         const drift = {
             hint: `if the change is intended: npm run render:update, and review the diff of tests/__golden__/${stack}`,
             addedByThisChange: [...files.keys()].filter((f) => !golden.has(f)),
@@ -113,7 +122,9 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
     it("a malformed memory limit names the Deployment and the field", () => {
         const broken = clone(deployment(objects));
         broken.spec.template.spec.containers[0].resources.limits.memory = "lots";
-        expect(schemaProblems(broken).join("\n")).toContain("Deployment kube-ops/jenkins: spec.template.spec.containers.0.resources.limits.memory must match format \"quantity\"");
+        expect(schemaProblems(broken).join("\n")).toContain(
+            'Deployment kube-ops/jenkins: spec.template.spec.containers.0.resources.limits.memory must match format "quantity"',
+        );
     });
 
     it("the original's removed RBAC version, and an unknown kind, are refused", () => {
@@ -124,7 +135,9 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
         ]);
         broken.apiVersion = "rbac.authorization.k8s.io/v1";
         broken.kind = "Rol";
-        expect(schemaProblems(broken)).toEqual(["Rol kube-ops/jenkins-agent-manager: no schema for rbac.authorization.k8s.io/v1 Rol"]);
+        expect(schemaProblems(broken)).toEqual([
+            "Rol kube-ops/jenkins-agent-manager: no schema for rbac.authorization.k8s.io/v1 Rol",
+        ]);
     });
 
     it("an unknown JCasC key, a key the plugin does not have, and a missing image are refused", () => {
@@ -133,8 +146,12 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
         t.agentConnectTimeout = 100;
         delete t.containers[0].image;
         const problems = cascProblems(broken).join("\n");
-        expect(problems).toContain("/jenkins/clouds/0/kubernetes/templates/0 must NOT have additional properties {\"additionalProperty\":\"agentConnectTimeout\"}");
-        expect(problems).toContain("/jenkins/clouds/0/kubernetes/templates/0/containers/0 must have required property 'image'");
+        expect(problems).toContain(
+            '/jenkins/clouds/0/kubernetes/templates/0 must NOT have additional properties {"additionalProperty":"agentConnectTimeout"}',
+        );
+        expect(problems).toContain(
+            "/jenkins/clouds/0/kubernetes/templates/0/containers/0 must have required property 'image'",
+        );
     });
 
     it("WebSocket together with a tunnel is refused", () => {
@@ -145,7 +162,8 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
 
     it("a pod that mounts a missing ConfigMap, a Service selecting nothing, and a tunnel to a missing port are named", () => {
         const objs = clone(objects);
-        deployment(objs).spec.template.spec.volumes.find((v: any) => v.name === "casc").configMap.name = "jenkins-casc-old";
+        deployment(objs).spec.template.spec.volumes.find((v: any) => v.name === "casc").configMap.name =
+            "jenkins-casc-old";
         objs.find((o) => o.kind === "Service" && o.metadata.name === "jenkins")!.spec.selector = { app: "jenkins" };
         const c = clone(casc);
         c.jenkins.clouds[0].kubernetes.jenkinsTunnel = "jenkins-agent.kube-ops.svc:50001";
@@ -160,14 +178,26 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
     });
 
     it("a binding to a missing account and a template account that does not exist are named", () => {
-        const objs = clone(objects).filter((o) => !(o.kind === "ServiceAccount" && o.metadata.name === "jenkins-agent"));
+        const objs = clone(objects).filter(
+            (o) => !(o.kind === "ServiceAccount" && o.metadata.name === "jenkins-agent"),
+        );
         const problems = crossReferenceProblems(objs, casc);
-        expect(problems).toContain("JCasC clouds[0].templates[0].serviceAccount = jenkins-agent: does not exist in kube-ops");
+        expect(problems).toContain(
+            "JCasC clouds[0].templates[0].serviceAccount = jenkins-agent: does not exist in kube-ops",
+        );
     });
 
     it("parses in-cluster Service addresses", () => {
-        expect(serviceAddress("http://jenkins.ci.svc:8080/")).toEqual({ service: "jenkins", namespace: "ci", port: 8080 });
-        expect(serviceAddress("jenkins-agent.ci.svc.cluster.local:50000")).toEqual({ service: "jenkins-agent", namespace: "ci", port: 50000 });
+        expect(serviceAddress("http://jenkins.ci.svc:8080/")).toEqual({
+            service: "jenkins",
+            namespace: "ci",
+            port: 8080,
+        });
+        expect(serviceAddress("jenkins-agent.ci.svc.cluster.local:50000")).toEqual({
+            service: "jenkins-agent",
+            namespace: "ci",
+            port: 50000,
+        });
         expect(serviceAddress("https://jenkins.example.com/")).toBeUndefined();
     });
 });

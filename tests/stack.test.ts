@@ -37,14 +37,20 @@ describe("the dev stack (mirrors the original)", () => {
         const role = dev.object("Role", "jenkins-agent-manager");
         expect(role.apiVersion).toBe("rbac.authorization.k8s.io/v1");
         expect(role.metadata.namespace).toBe("kube-ops");
-        const byResource = Object.fromEntries(role.rules.flatMap((r: any) => r.resources.map((res: string) => [res, r.verbs])));
+        const byResource = Object.fromEntries(
+            role.rules.flatMap((r: any) => r.resources.map((res: string) => [res, r.verbs])),
+        );
         expect(Object.keys(byResource).sort()).toEqual(["events", "pods", "pods/exec", "pods/log"]);
         expect(byResource.pods).toEqual(expect.arrayContaining(["create", "delete", "get", "list", "watch"]));
         const verbs = role.rules.flatMap((r: any) => [...r.verbs, ...r.resources, ...r.apiGroups]);
         expect(verbs).not.toContain("*");
         expect(verbs).not.toContain("secrets");
         const binding = dev.object("RoleBinding", "jenkins-agent-manager");
-        expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "jenkins-agent-manager" });
+        expect(binding.roleRef).toEqual({
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "Role",
+            name: "jenkins-agent-manager",
+        });
         expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "jenkins", namespace: "kube-ops" }]);
         expect(dev.objects("ClusterRole")).toHaveLength(0);
         expect(dev.objects("ClusterRoleBinding")).toHaveLength(0);
@@ -54,7 +60,11 @@ describe("the dev stack (mirrors the original)", () => {
         const cm = dev.object("ConfigMap", "jenkins-casc");
         expect(cm.metadata.namespace).toBe("kube-ops");
         const casc = parse(dev.casc);
-        expect(casc.jenkins.securityRealm.local.users[0]).toEqual({ id: "admin", name: "admin", password: "${jenkins-admin-password}" });
+        expect(casc.jenkins.securityRealm.local.users[0]).toEqual({
+            id: "admin",
+            name: "admin",
+            password: "${jenkins-admin-password}",
+        });
         expect(dev.casc).not.toContain(dev.outputs.adminPassword);
         const cloud = casc.jenkins.clouds[0].kubernetes;
         expect(cloud.namespace).toBe("kube-ops");
@@ -116,7 +126,12 @@ describe("the dev stack (mirrors the original)", () => {
 
         it("runs as uid 1000 with fsGroup 1000", () => {
             const pod = dev.controllerPod;
-            expect(pod.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true });
+            expect(pod.securityContext).toMatchObject({
+                runAsUser: 1000,
+                runAsGroup: 1000,
+                fsGroup: 1000,
+                runAsNonRoot: true,
+            });
             expect(pod.serviceAccountName).toBe("jenkins");
         });
 
@@ -134,8 +149,14 @@ describe("the dev stack (mirrors the original)", () => {
                 ],
             });
             expect(volumes["jenkins-home"].persistentVolumeClaim.claimName).toBe("jenkins-home");
-            const mounts = Object.fromEntries(dev.container("jenkins").volumeMounts.map((m: any) => [m.name, m.mountPath]));
-            expect(mounts).toMatchObject({ casc: "/var/jenkins_casc", "admin-secret": "/run/secrets/jenkins", "jenkins-home": "/var/jenkins_home" });
+            const mounts = Object.fromEntries(
+                dev.container("jenkins").volumeMounts.map((m: any) => [m.name, m.mountPath]),
+            );
+            expect(mounts).toMatchObject({
+                casc: "/var/jenkins_casc",
+                "admin-secret": "/run/secrets/jenkins",
+                "jenkins-home": "/var/jenkins_home",
+            });
             expect(JSON.stringify(env)).not.toContain(dev.outputs.adminPassword);
         });
 

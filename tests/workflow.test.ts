@@ -10,18 +10,44 @@ const text = readFileSync(FILE, "utf8");
 const workflow = parse(text);
 // Inputs of pulumi/actions@v6 (its action.yml).
 const ACTION_INPUTS = new Set([
-    "command", "stack-name", "work-dir", "comment-on-pr", "github-token", "cloud-url", "secrets-provider", "parallel",
-    "message", "configMap", "expect-no-changes", "diff", "replace", "target", "target-dependents", "policyPacks",
-    "policyPackConfigs", "refresh", "upsert", "edit-pr-comment", "color", "pulumi-version", "pulumi-version-file",
+    "command",
+    "stack-name",
+    "work-dir",
+    "comment-on-pr",
+    "github-token",
+    "cloud-url",
+    "secrets-provider",
+    "parallel",
+    "message",
+    "configMap",
+    "expect-no-changes",
+    "diff",
+    "replace",
+    "target",
+    "target-dependents",
+    "policyPacks",
+    "policyPackConfigs",
+    "refresh",
+    "upsert",
+    "edit-pr-comment",
+    "color",
+    "pulumi-version",
+    "pulumi-version-file",
 ]);
-const pulumiSteps = (job: string) => workflow.jobs[job].steps.filter((s: any) => String(s.uses).startsWith("pulumi/actions@"));
+const pulumiSteps = (job: string) =>
+    workflow.jobs[job].steps.filter((s: any) => String(s.uses).startsWith("pulumi/actions@"));
 
 describe("examples/github-actions/pulumi.yml", () => {
     it("previews every stack on pull requests, with a diff, the policy pack and a PR comment", () => {
         expect(workflow.on.pull_request.branches).toEqual(["main"]);
         expect(workflow.jobs.preview.strategy.matrix.stack).toEqual(listStacks());
         const [step] = pulumiSteps("preview");
-        expect(step.with).toMatchObject({ command: "preview", diff: true, "comment-on-pr": true, policyPacks: "policy" });
+        expect(step.with).toMatchObject({
+            command: "preview",
+            diff: true,
+            "comment-on-pr": true,
+            policyPacks: "policy",
+        });
     });
 
     it("runs pulumi up on merges to main, one environment at a time", () => {

@@ -16,7 +16,9 @@ export interface CrossRefOptions {
 const WORKLOADS = ["Deployment", "StatefulSet", "DaemonSet", "Job"];
 
 function podTemplateOf(o: K8sObject): { labels: Record<string, string>; spec: any } | undefined {
-    return WORKLOADS.includes(o.kind) ? { labels: o.spec?.template?.metadata?.labels ?? {}, spec: o.spec?.template?.spec } : undefined;
+    return WORKLOADS.includes(o.kind)
+        ? { labels: o.spec?.template?.metadata?.labels ?? {}, spec: o.spec?.template?.spec }
+        : undefined;
 }
 
 function keysOf(o: K8sObject | undefined): string[] {
@@ -32,8 +34,16 @@ export function serviceAddress(address: string): { service: string; namespace: s
 export function crossReferenceProblems(objects: K8sObject[], casc: any, options: CrossRefOptions = {}): string[] {
     const problems: string[] = [];
     const find = (kind: string, namespace: string | undefined, name: string) =>
-        objects.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
-    const namespaces = new Set([...objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name), ...(options.externalNamespaces ?? [])]);
+        objects.find(
+            (o) =>
+                o.kind === kind &&
+                o.metadata.name === name &&
+                (namespace === undefined || o.metadata.namespace === namespace),
+        );
+    const namespaces = new Set([
+        ...objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name),
+        ...(options.externalNamespaces ?? []),
+    ]);
     const builtIn = new Set(options.builtInClusterRoles ?? ["edit", "view", "admin"]);
 
     for (const o of objects) {
@@ -54,42 +64,56 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
                 if (v.configMap) {
                     const cm = find("ConfigMap", ns, v.configMap.name);
                     if (!cm && !v.configMap.optional) {
-                        problems.push(`${where}: volume ${v.name} mounts ConfigMap ${v.configMap.name}, which does not exist in ${ns}`);
+                        problems.push(
+                            `${where}: volume ${v.name} mounts ConfigMap ${v.configMap.name}, which does not exist in ${ns}`,
+                        );
                     }
                     for (const item of v.configMap.items ?? []) {
                         if (cm && !keysOf(cm).includes(item.key)) {
-                            problems.push(`${where}: volume ${v.name} wants key ${item.key} of ConfigMap ${v.configMap.name}, which has no such key`);
+                            problems.push(
+                                `${where}: volume ${v.name} wants key ${item.key} of ConfigMap ${v.configMap.name}, which has no such key`,
+                            );
                         }
                     }
                 }
                 if (v.secret) {
                     const secret = find("Secret", ns, v.secret.secretName);
                     if (!secret && !v.secret.optional) {
-                        problems.push(`${where}: volume ${v.name} mounts Secret ${v.secret.secretName}, which does not exist in ${ns}`);
+                        problems.push(
+                            `${where}: volume ${v.name} mounts Secret ${v.secret.secretName}, which does not exist in ${ns}`,
+                        );
                     }
                     for (const item of v.secret.items ?? []) {
                         if (secret && !keysOf(secret).includes(item.key)) {
-                            problems.push(`${where}: volume ${v.name} wants key ${item.key} of Secret ${v.secret.secretName}, which has no such key`);
+                            problems.push(
+                                `${where}: volume ${v.name} wants key ${item.key} of Secret ${v.secret.secretName}, which has no such key`,
+                            );
                         }
                     }
                 }
                 if (v.persistentVolumeClaim) {
                     const claim = v.persistentVolumeClaim.claimName;
                     if (!find("PersistentVolumeClaim", ns, claim) && !(options.externalClaims ?? []).includes(claim)) {
-                        problems.push(`${where}: volume ${v.name} mounts PersistentVolumeClaim ${claim}, which does not exist in ${ns}`);
+                        problems.push(
+                            `${where}: volume ${v.name} mounts PersistentVolumeClaim ${claim}, which does not exist in ${ns}`,
+                        );
                     }
                 }
             }
             for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
                 for (const m of c.volumeMounts ?? []) {
                     if (!volumeNames.has(m.name)) {
-                        problems.push(`${where}: container ${c.name} mounts volume ${m.name}, which the pod does not define`);
+                        problems.push(
+                            `${where}: container ${c.name} mounts volume ${m.name}, which the pod does not define`,
+                        );
                     }
                 }
                 for (const e of c.env ?? []) {
                     const ref = e.valueFrom?.secretKeyRef;
                     if (ref && !keysOf(find("Secret", ns, ref.name)).includes(ref.key)) {
-                        problems.push(`${where}: container ${c.name} env ${e.name} reads key ${ref.key} of Secret ${ref.name}, which does not exist in ${ns}`);
+                        problems.push(
+                            `${where}: container ${c.name} env ${e.name} reads key ${ref.key} of Secret ${ref.name}, which does not exist in ${ns}`,
+                        );
                     }
                 }
             }
@@ -109,20 +133,29 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
                 const target = port.targetPort ?? port.port;
                 const served = backends.some((p) =>
                     (p.spec.containers ?? []).some((c: any) =>
-                        (c.ports ?? []).some((cp: any) => (typeof target === "string" ? cp.name === target : cp.containerPort === target)),
+                        (c.ports ?? []).some((cp: any) =>
+                            typeof target === "string" ? cp.name === target : cp.containerPort === target,
+                        ),
                     ),
                 );
                 if (backends.length > 0 && !served) {
-                    problems.push(`${where}: port ${port.name ?? port.port} targets ${target}, which no selected container exposes`);
+                    problems.push(
+                        `${where}: port ${port.name ?? port.port} targets ${target}, which no selected container exposes`,
+                    );
                 }
             }
         }
 
         if (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") {
             const ref = o.roleRef;
-            const exists = ref.kind === "Role" ? find("Role", ns, ref.name) : find("ClusterRole", undefined, ref.name) ?? builtIn.has(ref.name);
+            const exists =
+                ref.kind === "Role"
+                    ? find("Role", ns, ref.name)
+                    : (find("ClusterRole", undefined, ref.name) ?? builtIn.has(ref.name));
             if (!exists) {
-                problems.push(`${where}: roleRef ${ref.kind} ${ref.name} does not exist${ref.kind === "Role" ? ` in ${ns}` : ""}`);
+                problems.push(
+                    `${where}: roleRef ${ref.kind} ${ref.name} does not exist${ref.kind === "Role" ? ` in ${ns}` : ""}`,
+                );
             }
             for (const s of o.subjects ?? []) {
                 if (s.kind === "ServiceAccount" && !find("ServiceAccount", s.namespace ?? ns, s.name)) {
@@ -138,8 +171,14 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
                     const svc = backend && find("Service", ns, backend.name);
                     if (!svc) {
                         problems.push(`${where}: backend Service ${backend?.name} does not exist in ${ns}`);
-                    } else if (!(svc.spec.ports ?? []).some((port: any) => port.name === backend.port?.name || port.port === backend.port?.number)) {
-                        problems.push(`${where}: backend port ${JSON.stringify(backend.port)} is not a port of Service ${backend.name}`);
+                    } else if (
+                        !(svc.spec.ports ?? []).some(
+                            (port: any) => port.name === backend.port?.name || port.port === backend.port?.number,
+                        )
+                    ) {
+                        problems.push(
+                            `${where}: backend port ${JSON.stringify(backend.port)} is not a port of Service ${backend.name}`,
+                        );
                     }
                 }
             }
@@ -155,7 +194,9 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
         if (o.kind === "ServiceMonitor") {
             const selector: Record<string, string> = o.spec?.selector?.matchLabels ?? {};
             const selected = objects.filter(
-                (svc) => svc.kind === "Service" && (o.spec?.namespaceSelector?.matchNames ?? [ns]).includes(svc.metadata.namespace) &&
+                (svc) =>
+                    svc.kind === "Service" &&
+                    (o.spec?.namespaceSelector?.matchNames ?? [ns]).includes(svc.metadata.namespace) &&
                     Object.entries(selector).every(([k, v]) => svc.metadata.labels?.[k] === v),
             );
             if (selected.length === 0) {
@@ -164,13 +205,19 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
             for (const ep of o.spec?.endpoints ?? []) {
                 for (const svc of selected) {
                     if (!(svc.spec.ports ?? []).some((p: any) => p.name === ep.port)) {
-                        problems.push(`${where}: endpoint port ${ep.port} is not a port of Service ${svc.metadata.name}`);
+                        problems.push(
+                            `${where}: endpoint port ${ep.port} is not a port of Service ${svc.metadata.name}`,
+                        );
                     }
                 }
             }
         }
 
-        if (o.kind === "PersistentVolumeClaim" && o.spec?.volumeName && !find("PersistentVolume", undefined, o.spec.volumeName)) {
+        if (
+            o.kind === "PersistentVolumeClaim" &&
+            o.spec?.volumeName &&
+            !find("PersistentVolume", undefined, o.spec.volumeName)
+        ) {
             problems.push(`${where}: volumeName ${o.spec.volumeName} names no PersistentVolume of the render`);
         }
         if (o.kind === "PersistentVolume" && o.spec?.claimRef) {
@@ -195,7 +242,9 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
             } else if (!svc) {
                 problems.push(`${at}.${key} = ${cloud[key]}: no Service ${addr.service} in ${addr.namespace}`);
             } else if (!(svc.spec.ports ?? []).some((p: any) => p.port === addr.port)) {
-                problems.push(`${at}.${key} = ${cloud[key]}: Service ${addr.service} does not expose port ${addr.port}`);
+                problems.push(
+                    `${at}.${key} = ${cloud[key]}: Service ${addr.service} does not expose port ${addr.port}`,
+                );
             }
         }
         if (!namespaces.has(cloud.namespace)) {
@@ -207,7 +256,12 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
                 problems.push(`${at}.templates[${j}].serviceAccount = ${t.serviceAccount}: does not exist in ${tns}`);
             }
             const manager = objects.find(
-                (r) => r.kind === "Role" && r.metadata.namespace === tns && (r.rules ?? []).some((rule: any) => rule.resources?.includes("pods") && rule.verbs?.includes("create")),
+                (r) =>
+                    r.kind === "Role" &&
+                    r.metadata.namespace === tns &&
+                    (r.rules ?? []).some(
+                        (rule: any) => rule.resources?.includes("pods") && rule.verbs?.includes("create"),
+                    ),
             );
             if (!manager) {
                 problems.push(`${at}.templates[${j}] (${t.name}): no Role lets the controller create pods in ${tns}`);

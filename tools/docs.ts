@@ -20,7 +20,8 @@ function cell(value: unknown): string {
 
 export function configTable(): string {
     const rows = Object.entries(KEYS as Record<string, KeySpec>).map(
-        ([key, spec]) => `| \`${PROJECT}:${key}\` | ${spec.type === "object" ? "list of objects (stack file only)" : spec.type} | ${cell(spec.default)} | ${spec.description.replace(/\|/g, "\\|")} |`,
+        ([key, spec]) =>
+            `| \`${PROJECT}:${key}\` | ${spec.type === "object" ? "list of objects (stack file only)" : spec.type} | ${cell(spec.default)} | ${spec.description.replace(/\|/g, "\\|")} |`,
     );
     return ["| Key | Type | Default | What it does |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }

@@ -46,7 +46,12 @@ export interface EvaluateOptions {
 }
 
 /** What the mock provider returns: inputs plus what a real provider would fill in. */
-function mockState(type: string, name: string, inputs: Record<string, any>, options: EvaluateOptions): Record<string, any> {
+function mockState(
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    options: EvaluateOptions,
+): Record<string, any> {
     const state = { ...inputs };
     if (type === "pulumi:pulumi:StackReference") {
         const outputs = options.stackOutputs?.[inputs.name];
@@ -132,7 +137,9 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
     };
 
     // The program module is loaded once; each evaluation calls its exported function afresh.
-    const program: () => Promise<Record<string, unknown>> | Record<string, unknown> = require(options.program ?? "../index");
+    const program: () => Promise<Record<string, unknown>> | Record<string, unknown> = require(
+        options.program ?? "../index",
+    );
     const exported = await program();
 
     const outputs: Record<string, unknown> = {};

@@ -9,16 +9,30 @@ type Model = new (data: unknown) => { validate(): void };
  * the ones the Kubernetes deprecation guide lists as removed, with the release that removed them.
  */
 const REMOVED_APIS: Record<string, string> = {
-    "extensions/v1beta1": "1.22", "apps/v1beta1": "1.16", "apps/v1beta2": "1.16",
-    "rbac.authorization.k8s.io/v1beta1": "1.22", "rbac.authorization.k8s.io/v1alpha1": "1.22",
-    "networking.k8s.io/v1beta1": "1.22", "admissionregistration.k8s.io/v1beta1": "1.22",
-    "apiextensions.k8s.io/v1beta1": "1.22", "apiregistration.k8s.io/v1beta1": "1.22",
-    "certificates.k8s.io/v1beta1": "1.22", "coordination.k8s.io/v1beta1": "1.22",
-    "scheduling.k8s.io/v1beta1": "1.22", "authentication.k8s.io/v1beta1": "1.22",
-    "authorization.k8s.io/v1beta1": "1.22", "batch/v1beta1": "1.25", "policy/v1beta1": "1.25",
-    "discovery.k8s.io/v1beta1": "1.25", "events.k8s.io/v1beta1": "1.25", "node.k8s.io/v1beta1": "1.25",
-    "autoscaling/v2beta1": "1.25", "autoscaling/v2beta2": "1.26", "storage.k8s.io/v1beta1": "1.27",
-    "flowcontrol.apiserver.k8s.io/v1beta1": "1.26", "flowcontrol.apiserver.k8s.io/v1beta2": "1.29",
+    "extensions/v1beta1": "1.22",
+    "apps/v1beta1": "1.16",
+    "apps/v1beta2": "1.16",
+    "rbac.authorization.k8s.io/v1beta1": "1.22",
+    "rbac.authorization.k8s.io/v1alpha1": "1.22",
+    "networking.k8s.io/v1beta1": "1.22",
+    "admissionregistration.k8s.io/v1beta1": "1.22",
+    "apiextensions.k8s.io/v1beta1": "1.22",
+    "apiregistration.k8s.io/v1beta1": "1.22",
+    "certificates.k8s.io/v1beta1": "1.22",
+    "coordination.k8s.io/v1beta1": "1.22",
+    "scheduling.k8s.io/v1beta1": "1.22",
+    "authentication.k8s.io/v1beta1": "1.22",
+    "authorization.k8s.io/v1beta1": "1.22",
+    "batch/v1beta1": "1.25",
+    "policy/v1beta1": "1.25",
+    "discovery.k8s.io/v1beta1": "1.25",
+    "events.k8s.io/v1beta1": "1.25",
+    "node.k8s.io/v1beta1": "1.25",
+    "autoscaling/v2beta1": "1.25",
+    "autoscaling/v2beta2": "1.26",
+    "storage.k8s.io/v1beta1": "1.27",
+    "flowcontrol.apiserver.k8s.io/v1beta1": "1.26",
+    "flowcontrol.apiserver.k8s.io/v1beta2": "1.29",
     "flowcontrol.apiserver.k8s.io/v1beta3": "1.32",
 };
 
@@ -50,7 +64,9 @@ export function schemaProblems(o: K8sObject, customResources: string[] = CUSTOM_
     }
     const removedIn = REMOVED_APIS[o.apiVersion];
     if (removedIn) {
-        return [`${describeObject(o)}: ${o.apiVersion} was removed in Kubernetes ${removedIn}; use the current version of ${o.kind}`];
+        return [
+            `${describeObject(o)}: ${o.apiVersion} was removed in Kubernetes ${removedIn}; use the current version of ${o.kind}`,
+        ];
     }
     const Model = modelFor(o.apiVersion, o.kind);
     if (!Model) {
@@ -64,6 +80,9 @@ export function schemaProblems(o: K8sObject, customResources: string[] = CUSTOM_
         if (errors.length === 0) {
             return [`${describeObject(o)}: ${e.message}`];
         }
-        return errors.map((err) => `${describeObject(o)}: ${err.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(root)"} ${err.message}`);
+        return errors.map(
+            (err) =>
+                `${describeObject(o)}: ${err.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(root)"} ${err.message}`,
+        );
     }
 }

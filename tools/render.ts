@@ -16,14 +16,42 @@ export const GOLDEN_DIR = path.join(ROOT, "tests", "__golden__");
 export const REDACTED = "[redacted]";
 export const CASC_OUT = "jcasc.yaml";
 
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
+export type K8sObject = {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; [k: string]: any };
+    [k: string]: any;
+};
 
 // The order Helm installs kinds in: what others refer to comes first.
 const KIND_ORDER = [
-    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodDisruptionBudget", "ServiceAccount",
-    "Secret", "ConfigMap", "StorageClass", "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition",
-    "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "DaemonSet", "Pod", "ReplicaSet",
-    "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "Ingress", "ServiceMonitor",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "Ingress",
+    "ServiceMonitor",
 ];
 
 function kindRank(kind: string): number {
@@ -66,7 +94,9 @@ export function kubernetesObjects(e: Evaluation): K8sObject[] {
  * belongs to the kind, so adding one object does not rename every file after it in a diff.
  */
 export function fileName(o: K8sObject): string {
-    const parts = [String(kindRank(o.kind) + 1).padStart(2, "0"), o.kind, o.metadata.namespace, o.metadata.name].filter(Boolean);
+    const parts = [String(kindRank(o.kind) + 1).padStart(2, "0"), o.kind, o.metadata.namespace, o.metadata.name].filter(
+        Boolean,
+    );
     return `${parts.join("-").toLowerCase()}.yaml`;
 }
 
@@ -151,7 +181,9 @@ if (require.main === module) {
         () => process.exit(0),
         (err) => {
             // Settings errors read as pulumi preview prints them; anything else keeps its stack.
-            console.error(err instanceof ConfigError || !(err instanceof Error) ? `error: ${err.message ?? err}` : err.stack);
+            console.error(
+                err instanceof ConfigError || !(err instanceof Error) ? `error: ${err.message ?? err}` : err.stack,
+            );
             process.exit(1);
         },
     );

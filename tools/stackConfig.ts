@@ -44,12 +44,15 @@ export function listStacks(root = ROOT): string[] {
 export function readStackConfig(stack: string, root = ROOT): Record<string, string> {
     const file = stackFile(stack, root);
     if (!existsSync(file)) {
-        throw new Error(`no stack file ${path.basename(file)} in ${root} (stacks: ${listStacks(root).join(", ") || "none"})`);
+        throw new Error(
+            `no stack file ${path.basename(file)} in ${root} (stacks: ${listStacks(root).join(", ") || "none"})`,
+        );
     }
     const doc = parse(readFileSync(file, "utf8")) ?? {};
     const out = projectDefaults(root);
     for (const [key, value] of Object.entries<any>(doc.config ?? {})) {
-        const secure = value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).join() === "secure";
+        const secure =
+            value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).join() === "secure";
         out[qualify(key)] = secure ? SECURE_PLACEHOLDER : asConfigString(value);
     }
     return out;

@@ -21,7 +21,8 @@ export interface JenkinsOutputs {
 
 type Check<T> = (value: unknown) => value is T;
 export const isString: Check<string> = (v): v is string => typeof v === "string" && v !== "";
-export const isOptionalString: Check<string | undefined> = (v): v is string | undefined => v === undefined || v === null || isString(v);
+export const isOptionalString: Check<string | undefined> = (v): v is string | undefined =>
+    v === undefined || v === null || isString(v);
 export const isStringList: Check<string[]> = (v): v is string[] => Array.isArray(v) && v.every(isString);
 
 /** The value if it passes the check; otherwise an error that names the stack and the output. */
@@ -32,7 +33,14 @@ export function checkOutput<T>(stack: string, name: string, value: unknown, chec
     return (value ?? undefined) as T;
 }
 
-function typed<T>(ref: pulumi.StackReference, stack: string, name: string, check: Check<T>, what: string, optional = false): pulumi.Output<T> {
+function typed<T>(
+    ref: pulumi.StackReference,
+    stack: string,
+    name: string,
+    check: Check<T>,
+    what: string,
+    optional = false,
+): pulumi.Output<T> {
     const value = optional ? ref.getOutput(name) : ref.requireOutput(name);
     return value.apply((v) => checkOutput(stack, name, v, check, what));
 }
