@@ -167,9 +167,12 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
         objs.find((o) => o.kind === "Service" && o.metadata.name === "jenkins")!.spec.selector = { app: "jenkins" };
         const c = clone(casc);
         c.jenkins.clouds[0].kubernetes.jenkinsTunnel = "jenkins-agent.kube-ops.svc:50001";
+        deployment(objs).spec.template.spec.volumes.find((v: any) => v.name === "admin-secret").secret.items[0].key =
+            "pass";
         const problems = crossReferenceProblems(objs, c);
         expect(problems).toEqual(
             expect.arrayContaining([
+                "Deployment kube-ops/jenkins: volume admin-secret wants key pass of Secret jenkins-admin, which has no such key",
                 "Deployment kube-ops/jenkins: volume casc mounts ConfigMap jenkins-casc-old, which does not exist in kube-ops",
                 'Service kube-ops/jenkins: selector {"app":"jenkins"} matches no pod of the render',
                 "JCasC clouds[0].jenkinsTunnel = jenkins-agent.kube-ops.svc:50001: Service jenkins-agent does not expose port 50001",

@@ -61,32 +61,23 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
             }
             const volumeNames = new Set<string>((spec.volumes ?? []).map((v: any) => v.name));
             for (const v of spec.volumes ?? []) {
-                if (v.configMap) {
-                    const cm = find("ConfigMap", ns, v.configMap.name);
-                    if (!cm && !v.configMap.optional) {
+                // ConfigMap and Secret volumes: the object, and every key the volume picks, must exist.
+                const source = v.configMap
+                    ? { kind: "ConfigMap", name: v.configMap.name, ...v.configMap }
+                    : v.secret
+                      ? { kind: "Secret", name: v.secret.secretName, ...v.secret }
+                      : undefined;
+                if (source) {
+                    const target = find(source.kind, ns, source.name);
+                    if (!target && !source.optional) {
                         problems.push(
-                            `${where}: volume ${v.name} mounts ConfigMap ${v.configMap.name}, which does not exist in ${ns}`,
+                            `${where}: volume ${v.name} mounts ${source.kind} ${source.name}, which does not exist in ${ns}`,
                         );
                     }
-                    for (const item of v.configMap.items ?? []) {
-                        if (cm && !keysOf(cm).includes(item.key)) {
+                    for (const item of target ? (source.items ?? []) : []) {
+                        if (!keysOf(target).includes(item.key)) {
                             problems.push(
-                                `${where}: volume ${v.name} wants key ${item.key} of ConfigMap ${v.configMap.name}, which has no such key`,
-                            );
-                        }
-                    }
-                }
-                if (v.secret) {
-                    const secret = find("Secret", ns, v.secret.secretName);
-                    if (!secret && !v.secret.optional) {
-                        problems.push(
-                            `${where}: volume ${v.name} mounts Secret ${v.secret.secretName}, which does not exist in ${ns}`,
-                        );
-                    }
-                    for (const item of v.secret.items ?? []) {
-                        if (secret && !keysOf(secret).includes(item.key)) {
-                            problems.push(
-                                `${where}: volume ${v.name} wants key ${item.key} of Secret ${v.secret.secretName}, which has no such key`,
+                                `${where}: volume ${v.name} wants key ${item.key} of ${source.kind} ${source.name}, which has no such key`,
                             );
                         }
                     }
