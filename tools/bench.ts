@@ -1,7 +1,8 @@
 // Benchmarks for the program under Pulumi's mock runtime. One run prints:
 //   (a)  loading @pulumi/pulumi + @pulumi/kubernetes + @pulumi/random alone, in a fresh node process;
-//   (b)  evaluating the dev stack (tools/evaluate.ts) in a fresh node process under ts-node, and b/a;
-//   (b') the same with the program precompiled to plain JS (no ts-node, no source maps), and b'/a;
+//   (b)  evaluating the dev stack (tools/evaluate.ts) in a fresh node process, the program
+//        precompiled to plain JS as `npm run build` makes it for `pulumi up`, and b/a;
+//   (b') the same under ts-node (how the tests and the render run it), and b'/a;
 //   (c)  warm, in-process evaluation time for 1, 10, 50 and 200 pod templates (plus deploy
 //        namespaces, which are RoleBindings), resources registered per second and growth factors;
 //   and the unit suite's wall time.
@@ -70,8 +71,11 @@ const spread = (xs: number[]): string => `${ms(Math.min(...xs))}–${ms(Math.max
 
 function table(header: string[], rows: string[][]): string {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-    return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].map((l) => `  ${l}`).join("\n");
+    const line = (cells: string[]) =>
+        cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+    return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)]
+        .map((l) => `  ${l}`)
+        .join("\n");
 }
 
 function section(title: string): void {
@@ -154,16 +158,29 @@ function runChild(script: string, label: string, nodeArgs: string[] = []): Child
         env: { ...process.env, NODE_OPTIONS: "" },
     });
     const wall = Number(process.hrtime.bigint() - start) / 1e6;
-    const line = (res.stdout ?? "").split("\n").reverse().find((l) => l.startsWith(MARKER));
+    const line = (res.stdout ?? "")
+        .split("\n")
+        .reverse()
+        .find((l) => l.startsWith(MARKER));
     if (res.status !== 0 || !line) {
         throw new Error(`${label}: child failed (exit ${res.status ?? res.signal})\n${res.stderr}\n${res.stdout}`);
     }
     return { wall, ...(JSON.parse(line.slice(MARKER.length)) as ChildReport) };
 }
 
-function repeat(script: string, label: string, reps: number): ChildRun[] {
-    runChild(script, label); // warm the OS file cache; not counted
-    return Array.from({ length: reps }, () => runChild(script, label));
+/**
+ * Runs each script `reps` times, interleaved (a, b, b', a, b, b', ...) so that load from other
+ * processes on the machine falls on every figure alike. One uncounted warm-up run each first.
+ */
+function repeatInterleaved(scripts: { script: string; label: string }[], reps: number): ChildRun[][] {
+    const runs: ChildRun[][] = scripts.map(() => []);
+    for (const { script, label } of scripts) {
+        runChild(script, label); // warm the OS file cache; not counted
+    }
+    for (let i = 0; i < reps; i++) {
+        scripts.forEach(({ script, label }, j) => runs[j].push(runChild(script, label)));
+    }
+    return runs;
 }
 
 interface Summary {
@@ -198,12 +215,16 @@ function summarize(runs: ChildRun[]): Summary {
  */
 function transpileProgram(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jenkins-k8s-bench-"));
-    const parsed = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, "tsconfig.json"), {}, {
-        ...ts.sys,
-        onUnRecoverableConfigFileDiagnostic: (d) => {
-            throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    const parsed = ts.getParsedCommandLineOfConfigFile(
+        path.join(ROOT, "tsconfig.json"),
+        {},
+        {
+            ...ts.sys,
+            onUnRecoverableConfigFileDiagnostic: (d) => {
+                throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+            },
         },
-    });
+    );
     const compilerOptions: ts.CompilerOptions = {
         ...(parsed?.options ?? {}),
         noEmit: false,
@@ -258,7 +279,9 @@ function scaledConfig(base: Record<string, string>, templates: number, namespace
     }));
     const config = { ...base, [PROJECT_KEY("podTemplates")]: JSON.stringify(list) };
     if (namespaces > 0) {
-        config[PROJECT_KEY("deployNamespaces")] = JSON.stringify(Array.from({ length: namespaces }, (_, i) => `deploy-${i}`));
+        config[PROJECT_KEY("deployNamespaces")] = JSON.stringify(
+            Array.from({ length: namespaces }, (_, i) => `deploy-${i}`),
+        );
     }
     return config;
 }
@@ -290,7 +313,13 @@ interface Point {
     cpu: number[];
 }
 
-async function measurePoint(base: Record<string, string>, size: number, templates: number, namespaces: number, reps: number): Promise<Point> {
+async function measurePoint(
+    base: Record<string, string>,
+    size: number,
+    templates: number,
+    namespaces: number,
+    reps: number,
+): Promise<Point> {
     const config = scaledConfig(base, templates, namespaces);
     await timeEvaluation(config); // warm-up, not counted
     const samples: Sample[] = [];
@@ -327,7 +356,18 @@ function scalingTable(points: Point[], unit: string): string {
         ];
     });
     return table(
-        [unit, "templates", "deployNs", "resources", "wall ms median (min–max)", "cpu ms", "res/s", `ms/${unit}`, `marginal ms/${unit}`, "growth"],
+        [
+            unit,
+            "templates",
+            "deployNs",
+            "resources",
+            "wall ms median (min–max)",
+            "cpu ms",
+            "res/s",
+            `ms/${unit}`,
+            `marginal ms/${unit}`,
+            "growth",
+        ],
         rows,
     );
 }
@@ -472,11 +512,18 @@ interface JestRun {
 function runJest(): JestRun {
     const jest = path.join(ROOT, "node_modules", "jest", "bin", "jest.js");
     const start = process.hrtime.bigint();
-    const res = spawnSync(process.execPath, [jest, "--silent"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const res = spawnSync(process.execPath, [jest, "--silent"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
     const wall = Number(process.hrtime.bigint() - start) / 1e6;
     const out = `${res.stdout ?? ""}\n${res.stderr ?? ""}`;
     const pick = (label: string) => new RegExp(`^${label}:\\s+(.*)$`, "m").exec(out)?.[1]?.trim();
-    const summary = [pick("Test Suites") && `suites: ${pick("Test Suites")}`, pick("Tests") && `tests: ${pick("Tests")}`]
+    const summary = [
+        pick("Test Suites") && `suites: ${pick("Test Suites")}`,
+        pick("Tests") && `tests: ${pick("Tests")}`,
+    ]
         .filter(Boolean)
         .join("; ");
     return { wall, status: res.status, summary: summary || out.trim().split("\n").slice(-5).join(" | ") };
@@ -493,9 +540,14 @@ async function main(): Promise<void> {
     console.log("jenkins-k8s benchmark");
     console.log(
         `  ${new Date().toISOString()}  node ${process.version}  ${os.platform()}/${os.arch()}  ` +
-            `${cpus.length} cpu (${cpus[0]?.model.trim() ?? "?"})  load avg ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+            `${cpus.length} cpu (${cpus[0]?.model.trim() ?? "?"})  load avg ${os
+                .loadavg()
+                .map((l) => l.toFixed(2))
+                .join(" ")}`,
     );
-    console.log(`  reps ${opts.reps} (median; min–max in parentheses); each fresh-process figure also had one uncounted warm-up run`);
+    console.log(
+        `  reps ${opts.reps} (median; min–max in parentheses); fresh-process runs interleaved a, b, b', after one uncounted warm-up run each`,
+    );
 
     // (a), (b), (b') -------------------------------------------------------------------------
     const jsRoot = transpileProgram();
@@ -503,9 +555,14 @@ async function main(): Promise<void> {
     let b: Summary;
     let bjs: Summary;
     try {
-        a = summarize(repeat(sdkScript(), "(a) SDK load", opts.reps));
-        b = summarize(repeat(evalScript(ROOT, true), "(b) dev evaluation", opts.reps));
-        bjs = summarize(repeat(evalScript(jsRoot, false), "(b') dev evaluation, precompiled", opts.reps));
+        [a, b, bjs] = repeatInterleaved(
+            [
+                { script: sdkScript(), label: "(a) SDK load" },
+                { script: evalScript(ROOT, true), label: "(b) dev evaluation" },
+                { script: evalScript(jsRoot, false), label: "(b') dev evaluation, precompiled" },
+            ],
+            opts.reps,
+        ).map(summarize);
     } finally {
         fs.rmSync(jsRoot, { recursive: true, force: true });
     }
@@ -513,37 +570,60 @@ async function main(): Promise<void> {
     section("Fresh process: `node -e <script>`, wall time from spawn to exit (same node binary, no extra flags)");
     const rowsFresh = [
         ["(a)  require @pulumi/pulumi, @pulumi/kubernetes, @pulumi/random", a],
-        ["(b)  ts-node register + load program + evaluate dev (mock runtime)", b],
-        ["(b') same, program precompiled to JS (no ts-node)", bjs],
+        ["(b)  load the precompiled program + evaluate dev (what pulumi up runs)", bjs],
+        ["(b') same under ts-node (tests, render)", b],
     ] as const;
     console.log(
         table(
             ["figure", "wall ms", "min–max", "cpu ms", "peak RSS MB", "resources"],
-            rowsFresh.map(([label, s]) => [label, ms(median(s.wall)), spread(s.wall), ms(median(s.cpu)), ms(median(s.rss)), s.resources === undefined ? "" : String(s.resources)]),
+            rowsFresh.map(([label, s]) => [
+                label,
+                ms(median(s.wall)),
+                spread(s.wall),
+                ms(median(s.cpu)),
+                ms(median(s.rss)),
+                s.resources === undefined ? "" : String(s.resources),
+            ]),
         ),
     );
     const ratio = median(b.wall) / median(a.wall);
     const ratioJs = median(bjs.wall) / median(a.wall);
-    console.log(`  ratio b/a  = ${ratio.toFixed(2)}   (target ≤ 1.5: ${ratio <= 1.5 ? "MET" : "NOT MET"})`);
-    console.log(`  ratio b'/a = ${ratioJs.toFixed(2)}   (same program without ts-node)`);
-    console.log("  (a) includes node bootstrap and the three packages' top-level modules (@pulumi/kubernetes loads its");
-    console.log("      API groups lazily, so core/v1, apps/v1 and rbac/v1 are not in it). (b) includes node bootstrap,");
-    console.log("      ts-node (and the TypeScript compiler it loads to transpile), transpiling and loading the program,");
-    console.log("      the SDKs, the API groups the program touches, one evaluation of the dev stack, and process exit.");
+    console.log(`  ratio b/a  = ${ratioJs.toFixed(2)}   (target ≤ 1.5: ${ratioJs <= 1.5 ? "MET" : "NOT MET"})`);
+    console.log(`  ratio b'/a = ${ratio.toFixed(2)}   (the same program under ts-node)`);
+    console.log(
+        `  by CPU time (less sensitive to other load on the machine): b/a ${(median(bjs.cpu) / median(a.cpu)).toFixed(2)}, ` +
+            `b'/a ${(median(b.cpu) / median(a.cpu)).toFixed(2)}`,
+    );
+    console.log(
+        "  (a) includes node bootstrap and the three packages' top-level modules (@pulumi/kubernetes loads its",
+    );
+    console.log(
+        "      API groups lazily, so core/v1, apps/v1 and rbac/v1 are not in it). (b) includes node bootstrap,",
+    );
+    console.log(
+        "      loading the program transpiled as the build does, the SDKs, the API groups the program touches,",
+    );
+    console.log(
+        "      one evaluation of the dev stack, and process exit. (b') adds ts-node and the TypeScript compiler.",
+    );
 
     section("Inside the children, medians (ms):");
-    const phaseRows: string[][] = [["node bootstrap", ms(median(a.boot)), ms(median(b.boot)), ms(median(bjs.boot))]];
+    const phaseRows: string[][] = [["node bootstrap", ms(median(a.boot)), ms(median(bjs.boot)), ms(median(b.boot))]];
     const phaseNames = [...new Set([...Object.keys(a.phases), ...Object.keys(b.phases), ...Object.keys(bjs.phases)])];
     for (const name of phaseNames) {
         const cell = (s: Summary) => (s.phases[name] ? ms(median(s.phases[name])) : "");
-        phaseRows.push([name, cell(a), cell(b), cell(bjs)]);
+        phaseRows.push([name, cell(a), cell(bjs), cell(b)]);
     }
     console.log(table(["phase", "(a)", "(b)", "(b')"], phaseRows));
     const evalCold = median(b.phases["evaluate dev"]);
-    console.log(`  evaluate dev, cold, excluding module loading: ${ms(evalCold)} ms under ts-node, ${ms(median(bjs.phases["evaluate dev"]))} ms precompiled`);
+    console.log(
+        `  evaluate dev, cold, excluding module loading: ${ms(evalCold)} ms under ts-node, ${ms(median(bjs.phases["evaluate dev"]))} ms precompiled`,
+    );
 
     // (c) ------------------------------------------------------------------------------------
-    section("(c) Warm evaluation in this process (ts-node --transpile-only, as `npm run bench` runs), dev stack + N templates");
+    section(
+        "(c) Warm evaluation in this process (ts-node --transpile-only, as `npm run bench` runs), dev stack + N templates",
+    );
     const gc = gcHandle();
     const base = readStackConfig("dev");
     const dev = base;
@@ -569,13 +649,24 @@ async function main(): Promise<void> {
         console.log(`\n  ${label}`);
         return points;
     };
-    const combined = await series("N templates and ceil(N/10) deploy namespaces (one RoleBinding each):", (n) => [n, Math.ceil(n / 10)]);
+    const combined = await series("N templates and ceil(N/10) deploy namespaces (one RoleBinding each):", (n) => [
+        n,
+        Math.ceil(n / 10),
+    ]);
     console.log(scalingTable(combined, "N"));
-    const templatesOnly = await series("N templates only (they all go into the one JCasC ConfigMap; no resource per template):", (n) => [n, 0]);
+    const templatesOnly = await series(
+        "N templates only (they all go into the one JCasC ConfigMap; no resource per template):",
+        (n) => [n, 0],
+    );
     console.log(scalingTable(templatesOnly, "N"));
-    const namespacesOnly = await series("N deploy namespaces only (1 template; one RoleBinding per namespace):", (n) => [1, n]);
+    const namespacesOnly = await series(
+        "N deploy namespaces only (1 template; one RoleBinding per namespace):",
+        (n) => [1, n],
+    );
     console.log(scalingTable(namespacesOnly, "N"));
-    console.log("  growth = (time ratio) / (size ratio) between consecutive rows: 1.00 = linear, < 1 = per-unit cost falling.");
+    console.log(
+        "  growth = (time ratio) / (size ratio) between consecutive rows: 1.00 = linear, < 1 = per-unit cost falling.",
+    );
     console.log("  marginal = (time difference) / (size difference) between consecutive rows.");
 
     const driftAfter: number[] = [];
@@ -595,17 +686,18 @@ async function main(): Promise<void> {
     // ts-node, source-map-support rewrites every frame of each. Same evaluation without that hook.
     const withHook: number[] = [];
     const withoutHook: number[] = [];
-    const hook = Error.prepareStackTrace;
+    const errorCtor = Error as { prepareStackTrace?: unknown };
+    const hook = errorCtor.prepareStackTrace;
     for (let i = 0; i < opts.reps; i++) {
         withHook.push((await timeEvaluation(dev)).cpu);
     }
     try {
-        Error.prepareStackTrace = undefined;
+        errorCtor.prepareStackTrace = undefined;
         for (let i = 0; i < opts.reps; i++) {
             withoutHook.push((await timeEvaluation(dev)).cpu);
         }
     } finally {
-        Error.prepareStackTrace = hook;
+        errorCtor.prepareStackTrace = hook;
     }
     console.log(
         `  dev stack, warm: ${ms(median(withHook))} ms cpu as run (ts-node's source-map-support rewriting Error.stack), ` +
@@ -614,7 +706,9 @@ async function main(): Promise<void> {
 
     const flat = (points: Point[]) => {
         const at = (n: number) => points.findIndex((p) => p.size === n);
-        const growths = [at(50), at(200)].map((i) => median(points[i].wall) / median(points[i - 1].wall) / (points[i].size / points[i - 1].size));
+        const growths = [at(50), at(200)].map(
+            (i) => median(points[i].wall) / median(points[i - 1].wall) / (points[i].size / points[i - 1].size),
+        );
         return { growths, ok: growths.every((g) => g <= 1.0) };
     };
     const flatC = flat(combined);
@@ -637,21 +731,32 @@ async function main(): Promise<void> {
     section("Unit suite");
     if (opts.jest) {
         const j = runJest();
-        console.log(`  node node_modules/jest/bin/jest.js --silent: ${(j.wall / 1000).toFixed(1)} s wall, exit ${j.status}  (${j.summary})`);
+        console.log(
+            `  node node_modules/jest/bin/jest.js --silent: ${(j.wall / 1000).toFixed(1)} s wall, exit ${j.status}  (${j.summary})`,
+        );
     } else {
         console.log("  skipped (--no-jest)");
     }
 
     section("Summary");
-    console.log(`  (a) SDK load ${ms(median(a.wall))} ms | (b) dev evaluation ${ms(median(b.wall))} ms | b/a ${ratio.toFixed(2)} (target ≤ 1.5: ${ratio <= 1.5 ? "MET" : "NOT MET"}) | b'/a ${ratioJs.toFixed(2)}`);
-    console.log(`  (c) ${combined.map((p) => `${p.size}: ${ms(median(p.wall))} ms`).join(", ")} | flat 10→200: ${flatC.ok ? "MET" : "NOT MET"}`);
-    console.log(`  load avg at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}; bench took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+        `  (a) SDK load ${ms(median(a.wall))} ms | (b) dev evaluation ${ms(median(b.wall))} ms | b/a ${ratio.toFixed(2)} (target ≤ 1.5: ${ratio <= 1.5 ? "MET" : "NOT MET"}) | b'/a ${ratioJs.toFixed(2)}`,
+    );
+    console.log(
+        `  (c) ${combined.map((p) => `${p.size}: ${ms(median(p.wall))} ms`).join(", ")} | flat 10→200: ${flatC.ok ? "MET" : "NOT MET"}`,
+    );
+    console.log(
+        `  load avg at end ${os
+            .loadavg()
+            .map((l) => l.toFixed(2))
+            .join(" ")}; bench took ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
 }
 
 main().then(
     () => process.exit(0),
     (err) => {
-        console.error(err instanceof Error ? err.stack ?? err.message : err);
+        console.error(err instanceof Error ? (err.stack ?? err.message) : err);
         process.exit(1);
     },
 );
