@@ -19,26 +19,24 @@ export = () => {
     const settings = loadSettings();
     const names = deriveNames(settings);
 
-    // An explicit provider, so a changed ConfigMap is patched in place instead of replaced: the
-    // controller keeps running and its reload sidecar applies the new JCasC. It honours the
-    // stack's kubernetes:context/kubeconfig/namespace settings like the default provider would.
-    const kube = new pulumi.Config("kubernetes");
-    const provider = new k8s.Provider("kubernetes", {
-        enableConfigMapMutable: true,
-        context: kube.get("context"),
-        kubeconfig: kube.get("kubeconfig"),
-        cluster: kube.get("cluster"),
-    });
-    const opts = { providers: [provider] };
+    // The default Kubernetes provider, with the stack's kubernetes:* settings. Pulumi.yaml sets
+    // kubernetes:enableConfigMapMutable, so a changed JCasC ConfigMap is patched in place and the
+    // reload sidecar applies it without restarting the controller.
 
-    /** A Namespace resource when the program owns it; otherwise the name of one that exists. */
+    /**
+     * A Namespace resource when the program owns it; otherwise the name of one that exists.
+     * Deleting a namespace deletes the claims in it, so the one that holds Jenkins home is kept on
+     * `pulumi destroy` whenever the home is.
+     */
     const levels = namespaceLevels(settings);
+    const keepsHome = (name: string) =>
+        name === settings.namespace && settings.storage.mode !== "existingClaim" && settings.storage.retainOnDestroy;
     const namespace = (resourceName: string, name: string): pulumi.Output<string> =>
         settings.createNamespaces
             ? new k8s.core.v1.Namespace(
                   resourceName,
                   { metadata: { name, labels: { ...names.labels, ...podSecurityLabels(levels.get(name)!) } } },
-                  { provider },
+                  { retainOnDelete: keepsHome(name) },
               ).metadata.name
             : pulumi.output(name);
 
@@ -50,8 +48,7 @@ export = () => {
 
     const storage = new JenkinsStorage(
         "jenkins",
-        { namespace: controllerNamespace, storage: settings.storage, names },
-        opts,
+        { namespace: controllerNamespace, storage: settings.storage, names }
     );
     const rbac = new JenkinsRbac(
         "jenkins",
@@ -61,13 +58,11 @@ export = () => {
             names,
             deployNamespaces: settings.agents.deployNamespaces,
             deployClusterRole: settings.agents.deployClusterRole,
-        },
-        opts,
+        }
     );
     const cloud = new JenkinsCloudConfig(
         "jenkins",
-        { namespace: controllerNamespace, agentNamespace, settings, names },
-        opts,
+        { namespace: controllerNamespace, agentNamespace, settings, names }
     );
     const master = new JenkinsMaster(
         "jenkins",
@@ -78,8 +73,7 @@ export = () => {
             homeClaimName: storage.claimName,
             serviceAccountName: rbac.controllerServiceAccount.metadata.name,
             cascConfigMapName: cloud.configMapName,
-        },
-        opts,
+        }
     );
 
     return {

@@ -349,10 +349,9 @@ describe("under the mock runtime", () => {
         expect((await runDefaults()).objects("DaemonSet")).toHaveLength(0);
     });
 
-    it("the ConfigMap is patched in place (mutable), so a JCasC change does not replace it", async () => {
+    it("uses the default Kubernetes provider, so the stack's kubernetes:* settings apply", async () => {
         const s = await runDefaults();
-        const provider = s.resources.find((r) => r.type === "pulumi:providers:kubernetes");
-        expect(provider?.inputs.enableConfigMapMutable).toMatch(/^true$/);
+        expect(s.resources.filter((r) => r.type.startsWith("pulumi:providers:"))).toEqual([]);
     });
 });
 

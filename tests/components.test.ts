@@ -58,6 +58,13 @@ describe("JenkinsStorage", () => {
     it("retainHomeOnDestroy false: pulumi destroy may delete the claim", async () => {
         const s = await runDefaults({ retainHomeOnDestroy: false });
         expect(s.resource("kubernetes:core/v1:PersistentVolumeClaim", "jenkins-home").retainOnDelete).toBe(false);
+        expect(s.resource("kubernetes:core/v1:Namespace", "controller-namespace").retainOnDelete).toBe(false);
+    });
+
+    it("keeps the namespace that holds Jenkins home on pulumi destroy, since deleting it deletes the claim", async () => {
+        const s = await runDefaults();
+        expect(s.resource("kubernetes:core/v1:Namespace", "controller-namespace").retainOnDelete).toBe(true);
+        expect(s.resource("kubernetes:core/v1:Namespace", "agent-namespace").retainOnDelete).toBe(false);
     });
 });
 

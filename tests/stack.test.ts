@@ -259,11 +259,17 @@ describe("Pulumi.yaml", () => {
                     },
                 ]),
         );
-        expect(project.config).toEqual(declared);
+        const own = Object.fromEntries(Object.entries(project.config).filter(([key]) => !key.includes(":")));
+        expect(own).toEqual(declared);
+    });
+
+    it("sets the Kubernetes provider to patch ConfigMaps in place, so a JCasC change does not replace one", () => {
+        const provider = Object.fromEntries(Object.entries(project.config).filter(([key]) => key.includes(":")));
+        expect(provider).toEqual({ "kubernetes:enableConfigMapMutable": true });
     });
 
     it("uses only the types Pulumi's project config schema knows", () => {
-        for (const decl of Object.values<any>(project.config)) {
+        for (const decl of Object.entries<any>(project.config).filter(([k]) => !k.includes(":")).map(([, d]) => d)) {
             expect(["string", "integer", "boolean", "array"]).toContain(decl.type);
             if (decl.type === "array") {
                 expect(["string", "integer", "boolean"]).toContain(decl.items.type);

@@ -22,8 +22,13 @@ export function projectDefaults(root = ROOT): Record<string, string> {
     const project = parse(readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
     const out: Record<string, string> = {};
     for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
-        if (decl && typeof decl === "object" && "default" in decl) {
-            out[qualify(key)] = asConfigString(decl.default);
+        if (decl && typeof decl === "object") {
+            if ("default" in decl) {
+                out[qualify(key)] = asConfigString(decl.default);
+            }
+        } else {
+            // A plain value, such as a provider setting (kubernetes:enableConfigMapMutable).
+            out[qualify(key)] = asConfigString(decl);
         }
     }
     return out;
