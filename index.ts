@@ -6,7 +6,7 @@ import { assertBuildIsCurrent } from "./components/buildCheck";
 import { JenkinsCloudConfig } from "./components/cloudConfig";
 import { JenkinsMaster } from "./components/master";
 import { deriveNames } from "./components/names";
-import { namespaceLevels, podSecurityLabels } from "./components/podSecurity";
+import { controllerLevel, namespaceLevels, podSecurityLabels } from "./components/podSecurity";
 import { JenkinsRbac } from "./components/rbac";
 import { loadSettings } from "./components/settings";
 import { JenkinsStorage } from "./components/storage";
@@ -29,6 +29,13 @@ export = () => {
      * `pulumi destroy` whenever the home is.
      */
     const levels = namespaceLevels(settings);
+    if (settings.agentNamespace === settings.namespace && levels.get(settings.namespace) !== controllerLevel(settings)) {
+        void pulumi.log.warn(
+            `agents share the namespace ${settings.namespace} with the controller, so it must allow what the agent ` +
+                `templates need (Pod Security ${levels.get(settings.namespace)}) next to the admin Secret; give agents ` +
+                `their own namespace (jenkins-k8s:agentNamespace) to keep the controller's at ${controllerLevel(settings)}`,
+        );
+    }
     const keepsHome = (name: string) =>
         name === settings.namespace && settings.storage.mode !== "existingClaim" && settings.storage.retainOnDestroy;
     const namespace = (resourceName: string, name: string): pulumi.Output<string> =>
@@ -58,6 +65,7 @@ export = () => {
             names,
             deployNamespaces: settings.agents.deployNamespaces,
             deployClusterRole: settings.agents.deployClusterRole,
+        agentClaims: settings.agents.templates.some((t) => t.workspaceVolume.type === "dynamicPVC"),
         }
     );
     const cloud = new JenkinsCloudConfig(

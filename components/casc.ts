@@ -4,7 +4,7 @@
 import { createHash } from "crypto";
 import { parse, stringify } from "yaml";
 import { Names } from "./names";
-import { AGENT_UID, AgentContainer, JNLP, PodTemplate } from "./podTemplates";
+import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "./podTemplates";
 import { Settings } from "./settings";
 
 /** File names under the SECRETS directory; JCasC resolves `${name}` from them. */
@@ -46,24 +46,23 @@ export function templateId(namespace: string, name: string): string {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The plugin takes command and args as one string each, split like a shell would. */
-function shellJoin(words: string[]): string {
-    return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(" ");
-}
-
 function envVars(env: Record<string, string>): Json[] {
     return Object.entries(env).map(([key, value]) => ({ envVar: { key, value } }));
 }
 
-function container(c: AgentContainer): Json {
+function container(t: PodTemplate, c: AgentContainer): Json {
     const tool = c.name !== JNLP;
+    // Under the restricted profile a tool image runs as uid 1000, which many images have no
+    // home for (HOME=/ is not writable): give it the agent's working directory instead.
+    const env = tool && t.podSecurity === "restricted" && !("HOME" in c.env) ? { HOME: WORKDIR, ...c.env } : c.env;
     return {
         name: c.name,
         image: c.image,
         // No command or args on jnlp: they would replace the agent's entrypoint and the agent
         // would never connect (the original's pods were recreated in a loop). Tool containers
-        // idle on `cat` with a TTY until a `container('x')` step runs in them.
-        ...(tool ? { command: shellJoin(c.command ?? ["cat"]), args: shellJoin(c.args ?? []), ttyEnabled: true } : {}),
+        // idle on `cat` with a TTY until a `container('x')` step runs in them. The plugin splits
+        // both strings on spaces; the words were checked to have none.
+        ...(tool ? { command: (c.command ?? ["cat"]).join(" "), args: (c.args ?? []).join(" "), ttyEnabled: true } : {}),
         ...(c.workingDir ? { workingDir: c.workingDir } : {}),
         ...(c.privileged ? { privileged: true } : {}),
         ...(c.runAsUser !== undefined ? { runAsUser: String(c.runAsUser) } : {}),
@@ -71,7 +70,7 @@ function container(c: AgentContainer): Json {
         resourceLimitCpu: c.cpuLimit,
         resourceRequestMemory: c.memoryRequest,
         resourceLimitMemory: c.memoryLimit,
-        ...(Object.keys(c.env).length > 0 ? { envVars: envVars(c.env) } : {}),
+        ...(Object.keys(env).length > 0 ? { envVars: envVars(env) } : {}),
     };
 }
 
@@ -224,7 +223,7 @@ function podTemplate(s: Settings, names: Names, t: PodTemplate, index: number): 
         workspaceVolume: workspace(t.workspaceVolume),
         ...(volumes.length > 0 ? { volumes } : {}),
         ...(Object.keys(t.env).length > 0 ? { envVars: envVars(t.env) } : {}),
-        containers: t.containers.map(container),
+        containers: t.containers.map((c) => container(t, c)),
         yaml: stringify(templatePodYaml(t), { lineWidth: 0 }),
         yamlMergeStrategy: "merge",
         showRawYaml: false,

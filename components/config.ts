@@ -181,7 +181,7 @@ export const KEYS = {
     publicUrl: {
         type: "string",
         default: "",
-        schema: optional(v.checkHttpUrl),
+        schema: optional(v.checkRootUrl),
         description: "URL users reach Jenkins at (Jenkins location URL); empty uses the in-cluster URL.",
     },
     ingressHost: {
@@ -363,7 +363,7 @@ export const KEYS = {
     deployClusterRole: {
         type: "string",
         default: "edit",
-        schema: checked(v.checkDnsSubdomain),
+        schema: checked(v.checkRoleName),
         description:
             "ClusterRole the deployer account is bound to in each deploy namespace (built-in `edit`, or a narrower one).",
     },

@@ -181,7 +181,11 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                 command: [
                     "sh",
                     "-c",
-                    `[ "$(stat -c %u:%g ${HOME})" = "${UID}:${UID}" ] || chown -R ${UID}:${UID} ${HOME}`,
+                    // With root_squash (the NFS default) root cannot chown on the export: fail
+                    // with the fix instead of a bare EPERM in a crash loop.
+                    `[ "$(stat -c %u:%g ${HOME})" = "${UID}:${UID}" ] || chown -R ${UID}:${UID} ${HOME} || ` +
+                        `{ echo "fix-home-ownership: cannot chown ${HOME} to ${UID}:${UID} (root_squash on the export?); ` +
+                        `run 'chown -R ${UID}:${UID} <export>' on the NFS server, or export it with no_root_squash" >&2; exit 1; }`,
                 ],
                 securityContext: {
                     runAsNonRoot: false,
@@ -451,6 +455,15 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                     spec: { maxUnavailable: 0, selector: { matchLabels: names.controllerSelector } },
                 },
                 { parent: this },
+            );
+        }
+
+        if (s.publicUrl === undefined && s.service.type !== "ClusterIP") {
+            void pulumi.log.warn(
+                `the web UI is exposed as a ${s.service.type} Service but publicUrl is empty: Jenkins will call itself ` +
+                    `${names.jenkinsUrl}, so links in e-mails and the reverse-proxy check will be wrong; set ` +
+                    `jenkins-k8s:publicUrl to the address users open`,
+                this,
             );
         }
 

@@ -45,6 +45,18 @@ const count = (min: number, max: number) =>
         .min(min, { error: () => `must be a whole number from ${min} to ${max}` })
         .max(max, { error: () => `must be a whole number from ${min} to ${max}` });
 
+// The plugin takes command and args as one string each and splits it on spaces, keeping only
+// double-quoted runs together; single quotes and embedded quotes do not survive that.
+const word = z.string().superRefine((value, ctx) => {
+    if (value === "" || /["'\s]/.test(value)) {
+        ctx.addIssue({
+            code: "custom",
+            message:
+                "must be one word without spaces or quotes (the plugin splits command and args on spaces); for a shell line use command [sh, -c] in the template's yaml",
+        });
+    }
+});
+
 const containerSchema = z.strictObject({
     name: checked(v.checkDnsLabel),
     image: checked(v.checkImage),
@@ -53,8 +65,8 @@ const containerSchema = z.strictObject({
     memoryRequest: checked(v.checkMemory).default("256Mi"),
     memoryLimit: checked(v.checkMemory).default("2Gi"),
     /** Tool containers idle until a `container('x')` step runs in them; `cat` with a TTY is the plugin's idiom. */
-    command: z.array(z.string()).optional(),
-    args: z.array(z.string()).optional(),
+    command: z.array(word).optional(),
+    args: z.array(word).optional(),
     env: env.default({}),
     workingDir: absolutePath.optional(),
     runAsUser: count(0, 2147483647).optional(),
@@ -115,12 +127,46 @@ const workspaceSchema = z.discriminatedUnion(
     { error: () => "must have a type: emptyDir or dynamicPVC" },
 );
 
-const tolerationSchema = z.strictObject({
-    key: z.string().optional(),
-    operator: z.enum(["Exists", "Equal"]).default("Equal"),
-    value: z.string().optional(),
-    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
-    tolerationSeconds: z.number().int().optional(),
+const tolerationSchema = z
+    .strictObject({
+        key: z.string().optional(),
+        operator: z.enum(["Exists", "Equal"]).default("Equal"),
+        value: z.string().optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+        tolerationSeconds: z.number().int().optional(),
+    })
+    // The API server's own rules: it would refuse the agent pod only when a build starts.
+    .superRefine((t, ctx) => {
+        if (t.operator === "Exists" && t.value !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["value"], message: "must be empty when operator is Exists" });
+        }
+        if (t.operator === "Equal" && t.key === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["key"],
+                message: "is required when operator is Equal (use Exists to tolerate every taint)",
+            });
+        }
+        if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["tolerationSeconds"],
+                message: "only applies with effect NoExecute",
+            });
+        }
+    });
+
+// The plugin writes the selector as "k=v,k2=v2" and splits it on ',' and '='.
+const nodeSelector = z.record(z.string(), z.string()).superRefine((selector, ctx) => {
+    for (const [key, value] of Object.entries(selector)) {
+        if (/[,=\s]/.test(key) || /[,=\s]/.test(value) || key === "") {
+            ctx.addIssue({
+                code: "custom",
+                path: [key],
+                message: "must not contain ',', '=' or spaces in the label key or value",
+            });
+        }
+    }
 });
 
 export const templateSchema = z.strictObject({
@@ -132,7 +178,7 @@ export const templateSchema = z.strictObject({
     containers: z.array(containerSchema).default([]),
     idleMinutes: count(0, 1440).default(0),
     instanceCap: count(1, 1000).default(10),
-    nodeSelector: z.record(z.string(), z.string()).default({}),
+    nodeSelector: nodeSelector.default({}),
     tolerations: z.array(tolerationSchema).default([]),
     workspaceVolume: workspaceSchema.default({ type: "emptyDir", memory: false }),
     volumes: z.array(volumeSchema).default([]),
@@ -235,6 +281,15 @@ export function templateProblems(templates: PodTemplate[]): TemplateProblem[] {
             }
         });
         t.volumes.forEach((vol, j) => {
+            // The restricted standard allows only configMap, emptyDir, PVC, secret and the like.
+            if (vol.type === "nfs" && t.podSecurity === "restricted") {
+                problems.push({
+                    path: [i, "volumes", j, "type"],
+                    value: "nfs",
+                    message:
+                        "needs podSecurity: baseline (or privileged) on the template; the restricted profile refuses nfs volumes",
+                });
+            }
             if (vol.type === "hostPath" && t.podSecurity !== "privileged") {
                 problems.push({
                     path: [i, "volumes", j, "type"],
@@ -292,7 +347,12 @@ export function defaultTemplates(agent: { label: string; idleMinutes: number; in
                 },
             ],
             volumes: [{ type: "emptyDir", mountPath: "/home/user/.local/share/buildkit" }],
+            // The appArmorProfile field needs Kubernetes 1.30; the annotation covers 1.29. Nodes that
+            // restrict unprivileged user namespaces (Ubuntu 24.04's default) need that relaxed too.
             yaml: [
+                "metadata:",
+                "  annotations:",
+                "    container.apparmor.security.beta.kubernetes.io/buildkit: unconfined",
                 "spec:",
                 "  containers:",
                 "    - name: buildkit",

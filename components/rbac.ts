@@ -10,6 +10,8 @@ export interface JenkinsRbacArgs {
     deployNamespaces: string[];
     /** The ClusterRole granted there, through namespaced RoleBindings. */
     deployClusterRole: string;
+    /** Some template's workspace is a dynamic PVC, which the plugin creates next to the pod. */
+    agentClaims: boolean;
 }
 
 /**
@@ -29,6 +31,13 @@ export const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     // Scheduling failures (no node fits, image pull errors) are read from events to fail fast.
     { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
 ];
+
+/** Only with a dynamicPVC workspace: the plugin creates a claim per agent pod, owned by the pod. */
+export const AGENT_CLAIM_RULE: k8s.types.input.rbac.v1.PolicyRule = {
+    apiGroups: [""],
+    resources: ["persistentvolumeclaims"],
+    verbs: ["create", "delete", "get", "list", "watch"],
+};
 
 export class JenkinsRbac extends pulumi.ComponentResource {
     public readonly controllerServiceAccount: k8s.core.v1.ServiceAccount;
@@ -66,7 +75,7 @@ export class JenkinsRbac extends pulumi.ComponentResource {
             `${name}-agent-manager`,
             {
                 metadata: { name: names.agentManagerRole, namespace: args.agentNamespace, labels },
-                rules: AGENT_MANAGER_RULES,
+                rules: args.agentClaims ? [...AGENT_MANAGER_RULES, AGENT_CLAIM_RULE] : AGENT_MANAGER_RULES,
             },
             { parent: this },
         );

@@ -127,9 +127,19 @@ function crossChecks(v: ValidValues, s: Settings): string[] {
             }
         }
     }
-    if (v.deployNamespaces.includes(v.namespace)) {
+    for (const [ns, why] of [
+        [v.namespace, "builds could read the admin Secret there"],
+        [v.agentNamespace, "builds could exec into other builds' agents and start pods there"],
+    ] as const) {
+        if (v.deployNamespaces.includes(ns)) {
+            problems.push(
+                `${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include "${ns}", a namespace of this Jenkins; ${why}`,
+            );
+        }
+    }
+    if (v.storageMode === "existingClaim" && v.createNamespaces) {
         problems.push(
-            `${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include the controller's namespace "${v.namespace}"; builds could read the admin Secret there`,
+            `${key("storageMode")} = "existingClaim": the claim must already exist, so its namespace must too; set ${key("createNamespaces")} to false`,
         );
     }
     if (v.nodePort !== 0 && v.serviceType !== "NodePort") {

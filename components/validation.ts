@@ -1,3 +1,5 @@
+import { isIP } from "net";
+
 // Value checks shared by the config reader. Each returns `undefined` when the value is fine, or a
 // sentence that says what is allowed; the reader prefixes the key and the value.
 
@@ -171,11 +173,10 @@ export function checkHttpUrl(value: string): string | undefined {
 }
 
 export function checkHostOrIp(value: string): string | undefined {
-    const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-    if (ipv4.test(value) || checkDnsSubdomain(value.toLowerCase()) === undefined) {
+    if (isIP(value) !== 0 || checkDnsSubdomain(value.toLowerCase()) === undefined) {
         return undefined;
     }
-    return "must be a host name or an IPv4 address of the NFS server";
+    return "must be a host name or an IP address of the NFS server";
 }
 
 export function checkAbsolutePath(value: string): string | undefined {
@@ -185,10 +186,14 @@ export function checkAbsolutePath(value: string): string | undefined {
     return undefined;
 }
 
-const CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/([0-9]|[12]\d|3[0-2])$/;
-
 export function checkCidr(value: string): string | undefined {
-    return CIDR.test(value) ? undefined : "must be an IPv4 CIDR such as 10.0.0.0/8";
+    const [address, prefix, ...rest] = value.split("/");
+    const family = isIP(address ?? "");
+    const bits = /^\d{1,3}$/.test(prefix ?? "") ? Number(prefix) : NaN;
+    if (rest.length > 0 || family === 0 || !(bits <= (family === 4 ? 32 : 128))) {
+        return "must be a CIDR such as 10.0.0.0/8 or fd00::/8";
+    }
+    return undefined;
 }
 
 export function checkUserId(value: string): string | undefined {
@@ -203,4 +208,26 @@ export function checkJavaOpts(value: string): string | undefined {
         return "must not size the heap (-Xmx, -Xms, -XX:MaxRAMPercentage): set heapPercent instead, so the heap follows the memory limit";
     }
     return undefined;
+}
+
+/**
+ * RBAC role names are path segments: anything but '/' and '%', and not '.' or '..' (the
+ * built-in ones include system:aggregate-to-edit and the like).
+ */
+export function checkRoleName(value: string): string | undefined {
+    if (value === "" || value === "." || value === ".." || /[/%\s]/.test(value) || value.length > 253) {
+        return "must be a ClusterRole name such as edit or system:aggregate-to-edit (no '/', '%' or spaces)";
+    }
+    return undefined;
+}
+
+/** Jenkins is served at the root of its host: a path in the URL would break every link. */
+export function checkRootUrl(value: string): string | undefined {
+    const problem = checkHttpUrl(value);
+    if (problem) {
+        return problem;
+    }
+    return new URL(value).pathname.replace(/\/$/, "") === ""
+        ? undefined
+        : "must have no path: Jenkins is served at the root of its host";
 }

@@ -194,7 +194,11 @@ describe("three pod templates", () => {
             resourceLimitCpu: "2",
             resourceRequestMemory: "1Gi",
             resourceLimitMemory: "2Gi",
-            envVars: [{ envVar: { key: "MAVEN_OPTS", value: "-Xmx1g" } }],
+            // uid 1000 under the restricted profile: HOME where it can write.
+            envVars: [
+                { envVar: { key: "HOME", value: "/home/jenkins/agent" } },
+                { envVar: { key: "MAVEN_OPTS", value: "-Xmx1g" } },
+            ],
         });
         expect(byName.node.containers[1]).toMatchObject({ resourceRequestCpu: "250m", resourceLimitMemory: "3Gi" });
         expect(byName.deploy.containers[1]).toMatchObject({ command: "sleep", args: "infinity" });

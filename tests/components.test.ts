@@ -48,7 +48,11 @@ describe("JenkinsStorage", () => {
     });
 
     it("existingClaim mode: creates no claim and mounts the named one", async () => {
-        const s = await runDefaults({ storageMode: "existingClaim", existingClaim: "old-jenkins-home" });
+        const s = await runDefaults({
+            storageMode: "existingClaim",
+            existingClaim: "old-jenkins-home",
+            createNamespaces: false,
+        });
         expect(s.objects("PersistentVolumeClaim")).toHaveLength(0);
         const home = s.controllerPod.volumes.find((v: any) => v.name === "jenkins-home");
         expect(home.persistentVolumeClaim.claimName).toBe("old-jenkins-home");
@@ -352,5 +356,60 @@ describe("exposure and metrics", () => {
         const off = await runDefaults();
         expect(off.object("ConfigMap", "jenkins-scripts").data["plugins.txt"]).not.toContain("prometheus");
         expect(off.objects("ServiceMonitor")).toHaveLength(0);
+    });
+});
+
+describe("review findings", () => {
+    const warnings = async (config: Record<string, unknown>): Promise<string[]> => {
+        const warn = jest.spyOn(require("@pulumi/pulumi").log, "warn").mockImplementation(() => Promise.resolve());
+        try {
+            await runDefaults(config);
+            return warn.mock.calls.map((c) => String(c[0]));
+        } finally {
+            warn.mockRestore();
+        }
+    };
+
+    it("a dynamicPVC workspace lets the controller manage claims in the agent namespace; otherwise it cannot", async () => {
+        const claims = (s: Awaited<ReturnType<typeof runDefaults>>) =>
+            s.object("Role").rules.filter((r: any) => r.resources.includes("persistentvolumeclaims"));
+        expect(claims(await runDefaults())).toEqual([]);
+        const s = await runDefaults({
+            podTemplates: [{ name: "a", labels: ["a"], workspaceVolume: { type: "dynamicPVC", size: "10Gi" } }],
+        });
+        expect(claims(s)).toEqual([
+            {
+                apiGroups: [""],
+                resources: ["persistentvolumeclaims"],
+                verbs: ["create", "delete", "get", "list", "watch"],
+            },
+        ]);
+    });
+
+    it("warns when a NodePort or LoadBalancer has no publicUrl, and not otherwise", async () => {
+        expect((await warnings({ serviceType: "NodePort" })).join("\n")).toContain("publicUrl is empty");
+        expect(
+            (await warnings({ serviceType: "NodePort", publicUrl: "http://10.0.0.5:30002/" })).join("\n"),
+        ).not.toContain("publicUrl");
+        expect(await warnings({})).toEqual([]);
+    });
+
+    it("warns when agents share the controller's namespace and need a weaker Pod Security level there", async () => {
+        expect((await warnings({ agentNamespace: "jenkins" })).join("\n")).toContain(
+            "agents share the namespace jenkins",
+        );
+        expect(await warnings({ agentNamespace: "jenkins", podTemplates: [{ name: "a", labels: ["a"] }] })).toEqual([]);
+    });
+
+    it("the NFS ownership fix says what to do when root cannot chown (root_squash)", async () => {
+        const s = await runDefaults({ storageMode: "nfs", nfsServer: "nfs", nfsPath: "/x" });
+        expect(s.container("fix-home-ownership").command[2]).toContain("no_root_squash");
+    });
+
+    it("the image builder's AppArmor opt-out is also an annotation, for Kubernetes 1.29", async () => {
+        const t = parse((await runDefaults()).casc).jenkins.clouds[0].kubernetes.templates[1];
+        expect(parse(t.yaml).metadata.annotations).toEqual({
+            "container.apparmor.security.beta.kubernetes.io/buildkit": "unconfined",
+        });
     });
 });

@@ -199,7 +199,7 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "NFS server with a bad name",
         { storageMode: "nfs", nfsServer: "nfs_server!", nfsPath: "/x" },
         "nfsServer",
-        "host name or an IPv4",
+        "host name or an IP address",
     ],
     ["NFS server in dynamic mode", { nfsServer: "10.0.0.5" }, "nfsServer", "only applies when"],
     ["existingClaim mode without a claim", { storageMode: "existingClaim" }, "existingClaim", "required when"],
@@ -231,9 +231,68 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "deploy into the controller namespace",
         { deployNamespaces: ["jenkins"] },
         "deployNamespaces",
-        "must not include the controller's namespace",
+        "builds could read the admin Secret there",
     ],
-    ["deploy role with a space", { deployClusterRole: "cluster admin" }, "deployClusterRole", "RFC 1123 subdomain"],
+    ["deploy role with a space", { deployClusterRole: "cluster admin" }, "deployClusterRole", "ClusterRole name"],
+    [
+        "deploy into the agent namespace",
+        { deployNamespaces: ["jenkins-agents"] },
+        "deployNamespaces",
+        "exec into other builds' agents",
+    ],
+    [
+        "existing claim in a namespace the program creates",
+        { storageMode: "existingClaim", existingClaim: "home" },
+        "storageMode",
+        "set jenkins-k8s:createNamespaces to false",
+    ],
+    ["public URL with a path", { publicUrl: "https://ci.example.com/jenkins/" }, "publicUrl", "must have no path"],
+    [
+        "command word with spaces",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    containers: [{ name: "m", image: "maven:3.9.9", command: ["sh", "-c", "sleep 1 && cat"] }],
+                },
+            ],
+        },
+        "podTemplates[0].containers[0].command[2]",
+        "one word without spaces or quotes",
+    ],
+    [
+        "toleration Exists with a value",
+        { podTemplates: [{ name: "a", labels: ["x"], tolerations: [{ key: "k", operator: "Exists", value: "v" }] }] },
+        "podTemplates[0].tolerations[0].value",
+        "must be empty when operator is Exists",
+    ],
+    [
+        "toleration Equal without a key",
+        { podTemplates: [{ name: "a", labels: ["x"], tolerations: [{ value: "v" }] }] },
+        "podTemplates[0].tolerations[0].key",
+        "is required when operator is Equal",
+    ],
+    [
+        "node selector value with a comma",
+        { podTemplates: [{ name: "a", labels: ["x"], nodeSelector: { pool: "a,b" } }] },
+        "podTemplates[0].nodeSelector.pool",
+        "must not contain ','",
+    ],
+    [
+        "NFS volume in a restricted template",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    volumes: [{ type: "nfs", server: "nfs", path: "/x", mountPath: "/cache" }],
+                },
+            ],
+        },
+        "podTemplates[0].volumes[0].type",
+        "restricted profile refuses nfs volumes",
+    ],
     ["prePullImages not a boolean", { prePullImages: "sometimes" }, "prePullImages", "true or false"],
     ["podTemplates not a list", { podTemplates: { name: "x" } }, "podTemplates", "list of pod templates"],
     [

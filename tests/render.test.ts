@@ -131,12 +131,12 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
         const broken = clone(objects.find((o) => o.kind === "Role")!);
         broken.apiVersion = "rbac.authorization.k8s.io/v1beta1";
         expect(schemaProblems(broken)).toEqual([
-            "Role kube-ops/jenkins-agent-manager: rbac.authorization.k8s.io/v1beta1 was removed in Kubernetes 1.22; use the current version of Role",
+            "Role kube-ops-agents/jenkins-agent-manager: rbac.authorization.k8s.io/v1beta1 was removed in Kubernetes 1.22; use the current version of Role",
         ]);
         broken.apiVersion = "rbac.authorization.k8s.io/v1";
         broken.kind = "Rol";
         expect(schemaProblems(broken)).toEqual([
-            "Rol kube-ops/jenkins-agent-manager: no schema for rbac.authorization.k8s.io/v1 Rol",
+            "Rol kube-ops-agents/jenkins-agent-manager: no schema for rbac.authorization.k8s.io/v1 Rol",
         ]);
     });
 
@@ -186,7 +186,7 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
         );
         const problems = crossReferenceProblems(objs, casc);
         expect(problems).toContain(
-            "JCasC clouds[0].templates[0].serviceAccount = jenkins-agent: does not exist in kube-ops",
+            "JCasC clouds[0].templates[0].serviceAccount = jenkins-agent: does not exist in kube-ops-agents",
         );
     });
 

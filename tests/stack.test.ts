@@ -12,8 +12,8 @@ beforeAll(async () => {
 });
 
 describe("the dev stack (mirrors the original)", () => {
-    it("creates one namespace, kube-ops, for the controller and its agents", () => {
-        expect(dev.objects("Namespace").map((n) => n.metadata.name)).toEqual(["kube-ops"]);
+    it("creates the namespace kube-ops for the controller, and kube-ops-agents for its agents", () => {
+        expect(dev.objects("Namespace").map((n) => n.metadata.name)).toEqual(["kube-ops", "kube-ops-agents"]);
     });
 
     it("keeps Jenkins home on a claim on the default StorageClass that survives pulumi destroy", () => {
@@ -36,7 +36,7 @@ describe("the dev stack (mirrors the original)", () => {
     it("grants the controller pod management in the agent namespace only, with rbac v1", () => {
         const role = dev.object("Role", "jenkins-agent-manager");
         expect(role.apiVersion).toBe("rbac.authorization.k8s.io/v1");
-        expect(role.metadata.namespace).toBe("kube-ops");
+        expect(role.metadata.namespace).toBe("kube-ops-agents");
         const byResource = Object.fromEntries(
             role.rules.flatMap((r: any) => r.resources.map((res: string) => [res, r.verbs])),
         );
@@ -67,7 +67,7 @@ describe("the dev stack (mirrors the original)", () => {
         });
         expect(dev.casc).not.toContain(dev.outputs.adminPassword);
         const cloud = casc.jenkins.clouds[0].kubernetes;
-        expect(cloud.namespace).toBe("kube-ops");
+        expect(cloud.namespace).toBe("kube-ops-agents");
         expect(cloud.jenkinsUrl).toBe("http://jenkins.kube-ops.svc:8080/");
         expect(cloud.jenkinsTunnel).toBe("jenkins-agent.kube-ops.svc:50000");
         expect(cloud.templates[0].label).toBe("hwzx-cmp");
@@ -206,7 +206,7 @@ describe("the dev stack (mirrors the original)", () => {
     it("exports every output other stacks consume, with the password as a secret", () => {
         expect(dev.outputs).toMatchObject({
             namespace: "kube-ops",
-            agentNamespace: "kube-ops",
+            agentNamespace: "kube-ops-agents",
             serviceName: "jenkins",
             jenkinsUrl: "http://jenkins.kube-ops.svc:8080/",
             adminUsername: "admin",
@@ -269,7 +269,9 @@ describe("Pulumi.yaml", () => {
     });
 
     it("uses only the types Pulumi's project config schema knows", () => {
-        for (const decl of Object.entries<any>(project.config).filter(([k]) => !k.includes(":")).map(([, d]) => d)) {
+        for (const decl of Object.entries<any>(project.config)
+            .filter(([k]) => !k.includes(":"))
+            .map(([, d]) => d)) {
             expect(["string", "integer", "boolean", "array"]).toContain(decl.type);
             if (decl.type === "array") {
                 expect(["string", "integer", "boolean"]).toContain(decl.items.type);

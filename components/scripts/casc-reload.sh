@@ -24,8 +24,8 @@ while [ "$MAX_CHECKS" -eq 0 ] || [ "$checks" -lt "$MAX_CHECKS" ]; do
         continue
     fi
     echo "casc-reload: $CASC_FILE changed ($now), reloading"
-    # The token travels in the query string, as the JCasC endpoint expects; it is read on each
-    # use so a rotated Secret takes effect without restarting this container.
+    # The token travels in the query string, as the JCasC endpoint expects. Jenkins reads its copy
+    # once, at start (-Dcasc.reload.token), so a new token needs a controller restart as well.
     if curl -fsS -o /dev/null -X POST --retry 5 --retry-connrefused --retry-delay 5 \
         "$JENKINS_URL/reload-configuration-as-code/?casc-reload-token=$(cat "$TOKEN_FILE")"; then
         last=$now
