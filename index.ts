@@ -29,7 +29,10 @@ export = () => {
      * `pulumi destroy` whenever the home is.
      */
     const levels = namespaceLevels(settings);
-    if (settings.agentNamespace === settings.namespace && levels.get(settings.namespace) !== controllerLevel(settings)) {
+    if (
+        settings.agentNamespace === settings.namespace &&
+        levels.get(settings.namespace) !== controllerLevel(settings)
+    ) {
         void pulumi.log.warn(
             `agents share the namespace ${settings.namespace} with the controller, so it must allow what the agent ` +
                 `templates need (Pod Security ${levels.get(settings.namespace)}) next to the admin Secret; give agents ` +
@@ -53,36 +56,29 @@ export = () => {
             ? controllerNamespace
             : namespace("agent-namespace", settings.agentNamespace);
 
-    const storage = new JenkinsStorage(
-        "jenkins",
-        { namespace: controllerNamespace, storage: settings.storage, names }
-    );
-    const rbac = new JenkinsRbac(
-        "jenkins",
-        {
-            namespace: controllerNamespace,
-            agentNamespace,
-            names,
-            deployNamespaces: settings.agents.deployNamespaces,
-            deployClusterRole: settings.agents.deployClusterRole,
+    const storage = new JenkinsStorage("jenkins", { namespace: controllerNamespace, storage: settings.storage, names });
+    const rbac = new JenkinsRbac("jenkins", {
+        namespace: controllerNamespace,
+        agentNamespace,
+        names,
+        deployNamespaces: settings.agents.deployNamespaces,
+        deployClusterRole: settings.agents.deployClusterRole,
         agentClaims: settings.agents.templates.some((t) => t.workspaceVolume.type === "dynamicPVC"),
-        }
-    );
-    const cloud = new JenkinsCloudConfig(
-        "jenkins",
-        { namespace: controllerNamespace, agentNamespace, settings, names }
-    );
-    const master = new JenkinsMaster(
-        "jenkins",
-        {
-            namespace: controllerNamespace,
-            settings,
-            names,
-            homeClaimName: storage.claimName,
-            serviceAccountName: rbac.controllerServiceAccount.metadata.name,
-            cascConfigMapName: cloud.configMapName,
-        }
-    );
+    });
+    const cloud = new JenkinsCloudConfig("jenkins", {
+        namespace: controllerNamespace,
+        agentNamespace,
+        settings,
+        names,
+    });
+    const master = new JenkinsMaster("jenkins", {
+        namespace: controllerNamespace,
+        settings,
+        names,
+        homeClaimName: storage.claimName,
+        serviceAccountName: rbac.controllerServiceAccount.metadata.name,
+        cascConfigMapName: cloud.configMapName,
+    });
 
     return {
         namespace: controllerNamespace,

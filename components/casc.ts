@@ -62,7 +62,9 @@ function container(t: PodTemplate, c: AgentContainer): Json {
         // would never connect (the original's pods were recreated in a loop). Tool containers
         // idle on `cat` with a TTY until a `container('x')` step runs in them. The plugin splits
         // both strings on spaces; the words were checked to have none.
-        ...(tool ? { command: (c.command ?? ["cat"]).join(" "), args: (c.args ?? []).join(" "), ttyEnabled: true } : {}),
+        ...(tool
+            ? { command: (c.command ?? ["cat"]).join(" "), args: (c.args ?? []).join(" "), ttyEnabled: true }
+            : {}),
         ...(c.workingDir ? { workingDir: c.workingDir } : {}),
         ...(c.privileged ? { privileged: true } : {}),
         ...(c.runAsUser !== undefined ? { runAsUser: String(c.runAsUser) } : {}),
