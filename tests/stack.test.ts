@@ -230,6 +230,22 @@ describe("README", () => {
         expect(readmeTable()).toEqual(configTable());
     });
 
+    it("has the architecture diagram, naming every component and object kind, and the build sequence", () => {
+        const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const blocks = [...readme.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]);
+        expect(blocks.map((b) => b.split("\n")[0])).toEqual(["flowchart LR", "sequenceDiagram"]);
+        const kinds = new Set(
+            dev.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:")).map((r) => r.inputs.kind),
+        );
+        const components = ["JenkinsStorage", "JenkinsRbac", "JenkinsCloudConfig", "JenkinsMaster"];
+        for (const name of [...components, ...kinds]) {
+            expect([name, blocks[0].includes(name)]).toEqual([name, true]);
+        }
+        for (const step of ["create pod", "connects", "delete the pod"]) {
+            expect([step, blocks[1].includes(step)]).toEqual([step, true]);
+        }
+    });
+
     it("gives the test command CI runs, and CI runs it", () => {
         const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
         expect(readme).toContain("npm ci && npm test");
