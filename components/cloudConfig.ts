@@ -12,9 +12,6 @@ export interface JenkinsCloudConfigArgs {
     names: Names;
 }
 
-/** Pinned pause image: the pre-puller's only long-running container. */
-export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10";
-
 /**
  * The JCasC ConfigMap: security realm, the Kubernetes cloud and its agent pod templates. The
  * document is built by a pure function (casc.ts); this component stores it, and optionally
@@ -106,7 +103,9 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                                 resources: small,
                                 securityContext,
                             })),
-                            containers: [{ name: "pause", image: PAUSE_IMAGE, resources: small, securityContext }],
+                            containers: [
+                                { name: "pause", image: s.agents.pauseImage, resources: small, securityContext },
+                            ],
                         },
                     },
                 },

@@ -18,6 +18,8 @@ export interface KeySpec {
     /** Applied when the stack does not set the key. `object` keys have none in Pulumi.yaml. */
     default?: unknown;
     schema: z.ZodType;
+    /** For `object` keys, which Pulumi.yaml cannot declare: their shape and default, for the README. */
+    docs?: { type: string; default: string };
 }
 
 type Check = (value: string) => string | undefined;
@@ -210,6 +212,7 @@ export const KEYS = {
                 error: () => "must be a map of annotation: value",
             })
             .optional(),
+        docs: { type: "map of strings (stack file only)", default: "none" },
         description: "Annotations of the Ingress (a map, in the stack file), e.g. for cert-manager or body size.",
     },
     metrics: {
@@ -350,6 +353,7 @@ export const KEYS = {
     podTemplates: {
         type: "object",
         schema: templatesSchema.optional(),
+        docs: { type: "list of objects (stack file only)", default: "the default set (see `podTemplates` below)" },
         description:
             "Agent pod templates (a list, in the stack file); unset: a plain agent on `agentLabel` and a rootless BuildKit image builder on `image-build`.",
     },
@@ -393,6 +397,18 @@ export const KEYS = {
         schema: bool,
         description:
             "A PodDisruptionBudget that blocks voluntary eviction of the controller (a node drain waits until an operator moves it).",
+    },
+    buildkitImage: {
+        type: "string",
+        default: "moby/buildkit:v0.29.0-rootless",
+        schema: checked(v.checkImage),
+        description: "Rootless BuildKit image of the default image-build template (when podTemplates is unset).",
+    },
+    pauseImage: {
+        type: "string",
+        default: "registry.k8s.io/pause:3.10",
+        schema: checked(v.checkImage),
+        description: "Image that keeps the pre-puller's pods (and so the pulled agent images) in place.",
     },
     prePullImages: {
         type: "boolean",

@@ -317,8 +317,6 @@ export function requiredLevel(templates: PodTemplate[]): SecurityLevel {
     );
 }
 
-export const BUILDKIT_IMAGE = "moby/buildkit:v0.29.0-rootless";
-
 /**
  * The default set when `podTemplates` is not set: a plain agent on `agentLabel` (with
  * `agentIdleMinutes` and `agentInstanceCap`), and an image
@@ -327,7 +325,12 @@ export const BUILDKIT_IMAGE = "moby/buildkit:v0.29.0-rootless";
  * runtime's default seccomp and AppArmor profiles block, so that template needs the
  * `privileged` Pod Security level for those two fields only.
  */
-export function defaultTemplates(agent: { label: string; idleMinutes: number; instanceCap: number }): TemplateConfig[] {
+export function defaultTemplates(agent: {
+    label: string;
+    idleMinutes: number;
+    instanceCap: number;
+    buildkitImage: string;
+}): TemplateConfig[] {
     return [
         { name: "default", labels: [agent.label], idleMinutes: agent.idleMinutes, instanceCap: agent.instanceCap },
         {
@@ -337,7 +340,7 @@ export function defaultTemplates(agent: { label: string; idleMinutes: number; in
             containers: [
                 {
                     name: "buildkit",
-                    image: BUILDKIT_IMAGE,
+                    image: agent.buildkitImage,
                     command: ["cat"],
                     cpuRequest: "500m",
                     cpuLimit: "2",

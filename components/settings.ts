@@ -58,6 +58,7 @@ export interface Settings {
         deployNamespaces: string[];
         deployClusterRole: string;
         prePullImages: boolean;
+        pauseImage: string;
     };
 }
 
@@ -199,7 +200,12 @@ function resolveTemplates(v: ValidValues): PodTemplate[] {
     const templates =
         v.podTemplates ??
         templatesSchema.parse(
-            defaultTemplates({ label: v.agentLabel, idleMinutes: v.agentIdleMinutes, instanceCap: v.agentInstanceCap }),
+            defaultTemplates({
+                label: v.agentLabel,
+                idleMinutes: v.agentIdleMinutes,
+                instanceCap: v.agentInstanceCap,
+                buildkitImage: v.buildkitImage,
+            }),
         );
     const jnlp: AgentContainer = {
         name: JNLP,
@@ -296,6 +302,7 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
             deployNamespaces: v.deployNamespaces,
             deployClusterRole: v.deployClusterRole,
             prePullImages: v.prePullImages,
+            pauseImage: v.pauseImage,
         },
     };
     const problems = crossChecks(v, s);

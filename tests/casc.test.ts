@@ -5,7 +5,6 @@ import { parse } from "yaml";
 import { PROJECT } from "../components/config";
 import { buildCasc, renderCasc, templateId, templatePodYaml } from "../components/casc";
 import { deriveNames } from "../components/names";
-import { BUILDKIT_IMAGE } from "../components/podTemplates";
 import { settingsFrom } from "../components/settings";
 import { runDefaults } from "./harness";
 import schema from "../schemas/jcasc.schema.json";
@@ -135,7 +134,11 @@ describe("the JCasC document", () => {
         expect(t.label).toBe("image-build");
         expect(t.nodeUsageMode).toBe("EXCLUSIVE");
         const buildkit = t.containers.find((c: any) => c.name === "buildkit");
-        expect(buildkit.image).toBe(BUILDKIT_IMAGE);
+        expect(buildkit.image).toBe("moby/buildkit:v0.29.0-rootless");
+        const other = casc({ buildkitImage: "registry.example.com/buildkit:v0.29.0-rootless" });
+        expect(other.jenkins.clouds[0].kubernetes.templates[1].containers[1].image).toBe(
+            "registry.example.com/buildkit:v0.29.0-rootless",
+        );
         expect(buildkit.privileged).toBeUndefined();
         expect(JSON.stringify(t)).not.toContain("docker.sock");
         const pod = parse(t.yaml);
@@ -367,5 +370,86 @@ describe("the opt-in annotations", () => {
             policy.ALLOW_PRIVILEGED,
             policy.ALLOW_HOST_PATH,
         ]);
+    });
+});
+
+describe("every template field reaches the JCasC in the plugin's form", () => {
+    const doc = casc({
+        podTemplates: [
+            {
+                name: "all",
+                labels: ["all"],
+                podSecurity: "privileged",
+                env: { A: "${X}-${Y}" },
+                containers: [
+                    {
+                        name: "jnlp",
+                        image: "registry.example.com/agent:1.0",
+                        cpuRequest: "100m",
+                        cpuLimit: "1",
+                        memoryRequest: "256Mi",
+                        memoryLimit: "512Mi",
+                    },
+                    { name: "tool", image: "busybox:1.37.0", runAsUser: 2000, workingDir: "/work", privileged: true },
+                ],
+                volumes: [
+                    { type: "emptyDir", mountPath: "/cache", memory: true },
+                    { type: "secret", secretName: "s", mountPath: "/s" },
+                    { type: "configMap", configMapName: "c", mountPath: "/c", optional: true },
+                    { type: "pvc", claimName: "p", mountPath: "/p" },
+                    { type: "nfs", server: "10.0.0.5", path: "/export", mountPath: "/n", readOnly: true },
+                    { type: "hostPath", hostPath: "/var/cache", mountPath: "/h" },
+                ],
+            },
+        ],
+    });
+    const t = doc.jenkins.clouds[0].kubernetes.templates[0];
+
+    it("validates against the plugin's keys", () => {
+        expect(cascErrors(doc)).toEqual([]);
+    });
+
+    it("writes each volume kind with the plugin's field names; host paths are read-only unless asked", () => {
+        expect(t.volumes).toEqual([
+            { emptyDirVolume: { mountPath: "/cache", memory: true } },
+            { secretVolume: { secretName: "s", mountPath: "/s", optional: false } },
+            { configMapVolume: { configMapName: "c", mountPath: "/c", optional: true } },
+            { persistentVolumeClaim: { claimName: "p", mountPath: "/p", readOnly: false } },
+            { nfsVolume: { serverAddress: "10.0.0.5", serverPath: "/export", mountPath: "/n", readOnly: true } },
+            { hostPathVolume: { hostPath: "/var/cache", mountPath: "/h", readOnly: true } },
+        ]);
+    });
+
+    it("keeps a user's own jnlp container first, and a tool container's uid, working dir and privileged flag", () => {
+        expect(t.containers[0]).toEqual({
+            name: "jnlp",
+            image: "registry.example.com/agent:1.0",
+            resourceRequestCpu: "100m",
+            resourceLimitCpu: "1",
+            resourceRequestMemory: "256Mi",
+            resourceLimitMemory: "512Mi",
+        });
+        expect(t.containers[1]).toMatchObject({
+            name: "tool",
+            runAsUser: "2000",
+            workingDir: "/work",
+            privileged: true,
+        });
+    });
+
+    it("escapes every ${...} in user values, not only the first", () => {
+        expect(t.envVars).toEqual([{ envVar: { key: "A", value: "^${X}-^${Y}" } }]);
+    });
+
+    it("marks the opt-ins on the pods: privileged containers and host paths", () => {
+        expect(parse(t.yaml).metadata.annotations).toEqual({
+            "jenkins-k8s/allow-privileged": "true",
+            "jenkins-k8s/allow-host-path": "true",
+        });
+    });
+
+    it("gives templates ids that do not change between releases", () => {
+        // A changed id makes Jenkins see a new template; running agents of the old one are orphaned.
+        expect(templateId("kube-ops-agents", "default")).toBe("c8d5566c-8fa3-e475-9382-6e5d9a93e0e8");
     });
 });

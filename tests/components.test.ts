@@ -413,3 +413,47 @@ describe("review findings", () => {
         });
     });
 });
+
+describe("more of what a user would notice", () => {
+    it("agents sharing the controller's namespace with NFS: the namespace allows the root ownership fix", async () => {
+        const s = await runDefaults({
+            storageMode: "nfs",
+            nfsServer: "nfs",
+            nfsPath: "/x",
+            agentNamespace: "jenkins",
+            podTemplates: [{ name: "a", labels: ["a"] }],
+        });
+        expect(s.object("Namespace", "jenkins").metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("baseline");
+    });
+
+    it("agentLabels lists every label of every template", async () => {
+        const s = await runDefaults({
+            podTemplates: [
+                { name: "a", labels: ["maven", "java"] },
+                { name: "b", labels: ["node"] },
+            ],
+        });
+        expect(s.outputs.agentLabels).toEqual(["maven", "java", "node"]);
+    });
+
+    it("gives the first start, which downloads plugins, 20 minutes instead of the provider's 10", async () => {
+        const s = await runDefaults();
+        expect(s.resource("kubernetes:apps/v1:Deployment", "jenkins-controller").customTimeouts).toEqual({
+            create: "20m",
+            update: "20m",
+        });
+    });
+
+    it("makes a reload token that is safe in a URL query and on the java command line", async () => {
+        const s = await runDefaults();
+        expect(s.resource("random:index/randomPassword:RandomPassword", "jenkins-casc-reload-token").inputs).toEqual({
+            length: 40,
+            special: false,
+        });
+    });
+
+    it("pre-pulls with the configured pause image", async () => {
+        const s = await runDefaults({ prePullImages: true, pauseImage: "registry.example.com/pause:3.10" });
+        expect(s.object("DaemonSet").spec.template.spec.containers[0].image).toBe("registry.example.com/pause:3.10");
+    });
+});

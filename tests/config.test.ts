@@ -29,7 +29,14 @@ describe("defaults", () => {
     it("the default pod templates pass the checks a user's templates get", () => {
         expect(
             templateProblems(
-                templatesSchema.parse(defaultTemplates({ label: "jenkins-agent", idleMinutes: 0, instanceCap: 10 })),
+                templatesSchema.parse(
+                    defaultTemplates({
+                        label: "jenkins-agent",
+                        idleMinutes: 0,
+                        instanceCap: 10,
+                        buildkitImage: "moby/buildkit:v0.29.0-rootless",
+                    }),
+                ),
             ),
         ).toEqual([]);
     });
@@ -492,6 +499,65 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["metrics plugin unpinned", { metrics: true, metricsPlugin: "prometheus" }, "metricsPlugin", "artifactId:version"],
     ["ServiceMonitor without metrics", { serviceMonitor: true }, "serviceMonitor", "needs jenkins-k8s:metrics"],
     ["javaOpts sizing the heap", { javaOpts: "-Xss1m -Xmx1g" }, "javaOpts", "set heapPercent instead"],
+    ["bad BuildKit image", { buildkitImage: "moby/buildkit" }, "buildkitImage", "pin a version"],
+    ["floating pause image", { pauseImage: "registry.k8s.io/pause:latest" }, "pauseImage", "floats"],
+    [
+        "duplicate container names in a template",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    containers: [
+                        { name: "m", image: "maven:3.9.9" },
+                        { name: "m", image: "maven:3.9.9" },
+                    ],
+                },
+            ],
+        },
+        "podTemplates[0].containers[1].name",
+        "used twice in this template",
+    ],
+    [
+        "container memory request above limit",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    containers: [{ name: "m", image: "maven:3.9.9", memoryRequest: "4Gi", memoryLimit: "1Gi" }],
+                },
+            ],
+        },
+        "podTemplates[0].containers[0].memoryRequest",
+        "must not exceed memoryLimit",
+    ],
+    [
+        "toleration seconds without NoExecute",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    tolerations: [{ key: "k", value: "v", effect: "NoSchedule", tolerationSeconds: 60 }],
+                },
+            ],
+        },
+        "podTemplates[0].tolerations[0].tolerationSeconds",
+        "only applies with effect NoExecute",
+    ],
+    [
+        "node selector key with '='",
+        { podTemplates: [{ name: "a", labels: ["x"], nodeSelector: { "pool=x": "a" } }] },
+        "podTemplates[0].nodeSelector.pool=x",
+        "must not contain",
+    ],
+    [
+        "web namespaces with the policy off",
+        { networkPolicy: false, webAllowedNamespaces: ["ingress"] },
+        "webAllowedNamespaces",
+        "only applies when",
+    ],
 ];
 
 describe("bad settings fail before any resource, naming the key and the value", () => {
@@ -503,6 +569,9 @@ describe("bad settings fail before any resource, naming the key and the value", 
         const value = values[key.replace(/\[\d+\]$/, "")];
         if (value !== undefined && typeof value !== "object") {
             expect(problem).toContain(String(value as string | number | boolean));
+        } else {
+            // Lists and objects: the message shows the offending part after " = ".
+            expect(problem).toMatch(/ = \S/);
         }
     });
 

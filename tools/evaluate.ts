@@ -16,6 +16,8 @@ export interface EvaluatedResource {
     retainOnDelete: boolean;
     protect: boolean;
     dependencies: string[];
+    /** Custom timeouts that are set, e.g. { create: "20m" }. */
+    customTimeouts: Record<string, string>;
 }
 
 export interface Evaluation {
@@ -126,6 +128,9 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
             retainOnDelete: req.getRetainondelete?.() ?? false,
             protect: req.getProtect?.() ?? false,
             dependencies: req.getDependenciesList?.() ?? [],
+            customTimeouts: Object.fromEntries(
+                Object.entries(req.getCustomtimeouts?.()?.toObject() ?? {}).filter(([, v]) => v !== ""),
+            ) as Record<string, string>,
         };
         resources.push(entry);
         const inputs = require("@pulumi/pulumi/runtime/rpc").deserializeProperties(req.getObject(), true);

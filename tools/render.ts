@@ -15,6 +15,7 @@ export const GOLDEN_DIR = path.join(ROOT, "tests", "__golden__");
 
 export const REDACTED = "[redacted]";
 export const CASC_OUT = "jcasc.yaml";
+export const RESOURCES_OUT = "pulumi-resources.yaml";
 
 export type K8sObject = {
     apiVersion: string;
@@ -111,7 +112,27 @@ export function renderFiles(e: Evaluation): Map<string, string> {
     if (casc) {
         files.set(CASC_OUT, casc.data["jenkins.yaml"]);
     }
+    files.set(RESOURCES_OUT, stringify(pulumiResources(e), { lineWidth: 0 }));
     return files;
+}
+
+/**
+ * What the objects' YAML does not show: every Pulumi resource with its parent and the options
+ * that change what `pulumi up` and `pulumi destroy` do, and the inputs of resources that are not
+ * Kubernetes objects (the generated passwords). A change to any of it shows in the golden diff.
+ */
+export function pulumiResources(e: Evaluation): Record<string, unknown>[] {
+    const short = (urn?: string) => urn?.split("::").slice(-2).join("::");
+    return e.resources
+        .map((r) => ({
+            resource: `${r.type}::${r.name}`,
+            ...(r.parent ? { parent: short(r.parent) } : {}),
+            ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
+            ...(r.protect ? { protect: true } : {}),
+            ...(Object.keys(r.customTimeouts).length > 0 ? { customTimeouts: r.customTimeouts } : {}),
+            ...(r.custom && !r.type.startsWith("kubernetes:") ? { inputs: redact(r.inputs) } : {}),
+        }))
+        .sort((a, b) => a.resource.localeCompare(b.resource));
 }
 
 export async function renderStack(stack: string): Promise<Map<string, string>> {
