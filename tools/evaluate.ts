@@ -95,14 +95,22 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
     const resources: EvaluatedResource[] = [];
     const seen = new Map<string, number>();
     let pending = 0;
+    // The entry being registered: the mock monitor calls newResource synchronously inside
+    // registerResource, so the inputs it decodes are this entry's (decoded once, not twice).
+    let registering: EvaluatedResource | undefined;
 
     pulumi.runtime.setAllConfig(config);
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({
-                id: args.custom ? `${args.name}-id` : undefined,
-                state: mockState(args.type, args.name, args.inputs, options),
-            }),
+            newResource: (args) => {
+                if (registering) {
+                    registering.inputs = args.inputs;
+                }
+                return {
+                    id: args.custom ? `${args.name}-id` : undefined,
+                    state: mockState(args.type, args.name, args.inputs, options),
+                };
+            },
             call: (args) => args.inputs,
         },
         options.project ?? PROJECT,
@@ -133,12 +141,21 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
             ) as Record<string, string>,
         };
         resources.push(entry);
-        const inputs = require("@pulumi/pulumi/runtime/rpc").deserializeProperties(req.getObject(), true);
-        entry.inputs = inputs;
-        register(req, (err: unknown, res: unknown) => {
-            pending--;
-            callback(err, res);
-        });
+        registering = entry;
+        let captured: boolean;
+        try {
+            register(req, (err: unknown, res: unknown) => {
+                pending--;
+                callback(err, res);
+            });
+            captured = Object.keys(entry.inputs).length > 0 || !req.getObject()?.getFieldsMap().getLength();
+        } finally {
+            registering = undefined;
+        }
+        if (!captured) {
+            // A newer SDK that calls newResource later would leave every object empty: say so.
+            throw new Error(`evaluate: the mock monitor did not pass ${urn}'s inputs to newResource synchronously`);
+        }
     };
 
     // The program module is loaded once; each evaluation calls its exported function afresh.
