@@ -21,8 +21,10 @@ export interface JenkinsRbacArgs {
  */
 export const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     // Create agent pods, watch them until they are running, delete them when the build ends;
-    // list finds pods left over from a controller restart so they are cleaned up.
-    { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "watch"] },
+    // list finds pods left over from a controller restart so they are cleaned up; patch: every
+    // minute the plugin annotates live agent pods (GarbageCollection.annotateLiveAgents) so
+    // orphans can be told apart.
+    { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "patch", "watch"] },
     // `container('x') { sh ... }` in a pipeline runs through exec; API servers since 1.30 check
     // `create` for the WebSocket exec protocol and older ones `get`, so both are needed.
     { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },

@@ -38,7 +38,7 @@ describe("the dev stack (mirrors the original)", () => {
         expect(role.apiVersion).toBe("rbac.authorization.k8s.io/v1");
         expect(role.metadata.namespace).toBe("kube-ops-agents");
         expect(role.rules).toEqual([
-            { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "watch"] },
+            { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "patch", "watch"] },
             { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
             { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
             { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
