@@ -1,6 +1,6 @@
 // Each component's variants, under the mock runtime, through the real program.
 import { parse } from "yaml";
-import { runDefaults } from "./harness";
+import { runDefaults, runDefaultsWarned } from "./harness";
 
 describe("JenkinsStorage", () => {
     it("nfs mode: a static PV like the original, but Retain, bound only to our claim", async () => {
@@ -360,15 +360,8 @@ describe("exposure and metrics", () => {
 });
 
 describe("review findings", () => {
-    const warnings = async (config: Record<string, unknown>): Promise<string[]> => {
-        const warn = jest.spyOn(require("@pulumi/pulumi").log, "warn").mockImplementation(() => Promise.resolve());
-        try {
-            await runDefaults(config);
-            return warn.mock.calls.map((c) => String(c[0]));
-        } finally {
-            warn.mockRestore();
-        }
-    };
+    const warnings = async (config: Record<string, unknown>): Promise<string[]> =>
+        (await runDefaultsWarned(config)).warnings;
 
     it("a dynamicPVC workspace lets the controller manage claims in the agent namespace; otherwise it cannot", async () => {
         const claims = (s: Awaited<ReturnType<typeof runDefaults>>) =>

@@ -1,4 +1,5 @@
 // Shared by the suites: evaluates the real program for a config and finds what it registered.
+import * as pulumi from "@pulumi/pulumi";
 import { evaluate, EvaluatedResource, Evaluation } from "../tools/evaluate";
 import { projectDefaults, readStackConfig } from "../tools/stackConfig";
 import { PROJECT } from "../components/config";
@@ -16,6 +17,17 @@ function toRaw(base: Record<string, string>, overrides: Config): Record<string, 
 /** Evaluates the program for Pulumi.yaml's defaults plus `overrides`. */
 export function runDefaults(overrides: Config = {}): Promise<Stack> {
     return evaluate(toRaw(projectDefaults(), overrides)).then((e) => new Stack(e));
+}
+
+/** Like runDefaults, and also returns the warnings the program printed (pulumi.log.warn). */
+export async function runDefaultsWarned(overrides: Config = {}): Promise<{ stack: Stack; warnings: string[] }> {
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+        const stack = await runDefaults(overrides);
+        return { stack, warnings: warn.mock.calls.map((c) => String(c[0])) };
+    } finally {
+        warn.mockRestore();
+    }
 }
 
 /** Evaluates the program for a stack file in the repo, plus `overrides`. */

@@ -1,6 +1,6 @@
 // Reads a stack's settings the way the Pulumi CLI hands them to the program: Pulumi.yaml's
 // project defaults, overlaid with Pulumi.<stack>.yaml, every value as a string.
-import { existsSync, readFileSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { PROJECT } from "../components/config";
@@ -39,10 +39,9 @@ export function stackFile(stack: string, root = ROOT): string {
 }
 
 export function listStacks(root = ROOT): string[] {
-    const { readdirSync } = require("fs") as typeof import("fs");
     return readdirSync(root)
-        .map((f: string) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter((s: string | undefined): s is string => s !== undefined)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
         .sort();
 }
 
