@@ -29,7 +29,7 @@ export default tseslint.config(
     },
     { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
     {
-        files: ["tools/*.js", "jest.config.js"],
+        files: ["tools/*.js", "jest*.config.js"],
         languageOptions: {
             globals: {
                 module: "writable",

@@ -64,6 +64,17 @@ describe("examples/github-actions/pulumi.yml", () => {
         expect(workflow.jobs.up.needs).toBe("test");
     });
 
+    it("runs the cluster tier on a kind cluster, with the kubeconfig it made", () => {
+        const job = workflow.jobs.cluster;
+        expect(job.needs).toBe("test");
+        expect(job.steps.some((s: any) => String(s.uses).startsWith("helm/kind-action@"))).toBe(true);
+        const tier = job.steps.find((s: any) => s.run === "npm run test:cluster");
+        expect(tier.env.KUBECONFIG).toBe("${{ runner.temp }}/kubeconfig");
+        expect(job.steps.map((s: any) => s.run)).toContain(
+            'kind get kubeconfig --name jenkins-k8s > "$RUNNER_TEMP/kubeconfig"',
+        );
+    });
+
     it("uses only inputs pulumi/actions has", () => {
         for (const job of ["preview", "up"]) {
             for (const step of pulumiSteps(job)) {

@@ -1,0 +1,192 @@
+// What a stack needs from a cluster that the stack does not create, set up as labelled fixtures,
+// and the clean-up that removes exactly what the tier made. The tier refuses to touch an object
+// it did not make: it deletes namespaces, so it runs only where they are its own.
+import { readdirSync, readFileSync } from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { Cluster, describe, KubeObject, TIER_LABEL, waitFor } from "./kube";
+import { Render } from "./renders";
+
+type Obj = Record<string, any>;
+
+const CRD_DIR = path.join(__dirname, "fixtures", "crds");
+
+/** The object with the tier's label added, so clean-up (and the next run) knows it is the tier's. */
+export function tagged<T extends KubeObject>(o: T): T {
+    return { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [TIER_LABEL]: "true" } } };
+}
+
+const ns = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+
+/** Namespaces the render's objects live in, created by it or not. */
+export function namespacesOf(r: Render): string[] {
+    const names = new Set<string>();
+    for (const o of r.objects) {
+        if (o.kind === "Namespace") {
+            names.add(o.metadata.name);
+        } else if (o.metadata.namespace) {
+            names.add(o.metadata.namespace);
+        }
+    }
+    return [...names];
+}
+
+/** Cluster-scoped objects of the render besides namespaces (a static PersistentVolume). */
+function clusterScoped(r: Render): KubeObject[] {
+    return r.objects.filter((o) => o.kind !== "Namespace" && !o.metadata.namespace);
+}
+
+function fixtureCrds(): KubeObject[] {
+    return readdirSync(CRD_DIR)
+        .filter((f) => f.endsWith(".yaml"))
+        .map((f) => parse(readFileSync(path.join(CRD_DIR, f), "utf8")) as KubeObject);
+}
+
+export class StackFixtures {
+    private readonly made: KubeObject[] = [];
+
+    constructor(
+        private readonly cluster: Cluster,
+        private readonly render: Render,
+    ) {}
+
+    /** The namespaces the stack uses but does not create (e.g. deploy namespaces): fixtures. */
+    get fixtureNamespaces(): string[] {
+        const created = new Set(this.render.objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
+        return namespacesOf(this.render).filter((n) => !created.has(n));
+    }
+
+    /** Fresh namespaces, the CRDs and storage the stack's objects need. */
+    async prepare(): Promise<void> {
+        await this.removeLeftovers();
+        for (const name of this.fixtureNamespaces) {
+            await this.make(tagged(ns(name)));
+        }
+        await this.crds();
+        await this.storage();
+    }
+
+    /**
+     * Deletes what a previous run of the tier left (it carries the tier's label) and refuses to go
+     * on where the stack's namespaces or cluster-scoped objects exist without it.
+     */
+    private async removeLeftovers(): Promise<void> {
+        const targets = [...namespacesOf(this.render).map(ns), ...clusterScoped(this.render), ...this.fixtureVolumes()];
+        for (const o of targets) {
+            const live = await this.cluster.read(o);
+            if (!live) {
+                continue;
+            }
+            if (live.metadata?.labels?.[TIER_LABEL] !== "true") {
+                throw new Error(
+                    `${describe(o)} exists and was not made by the cluster tier; it deletes what it makes, ` +
+                        "so run it on a throwaway cluster (or delete that object first)",
+                );
+            }
+            await this.cluster.delete(o);
+        }
+        await Promise.all(targets.map((o) => this.cluster.gone(o)));
+    }
+
+    /** CRDs for kinds the render uses that the cluster does not serve, from tests/cluster/fixtures/crds. */
+    private async crds(): Promise<void> {
+        for (const crd of fixtureCrds()) {
+            const { group, names } = crd.spec as Obj;
+            const used = this.render.objects.some((o) => o.kind === names.kind && o.apiVersion.startsWith(`${group}/`));
+            if (!used) {
+                continue;
+            }
+            const live = await this.cluster.read(crd);
+            if (live?.metadata?.labels?.[TIER_LABEL] === "true") {
+                this.made.push(crd); // a previous run's: cleaned up with this run's
+            } else if (!live) {
+                await this.make(tagged(crd));
+            }
+            await waitFor(`${describe(crd)} to be Established`, 60_000, async () => {
+                const live = await this.cluster.read(crd);
+                return (live?.status?.conditions ?? []).some(
+                    (c: Obj) => c.type === "Established" && c.status === "True",
+                );
+            });
+        }
+    }
+
+    private hasDefaultStorageClass = async (): Promise<boolean> => {
+        const api = this.cluster.api(this.cluster.k8s.StorageV1Api);
+        const classes = await api.listStorageClass();
+        return classes.items.some(
+            (c) => c.metadata?.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
+        );
+    };
+
+    /** Claims on the default class, when the cluster has none: a hostPath PV bound to each (no provisioner here). */
+    private fixtureVolumes(): KubeObject[] {
+        return this.render.objects
+            .filter(
+                (o) =>
+                    o.kind === "PersistentVolumeClaim" && !o.spec?.volumeName && o.spec?.storageClassName === undefined,
+            )
+            .map((claim) =>
+                volumeFor(
+                    claim.metadata.namespace!,
+                    claim.metadata.name,
+                    claim.spec.resources.requests.storage,
+                    claim.spec.accessModes,
+                ),
+            );
+    }
+
+    private async storage(): Promise<void> {
+        if (await this.hasDefaultStorageClass()) {
+            return;
+        }
+        for (const pv of this.fixtureVolumes()) {
+            await this.make(pv);
+        }
+    }
+
+    /** A PersistentVolume for a claim the plugin or a test creates (an agent's workspace). */
+    async volumeForClaim(namespace: string, claim: string, size: string, accessModes: string[]): Promise<void> {
+        if (!(await this.hasDefaultStorageClass())) {
+            await this.make(volumeFor(namespace, claim, size, accessModes));
+        }
+    }
+
+    private async make(o: KubeObject): Promise<void> {
+        await this.cluster.create(o);
+        this.made.push(o);
+    }
+
+    /** Removes the stack's namespaces and cluster-scoped objects and every fixture; waits until gone. */
+    async cleanup(): Promise<void> {
+        const targets = [
+            ...namespacesOf(this.render).map(ns),
+            ...clusterScoped(this.render),
+            ...this.made.filter((o) => o.kind !== "Namespace"),
+        ];
+        for (const o of targets) {
+            const live = await this.cluster.read(o);
+            if (live?.metadata?.labels?.[TIER_LABEL] === "true") {
+                await this.cluster.delete(o);
+            }
+        }
+        await Promise.all(targets.map((o) => this.cluster.gone(o)));
+    }
+}
+
+/** A fixture PersistentVolume (hostPath, no class) pre-bound to one claim. */
+function volumeFor(namespace: string, claim: string, size: string, accessModes: string[]): KubeObject {
+    return tagged({
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: `tier-fixture-${namespace}-${claim}`.slice(0, 253) },
+        spec: {
+            capacity: { storage: size },
+            accessModes,
+            persistentVolumeReclaimPolicy: "Retain",
+            storageClassName: "",
+            claimRef: { namespace, name: claim },
+            hostPath: { path: `/tmp/jenkins-k8s-cluster-tier/${namespace}/${claim}`, type: "DirectoryOrCreate" },
+        },
+    });
+}
