@@ -6,10 +6,11 @@ import { assertBuildIsCurrent } from "./components/buildCheck";
 import { JenkinsCloudConfig } from "./components/cloudConfig";
 import { JenkinsMaster } from "./components/master";
 import { deriveNames } from "./components/names";
-import { controllerLevel, namespaceLevels, podSecurityLabels } from "./components/podSecurity";
+import { namespaceLevels, podSecurityLabels } from "./components/podSecurity";
 import { JenkinsRbac } from "./components/rbac";
 import { loadSettings } from "./components/settings";
 import { JenkinsStorage } from "./components/storage";
+import { stackTiers } from "./components/tiers";
 
 // Exported as a function: Pulumi calls it (compiled, from bin/index.js), and the returned object
 // is the stack's outputs. The offline render and the tests call the same function under the
@@ -18,27 +19,22 @@ export = () => {
     assertBuildIsCurrent(__dirname);
     const settings = loadSettings();
     const names = deriveNames(settings);
+    const tiers = stackTiers(settings, names);
+    for (const tier of tiers.filter((t) => t.level === "privileged")) {
+        void pulumi.log.warn(
+            `the privileged agent tier is on (jenkins-k8s:allowPrivilegedAgents): pods of the cloud ${tier.cloud} in ` +
+                `${tier.namespace} can be root on the node. Only folders a Jenkins administrator allows can use that cloud.`,
+        );
+    }
 
     // The default Kubernetes provider, with the stack's kubernetes:* settings. Pulumi.yaml sets
     // kubernetes:enableConfigMapMutable, so a changed JCasC ConfigMap is patched in place and the
     // reload sidecar applies it without restarting the controller.
 
-    /**
-     * A Namespace resource when the program owns it; otherwise the name of one that exists.
-     * Deleting a namespace deletes the claims in it, so the one that holds Jenkins home is kept on
-     * `pulumi destroy` whenever the home is.
-     */
-    const levels = namespaceLevels(settings);
-    if (
-        settings.agentNamespace === settings.namespace &&
-        levels.get(settings.namespace) !== controllerLevel(settings)
-    ) {
-        void pulumi.log.warn(
-            `agents share the namespace ${settings.namespace} with the controller, so it must allow what the agent ` +
-                `templates need (Pod Security ${levels.get(settings.namespace)}) next to the admin Secret; give agents ` +
-                `their own namespace (jenkins-k8s:agentNamespace) to keep the controller's at ${controllerLevel(settings)}`,
-        );
-    }
+    // Namespaces the program owns, each at the Pod Security level of what runs in it. Deleting a
+    // namespace deletes the claims in it, so the one that holds Jenkins home is kept on
+    // `pulumi destroy` whenever the home is.
+    const levels = namespaceLevels(settings, tiers);
     const keepsHome = (name: string) =>
         name === settings.namespace && settings.storage.mode !== "existingClaim" && settings.storage.retainOnDestroy;
     const namespace = (resourceName: string, name: string): pulumi.Output<string> =>
@@ -49,25 +45,42 @@ export = () => {
                   { retainOnDelete: keepsHome(name) },
               ).metadata.name
             : pulumi.output(name);
-
     const controllerNamespace = namespace("controller-namespace", settings.namespace);
-    const agentNamespace =
-        settings.agentNamespace === settings.namespace
-            ? controllerNamespace
-            : namespace("agent-namespace", settings.agentNamespace);
+    const tierNamespaces = Object.fromEntries(
+        tiers.map((t) => [
+            t.name,
+            namespace(t.name === "build" ? "agent-namespace" : `${t.name}-agent-namespace`, t.namespace),
+        ]),
+    );
+
+    // The namespaces the deployer deploys to hold applications: created (and never deleted) only
+    // on request; otherwise each must exist, and the read fails the preview naming the one that
+    // does not, before anything is applied.
+    const deployNamespaces = settings.agents.deployNamespaces.map((ns) =>
+        settings.agents.createDeployNamespaces
+            ? new k8s.core.v1.Namespace(
+                  `deploy-namespace-${ns}`,
+                  { metadata: { name: ns, labels: names.labels } },
+                  { retainOnDelete: true },
+              )
+            : k8s.core.v1.Namespace.get(`deploy-namespace-${ns}`, ns),
+    );
 
     const storage = new JenkinsStorage("jenkins", { namespace: controllerNamespace, storage: settings.storage, names });
     const rbac = new JenkinsRbac("jenkins", {
         namespace: controllerNamespace,
-        agentNamespace,
+        tierNamespaces,
+        tiers,
         names,
         deployNamespaces: settings.agents.deployNamespaces,
+        deployNamespacesReady: deployNamespaces,
         deployClusterRole: settings.agents.deployClusterRole,
-        agentClaims: settings.agents.templates.some((t) => t.workspaceVolume.type === "dynamicPVC"),
+        admissionPolicy: settings.agents.admissionPolicy,
     });
     const cloud = new JenkinsCloudConfig("jenkins", {
         namespace: controllerNamespace,
-        agentNamespace,
+        tierNamespaces,
+        tiers,
         settings,
         names,
     });
@@ -75,14 +88,18 @@ export = () => {
         namespace: controllerNamespace,
         settings,
         names,
+        tiers,
         homeClaimName: storage.claimName,
         serviceAccountName: rbac.controllerServiceAccount.metadata.name,
+        launcherTokenSecrets: rbac.launcherTokenSecretNames,
         cascConfigMapName: cloud.configMapName,
     });
 
     return {
         namespace: controllerNamespace,
-        agentNamespace,
+        agentNamespace: tierNamespaces.build,
+        agentNamespaces: pulumi.all(tierNamespaces),
+        agentClouds: Object.fromEntries(tiers.map((t) => [t.name, t.cloud])),
         serviceName: master.service.metadata.name,
         jenkinsUrl: names.jenkinsUrl,
         externalUrl: master.externalUrl,

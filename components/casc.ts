@@ -6,6 +6,7 @@ import { parse, stringify } from "yaml";
 import { Names } from "./names";
 import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "./podTemplates";
 import { Settings } from "./settings";
+import { DEFAULTS_TEMPLATE, Tier } from "./tiers";
 
 /** File names under the SECRETS directory; JCasC resolves `${name}` from them. */
 export const SECRET_FILES = {
@@ -81,7 +82,14 @@ function volume(vol: PodTemplate["volumes"][number]): Json {
         case "emptyDir":
             return { emptyDirVolume: { mountPath: vol.mountPath, memory: vol.memory } };
         case "secret":
-            return { secretVolume: { secretName: vol.secretName, mountPath: vol.mountPath, optional: vol.optional } };
+            return {
+                secretVolume: {
+                    secretName: vol.secretName,
+                    mountPath: vol.mountPath,
+                    ...(vol.subPath ? { subPath: vol.subPath } : {}),
+                    optional: vol.optional,
+                },
+            };
         case "configMap":
             return {
                 configMapVolume: { configMapName: vol.configMapName, mountPath: vol.mountPath, optional: vol.optional },
@@ -190,7 +198,7 @@ export function templatePodYaml(t: PodTemplate): Obj {
 export const ALLOW_PRIVILEGED = "jenkins-k8s/allow-privileged";
 export const ALLOW_HOST_PATH = "jenkins-k8s/allow-host-path";
 
-function podTemplate(s: Settings, names: Names, t: PodTemplate, index: number): Json {
+function podTemplate(tier: Tier, t: PodTemplate, normal: boolean): Json {
     const volumes = [
         ...t.volumes.map(volume),
         ...(t.hostDockerSocket
@@ -206,13 +214,14 @@ function podTemplate(s: Settings, names: Names, t: PodTemplate, index: number): 
             : []),
     ];
     return {
-        id: templateId(s.agentNamespace, t.name),
+        id: templateId(tier.namespace, t.name),
         name: t.name,
-        namespace: s.agentNamespace,
+        namespace: tier.namespace,
         label: t.labels.join(" "),
-        // The first template also takes jobs that ask for no label, since the controller runs none.
-        nodeUsageMode: index === 0 ? "NORMAL" : "EXCLUSIVE",
-        serviceAccount: t.deploy ? names.deployerServiceAccount : names.agentServiceAccount,
+        // The build tier's first template also takes jobs that ask for no label, since the
+        // controller runs none; every other template only takes jobs that name its label.
+        nodeUsageMode: normal ? "NORMAL" : "EXCLUSIVE",
+        serviceAccount: tier.podServiceAccount,
         idleMinutes: t.idleMinutes,
         instanceCap: t.instanceCap,
         ...(Object.keys(t.nodeSelector).length > 0
@@ -232,20 +241,57 @@ function podTemplate(s: Settings, names: Names, t: PodTemplate, index: number): 
     };
 }
 
-/** The JCasC document as a plain object. */
-export function buildCasc(s: Settings, names: Names): Record<string, Json> {
+/**
+ * The template every template of a cloud inherits from (its defaultsProviderTemplate), pipelines'
+ * own included: the tier's ServiceAccount, which the admission policy requires and which holds no
+ * token (a pipeline's pod that names none would otherwise run as `default`); and on a
+ * restricted-by-default cloud pod-level uid and gid 1000, so the kubelet can verify the
+ * `runAsNonRoot` the cloud fills in for images whose USER is a name. It takes no job itself.
+ */
+function defaultsTemplate(tier: Tier): Json {
+    return {
+        id: templateId(tier.namespace, DEFAULTS_TEMPLATE),
+        name: DEFAULTS_TEMPLATE,
+        label: DEFAULTS_TEMPLATE,
+        nodeUsageMode: "EXCLUSIVE",
+        serviceAccount: tier.podServiceAccount,
+        ...(tier.restrictedPss ? { runAsUser: String(AGENT_UID), runAsGroup: String(AGENT_UID) } : {}),
+    };
+}
+
+/** Orphaned agent pods (a controller that died mid-build) are deleted after this many seconds. */
+export const GARBAGE_COLLECTION_SECONDS = 300;
+
+function cloud(s: Settings, names: Names, tier: Tier): Record<string, Json> {
     const tcp = s.agents.connection === "tcp";
-    const cloud: Record<string, Json> = {
-        name: "kubernetes",
-        serverUrl: "https://kubernetes.default",
-        namespace: s.agentNamespace,
+    return {
+        name: tier.cloud,
+        // The build tier's cloud is the controller's own account (in-cluster); the others
+        // authenticate with their launcher's token and take the address and CA from the pod.
+        ...(tier.launcher
+            ? { credentialsId: tier.launcher.credentialsId }
+            : { serverUrl: "https://kubernetes.default" }),
+        namespace: tier.namespace,
         jenkinsUrl: names.jenkinsUrl,
         ...(tcp ? { jenkinsTunnel: names.jenkinsTunnel } : { webSocket: true }),
         containerCapStr: String(s.agents.containerCap),
         podRetention: s.agents.podRetention,
         podLabels: Object.entries(AGENT_POD_LABELS).map(([key, value]) => ({ key, value })),
-        templates: s.agents.templates.map((t, i) => podTemplate(s, names, t, i)),
+        usageRestricted: tier.usageRestricted,
+        ...(tier.restrictedPss ? { restrictedPssSecurityContext: true } : {}),
+        defaultsProviderTemplate: DEFAULTS_TEMPLATE,
+        garbageCollection: { timeout: GARBAGE_COLLECTION_SECONDS },
+        templates: [
+            defaultsTemplate(tier),
+            ...tier.templates.map((t, i) => podTemplate(tier, t, tier.name === "build" && i === 0)),
+        ],
     };
+}
+
+/** The JCasC document as a plain object. */
+export function buildCasc(s: Settings, names: Names, tiers: Tier[]): Record<string, Json> {
+    const tcp = s.agents.connection === "tcp";
+    const launchers = tiers.flatMap((t) => (t.launcher ? [{ tier: t, launcher: t.launcher }] : []));
     const doc = escapeInterpolation({
         jenkins: {
             systemMessage:
@@ -263,14 +309,40 @@ export function buildCasc(s: Settings, names: Names): Record<string, Json> {
             authorizationStrategy: {
                 loggedInUsersCanDoAnything: { allowAnonymousRead: false },
             },
-            clouds: [{ kubernetes: cloud }],
+            clouds: tiers.map((t) => ({ kubernetes: cloud(s, names, t) })),
         },
+        // The launchers' tokens, as System-scoped credentials: the clouds use them, jobs cannot
+        // read them. The controller runs with CASC_CREDENTIALS_MERGE_STRATEGY=merge, so these
+        // are added to the credentials made in the UI instead of replacing them.
+        ...(launchers.length > 0
+            ? {
+                  credentials: {
+                      system: {
+                          domainCredentials: [
+                              {
+                                  credentials: launchers.map(({ tier, launcher }) => ({
+                                      string: {
+                                          scope: "SYSTEM",
+                                          id: launcher.credentialsId,
+                                          description: `ServiceAccount token the ${tier.cloud} cloud launches agents with (jenkins-k8s)`,
+                                          secret: "",
+                                      },
+                                  })),
+                              },
+                          ],
+                      },
+                  },
+              }
+            : {}),
         unclassified: {
             location: { url: s.publicUrl ?? names.jenkinsUrl },
         },
     }) as Record<string, any>;
-    // Set after escaping: this is the one reference JCasC must resolve, from the mounted Secret.
+    // Set after escaping: these are the references JCasC must resolve, from the mounted Secrets.
     doc.jenkins.securityRealm.local.users[0].password = `\${${SECRET_FILES.adminPassword}}`;
+    launchers.forEach(({ launcher }, i) => {
+        doc.credentials.system.domainCredentials[0].credentials[i].string.secret = `\${${launcher.tokenFile}}`;
+    });
     return doc;
 }
 

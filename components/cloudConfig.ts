@@ -1,15 +1,59 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { buildCasc, CASC_FILE, renderCasc } from "./casc";
-import { Names } from "./names";
+import { AGENT_PORT, HTTP_PORT, Names } from "./names";
 import { AGENT_UID } from "./podTemplates";
 import { Settings } from "./settings";
+import { Tier } from "./tiers";
 
 export interface JenkinsCloudConfigArgs {
     namespace: pulumi.Input<string>;
-    agentNamespace: pulumi.Input<string>;
+    /** Each tier's namespace, as created (or named) by the stack. */
+    tierNamespaces: Record<string, pulumi.Input<string>>;
+    tiers: Tier[];
     settings: Settings;
     names: Names;
+}
+
+/**
+ * Where a tier's pods may connect: DNS, the controller's web (and agent) port, and the configured
+ * CIDRs less their excepts, which by default leave out the private and link-local ranges: the API
+ * server (these pods hold no token), cluster services and the cloud's metadata endpoint. A
+ * NetworkPolicy's rules add up, so a longer prefix in agentEgressCidrs re-admits one host.
+ */
+export function agentEgress(
+    s: Settings,
+    names: Names,
+    egress: { cidr: string; except: string[] }[],
+): k8s.types.input.networking.v1.NetworkPolicySpec {
+    return {
+        // Every pod of the namespace: the templates' and the pipelines' own.
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [
+            {
+                ports: [
+                    { port: 53, protocol: "UDP" },
+                    { port: 53, protocol: "TCP" },
+                ],
+            },
+            {
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": s.namespace } },
+                        podSelector: { matchLabels: names.controllerSelector },
+                    },
+                ],
+                ports: [
+                    { port: HTTP_PORT, protocol: "TCP" },
+                    ...(s.agents.connection === "tcp" ? [{ port: AGENT_PORT, protocol: "TCP" }] : []),
+                ],
+            },
+            ...egress.map(({ cidr, except }) => ({
+                to: [{ ipBlock: { cidr, ...(except.length > 0 ? { except } : {}) } }],
+            })),
+        ],
+    };
 }
 
 /**
@@ -28,7 +72,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
     constructor(name: string, args: JenkinsCloudConfigArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins:index:JenkinsCloudConfig", name, {}, opts);
         const { settings: s, names } = args;
-        this.casc = renderCasc(buildCasc(s, names));
+        this.casc = renderCasc(buildCasc(s, names, args.tiers));
 
         for (const t of s.agents.templates) {
             if (t.hostDockerSocket) {
@@ -59,6 +103,23 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
             this.prePuller = this.prePullDaemonSet(name, args);
         }
 
+        // The deploy tier talks to the API server by design; every other tier is limited.
+        const egress = s.agents.egress;
+        for (const tier of egress ? args.tiers.filter((t) => !t.apiAccess) : []) {
+            new k8s.networking.v1.NetworkPolicy(
+                tier.name === "build" ? `${name}-agent-egress` : `${name}-${tier.name}-agent-egress`,
+                {
+                    metadata: {
+                        name: names.agentEgressPolicy,
+                        namespace: args.tierNamespaces[tier.name],
+                        labels: names.labels,
+                    },
+                    spec: agentEgress(s, names, egress!),
+                },
+                { parent: this },
+            );
+        }
+
         this.registerOutputs({ configMapName: this.configMapName });
     }
 
@@ -83,7 +144,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: names.prePuller,
-                    namespace: args.agentNamespace,
+                    namespace: args.tierNamespaces.build,
                     labels: { ...names.labels, ...selector },
                 },
                 spec: {

@@ -91,7 +91,8 @@ export const KEYS = {
         type: "string",
         default: "jenkins-agents",
         schema: checked(v.checkDnsLabel),
-        description: "Namespace where agent pods run; may equal `namespace`.",
+        description:
+            "Namespace of the build tier: the default cloud's agent pods, pipelines' own pods included. Other tiers use `<agentNamespace>-baseline`, `-privileged`, `-deploy`. Must differ from `namespace`.",
     },
     createNamespaces: {
         type: "boolean",
@@ -355,7 +356,7 @@ export const KEYS = {
         schema: templatesSchema.optional(),
         docs: { type: "list of objects (stack file only)", default: "the default set (see `podTemplates` below)" },
         description:
-            "Agent pod templates (a list, in the stack file); unset: a plain agent on `agentLabel` and a rootless BuildKit image builder on `image-build`.",
+            "Agent pod templates (a list, in the stack file); unset: a plain agent on `agentLabel` and a kaniko image builder on `image-build`.",
     },
     deployNamespaces: {
         type: "array",
@@ -398,11 +399,69 @@ export const KEYS = {
         description:
             "A PodDisruptionBudget that blocks voluntary eviction of the controller (a node drain waits until an operator moves it).",
     },
-    buildkitImage: {
+    kanikoImage: {
         type: "string",
-        default: "moby/buildkit:v0.29.0-rootless",
+        default: "martizih/kaniko:v1.27.6-debug",
         schema: checked(v.checkImage),
-        description: "Rootless BuildKit image of the default image-build template (when podTemplates is unset).",
+        description:
+            "Image of the default image-build template (when podTemplates is unset): kaniko, the maintained fork (osscontainertools/kaniko), its -debug variant with a shell.",
+    },
+    registrySecret: {
+        type: "string",
+        default: "",
+        schema: optional(v.checkDnsSubdomain),
+        description:
+            "A kubernetes.io/dockerconfigjson Secret in the baseline tier's namespace that the default image-build template pushes with (mounted as kaniko's config.json); empty: none.",
+    },
+    allowPrivilegedAgents: {
+        type: "boolean",
+        default: false,
+        schema: bool,
+        description:
+            "Add the privileged tier (namespace `<agentNamespace>-privileged`, cloud kubernetes-privileged, usage restricted) for templates with podSecurity: privileged. Its pods are root on the node.",
+    },
+    createDeployNamespaces: {
+        type: "boolean",
+        default: false,
+        schema: bool,
+        description:
+            "Create the deployNamespaces (kept on destroy); false: they must exist, and preview fails naming any that does not.",
+    },
+    admissionPolicy: {
+        type: "boolean",
+        default: true,
+        schema: bool,
+        description:
+            "A ValidatingAdmissionPolicy (Kubernetes 1.30+) that pins the one ServiceAccount pods of each agent tier may run as.",
+    },
+    agentNetworkPolicy: {
+        type: "boolean",
+        default: true,
+        schema: bool,
+        description:
+            "Limit agent pods' egress: DNS, the controller's ports, and agentEgressCidrs less agentEgressExcept (the deploy tier, which talks to the API server, is not limited).",
+    },
+    agentEgressCidrs: {
+        type: "array",
+        default: ["0.0.0.0/0", "::/0"],
+        schema: z.array(checked(v.checkCidr), { error: () => "must be a list of CIDRs" }),
+        description:
+            "With agentNetworkPolicy: where agent pods may connect (registries, source hosts, package mirrors).",
+    },
+    agentEgressExcept: {
+        type: "array",
+        default: [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "100.64.0.0/10",
+            "169.254.0.0/16",
+            "fc00::/7",
+            "fe80::/10",
+        ],
+        schema: z.array(checked(v.checkCidr), { error: () => "must be a list of CIDRs" }),
+        description:
+            "With agentNetworkPolicy: ranges taken out of agentEgressCidrs (by default the private, shared and link-local ranges: the API server, cluster services, cloud metadata). List an internal registry in agentEgressCidrs with a longer prefix to allow it.",
     },
     pauseImage: {
         type: "string",

@@ -6,13 +6,18 @@ import * as path from "path";
 import { AGENT_POD_LABELS, CASC_FILE, SECRET_FILES, sha256 } from "./casc";
 import { AGENT_PORT, HTTP_PORT, Names } from "./names";
 import { Settings } from "./settings";
+import { Tier, TierName } from "./tiers";
 
 export interface JenkinsMasterArgs {
     namespace: pulumi.Input<string>;
     settings: Settings;
     names: Names;
+    /** The agent tiers: their namespaces may reach the controller; their launchers' tokens are mounted. */
+    tiers: Tier[];
     homeClaimName: pulumi.Input<string>;
     serviceAccountName: pulumi.Input<string>;
+    /** The Secret holding each launcher's token, by tier. */
+    launcherTokenSecrets: Partial<Record<TierName, pulumi.Input<string>>>;
     cascConfigMapName: pulumi.Input<string>;
 }
 
@@ -62,9 +67,15 @@ export function javaOpts(s: Settings): string {
  * none are configured. Egress stays open: the controller needs the API server, the update
  * center and source hosts.
  */
-export function controllerIngress(s: Settings, names: Names): k8s.types.input.networking.v1.NetworkPolicySpec {
+export function controllerIngress(
+    s: Settings,
+    names: Names,
+    agentNamespaces: string[],
+): k8s.types.input.networking.v1.NetworkPolicySpec {
     const agents = {
-        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": s.agentNamespace } },
+        namespaceSelector: {
+            matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: agentNamespaces }],
+        },
         podSelector: { matchLabels: AGENT_POD_LABELS },
     };
     const webFrom = [
@@ -170,7 +181,10 @@ export class JenkinsMaster extends pulumi.ComponentResource {
         const tmpMount = { name: "tmp", mountPath: "/tmp" };
         const scriptsMount = { name: "scripts", mountPath: SCRIPTS_DIR, readOnly: true };
         const cascMount = { name: "casc", mountPath: CASC_DIR, readOnly: true };
-        const secretMount = { name: "admin-secret", mountPath: SECRETS_DIR, readOnly: true };
+        // Jenkins reads the admin password, the reload token and the launchers' tokens here (JCasC
+        // resolves `${file}` from SECRETS); the sidecar sees only the reload token.
+        const secretMount = { name: "secrets", mountPath: SECRETS_DIR, readOnly: true };
+        const reloadTokenMount = { name: "reload-token", mountPath: SECRETS_DIR, readOnly: true };
         const initContainers: k8s.types.input.core.v1.Container[] = [];
         if (s.storage.mode === "nfs") {
             // fsGroup is not applied to NFS volumes, so the export may belong to root. This is the
@@ -270,6 +284,9 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                                         { name: "JENKINS_HOME", value: HOME },
                                         { name: "CASC_JENKINS_CONFIG", value: `${CASC_DIR}/${CASC_FILE}` },
                                         { name: "SECRETS", value: SECRETS_DIR },
+                                        // JCasC adds its credentials to those made in the UI
+                                        // instead of replacing them all on every load.
+                                        { name: "CASC_CREDENTIALS_MERGE_STRATEGY", value: "merge" },
                                         { name: "TZ", value: s.controller.timezone },
                                     ],
                                     ports: [
@@ -314,7 +331,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                                         limits: { cpu: "100m", memory: "64Mi" },
                                     },
                                     securityContext: restrictedContainer,
-                                    volumeMounts: [scriptsMount, cascMount, secretMount, tmpMount],
+                                    volumeMounts: [scriptsMount, cascMount, reloadTokenMount, tmpMount],
                                 },
                             ],
                             volumes: [
@@ -327,14 +344,43 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                                     configMap: { name: this.scriptsConfigMap.metadata.name, defaultMode: 0o555 },
                                 },
                                 {
-                                    name: "admin-secret",
+                                    name: "secrets",
+                                    projected: {
+                                        defaultMode: 0o440,
+                                        sources: [
+                                            {
+                                                secret: {
+                                                    name: this.adminSecret.metadata.name,
+                                                    items: [
+                                                        { key: "password", path: SECRET_FILES.adminPassword },
+                                                        {
+                                                            key: SECRET_FILES.reloadToken,
+                                                            path: SECRET_FILES.reloadToken,
+                                                        },
+                                                    ],
+                                                },
+                                            },
+                                            ...args.tiers.flatMap((t) =>
+                                                t.launcher
+                                                    ? [
+                                                          {
+                                                              secret: {
+                                                                  name: args.launcherTokenSecrets[t.name]!,
+                                                                  items: [{ key: "token", path: t.launcher.tokenFile }],
+                                                              },
+                                                          },
+                                                      ]
+                                                    : [],
+                                            ),
+                                        ],
+                                    },
+                                },
+                                {
+                                    name: "reload-token",
                                     secret: {
                                         secretName: this.adminSecret.metadata.name,
                                         defaultMode: 0o440,
-                                        items: [
-                                            { key: "password", path: SECRET_FILES.adminPassword },
-                                            { key: SECRET_FILES.reloadToken, path: SECRET_FILES.reloadToken },
-                                        ],
+                                        items: [{ key: SECRET_FILES.reloadToken, path: SECRET_FILES.reloadToken }],
                                     },
                                 },
                             ],
@@ -438,7 +484,11 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                 `${name}-controller`,
                 {
                     metadata: { name: names.controller, namespace: args.namespace, labels },
-                    spec: controllerIngress(s, names),
+                    spec: controllerIngress(
+                        s,
+                        names,
+                        args.tiers.map((t) => t.namespace),
+                    ),
                 },
                 { parent: this },
             );

@@ -19,6 +19,10 @@ export interface Names {
     deployerServiceAccount: string;
     prePuller: string;
     agentManagerRole: string;
+    /** The NetworkPolicy that limits agent pods' egress, in each agent tier's namespace. */
+    agentEgressPolicy: string;
+    /** The ValidatingAdmissionPolicy (and binding) that pins agent pods' ServiceAccounts; cluster-scoped. */
+    agentAccountsPolicy: string;
     homeClaim: string;
     /** PersistentVolumes are cluster-scoped: the namespace keeps two stacks' PVs apart. */
     homeVolume: string;
@@ -48,6 +52,9 @@ export function deriveNames(s: Settings): Names {
         deployerServiceAccount: `${base}-deployer`,
         prePuller: `${base}-agent-images`,
         agentManagerRole: `${base}-agent-manager`,
+        agentEgressPolicy: `${base}-agent-egress`,
+        // Cluster-scoped: the controller's namespace keeps two stacks' policies apart.
+        agentAccountsPolicy: `${base}-k8s.${s.namespace}.agent-accounts`,
         homeClaim: s.storage.mode === "existingClaim" ? s.storage.claimName : `${base}-home`,
         homeVolume: `${s.namespace}-${base}-home`,
         jenkinsUrl: `http://${service}.${s.namespace}.svc:${HTTP_PORT}/`,

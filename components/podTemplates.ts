@@ -82,6 +82,8 @@ const volumeSchema = z.discriminatedUnion(
             type: z.literal("secret"),
             secretName: checked(v.checkDnsSubdomain),
             mountPath,
+            /** One key of the Secret, mounted as the file mountPath (e.g. .dockerconfigjson as config.json). */
+            subPath: z.string().min(1).optional(),
             optional: z.boolean().default(false),
         }),
         z.strictObject({
@@ -298,6 +300,13 @@ export function templateProblems(templates: PodTemplate[]): TemplateProblem[] {
                 });
             }
         });
+        if (t.deploy && t.podSecurity !== "restricted") {
+            problems.push({
+                path: [i, "podSecurity"],
+                value: t.podSecurity,
+                message: "must be restricted on a deploy template: the deploy tier's namespace enforces restricted",
+            });
+        }
         if (t.hostDockerSocket && t.podSecurity !== "privileged") {
             problems.push({
                 path: [i, "hostDockerSocket"],
@@ -309,63 +318,81 @@ export function templateProblems(templates: PodTemplate[]): TemplateProblem[] {
     return problems;
 }
 
-/** The Pod Security level a namespace must allow to run all these templates. */
-export function requiredLevel(templates: PodTemplate[]): SecurityLevel {
-    return templates.reduce<SecurityLevel>(
-        (level, t) => (SECURITY_LEVELS.indexOf(t.podSecurity) > SECURITY_LEVELS.indexOf(level) ? t.podSecurity : level),
-        "restricted",
-    );
+/**
+ * The trust tier a template's pods run in: deploy templates in the deploy tier, the others in the
+ * tier of their Pod Security level. Each tier has its own namespace and cloud (see tiers.ts).
+ */
+export type TierName = "build" | "baseline" | "privileged" | "deploy";
+export function tierOf(t: Pick<PodTemplate, "deploy" | "podSecurity">): TierName {
+    return t.deploy ? "deploy" : t.podSecurity === "restricted" ? "build" : t.podSecurity;
 }
+
+/** Where kaniko reads registry credentials ($DOCKER_CONFIG/config.json; its image sets DOCKER_CONFIG). */
+export const KANIKO_DOCKER_CONFIG = "/kaniko/.docker/config.json";
+
+/**
+ * The capabilities kaniko needs to unpack images and run RUN steps as the Dockerfile's users, all
+ * in the baseline profile's allowed set: chown/fowner/dac_override for the files it writes,
+ * setuid/setgid to switch users, setfcap for file capabilities in layers, kill for RUN steps.
+ */
+export const KANIKO_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "SETFCAP", "KILL"];
 
 /**
  * The default set when `podTemplates` is not set: a plain agent on `agentLabel` (with
- * `agentIdleMinutes` and `agentInstanceCap`), and an image
- * builder that builds and pushes without a Docker daemon (rootless BuildKit, uid 1000, no
- * privileged flag, no host socket). Rootless BuildKit creates user namespaces, which the
- * runtime's default seccomp and AppArmor profiles block, so that template needs the
- * `privileged` Pod Security level for those two fields only.
+ * `agentIdleMinutes` and `agentInstanceCap`), and an image builder that builds and pushes from a
+ * Dockerfile without a Docker daemon and without node root: kaniko (the maintained fork), which
+ * unpacks and runs each step inside its own container, so it needs no user namespaces, no
+ * Unconfined seccomp or AppArmor and no privileged flag. It runs as root in its container with
+ * seven capabilities of the baseline set, so it lives in the baseline tier. With a registry
+ * Secret (a kubernetes.io/dockerconfigjson one in that tier's namespace), its .dockerconfigjson is
+ * mounted where kaniko reads config.json.
  */
 export function defaultTemplates(agent: {
     label: string;
     idleMinutes: number;
     instanceCap: number;
-    buildkitImage: string;
+    kanikoImage: string;
+    registrySecret?: string;
 }): TemplateConfig[] {
     return [
         { name: "default", labels: [agent.label], idleMinutes: agent.idleMinutes, instanceCap: agent.instanceCap },
         {
             name: "image-build",
             labels: ["image-build"],
-            podSecurity: "privileged",
+            podSecurity: "baseline",
             containers: [
                 {
-                    name: "buildkit",
-                    image: agent.buildkitImage,
-                    command: ["cat"],
+                    name: "kaniko",
+                    image: agent.kanikoImage,
+                    // The debug image has busybox; the executor image has no shell for `sh` steps.
+                    command: ["/busybox/cat"],
                     cpuRequest: "500m",
                     cpuLimit: "2",
                     memoryRequest: "1Gi",
                     memoryLimit: "4Gi",
-                    env: { BUILDKITD_FLAGS: "--oci-worker-no-process-sandbox" },
                 },
             ],
-            volumes: [{ type: "emptyDir", mountPath: "/home/user/.local/share/buildkit" }],
-            // The appArmorProfile field needs Kubernetes 1.30; the annotation covers 1.29. Nodes that
-            // restrict unprivileged user namespaces (Ubuntu 24.04's default) need that relaxed too.
+            volumes: agent.registrySecret
+                ? [
+                      {
+                          type: "secret",
+                          secretName: agent.registrySecret,
+                          mountPath: KANIKO_DOCKER_CONFIG,
+                          subPath: ".dockerconfigjson",
+                      },
+                  ]
+                : [],
             yaml: [
-                "metadata:",
-                "  annotations:",
-                "    container.apparmor.security.beta.kubernetes.io/buildkit: unconfined",
                 "spec:",
                 "  containers:",
-                "    - name: buildkit",
+                "    - name: kaniko",
                 "      securityContext:",
-                "        runAsUser: 1000",
-                "        runAsGroup: 1000",
-                "        seccompProfile:",
-                "          type: Unconfined",
-                "        appArmorProfile:",
-                "          type: Unconfined",
+                "        runAsUser: 0",
+                "        runAsNonRoot: false",
+                "        allowPrivilegeEscalation: false",
+                "        capabilities:",
+                "          drop: [ALL]",
+                `          add: [${KANIKO_CAPABILITIES.join(", ")}]`,
                 "",
             ].join("\n"),
         },

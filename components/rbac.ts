@@ -1,23 +1,28 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Names } from "./names";
+import { Tier, TierName } from "./tiers";
 
 export interface JenkinsRbacArgs {
+    /** The controller's namespace: its account and the launchers' accounts live there. */
     namespace: pulumi.Input<string>;
-    agentNamespace: pulumi.Input<string>;
+    /** Each tier's namespace, as created (or named) by the stack. */
+    tierNamespaces: Record<string, pulumi.Input<string>>;
+    tiers: Tier[];
     names: Names;
-    /** Namespaces the deployer account may deploy to; empty: no deployer account. */
+    /** Namespaces the deployer account may deploy to; empty: no deploy tier. */
     deployNamespaces: string[];
+    /** The deploy namespaces as resources (created, or read to prove they exist); bindings wait for them. */
+    deployNamespacesReady: pulumi.Resource[];
     /** The ClusterRole granted there, through namespaced RoleBindings. */
     deployClusterRole: string;
-    /** Some template's workspace is a dynamic PVC, which the plugin creates next to the pod. */
-    agentClaims: boolean;
+    /** Pin each tier's pods to its one ServiceAccount with a ValidatingAdmissionPolicy. */
+    admissionPolicy: boolean;
 }
 
 /**
  * What the Kubernetes plugin needs to run agent pods, and nothing more: namespaced, no secrets,
- * no wildcards. The controller's account manages pods in the agent namespace; the agents' own
- * account has no rights and no token unless a later change grants deploy rights.
+ * no wildcards. Each tier's launching account holds this in its tier's namespace only.
  */
 export const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     // Create agent pods, watch them until they are running, delete them when the build ends;
@@ -41,80 +46,144 @@ export const AGENT_CLAIM_RULE: k8s.types.input.rbac.v1.PolicyRule = {
     verbs: ["create", "delete", "get", "list", "watch"],
 };
 
+/** The launching account's rules in a tier's namespace. */
+export function agentManagerRules(tier: Pick<Tier, "templates">): k8s.types.input.rbac.v1.PolicyRule[] {
+    const claims = tier.templates.some((t) => t.workspaceVolume.type === "dynamicPVC");
+    return claims ? [...AGENT_MANAGER_RULES, AGENT_CLAIM_RULE] : AGENT_MANAGER_RULES;
+}
+
+/**
+ * The CEL of the admission policy: a pod in a tier's namespace runs as that tier's account, or
+ * not at all. (The ServiceAccount admission plugin has filled in `default` by then when unset.)
+ */
+export function agentAccountsExpression(tiers: Pick<Tier, "namespace" | "podServiceAccount">[]): {
+    allowed: string;
+    check: string;
+    message: string;
+} {
+    const map = tiers.map((t) => `'${t.namespace}': '${t.podServiceAccount}'`).join(", ");
+    const account = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
+    return {
+        allowed: `{${map}}[namespaceObject.metadata.name]`,
+        check: `${account} == variables.allowed`,
+        message:
+            `'jenkins-k8s: pods in ' + namespaceObject.metadata.name + ' run as the ServiceAccount ' + ` +
+            `variables.allowed + ' only (agent trust tiers), not ' + ${account}`,
+    };
+}
+
+/**
+ * ServiceAccounts and least-privilege roles, tier by tier. The controller's account launches
+ * the build tier's pods; every other tier has a launcher of its own, whose token Jenkins holds
+ * as a System-scoped credential; the accounts pods run as hold nothing, except the deployer,
+ * which holds `deployClusterRole` in each deploy namespace and nowhere else.
+ */
 export class JenkinsRbac extends pulumi.ComponentResource {
     public readonly controllerServiceAccount: k8s.core.v1.ServiceAccount;
+    /** The account build-tier pods run as. */
     public readonly agentServiceAccount: k8s.core.v1.ServiceAccount;
-    public readonly agentManagerRole: k8s.rbac.v1.Role;
-    public readonly agentManagerBinding: k8s.rbac.v1.RoleBinding;
-    public readonly deployerServiceAccount?: k8s.core.v1.ServiceAccount;
-    /** One RoleBinding per deploy namespace, keyed by namespace. */
-    public readonly deployBindings: Record<string, k8s.rbac.v1.RoleBinding> = {};
+    /** The Secret holding each launcher's token, by tier (not the build tier). */
+    public readonly launcherTokenSecretNames: Partial<Record<TierName, pulumi.Output<string>>> = {};
 
     constructor(name: string, args: JenkinsRbacArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins:index:JenkinsRbac", name, {}, opts);
         const { names } = args;
         const labels = names.labels;
+        const child = { parent: this };
 
         this.controllerServiceAccount = new k8s.core.v1.ServiceAccount(
             `${name}-controller`,
             {
                 metadata: { name: names.controllerServiceAccount, namespace: args.namespace, labels },
-                // The plugin authenticates to the API server with this token.
+                // The plugin authenticates to the API server with this token (the build tier's cloud).
                 automountServiceAccountToken: true,
             },
-            { parent: this },
-        );
-        this.agentServiceAccount = new k8s.core.v1.ServiceAccount(
-            `${name}-agent`,
-            {
-                metadata: { name: names.agentServiceAccount, namespace: args.agentNamespace, labels },
-                // Build code is untrusted: no API token in agent pods unless rights are granted.
-                automountServiceAccountToken: false,
-            },
-            { parent: this },
-        );
-        this.agentManagerRole = new k8s.rbac.v1.Role(
-            `${name}-agent-manager`,
-            {
-                metadata: { name: names.agentManagerRole, namespace: args.agentNamespace, labels },
-                rules: args.agentClaims ? [...AGENT_MANAGER_RULES, AGENT_CLAIM_RULE] : AGENT_MANAGER_RULES,
-            },
-            { parent: this },
-        );
-        this.agentManagerBinding = new k8s.rbac.v1.RoleBinding(
-            `${name}-agent-manager`,
-            {
-                metadata: { name: names.agentManagerRole, namespace: args.agentNamespace, labels },
-                roleRef: {
-                    apiGroup: "rbac.authorization.k8s.io",
-                    kind: "Role",
-                    name: this.agentManagerRole.metadata.name,
-                },
-                subjects: [
-                    {
-                        kind: "ServiceAccount",
-                        name: this.controllerServiceAccount.metadata.name,
-                        namespace: args.namespace,
-                    },
-                ],
-            },
-            { parent: this },
+            child,
         );
 
-        if (args.deployNamespaces.length > 0) {
-            const deployer = new k8s.core.v1.ServiceAccount(
-                `${name}-deployer`,
+        let agentServiceAccount: k8s.core.v1.ServiceAccount | undefined;
+        let deployer: k8s.core.v1.ServiceAccount | undefined;
+        for (const tier of args.tiers) {
+            // Keep the build tier's resource names as they were before tiers existed.
+            const prefix = tier.name === "build" ? name : `${name}-${tier.name}`;
+            const tierNamespace = args.tierNamespaces[tier.name];
+            const podAccount = new k8s.core.v1.ServiceAccount(
+                tier.name === "deploy" ? `${name}-deployer` : `${prefix}-agent`,
                 {
-                    metadata: { name: names.deployerServiceAccount, namespace: args.agentNamespace, labels },
-                    // Only pods of templates with `deploy: true` use this account, and they need its token.
-                    automountServiceAccountToken: true,
+                    metadata: { name: tier.podServiceAccount, namespace: tierNamespace, labels },
+                    // Build code is untrusted: no API token, except where deploying is the job.
+                    automountServiceAccountToken: tier.name === "deploy",
                 },
-                { parent: this },
+                child,
             );
-            this.deployerServiceAccount = deployer;
+            if (tier.name === "build") {
+                agentServiceAccount = podAccount;
+            }
+            if (tier.name === "deploy") {
+                deployer = podAccount;
+            }
+
+            let launcher: pulumi.Input<string> = this.controllerServiceAccount.metadata.name;
+            let launcherNamespace: pulumi.Input<string> = args.namespace;
+            if (tier.launcher) {
+                const sa = new k8s.core.v1.ServiceAccount(
+                    `${prefix}-launcher`,
+                    {
+                        metadata: { name: tier.launcher.serviceAccount, namespace: args.namespace, labels },
+                        // Its token reaches Jenkins through the Secret below, never a pod's mount.
+                        automountServiceAccountToken: false,
+                    },
+                    child,
+                );
+                // A long-lived token the token controller fills in; mounted only into the
+                // controller, where JCasC makes it a System-scoped credential of this tier's cloud.
+                const token = new k8s.core.v1.Secret(
+                    `${prefix}-launcher-token`,
+                    {
+                        metadata: {
+                            name: tier.launcher.tokenSecret,
+                            namespace: args.namespace,
+                            labels,
+                            annotations: { "kubernetes.io/service-account.name": sa.metadata.name },
+                        },
+                        type: "kubernetes.io/service-account-token",
+                    },
+                    child,
+                );
+                this.launcherTokenSecretNames[tier.name] = token.metadata.name;
+                launcher = sa.metadata.name;
+                launcherNamespace = sa.metadata.namespace;
+            }
+
+            const role = new k8s.rbac.v1.Role(
+                `${prefix}-agent-manager`,
+                {
+                    metadata: { name: names.agentManagerRole, namespace: tierNamespace, labels },
+                    rules: agentManagerRules(tier),
+                },
+                child,
+            );
+            new k8s.rbac.v1.RoleBinding(
+                `${prefix}-agent-manager`,
+                {
+                    metadata: { name: names.agentManagerRole, namespace: tierNamespace, labels },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                    subjects: [{ kind: "ServiceAccount", name: launcher, namespace: launcherNamespace }],
+                },
+                child,
+            );
+        }
+        this.agentServiceAccount = agentServiceAccount!;
+
+        if (deployer) {
+            const subject = {
+                kind: "ServiceAccount",
+                name: deployer.metadata.name,
+                namespace: deployer.metadata.namespace,
+            };
             for (const ns of args.deployNamespaces) {
                 // A RoleBinding to a ClusterRole grants the role's rights in this namespace only.
-                this.deployBindings[ns] = new k8s.rbac.v1.RoleBinding(
+                new k8s.rbac.v1.RoleBinding(
                     `${name}-deploy-${ns}`,
                     {
                         metadata: { name: names.deployerServiceAccount, namespace: ns, labels },
@@ -123,19 +192,54 @@ export class JenkinsRbac extends pulumi.ComponentResource {
                             kind: "ClusterRole",
                             name: args.deployClusterRole,
                         },
-                        subjects: [
-                            { kind: "ServiceAccount", name: deployer.metadata.name, namespace: args.agentNamespace },
-                        ],
+                        subjects: [subject],
                     },
-                    { parent: this },
+                    { parent: this, dependsOn: args.deployNamespacesReady },
                 );
             }
+        }
+
+        if (args.admissionPolicy) {
+            const cel = agentAccountsExpression(args.tiers);
+            const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+                `${name}-agent-accounts`,
+                {
+                    metadata: { name: names.agentAccountsPolicy, labels },
+                    spec: {
+                        failurePolicy: "Fail",
+                        matchConstraints: {
+                            resourceRules: [
+                                { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
+                            ],
+                            namespaceSelector: {
+                                matchExpressions: [
+                                    {
+                                        key: "kubernetes.io/metadata.name",
+                                        operator: "In",
+                                        values: args.tiers.map((t) => t.namespace),
+                                    },
+                                ],
+                            },
+                        },
+                        variables: [{ name: "allowed", expression: cel.allowed }],
+                        validations: [{ expression: cel.check, messageExpression: cel.message, reason: "Forbidden" }],
+                    },
+                },
+                child,
+            );
+            new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+                `${name}-agent-accounts`,
+                {
+                    metadata: { name: names.agentAccountsPolicy, labels },
+                    spec: { policyName: policy.metadata.name, validationActions: ["Deny"] },
+                },
+                child,
+            );
         }
 
         this.registerOutputs({
             controllerServiceAccount: this.controllerServiceAccount.metadata.name,
             agentServiceAccount: this.agentServiceAccount.metadata.name,
-            deployerServiceAccount: this.deployerServiceAccount?.metadata.name,
         });
     }
 }

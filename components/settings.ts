@@ -1,9 +1,10 @@
 // The typed settings object every component is built from: stack config, validated key by key
 // (config.ts), then checked across keys and shaped for the components.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, formatPath, PROJECT, REQUIRED_PLUGINS, readValues, ValidValues } from "./config";
+import { ConfigError, formatPath, KEYS, PROJECT, REQUIRED_PLUGINS, readValues, ValidValues } from "./config";
 import { AgentContainer, defaultTemplates, JNLP, PodTemplate, templateProblems, templatesSchema } from "./podTemplates";
-import { parseQuantity, pluginId } from "./validation";
+import { LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
+import { cidrWithin, parseQuantity, pluginId } from "./validation";
 
 export type { AgentContainer, PodTemplate };
 
@@ -57,6 +58,14 @@ export interface Settings {
         /** Namespaces the deployer account may deploy to, and the ClusterRole it gets there. */
         deployNamespaces: string[];
         deployClusterRole: string;
+        /** Create the deploy namespaces (kept on destroy) instead of requiring them. */
+        createDeployNamespaces: boolean;
+        /** The privileged tier exists (an explicit opt-in). */
+        allowPrivilegedAgents: boolean;
+        /** Pin each agent tier's pods to its one ServiceAccount with a ValidatingAdmissionPolicy. */
+        admissionPolicy: boolean;
+        /** Egress of agent pods: on/off, and the CIDRs (each with the excepts inside it). */
+        egress?: { cidr: string; except: string[] }[];
         prePullImages: boolean;
         pauseImage: string;
     };
@@ -128,9 +137,61 @@ function crossChecks(v: ValidValues, s: Settings): string[] {
             }
         }
     }
+    if (v.agentNamespace === v.namespace) {
+        problems.push(
+            `${key("agentNamespace")} = "${v.agentNamespace}": must differ from ${key("namespace")}; a pipeline's own pod in the controller's namespace could mount its Secrets (the admin password, the launchers' tokens)`,
+        );
+    }
+    if (v.agentNamespace.length > 63 - LONGEST_TIER_SUFFIX) {
+        problems.push(
+            `${key("agentNamespace")} = "${v.agentNamespace}": must be at most ${63 - LONGEST_TIER_SUFFIX} characters, so that each tier's namespace (${TIER_NAMES.filter(
+                (t) => t !== "build",
+            )
+                .map((t) => `<agentNamespace>-${t}`)
+                .join(", ")}) is a valid name`,
+        );
+    }
+    for (const tier of TIER_NAMES) {
+        const ns = tierNamespace(v.agentNamespace, tier);
+        if (tier !== "build" && (ns === v.namespace || v.deployNamespaces.includes(ns))) {
+            problems.push(
+                `${key("agentNamespace")} = "${v.agentNamespace}": its ${tier} tier's namespace "${ns}" is also ${ns === v.namespace ? key("namespace") : `in ${key("deployNamespaces")}`}; choose another agentNamespace`,
+            );
+        }
+    }
+    s.agents.templates.forEach((t, i) => {
+        if (t.podSecurity === "privileged" && !v.allowPrivilegedAgents) {
+            problems.push(
+                `${formatPath("podTemplates", [i, "podSecurity"])} = "privileged": needs ${key("allowPrivilegedAgents")} = true; its pods are root on the node and run in a tier of their own`,
+            );
+        }
+    });
+    if (v.agentNetworkPolicy) {
+        for (const except of v.agentEgressExcept) {
+            if (!v.agentEgressCidrs.some((cidr) => cidrWithin(except, cidr))) {
+                problems.push(
+                    `${key("agentEgressExcept")} = ${JSON.stringify(v.agentEgressExcept)}: "${except}" lies in none of ${key("agentEgressCidrs")} (${JSON.stringify(v.agentEgressCidrs)}), so it takes nothing out`,
+                );
+            }
+        }
+    } else {
+        for (const k of ["agentEgressCidrs", "agentEgressExcept"] as const) {
+            if (JSON.stringify(v[k]) !== JSON.stringify(KEYS[k].default)) {
+                problems.push(
+                    `${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("agentNetworkPolicy")} is true`,
+                );
+            }
+        }
+    }
     for (const [ns, why] of [
         [v.namespace, "builds could read the admin Secret there"],
-        [v.agentNamespace, "builds could exec into other builds' agents and start pods there"],
+        ...TIER_NAMES.map(
+            (t) =>
+                [
+                    tierNamespace(v.agentNamespace, t),
+                    "builds could exec into other builds' agents and start pods there",
+                ] as const,
+        ),
     ] as const) {
         if (v.deployNamespaces.includes(ns)) {
             problems.push(
@@ -204,7 +265,8 @@ function resolveTemplates(v: ValidValues): PodTemplate[] {
                 label: v.agentLabel,
                 idleMinutes: v.agentIdleMinutes,
                 instanceCap: v.agentInstanceCap,
-                buildkitImage: v.buildkitImage,
+                kanikoImage: v.kanikoImage,
+                registrySecret: v.registrySecret || undefined,
             }),
         );
     const jnlp: AgentContainer = {
@@ -301,6 +363,15 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
             templates: resolveTemplates(v),
             deployNamespaces: v.deployNamespaces,
             deployClusterRole: v.deployClusterRole,
+            createDeployNamespaces: v.createDeployNamespaces,
+            allowPrivilegedAgents: v.allowPrivilegedAgents,
+            admissionPolicy: v.admissionPolicy,
+            egress: v.agentNetworkPolicy
+                ? v.agentEgressCidrs.map((cidr) => ({
+                      cidr,
+                      except: v.agentEgressExcept.filter((e) => e !== cidr && cidrWithin(e, cidr)),
+                  }))
+                : undefined,
             prePullImages: v.prePullImages,
             pauseImage: v.pauseImage,
         },

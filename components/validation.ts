@@ -1,4 +1,4 @@
-import { isIP } from "net";
+import { BlockList, isIP } from "net";
 
 // Value checks shared by the config reader. Each returns `undefined` when the value is fine, or a
 // sentence that says what is allowed; the reader prefixes the key and the value.
@@ -230,4 +230,17 @@ export function checkRootUrl(value: string): string | undefined {
     return new URL(value).pathname.replace(/\/$/, "") === ""
         ? undefined
         : "must have no path: Jenkins is served at the root of its host";
+}
+
+/** Whether `inner` lies inside `outer` (both CIDRs of one family, inner at least as long a prefix). */
+export function cidrWithin(inner: string, outer: string): boolean {
+    const [ia, ip] = inner.split("/");
+    const [oa, op] = outer.split("/");
+    const family = isIP(ia);
+    if (family === 0 || family !== isIP(oa) || Number(ip) < Number(op)) {
+        return false;
+    }
+    const list = new BlockList();
+    list.addSubnet(oa, Number(op), family === 4 ? "ipv4" : "ipv6");
+    return list.check(ia, family === 4 ? "ipv4" : "ipv6");
 }

@@ -258,6 +258,34 @@ export function agentPodSites(configMap: Obj): PodSite[] {
     return sites;
 }
 
+/** The Kubernetes clouds of the JCasC documents a ConfigMap carries, with the data key they are in. */
+export function jcascClouds(configMap: Obj): { key: string; cloud: Obj }[] {
+    const out: { key: string; cloud: Obj }[] = [];
+    for (const [key, text] of Object.entries<unknown>(configMap.data ?? {})) {
+        if (!/\.ya?ml$/.test(key) || typeof text !== "string" || !text.includes("clouds")) {
+            continue;
+        }
+        const clouds: Obj[] = parseYaml(text)?.jenkins?.clouds ?? [];
+        for (const c of Array.isArray(clouds) ? clouds : []) {
+            if (isPlainObject(c?.kubernetes)) {
+                out.push({ key, cloud: c.kubernetes });
+            }
+        }
+    }
+    return out;
+}
+
+/** Whether a JCasC pod template opts into privileged containers or host paths (its pods' allow annotations). */
+export function templateOptsIn(template: Obj): boolean {
+    const annotations: Obj = {
+        ...Object.fromEntries(
+            (Array.isArray(template.annotations) ? template.annotations : []).map((a: Obj) => [a?.key, a?.value]),
+        ),
+        ...(parseYaml(template.yaml)?.metadata?.annotations ?? {}),
+    };
+    return hasAnnotation([annotations], ALLOW_PRIVILEGED) || hasAnnotation([annotations], ALLOW_HOST_PATH);
+}
+
 /** Every pod a resource makes exist: its own, or the agent pods of the JCasC it carries. */
 export function podSites(args: ResourceValidationArgs): PodSite[] {
     const own = podSite(args);

@@ -14,9 +14,11 @@ import {
     COMPONENT_LABEL,
     hasAnnotation,
     hasLabel,
+    jcascClouds,
     podSite,
     podSites,
     ResourceClass,
+    templateOptsIn,
     unpinnedReason,
 } from "./kube";
 
@@ -298,6 +300,48 @@ export const restrictedController: ResourceValidationPolicy = {
     }),
 };
 
+/** The cloud a Jenkinsfile's `podTemplate` gets when it names none. */
+const DEFAULT_CLOUD = "kubernetes";
+
+export const agentTrustTiers: ResourceValidationPolicy = {
+    name: "agent-trust-tiers",
+    description:
+        "Kubernetes clouds in a JCasC ConfigMap keep agents in tiers: the default cloud (kubernetes) fills in the restricted " +
+        "securityContext; a cloud with templates that opt into privileged containers or host paths is usage-restricted " +
+        "and not the default; no two clouds launch into one namespace; every cloud collects orphaned pods.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(k8s.core.v1.ConfigMap, (configMap, _args, reportViolation) => {
+        const seen = new Map<string, string>();
+        for (const { key, cloud } of jcascClouds(configMap)) {
+            const at = `cloud "${cloud.name}" (data["${key}"])`;
+            if (cloud.name === DEFAULT_CLOUD && cloud.restrictedPssSecurityContext !== true) {
+                reportViolation(
+                    `${at} is the cloud pipelines' own pod templates get: set restrictedPssSecurityContext: true`,
+                );
+            }
+            const optIn = (Array.isArray(cloud.templates) ? cloud.templates : []).filter((t: Obj) => templateOptsIn(t));
+            if (optIn.length > 0 && (cloud.name === DEFAULT_CLOUD || cloud.usageRestricted !== true)) {
+                reportViolation(
+                    `${at} has templates that opt into privileged containers or host paths (${optIn
+                        .map((t: Obj) => t.name)
+                        .join(
+                            ", ",
+                        )}): they belong to a usage-restricted cloud of their own, not ${cloud.name === DEFAULT_CLOUD ? "the default cloud" : "an unrestricted one"}`,
+                );
+            }
+            if (cloud.namespace && seen.has(cloud.namespace)) {
+                reportViolation(
+                    `${at} launches into ${cloud.namespace}, as cloud "${seen.get(cloud.namespace)}" does: each tier needs a namespace of its own`,
+                );
+            }
+            seen.set(cloud.namespace, cloud.name);
+            if (!cloud.garbageCollection) {
+                reportViolation(`${at} has no garbageCollection: orphaned agent pods would stay`);
+            }
+        }
+    }),
+};
+
 export const policies: ResourceValidationPolicy[] = [
     noPrivilegedContainers,
     noHostPath,
@@ -309,4 +353,5 @@ export const policies: ResourceValidationPolicy[] = [
     jenkinsHomeProtected,
     jenkinsHomeRetainUnverified,
     restrictedController,
+    agentTrustTiers,
 ];

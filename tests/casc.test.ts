@@ -6,6 +6,7 @@ import { PROJECT } from "../components/config";
 import { buildCasc, renderCasc, templateId, templatePodYaml } from "../components/casc";
 import { deriveNames } from "../components/names";
 import { settingsFrom } from "../components/settings";
+import { stackTiers } from "../components/tiers";
 import { runDefaults, runDefaultsWarned } from "./harness";
 import schema from "../schemas/jcasc.schema.json";
 
@@ -27,7 +28,16 @@ function settings(values: Record<string, unknown> = {}) {
 
 function casc(values: Record<string, unknown> = {}): any {
     const s = settings(values);
-    return parse(renderCasc(buildCasc(s, deriveNames(s))));
+    const names = deriveNames(s);
+    return parse(renderCasc(buildCasc(s, names, stackTiers(s, names))));
+}
+
+/** The cloud of a tier's name (kubernetes, kubernetes-baseline, ...) and a template of it, by name. */
+function cloudOf(doc: any, name: string): any {
+    return doc.jenkins.clouds.map((c: any) => c.kubernetes).find((c: any) => c.name === name);
+}
+function templateOf(doc: any, cloud: string, name: string): any {
+    return cloudOf(doc, cloud).templates.find((t: any) => t.name === name);
 }
 
 const THREE_TEMPLATES = {
@@ -100,7 +110,7 @@ describe("the JCasC document", () => {
     });
 
     it("the default template: stable id, label from config, agent account, jnlp without command or args", () => {
-        const [t] = casc({ agentLabel: "hwzx-cmp", agentIdleMinutes: 3 }).jenkins.clouds[0].kubernetes.templates;
+        const t = templateOf(casc({ agentLabel: "hwzx-cmp", agentIdleMinutes: 3 }), "kubernetes", "default");
         expect(t).toMatchObject({
             id: templateId("jenkins-agents", "default"),
             name: "default",
@@ -129,23 +139,26 @@ describe("the JCasC document", () => {
         expect(templateId("a", "default")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     });
 
-    it("the default image-build template builds with rootless BuildKit, no Docker socket, no privileged flag", () => {
-        const t = casc().jenkins.clouds[0].kubernetes.templates[1];
+    it("the default image-build template builds with kaniko in the baseline tier: no Docker socket, no privileged flag", () => {
+        const t = templateOf(casc(), "kubernetes-baseline", "image-build");
         expect(t.label).toBe("image-build");
         expect(t.nodeUsageMode).toBe("EXCLUSIVE");
-        const buildkit = t.containers.find((c: any) => c.name === "buildkit");
-        expect(buildkit.image).toBe("moby/buildkit:v0.29.0-rootless");
-        const other = casc({ buildkitImage: "registry.example.com/buildkit:v0.29.0-rootless" });
-        expect(other.jenkins.clouds[0].kubernetes.templates[1].containers[1].image).toBe(
-            "registry.example.com/buildkit:v0.29.0-rootless",
-        );
-        expect(buildkit.privileged).toBeUndefined();
-        expect(JSON.stringify(t)).not.toContain("docker.sock");
-        const pod = parse(t.yaml);
-        expect(pod.spec.containers[0].securityContext).toMatchObject({
-            runAsUser: 1000,
-            seccompProfile: { type: "Unconfined" },
+        expect(t.namespace).toBe("jenkins-agents-baseline");
+        const kaniko = t.containers.find((c: any) => c.name === "kaniko");
+        expect(kaniko).toMatchObject({
+            image: "martizih/kaniko:v1.27.6-debug",
+            command: "/busybox/cat",
+            ttyEnabled: true,
         });
+        const other = casc({ kanikoImage: "registry.example.com/kaniko:v1.27.6-debug" });
+        expect(templateOf(other, "kubernetes-baseline", "image-build").containers[1].image).toBe(
+            "registry.example.com/kaniko:v1.27.6-debug",
+        );
+        expect(kaniko.privileged).toBeUndefined();
+        expect(JSON.stringify(t)).not.toContain("docker.sock");
+        const sc = parse(t.yaml).spec.containers.find((c: any) => c.name === "kaniko").securityContext;
+        expect(sc).toMatchObject({ runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false });
+        expect(sc.seccompProfile).toBeUndefined();
     });
 
     it("WebSocket agents: webSocket instead of a tunnel, inbound port off", () => {
@@ -157,12 +170,9 @@ describe("the JCasC document", () => {
     });
 
     it("escapes ${...} in user text so JCasC takes it literally; only the password is a reference", () => {
-        const text = renderCasc(
-            buildCasc(
-                settings({ podTemplates: [{ name: "a", labels: ["x"], env: { GREETING: "${HOME}" } }] }),
-                deriveNames(settings()),
-            ),
-        );
+        const s = settings({ podTemplates: [{ name: "a", labels: ["x"], env: { GREETING: "${HOME}" } }] });
+        const names = deriveNames(s);
+        const text = renderCasc(buildCasc(s, names, stackTiers(s, names)));
         expect(text).toContain("^${HOME}");
         expect(text.match(/(?<!\^)\$\{[^}]*\}/g)).toEqual(["${jenkins-admin-password}"]);
     });
@@ -170,7 +180,10 @@ describe("the JCasC document", () => {
 
 describe("three pod templates", () => {
     const doc = casc(THREE_TEMPLATES);
-    const templates = doc.jenkins.clouds[0].kubernetes.templates;
+    // Every cloud's templates but the defaults template each cloud has first.
+    const templates = doc.jenkins.clouds.flatMap((c: any) =>
+        c.kubernetes.templates.filter((t: any) => t.name !== "jenkins-k8s-defaults"),
+    );
     const byName = Object.fromEntries(templates.map((t: any) => [t.name, t]));
 
     it("validate against the plugin's keys", () => {
@@ -305,7 +318,7 @@ describe("under the mock runtime", () => {
         for (const b of bindings) {
             expect(b.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" });
             expect(b.subjects).toEqual([
-                { kind: "ServiceAccount", name: "jenkins-deployer", namespace: "jenkins-agents" },
+                { kind: "ServiceAccount", name: "jenkins-deployer", namespace: "jenkins-agents-deploy" },
             ]);
         }
         expect(s.objects("ClusterRoleBinding")).toHaveLength(0);
@@ -315,14 +328,17 @@ describe("under the mock runtime", () => {
     it("no deploy namespaces: no deployer account and no deploy bindings", async () => {
         const s = await runDefaults();
         expect(s.objects("ServiceAccount", "jenkins-deployer")).toHaveLength(0);
-        expect(s.objects("RoleBinding").map((b) => b.metadata.name)).toEqual(["jenkins-agent-manager"]);
+        expect(new Set(s.objects("RoleBinding").map((b) => b.metadata.name))).toEqual(
+            new Set(["jenkins-agent-manager"]),
+        );
     });
 
     it("the Docker socket opt-in mounts the socket and warns", async () => {
         const { stack: s, warnings } = await runDefaultsWarned({
+            allowPrivilegedAgents: true,
             podTemplates: [{ name: "docker", labels: ["docker"], podSecurity: "privileged", hostDockerSocket: true }],
         });
-        const t = parse(s.casc).jenkins.clouds[0].kubernetes.templates[0];
+        const t = templateOf(parse(s.casc), "kubernetes-privileged", "docker");
         expect(t.volumes).toEqual([
             {
                 hostPathVolume: {
@@ -332,7 +348,9 @@ describe("under the mock runtime", () => {
                 },
             },
         ]);
-        expect(warnings).toEqual([expect.stringContaining("'docker' mounts the node's Docker socket")]);
+        expect(warnings).toEqual(
+            expect.arrayContaining([expect.stringContaining("'docker' mounts the node's Docker socket")]),
+        );
         expect(parse(t.yaml).metadata.annotations).toEqual({ "jenkins-k8s/allow-host-path": "true" });
     });
 
@@ -370,6 +388,7 @@ describe("the opt-in annotations", () => {
 
 describe("every template field reaches the JCasC in the plugin's form", () => {
     const doc = casc({
+        allowPrivilegedAgents: true,
         podTemplates: [
             {
                 name: "all",
@@ -398,7 +417,7 @@ describe("every template field reaches the JCasC in the plugin's form", () => {
             },
         ],
     });
-    const t = doc.jenkins.clouds[0].kubernetes.templates[0];
+    const t = templateOf(doc, "kubernetes-privileged", "all");
 
     it("validates against the plugin's keys", () => {
         expect(cascErrors(doc)).toEqual([]);

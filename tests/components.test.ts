@@ -73,19 +73,19 @@ describe("JenkinsStorage", () => {
 });
 
 describe("JenkinsRbac", () => {
-    it("puts the Role in the agent namespace and binds the controller account from its own namespace", async () => {
+    it("puts the build tier's Role in the agent namespace and binds the controller account from its own namespace", async () => {
         const s = await runDefaults({ namespace: "ci", agentNamespace: "ci-agents" });
-        expect(s.objects("Namespace").map((n) => n.metadata.name)).toEqual(["ci", "ci-agents"]);
-        expect(s.object("Role").metadata.namespace).toBe("ci-agents");
-        expect(s.object("RoleBinding").metadata.namespace).toBe("ci-agents");
-        expect(s.object("RoleBinding").subjects).toEqual([
+        expect(s.objects("Namespace").map((n) => n.metadata.name)).toEqual(["ci", "ci-agents", "ci-agents-baseline"]);
+        const inBuild = (kind: string) => s.objects(kind).filter((o) => o.metadata.namespace === "ci-agents");
+        expect(inBuild("Role")).toHaveLength(1);
+        expect(inBuild("RoleBinding")[0].subjects).toEqual([
             { kind: "ServiceAccount", name: "jenkins", namespace: "ci" },
         ]);
         expect(s.object("ServiceAccount", "jenkins").metadata.namespace).toBe("ci");
-        expect(s.object("ServiceAccount", "jenkins-agent").metadata.namespace).toBe("ci-agents");
+        expect(inBuild("ServiceAccount").map((a) => a.metadata.name)).toEqual(["jenkins-agent"]);
         const cloud = parse(s.casc).jenkins.clouds[0].kubernetes;
         expect(cloud.namespace).toBe("ci-agents");
-        expect(cloud.templates[0].namespace).toBe("ci-agents");
+        expect(cloud.templates.map((t: any) => t.namespace ?? cloud.namespace)).toEqual(["ci-agents", "ci-agents"]);
     });
 
     it("createNamespaces false: uses namespaces that exist and creates none", async () => {
@@ -178,16 +178,31 @@ describe("hardening", () => {
         });
     });
 
-    it("the agent namespace is as weak as its weakest template needs (the default image builder: privileged)", async () => {
+    it("each tier's namespace enforces and warns at its level, and audits at restricted", async () => {
         const s = await runDefaults();
-        expect(psa(s.object("Namespace", "jenkins-agents")).enforce).toBe("privileged");
-        const baseline = await runDefaults({
+        expect(psa(s.object("Namespace", "jenkins-agents"))).toEqual({
+            enforce: "restricted",
+            warn: "restricted",
+            audit: "restricted",
+        });
+        // The default image builder (kaniko) needs baseline: it has a namespace of its own.
+        expect(psa(s.object("Namespace", "jenkins-agents-baseline"))).toEqual({
+            enforce: "baseline",
+            warn: "baseline",
+            audit: "restricted",
+        });
+        const privileged = await runDefaults({
+            allowPrivilegedAgents: true,
             podTemplates: [
                 { name: "a", labels: ["a"] },
-                { name: "b", labels: ["b"], podSecurity: "baseline" },
+                { name: "b", labels: ["b"], podSecurity: "privileged" },
             ],
         });
-        expect(psa(baseline.object("Namespace", "jenkins-agents")).enforce).toBe("baseline");
+        expect(privileged.objects("Namespace").map((n) => [n.metadata.name, psa(n).enforce])).toEqual([
+            ["jenkins", "restricted"],
+            ["jenkins-agents", "restricted"],
+            ["jenkins-agents-privileged", "privileged"],
+        ]);
     });
 
     it("NFS: the controller namespace enforces baseline, for the one root init container", async () => {
@@ -238,7 +253,15 @@ describe("hardening", () => {
         const s = await runDefaults();
         const np = s.object("NetworkPolicy", "jenkins");
         const agents = {
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "jenkins-agents" } },
+            namespaceSelector: {
+                matchExpressions: [
+                    {
+                        key: "kubernetes.io/metadata.name",
+                        operator: "In",
+                        values: ["jenkins-agents", "jenkins-agents-baseline"],
+                    },
+                ],
+            },
             podSelector: {
                 matchLabels: { "app.kubernetes.io/part-of": "jenkins-k8s", "app.kubernetes.io/component": "agent" },
             },
@@ -266,7 +289,7 @@ describe("hardening", () => {
             webAllowedCidrs: ["10.0.0.0/8"],
             webAllowedNamespaces: ["ingress-nginx"],
         });
-        const [web, ...rest] = s.object("NetworkPolicy").spec.ingress;
+        const [web, ...rest] = s.object("NetworkPolicy", "jenkins").spec.ingress;
         expect(rest).toEqual([]);
         expect(web.from).toEqual([
             expect.objectContaining({ podSelector: expect.anything() }),
@@ -276,7 +299,7 @@ describe("hardening", () => {
     });
 
     it("networkPolicy false: no policy; disruptionBudget: a drain cannot evict the controller", async () => {
-        expect((await runDefaults({ networkPolicy: false })).objects("NetworkPolicy")).toHaveLength(0);
+        expect((await runDefaults({ networkPolicy: false })).objects("NetworkPolicy", "jenkins")).toHaveLength(0);
         const pdb = (await runDefaults()).object("PodDisruptionBudget", "jenkins");
         expect(pdb.spec).toEqual({
             maxUnavailable: 0,
@@ -290,7 +313,9 @@ describe("hardening", () => {
     it("API tokens: mounted for the controller, never for plain agents or the pre-puller", async () => {
         const s = await runDefaults({ prePullImages: true });
         expect(s.controllerPod.automountServiceAccountToken).toBe(true);
-        expect(s.object("ServiceAccount", "jenkins-agent").automountServiceAccountToken).toBe(false);
+        for (const account of s.objects("ServiceAccount", "jenkins-agent")) {
+            expect(account.automountServiceAccountToken).toBe(false);
+        }
         expect(s.object("DaemonSet").spec.template.spec.automountServiceAccountToken).toBe(false);
     });
 });
@@ -365,7 +390,10 @@ describe("review findings", () => {
 
     it("a dynamicPVC workspace lets the controller manage claims in the agent namespace; otherwise it cannot", async () => {
         const claims = (s: Awaited<ReturnType<typeof runDefaults>>) =>
-            s.object("Role").rules.filter((r: any) => r.resources.includes("persistentvolumeclaims"));
+            s
+                .objects("Role")
+                .find((r) => r.metadata.namespace === "jenkins-agents")!
+                .rules.filter((r: any) => r.resources.includes("persistentvolumeclaims"));
         expect(claims(await runDefaults())).toEqual([]);
         const s = await runDefaults({
             podTemplates: [{ name: "a", labels: ["a"], workspaceVolume: { type: "dynamicPVC", size: "10Gi" } }],
@@ -387,11 +415,16 @@ describe("review findings", () => {
         expect(await warnings({})).toEqual([]);
     });
 
-    it("warns when agents share the controller's namespace and need a weaker Pod Security level there", async () => {
-        expect((await warnings({ agentNamespace: "jenkins" })).join("\n")).toContain(
-            "agents share the namespace jenkins",
-        );
-        expect(await warnings({ agentNamespace: "jenkins", podTemplates: [{ name: "a", labels: ["a"] }] })).toEqual([]);
+    it("warns at preview when the privileged tier is on, naming its cloud and namespace", async () => {
+        const text = (
+            await warnings({
+                allowPrivilegedAgents: true,
+                podTemplates: [{ name: "a", labels: ["a"], podSecurity: "privileged" }],
+            })
+        ).join("\n");
+        expect(text).toContain("kubernetes-privileged");
+        expect(text).toContain("jenkins-agents-privileged");
+        expect(text).toContain("root on the node");
     });
 
     it("the NFS ownership fix says what to do when root cannot chown (root_squash)", async () => {
@@ -399,26 +432,42 @@ describe("review findings", () => {
         expect(s.container("fix-home-ownership").command[2]).toContain("no_root_squash");
     });
 
-    it("the image builder's AppArmor opt-out is also an annotation, for Kubernetes 1.29", async () => {
-        const t = parse((await runDefaults()).casc).jenkins.clouds[0].kubernetes.templates[1];
-        expect(parse(t.yaml).metadata.annotations).toEqual({
-            "container.apparmor.security.beta.kubernetes.io/buildkit": "unconfined",
+    it("the default image builder is kaniko in the baseline tier: root in its container, seven baseline capabilities, no Unconfined profile", async () => {
+        const cloud = parse((await runDefaults()).casc).jenkins.clouds[1].kubernetes;
+        expect(cloud.name).toBe("kubernetes-baseline");
+        const t = cloud.templates.find((x: any) => x.name === "image-build");
+        const kaniko = parse(t.yaml).spec.containers.find((c: any) => c.name === "kaniko");
+        expect(kaniko.securityContext).toEqual({
+            runAsUser: 0,
+            runAsNonRoot: false,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            capabilities: {
+                drop: ["ALL"],
+                add: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "SETFCAP", "KILL"],
+            },
         });
+        expect(t.yaml).not.toContain("Unconfined");
+        expect(parse(t.yaml).metadata).toBeUndefined();
+    });
+
+    it("registrySecret: the default image builder gets its .dockerconfigjson as kaniko's config.json", async () => {
+        const cloud = parse((await runDefaults({ registrySecret: "regcred" })).casc).jenkins.clouds[1].kubernetes;
+        const t = cloud.templates.find((x: any) => x.name === "image-build");
+        expect(t.volumes).toEqual([
+            {
+                secretVolume: {
+                    secretName: "regcred",
+                    mountPath: "/kaniko/.docker/config.json",
+                    subPath: ".dockerconfigjson",
+                    optional: false,
+                },
+            },
+        ]);
     });
 });
 
 describe("more of what a user would notice", () => {
-    it("agents sharing the controller's namespace with NFS: the namespace allows the root ownership fix", async () => {
-        const s = await runDefaults({
-            storageMode: "nfs",
-            nfsServer: "nfs",
-            nfsPath: "/x",
-            agentNamespace: "jenkins",
-            podTemplates: [{ name: "a", labels: ["a"] }],
-        });
-        expect(s.object("Namespace", "jenkins").metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("baseline");
-    });
-
     it("agentLabels lists every label of every template", async () => {
         const s = await runDefaults({
             podTemplates: [

@@ -71,6 +71,72 @@ function messages(policy: string, resources: PolicyInput[]): string[] {
     return of(policy, resources).map((v) => v.message);
 }
 
+/** A ConfigMap holding a JCasC document with these clouds. */
+function clouds(...list: Obj[]): PolicyInput {
+    return {
+        type: "kubernetes:core/v1:ConfigMap",
+        name: "casc",
+        inputs: {
+            kind: "ConfigMap",
+            metadata: { name: "casc" },
+            data: { "jenkins.yaml": stringify({ jenkins: { clouds: list.map((kubernetes) => ({ kubernetes })) } }) },
+        },
+    };
+}
+
+describe("agent-trust-tiers", () => {
+    const build = {
+        name: "kubernetes",
+        namespace: "agents",
+        restrictedPssSecurityContext: true,
+        garbageCollection: { timeout: 300 },
+        templates: [{ name: "default" }],
+    };
+    const dind = {
+        name: "docker",
+        yaml: stringify({ metadata: { annotations: { "jenkins-k8s/allow-privileged": "true" } } }),
+    };
+    const privileged = {
+        name: "kubernetes-privileged",
+        namespace: "agents-privileged",
+        usageRestricted: true,
+        garbageCollection: { timeout: 300 },
+        templates: [dind],
+    };
+
+    it("passes a restricted default cloud and a usage-restricted privileged cloud in a namespace of its own", () => {
+        expect(messages("agent-trust-tiers", [clouds(build, privileged)])).toEqual([]);
+    });
+
+    it("names a default cloud that leaves pipelines' pods without the restricted securityContext", () => {
+        expect(messages("agent-trust-tiers", [clouds({ ...build, restrictedPssSecurityContext: false })])).toEqual([
+            'cloud "kubernetes" (data["jenkins.yaml"]) is the cloud pipelines\' own pod templates get: set restrictedPssSecurityContext: true',
+        ]);
+    });
+
+    it("names privileged templates in the default cloud, or in a cloud every job may use", () => {
+        expect(messages("agent-trust-tiers", [clouds({ ...build, templates: [dind] })])).toEqual([
+            expect.stringContaining(
+                "(docker): they belong to a usage-restricted cloud of their own, not the default cloud",
+            ),
+        ]);
+        expect(messages("agent-trust-tiers", [clouds(build, { ...privileged, usageRestricted: false })])).toEqual([
+            expect.stringContaining("not an unrestricted one"),
+        ]);
+    });
+
+    it("names two clouds in one namespace, and a cloud without garbage collection", () => {
+        expect(
+            messages("agent-trust-tiers", [
+                clouds(build, { ...privileged, namespace: "agents", garbageCollection: undefined }),
+            ]),
+        ).toEqual([
+            'cloud "kubernetes-privileged" (data["jenkins.yaml"]) launches into agents, as cloud "kubernetes" does: each tier needs a namespace of its own',
+            'cloud "kubernetes-privileged" (data["jenkins.yaml"]) has no garbageCollection: orphaned agent pods would stay',
+        ]);
+    });
+});
+
 describe("the pack", () => {
     it("has one uniquely named policy per rule, all mandatory but the wildcard and visibility advisories", () => {
         const levels = Object.fromEntries(policies.map((p) => [p.name, p.enforcementLevel]));
@@ -86,6 +152,7 @@ describe("the pack", () => {
             "jenkins-home-protected": "mandatory",
             "jenkins-home-retain-unverified": "advisory",
             "restricted-controller": "mandatory",
+            "agent-trust-tiers": "mandatory",
         });
     });
 

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { settingsFrom } from "../components/settings";
-import { crossReferenceProblems, serviceAddress } from "../tools/crossRefs";
+import { cloudLauncher, crossReferenceProblems, serviceAddress } from "../tools/crossRefs";
 import { evaluate, Evaluation } from "../tools/evaluate";
 import { schemaProblems } from "../tools/kubeSchema";
 import { CASC_OUT, GOLDEN_DIR, K8sObject, kubernetesObjects, REDACTED, renderFiles } from "../tools/render";
@@ -142,15 +142,16 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
 
     it("an unknown JCasC key, a key the plugin does not have, and a missing image are refused", () => {
         const broken = clone(casc);
-        const t = broken.jenkins.clouds[0].kubernetes.templates[0];
+        // templates[0] is the cloud's defaults template; [1] the first configured one.
+        const t = broken.jenkins.clouds[0].kubernetes.templates[1];
         t.agentConnectTimeout = 100;
         delete t.containers[0].image;
         const problems = cascProblems(broken).join("\n");
         expect(problems).toContain(
-            '/jenkins/clouds/0/kubernetes/templates/0 must NOT have additional properties {"additionalProperty":"agentConnectTimeout"}',
+            '/jenkins/clouds/0/kubernetes/templates/1 must NOT have additional properties {"additionalProperty":"agentConnectTimeout"}',
         );
         expect(problems).toContain(
-            "/jenkins/clouds/0/kubernetes/templates/0/containers/0 must have required property 'image'",
+            "/jenkins/clouds/0/kubernetes/templates/1/containers/0 must have required property 'image'",
         );
     });
 
@@ -167,12 +168,13 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
         objs.find((o) => o.kind === "Service" && o.metadata.name === "jenkins")!.spec.selector = { app: "jenkins" };
         const c = clone(casc);
         c.jenkins.clouds[0].kubernetes.jenkinsTunnel = "jenkins-agent.kube-ops.svc:50001";
-        deployment(objs).spec.template.spec.volumes.find((v: any) => v.name === "admin-secret").secret.items[0].key =
-            "pass";
+        deployment(objs).spec.template.spec.volumes.find(
+            (v: any) => v.name === "secrets",
+        ).projected.sources[0].secret.items[0].key = "pass";
         const problems = crossReferenceProblems(objs, c);
         expect(problems).toEqual(
             expect.arrayContaining([
-                "Deployment kube-ops/jenkins: volume admin-secret wants key pass of Secret jenkins-admin, which has no such key",
+                "Deployment kube-ops/jenkins: volume secrets wants key pass of Secret jenkins-admin, which has no such key",
                 "Deployment kube-ops/jenkins: volume casc mounts ConfigMap jenkins-casc-old, which does not exist in kube-ops",
                 'Service kube-ops/jenkins: selector {"app":"jenkins"} matches no pod of the render',
                 "JCasC clouds[0].jenkinsTunnel = jenkins-agent.kube-ops.svc:50001: Service jenkins-agent does not expose port 50001",
@@ -186,7 +188,26 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
         );
         const problems = crossReferenceProblems(objs, casc);
         expect(problems).toContain(
-            "JCasC clouds[0].templates[0].serviceAccount = jenkins-agent: does not exist in kube-ops-agents",
+            "JCasC clouds[0].templates[1].serviceAccount = jenkins-agent: does not exist in kube-ops-agents",
+        );
+    });
+
+    it("a cloud whose credential is not a mounted ServiceAccount token, or whose account cannot create pods, is named", () => {
+        const c = clone(casc);
+        const baseline = c.jenkins.clouds[1].kubernetes;
+        expect(cloudLauncher(objects, c, baseline)).toEqual({
+            namespace: "kube-ops",
+            name: "jenkins-baseline-launcher",
+        });
+        baseline.credentialsId = "nobody";
+        expect(crossReferenceProblems(objects, c)).toContain(
+            "JCasC clouds[1] (kubernetes-baseline): credentialsId nobody: no System-scoped Secret-text credential read from a file",
+        );
+        const objs = clone(objects).filter(
+            (o) => !(o.kind === "RoleBinding" && o.metadata.namespace === "kube-ops-agents-baseline"),
+        );
+        expect(crossReferenceProblems(objs, casc)).toContain(
+            "JCasC clouds[1].templates[1] (image-build): no Role bound to the cloud's account lets it create pods in kube-ops-agents-baseline",
         );
     });
 

@@ -3,7 +3,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { DEFAULT_PLUGINS, KEYS, KeySpec } from "../components/config";
-import { configTable, readmeTable } from "../tools/docs";
+import { configTable, projectFile, readmeTable } from "../tools/docs";
 import { runStack, Stack } from "./harness";
 
 let dev: Stack;
@@ -12,8 +12,12 @@ beforeAll(async () => {
 });
 
 describe("the dev stack (mirrors the original)", () => {
-    it("creates the namespace kube-ops for the controller, and kube-ops-agents for its agents", () => {
-        expect(dev.objects("Namespace").map((n) => n.metadata.name)).toEqual(["kube-ops", "kube-ops-agents"]);
+    it("creates the namespace kube-ops for the controller, kube-ops-agents for its build tier, kube-ops-agents-baseline for image builds", () => {
+        expect(dev.objects("Namespace").map((n) => n.metadata.name)).toEqual([
+            "kube-ops",
+            "kube-ops-agents",
+            "kube-ops-agents-baseline",
+        ]);
     });
 
     it("keeps Jenkins home on a claim on the default StorageClass that survives pulumi destroy", () => {
@@ -26,15 +30,21 @@ describe("the dev stack (mirrors the original)", () => {
         expect(dev.objects("PersistentVolume")).toHaveLength(0);
     });
 
-    it("has a controller and an agent ServiceAccount; agents get no API token", () => {
-        const controller = dev.object("ServiceAccount", "jenkins");
-        const agent = dev.object("ServiceAccount", "jenkins-agent");
-        expect(controller.metadata.namespace).toBe("kube-ops");
-        expect(agent.automountServiceAccountToken).toBe(false);
+    it("has a controller account, the image-build launcher beside it, and agent accounts without an API token", () => {
+        const accounts = dev
+            .objects("ServiceAccount")
+            .map((a) => [`${a.metadata.namespace}/${a.metadata.name}`, a.automountServiceAccountToken]);
+        expect(accounts).toEqual([
+            ["kube-ops/jenkins", true],
+            ["kube-ops/jenkins-baseline-launcher", false],
+            ["kube-ops-agents/jenkins-agent", false],
+            ["kube-ops-agents-baseline/jenkins-agent", false],
+        ]);
     });
 
-    it("grants the controller pod management in the agent namespace only, with rbac v1", () => {
-        const role = dev.object("Role", "jenkins-agent-manager");
+    it("grants the controller pod management in the build tier's namespace only, with rbac v1", () => {
+        const inBuild = (kind: string) => dev.objects(kind).filter((o) => o.metadata.namespace === "kube-ops-agents");
+        const [role] = inBuild("Role");
         expect(role.apiVersion).toBe("rbac.authorization.k8s.io/v1");
         expect(role.metadata.namespace).toBe("kube-ops-agents");
         expect(role.rules).toEqual([
@@ -46,7 +56,7 @@ describe("the dev stack (mirrors the original)", () => {
         const verbs = role.rules.flatMap((r: any) => [...r.verbs, ...r.resources, ...r.apiGroups]);
         expect(verbs).not.toContain("*");
         expect(verbs).not.toContain("secrets");
-        const binding = dev.object("RoleBinding", "jenkins-agent-manager");
+        const [binding] = inBuild("RoleBinding");
         expect(binding.roleRef).toEqual({
             apiGroup: "rbac.authorization.k8s.io",
             kind: "Role",
@@ -71,8 +81,10 @@ describe("the dev stack (mirrors the original)", () => {
         expect(cloud.namespace).toBe("kube-ops-agents");
         expect(cloud.jenkinsUrl).toBe("http://jenkins.kube-ops.svc:8080/");
         expect(cloud.jenkinsTunnel).toBe("jenkins-agent.kube-ops.svc:50000");
-        expect(cloud.templates[0].label).toBe("hwzx-cmp");
-        expect(cloud.templates[0].serviceAccount).toBe("jenkins-agent");
+        expect(cloud.templates.map((t: any) => [t.label, t.serviceAccount])).toEqual([
+            ["jenkins-k8s-defaults", "jenkins-agent"],
+            ["hwzx-cmp", "jenkins-agent"],
+        ]);
     });
 
     it("keeps a generated admin password in a Secret", () => {
@@ -142,20 +154,34 @@ describe("the dev stack (mirrors the original)", () => {
             expect(env.SECRETS).toBe("/run/secrets/jenkins");
             const volumes = Object.fromEntries(dev.controllerPod.volumes.map((v: any) => [v.name, v]));
             expect(volumes.casc.configMap.name).toBe("jenkins-casc");
-            expect(volumes["admin-secret"].secret).toMatchObject({
-                secretName: "jenkins-admin",
-                items: [
-                    { key: "password", path: "jenkins-admin-password" },
-                    { key: "casc-reload-token", path: "casc-reload-token" },
-                ],
-            });
+            expect(volumes.secrets.projected.sources).toEqual([
+                {
+                    secret: {
+                        name: "jenkins-admin",
+                        items: [
+                            { key: "password", path: "jenkins-admin-password" },
+                            { key: "casc-reload-token", path: "casc-reload-token" },
+                        ],
+                    },
+                },
+                {
+                    secret: {
+                        name: "jenkins-baseline-launcher-token",
+                        items: [{ key: "token", path: "baseline-launcher-token" }],
+                    },
+                },
+            ]);
+            // The reload sidecar sees the reload token and nothing else.
+            expect(volumes["reload-token"].secret.items).toEqual([
+                { key: "casc-reload-token", path: "casc-reload-token" },
+            ]);
             expect(volumes["jenkins-home"].persistentVolumeClaim.claimName).toBe("jenkins-home");
             const mounts = Object.fromEntries(
                 dev.container("jenkins").volumeMounts.map((m: any) => [m.name, m.mountPath]),
             );
             expect(mounts).toMatchObject({
                 casc: "/var/jenkins_casc",
-                "admin-secret": "/run/secrets/jenkins",
+                secrets: "/run/secrets/jenkins",
                 "jenkins-home": "/var/jenkins_home",
             });
             expect(JSON.stringify(env)).not.toContain(dev.outputs.adminPassword);
@@ -208,6 +234,8 @@ describe("the dev stack (mirrors the original)", () => {
         expect(dev.outputs).toMatchObject({
             namespace: "kube-ops",
             agentNamespace: "kube-ops-agents",
+            agentNamespaces: { build: "kube-ops-agents", baseline: "kube-ops-agents-baseline" },
+            agentClouds: { build: "kubernetes", baseline: "kubernetes-baseline" },
             serviceName: "jenkins",
             jenkinsUrl: "http://jenkins.kube-ops.svc:8080/",
             adminUsername: "admin",
@@ -264,22 +292,11 @@ describe("Pulumi.yaml", () => {
         expect(project.runtime).toMatchObject({ name: "nodejs" });
     });
 
-    it("declares every key the program reads, with the program's type, default and description", () => {
-        const declared = Object.fromEntries(
-            Object.entries(KEYS as Record<string, KeySpec>)
-                .filter(([, spec]) => spec.type !== "object")
-                .map(([key, spec]) => [
-                    key,
-                    {
-                        type: spec.type,
-                        ...(spec.type === "array" ? { items: { type: "string" } } : {}),
-                        description: spec.description,
-                        default: spec.default,
-                    },
-                ]),
-        );
-        const own = Object.fromEntries(Object.entries(project.config).filter(([key]) => !key.includes(":")));
-        expect(own).toEqual(declared);
+    it("declares every key the program reads, as the config table says (npm run docs:update)", () => {
+        expect(readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")).toBe(projectFile());
+        const own = Object.keys(project.config).filter((key) => !key.includes(":"));
+        const typed = Object.entries(KEYS as Record<string, KeySpec>).filter(([, spec]) => spec.type !== "object");
+        expect(own).toEqual(typed.map(([key]) => key));
     });
 
     it("sets the Kubernetes provider to patch ConfigMaps in place, so a JCasC change does not replace one", () => {

@@ -22,13 +22,77 @@ function podTemplateOf(o: K8sObject): { labels: Record<string, string>; spec: an
 }
 
 function keysOf(o: K8sObject | undefined): string[] {
-    return o ? [...Object.keys(o.data ?? {}), ...Object.keys(o.stringData ?? {})] : [];
+    // The token controller fills a ServiceAccount token Secret with these three keys.
+    const filled = o?.type === "kubernetes.io/service-account-token" ? ["token", "ca.crt", "namespace"] : [];
+    return o ? [...Object.keys(o.data ?? {}), ...Object.keys(o.stringData ?? {}), ...filled] : [];
+}
+
+/** The ConfigMaps and Secrets a volume reads, with the keys it picks: a plain one, or a projected one's sources. */
+function volumeSources(v: any): { kind: string; name: string; optional?: boolean; items?: { key: string }[] }[] {
+    const plain = v.configMap
+        ? [{ kind: "ConfigMap", ...v.configMap, name: v.configMap.name }]
+        : v.secret
+          ? [{ kind: "Secret", ...v.secret, name: v.secret.secretName }]
+          : [];
+    const projected = (v.projected?.sources ?? []).flatMap((src: any) =>
+        src.configMap
+            ? [{ kind: "ConfigMap", ...src.configMap }]
+            : src.secret
+              ? [{ kind: "Secret", ...src.secret }]
+              : [],
+    );
+    return [...plain, ...projected];
 }
 
 /** `http://svc.ns.svc:8080/` or `svc.ns.svc:50000` -> service, namespace, port. */
 export function serviceAddress(address: string): { service: string; namespace: string; port: number } | undefined {
     const m = /^(?:https?:\/\/)?([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.[a-z0-9.-]+)?:(\d+)(?:\/.*)?$/.exec(address);
     return m ? { service: m[1], namespace: m[2], port: Number(m[3]) } : undefined;
+}
+
+/** A ServiceAccount, by namespace and name. */
+export interface AccountRef {
+    namespace: string;
+    name: string;
+}
+
+/**
+ * The account the Kubernetes plugin launches a cloud's pods as, resolved as Jenkins would: no
+ * credentialsId, the controller pod's own ServiceAccount; otherwise the System-scoped Secret-text
+ * credential of that id, whose `${file}` JCasC reads from the controller's secrets, where the
+ * Deployment projects a ServiceAccount token Secret. A string says where the chain breaks.
+ */
+export function cloudLauncher(objects: K8sObject[], casc: any, cloud: any): AccountRef | string {
+    const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "jenkins");
+    const pod = deployment?.spec?.template?.spec;
+    if (!deployment || !pod) {
+        return "no controller Deployment";
+    }
+    if (!cloud.credentialsId) {
+        return { namespace: deployment.metadata.namespace!, name: pod.serviceAccountName };
+    }
+    const credential = (casc?.credentials?.system?.domainCredentials ?? [])
+        .flatMap((d: any) => d.credentials ?? [])
+        .map((c: any) => c.string)
+        .find((c: any) => c?.id === cloud.credentialsId);
+    const file = /^\$\{(.+)\}$/.exec(credential?.secret ?? "")?.[1];
+    if (!credential || credential.scope !== "SYSTEM" || !file) {
+        return `credentialsId ${cloud.credentialsId}: no System-scoped Secret-text credential read from a file`;
+    }
+    const source = (pod.volumes ?? [])
+        .flatMap((v: any) => v.projected?.sources ?? [])
+        .find((src: any) => (src.secret?.items ?? []).some((i: any) => i.path === file));
+    const secret = objects.find(
+        (o) =>
+            o.kind === "Secret" &&
+            o.metadata.name === source?.secret.name &&
+            o.metadata.namespace === deployment.metadata.namespace,
+    );
+    const account = secret?.metadata.annotations?.["kubernetes.io/service-account.name"];
+    if (secret?.type !== "kubernetes.io/service-account-token" || !account) {
+        return `credentialsId ${cloud.credentialsId}: its file ${file} is not a ServiceAccount token the controller mounts`;
+    }
+    return { namespace: secret.metadata.namespace!, name: account };
 }
 
 export function crossReferenceProblems(objects: K8sObject[], casc: any, options: CrossRefOptions = {}): string[] {
@@ -62,12 +126,7 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
             const volumeNames = new Set<string>((spec.volumes ?? []).map((v: any) => v.name));
             for (const v of spec.volumes ?? []) {
                 // ConfigMap and Secret volumes: the object, and every key the volume picks, must exist.
-                const source = v.configMap
-                    ? { kind: "ConfigMap", name: v.configMap.name, ...v.configMap }
-                    : v.secret
-                      ? { kind: "Secret", name: v.secret.secretName, ...v.secret }
-                      : undefined;
-                if (source) {
+                for (const source of volumeSources(v)) {
                     const target = find(source.kind, ns, source.name);
                     if (!target && !source.optional) {
                         problems.push(
@@ -241,6 +300,14 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
         if (!namespaces.has(cloud.namespace)) {
             problems.push(`${at}.namespace = ${cloud.namespace}: no such namespace in the render`);
         }
+        const launcher = cloudLauncher(objects, casc, cloud);
+        if (typeof launcher === "string") {
+            problems.push(`${at} (${cloud.name}): ${launcher}`);
+        } else if (!find("ServiceAccount", launcher.namespace, launcher.name)) {
+            problems.push(
+                `${at} (${cloud.name}): launches as ${launcher.namespace}/${launcher.name}, which does not exist`,
+            );
+        }
         for (const [j, t] of (cloud.templates ?? []).entries()) {
             const tns = t.namespace ?? cloud.namespace;
             if (t.serviceAccount && !find("ServiceAccount", tns, t.serviceAccount)) {
@@ -254,8 +321,21 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
                         (rule: any) => rule.resources?.includes("pods") && rule.verbs?.includes("create"),
                     ),
             );
-            if (!manager) {
-                problems.push(`${at}.templates[${j}] (${t.name}): no Role lets the controller create pods in ${tns}`);
+            const bound =
+                typeof launcher !== "string" &&
+                objects.some(
+                    (b) =>
+                        b.kind === "RoleBinding" &&
+                        b.metadata.namespace === tns &&
+                        b.roleRef?.name === manager?.metadata.name &&
+                        (b.subjects ?? []).some(
+                            (sub: any) => sub.name === launcher.name && sub.namespace === launcher.namespace,
+                        ),
+                );
+            if (!manager || !bound) {
+                problems.push(
+                    `${at}.templates[${j}] (${t.name}): no Role bound to the cloud's account lets it create pods in ${tns}`,
+                );
             }
         }
     }

@@ -20,8 +20,16 @@ export interface EvaluatedResource {
     customTimeouts: Record<string, string>;
 }
 
+/** A resource the program reads (`X.get(name, id)`): the engine looks it up, even at preview. */
+export interface EvaluatedRead {
+    type: string;
+    name: string;
+    id: string;
+}
+
 export interface Evaluation {
     resources: EvaluatedResource[];
+    reads: EvaluatedRead[];
     outputs: Record<string, unknown>;
     /** Names of the stack outputs that are Pulumi secrets. */
     secretOutputs: string[];
@@ -93,6 +101,7 @@ async function settle<T>(value: T): Promise<{ value: unknown; secret: boolean }>
  */
 export async function evaluate(config: Record<string, string>, options: EvaluateOptions = {}): Promise<Evaluation> {
     const resources: EvaluatedResource[] = [];
+    const reads: EvaluatedRead[] = [];
     const seen = new Map<string, number>();
     let pending = 0;
     // The entry being registered: the mock monitor calls newResource synchronously inside
@@ -158,6 +167,12 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         }
     };
 
+    const read = monitor.readResource.bind(monitor);
+    monitor.readResource = (req: any, callback: (err: unknown, res: unknown) => void) => {
+        reads.push({ type: req.getType(), name: req.getName(), id: req.getId() });
+        read(req, callback);
+    };
+
     // The program module is loaded once; each evaluation calls its exported function afresh.
     const program: () => Promise<Record<string, unknown>> | Record<string, unknown> = require(
         options.program ?? "../index",
@@ -180,5 +195,5 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         quiet = pending === 0 ? quiet + 1 : 0;
     }
     const duplicateUrns = [...seen].filter(([, n]) => n > 1).map(([urn]) => urn);
-    return { resources, outputs, secretOutputs, duplicateUrns };
+    return { resources, reads, outputs, secretOutputs, duplicateUrns };
 }

@@ -27,6 +27,9 @@ export type K8sObject = {
 // The order Helm installs kinds in: what others refer to comes first.
 const KIND_ORDER = [
     "Namespace",
+    // Admission policies before anything that creates pods, so none is admitted without them.
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
     "NetworkPolicy",
     "ResourceQuota",
     "LimitRange",
@@ -135,8 +138,9 @@ export function pulumiResources(e: Evaluation): Record<string, unknown>[] {
         .sort((a, b) => a.resource.localeCompare(b.resource));
 }
 
-export async function renderStack(stack: string): Promise<Map<string, string>> {
-    return renderFiles(await evaluate(readStackConfig(stack), { stack, preview: true }));
+/** Renders a stack's settings, with `overrides` (full key -> config string) on top when given. */
+export async function renderStack(stack: string, overrides: Record<string, string> = {}): Promise<Map<string, string>> {
+    return renderFiles(await evaluate({ ...readStackConfig(stack), ...overrides }, { stack, preview: true }));
 }
 
 /** Writes a render into `dir`, replacing the YAML files a previous render left there. */

@@ -1,6 +1,7 @@
 // The Pod the Jenkins Kubernetes plugin creates from a JCasC pod template, so the cluster tier
 // can create exactly that pod as the account the plugin uses. A model of the plugin's code, from
 // its source (jenkinsci/kubernetes-plugin, src/main/java/org/csanchez/jenkins/plugins/kubernetes):
+//   PodTemplateUtils.unwrap(t, defaults)  the cloud's defaultsProviderTemplate under every template
 //   PodTemplateBuilder.build()            the generated pod, the agent container and its env
 //   PodTemplateUtils.combine(yaml, pod)   the template's yaml is the parent, the generated pod wins
 //   pod/decorator/*                       restartPolicy Never, default nodeSelector, safe-to-evict
@@ -297,6 +298,25 @@ function combinePod(parent: Obj, child: Obj): Obj {
     };
 }
 
+/**
+ * PodTemplateUtils.unwrap/combine(PodTemplate, PodTemplate) for the fields a defaults template
+ * carries here: the template's own value wins, the parent's fills what it leaves unset.
+ */
+function unwrap(t: Obj, parent: Obj | undefined): Obj {
+    if (!parent || parent === t) {
+        return t;
+    }
+    const out: Obj = { ...t };
+    for (const k of ["serviceAccount", "runAsUser", "runAsGroup", "namespace", "nodeSelector"]) {
+        if (!nonEmpty(out[k]) && nonEmpty(parent[k])) {
+            out[k] = parent[k];
+        }
+    }
+    out.envVars = [...(parent.envVars ?? []), ...(t.envVars ?? [])];
+    out.volumes = [...(parent.volumes ?? []), ...(t.volumes ?? [])];
+    return out;
+}
+
 /** RestrictedPssSecurityContextInjector: fills what is unset, container by container, never overrides. */
 function restrictedPss(c: Obj): Obj {
     const sc: Obj = { ...c.securityContext };
@@ -317,7 +337,11 @@ export interface AgentPod {
  * The pod the plugin creates for one agent of template `t` of `cloud` (JCasC shapes), named
  * `podName`. A template without a jnlp container gets the plugin's default agent container.
  */
-export function agentPod(cloud: Obj, t: Obj, podName: string): AgentPod {
+export function agentPod(cloud: Obj, template: Obj, podName: string): AgentPod {
+    const t = unwrap(
+        template,
+        (cloud.templates ?? []).find((d: Obj) => d.name === cloud.defaultsProviderTemplate),
+    );
     const templateEnv = envList(t.envVars);
     const vols = (t.volumes ?? []).map((v: Obj, i: number) => volume(v, `volume-${i}`));
     const mounts = vols.map((v: { mount: Obj }) => v.mount);

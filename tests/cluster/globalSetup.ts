@@ -1,10 +1,12 @@
 // Renders every stack under test once, before the cluster tier's tests are declared from them.
 import * as path from "path";
 import { renderStack, writeRender } from "../../tools/render";
-import { RENDER_ROOT, stacksUnderTest } from "./renders";
+import { RENDER_ROOT, stacksUnderTest, VARIANTS } from "./renders";
 
 export default async function globalSetup(): Promise<void> {
-    for (const stack of stacksUnderTest()) {
-        writeRender(await renderStack(stack), path.join(RENDER_ROOT, stack));
+    for (const name of stacksUnderTest()) {
+        const variant = VARIANTS[name];
+        const files = variant ? await renderStack(variant.stack, variant.overrides) : await renderStack(name);
+        writeRender(files, path.join(RENDER_ROOT, name));
     }
 }

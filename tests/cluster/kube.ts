@@ -241,6 +241,17 @@ export class Cluster {
         return review.status?.allowed === true;
     }
 
+    /** Who a bearer token authenticates as (SelfSubjectReview sent with that token, not the admin's). */
+    async whoIs(token: string): Promise<{ username?: string; groups: string[] }> {
+        const kc = new this.k8s.KubeConfig();
+        const { name, server, caFile, caData, skipTLSVerify } = this.kc.getCurrentCluster()!;
+        kc.loadFromClusterAndUser({ name, server, caFile, caData, skipTLSVerify }, { name: "token", token });
+        const review = await kc.makeApiClient(this.k8s.AuthenticationV1Api).createSelfSubjectReview({
+            body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+        });
+        return { username: review.status?.userInfo?.username, groups: review.status?.userInfo?.groups ?? [] };
+    }
+
     /** Every resource rule `account` holds in `namespace` (SelfSubjectRulesReview, impersonated). */
     async rules(account: Account, namespace: string): Promise<K.V1ResourceRule[]> {
         const authz = this.api(this.k8s.AuthorizationV1Api, account);

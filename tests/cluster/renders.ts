@@ -13,9 +13,42 @@ type Obj = Record<string, any>;
 
 export const RENDER_ROOT = path.join(tmpdir(), "jenkins-k8s-cluster-tier");
 
-/** The stacks this run covers: CLUSTER_STACKS (comma-separated), or every Pulumi.<stack>.yaml. */
+/**
+ * Settings no stack file holds but a claim needs proven: a stack's file plus overrides. The
+ * privileged tier exists only on request, and no example stack asks for it.
+ */
+export const VARIANTS: Record<string, { stack: string; overrides: Record<string, string> }> = {
+    "dev-privileged": {
+        stack: "dev",
+        overrides: {
+            "jenkins-k8s:namespace": "lab",
+            "jenkins-k8s:agentNamespace": "lab-agents",
+            "jenkins-k8s:nodePort": "30003",
+            "jenkins-k8s:allowPrivilegedAgents": "true",
+            "jenkins-k8s:podTemplates": JSON.stringify([
+                { name: "default", labels: ["linux"] },
+                {
+                    name: "dind",
+                    labels: ["dind"],
+                    podSecurity: "privileged",
+                    containers: [
+                        {
+                            name: "docker",
+                            image: "docker:27.3.1-dind",
+                            privileged: true,
+                            command: ["dockerd-entrypoint.sh"],
+                            env: { DOCKER_TLS_CERTDIR: "" },
+                        },
+                    ],
+                },
+            ]),
+        },
+    },
+};
+
+/** The stacks this run covers: CLUSTER_STACKS (comma-separated), or every Pulumi.<stack>.yaml and variant. */
 export function stacksUnderTest(): string[] {
-    const all = listStacks();
+    const all = [...listStacks(), ...Object.keys(VARIANTS)];
     const wanted = (process.env.CLUSTER_STACKS ?? "")
         .split(",")
         .map((s) => s.trim())

@@ -6,6 +6,7 @@
 import { Account, Cluster, describe as what, KubeObject, Refused, userOf, waitFor } from "./kube";
 import { grants, grantsOf, LAUNCHER_NEEDS, minus, NEVER, NEVER_CLUSTER, show, WORKSPACE_CLAIM_NEEDS } from "./access";
 import { agentPod } from "./agentPod";
+import { launcherOf, podAccountOf, same } from "./launchers";
 import { namespacesOf, StackFixtures, tagged } from "./fixtures";
 import { clouds, ofKind, readRender, Render, stacksUnderTest } from "./renders";
 
@@ -16,38 +17,18 @@ const WAIT_MS = Number(process.env.CLUSTER_WAIT_SECONDS ?? 120) * 1000;
 jest.setTimeout(WAIT_MS + 60_000);
 
 /**
- * Escapes the real API server admits today, one per line, as `<stack> <namespace>: <probe>`.
- * Each is a known failure (test.failing): CI stays green, the escape stays visible, and the fix
- * turns it into an ordinary test (a known failure that starts passing fails the run).
+ * Escapes or warnings the real API server shows today, as `<stack> <namespace>: <probe>` or
+ * `<stack> objects` / `<stack> agent pod <template>`: each a known failure (test.failing), so CI
+ * stays green while the defect stays visible, and its fix turns it into an ordinary test (a known
+ * failure that starts passing fails the run). Empty since the agent trust tiers (#11).
  */
-const KNOWN_ESCAPES = new Set<string>([
-    // The default image-build template (rootless BuildKit) needs seccomp and AppArmor Unconfined,
-    // so the agent namespace enforces `privileged`, and every pipeline's own pod lands there.
-    "dev kube-ops-agents: a privileged container",
-    "dev kube-ops-agents: a hostPath mount of /",
-    "dev kube-ops-agents: the host's network and PID namespaces",
-    "prod ci-agents: a privileged container",
-    "prod ci-agents: a hostPath mount of /",
-    "prod ci-agents: the host's network and PID namespaces",
-    // jenkins-deployer (edit in staging and production) lives in the agent namespace, where the
-    // controller may create pods: any pipeline can run as it.
-    "prod ci-agents: a pod running as jenkins-deployer",
-]);
-
-/** Warnings the real API server sends today for a stack's objects or agent pods; known failures too. */
-const KNOWN_WARNINGS = new Set<string>([
-    // The agent namespace warns at restricted while it enforces privileged (the image builder).
-    "dev agent pod image-build",
-    "prod agent pod image-build",
-    // The NFS ownership fix runs as root: baseline, while the namespace warns at restricted.
-    "prod objects",
-]);
+const KNOWN_FAILURES = new Set<string>([]);
 
 /** A test, or a known failure (named so in the output, where jest marks it passed while it fails). */
 const known =
-    (id: string, set: Set<string>) =>
+    (id: string) =>
     (name: string, fn: () => Promise<void>): void =>
-        set.has(id) ? test.failing(`KNOWN FAILURE (#11): ${name}`, fn) : test(name, fn);
+        KNOWN_FAILURES.has(id) ? test.failing(`KNOWN FAILURE: ${name}`, fn) : test(name, fn);
 
 /** Namespaces every check of "nowhere else" asks about, besides the stack's own. */
 const ELSEWHERE = ["default", "kube-system"];
@@ -109,10 +90,6 @@ for (const stack of stacksUnderTest()) {
 
 function describeStack(stack: string, render: Render): void {
     const deployment = ofKind(render, "Deployment").find((d) => d.metadata.name === "jenkins")!;
-    const controller: Account = {
-        namespace: deployment.metadata.namespace!,
-        name: deployment.spec.template.spec.serviceAccountName,
-    };
     const accounts: Account[] = ofKind(render, "ServiceAccount").map((sa) => ({
         namespace: sa.metadata.namespace!,
         name: sa.metadata.name,
@@ -126,8 +103,20 @@ function describeStack(stack: string, render: Render): void {
         );
     const stackNamespaces = namespacesOf(render);
     const everywhere = [...stackNamespaces, ...ELSEWHERE];
-    const cloudList = clouds(render.casc);
-    const launchNamespaces = [...new Set(cloudList.map((c) => c.namespace as string))];
+    // Each cloud with the account Jenkins launches its pods as, and the account its pods run as.
+    const cloudList = clouds(render.casc).map((cloud) => ({
+        cloud,
+        launcher: launcherOf(render, cloud),
+        podAccount: podAccountOf(cloud),
+    }));
+    const launchers = cloudList.map((c) => c.launcher).filter((a, i, all) => all.findIndex((b) => same(a, b)) === i);
+    const enforces = (ns: string) =>
+        render.objects.find((o) => o.kind === "Namespace" && o.metadata.name === ns)?.metadata.labels?.[
+            "pod-security.kubernetes.io/enforce"
+        ];
+    /** Whether `launcher` is meant to create pods in `ns` at all, and if so the cloud that does. */
+    const cloudOf = (launcher: Account, ns: string) =>
+        cloudList.find((c) => same(c.launcher, launcher) && c.cloud.namespace === ns);
     let fixtures: StackFixtures;
 
     describe(`the ${stack} stack on a real API server`, () => {
@@ -157,7 +146,7 @@ function describeStack(stack: string, render: Render): void {
             }
             expect(rejected).toEqual([]);
         });
-        known(`${stack} objects`, KNOWN_WARNINGS)("gets no warning from the API server for any object", () => {
+        known(`${stack} objects`)("gets no warning from the API server for any object", () => {
             expect(warned).toEqual([]);
             return Promise.resolve();
         });
@@ -211,15 +200,16 @@ function describeStack(stack: string, render: Render): void {
         }
 
         describe("RBAC, asked of the API server as each ServiceAccount", () => {
-            const claimsWorkspaces = cloudList.some((c) =>
-                (c.templates ?? []).some((t: Obj) => t.workspaceVolume?.dynamicPVC !== undefined),
-            );
-            const launcherNeeds = [...LAUNCHER_NEEDS, ...(claimsWorkspaces ? WORKSPACE_CLAIM_NEEDS : [])];
-
-            for (const ns of launchNamespaces) {
-                for (const need of launcherNeeds) {
-                    test(`YES ${userOf(controller)} may ${show(need)} in ${ns}`, async () => {
-                        expect(await cluster.can(controller, { ...need, namespace: ns })).toBe(true);
+            const needsOf = (cloud: Obj) => [
+                ...LAUNCHER_NEEDS,
+                ...((cloud.templates ?? []).some((t: Obj) => t.workspaceVolume?.dynamicPVC !== undefined)
+                    ? WORKSPACE_CLAIM_NEEDS
+                    : []),
+            ];
+            for (const { cloud, launcher } of cloudList) {
+                for (const need of needsOf(cloud)) {
+                    test(`YES ${userOf(launcher)} may ${show(need)} in ${cloud.namespace} (cloud ${cloud.name})`, async () => {
+                        expect(await cluster.can(launcher, { ...need, namespace: cloud.namespace })).toBe(true);
                     });
                 }
             }
@@ -250,30 +240,44 @@ function describeStack(stack: string, render: Render): void {
                 });
             }
 
+            // The clouds that do not use the controller's own account use a token Jenkins reads
+            // from a Secret: the token controller must fill it, and it must be that account's.
+            for (const secret of ofKind(render, "Secret").filter(
+                (x) => x.type === "kubernetes.io/service-account-token",
+            )) {
+                const account = secret.metadata.annotations?.["kubernetes.io/service-account.name"];
+                test(`the token controller fills ${what(secret)} with a token that authenticates as ${account}`, async () => {
+                    let token = "";
+                    await waitFor(`${what(secret)} to hold a token`, WAIT_MS, async () => {
+                        token = Buffer.from((await cluster.read(secret))?.data?.token ?? "", "base64").toString();
+                        return token !== "" || "no token yet";
+                    });
+                    const who = await cluster.whoIs(token);
+                    expect(who.username).toBe(`system:serviceaccount:${secret.metadata.namespace}:${account}`);
+                });
+            }
+
             // Exactly: every rule the account holds in a namespace, less what any ServiceAccount
-            // holds there (the cluster's own grants to all accounts), must be what it needs there.
+            // holds there (the cluster's own grants to all accounts), must be what it needs there:
+            // the plugin's needs where it launches a cloud's pods, the chosen ClusterRole where
+            // the stack delegates one, nothing anywhere else.
             const expected = async (account: Account, ns: string): Promise<Set<string>> => {
-                if (account.name === controller.name && account.namespace === controller.namespace) {
-                    return launchNamespaces.includes(ns) ? grantsOf(launcherNeeds) : new Set();
+                const want = new Set<string>();
+                const launched = cloudOf(account, ns);
+                if (launched) {
+                    grantsOf(needsOf(launched.cloud)).forEach((g) => want.add(g));
                 }
-                const roles: Set<string>[] = [];
-                for (const b of boundTo(account).filter((x) => x.metadata.namespace === ns)) {
-                    const role =
-                        b.roleRef.kind === "ClusterRole"
-                            ? await cluster.read({
-                                  apiVersion: "rbac.authorization.k8s.io/v1",
-                                  kind: "ClusterRole",
-                                  metadata: { name: b.roleRef.name },
-                              })
-                            : render.objects.find(
-                                  (o) =>
-                                      o.kind === "Role" &&
-                                      o.metadata.name === b.roleRef.name &&
-                                      o.metadata.namespace === ns,
-                              );
-                    roles.push(grants(role?.rules ?? []));
+                for (const b of boundTo(account).filter(
+                    (x) => x.metadata.namespace === ns && x.roleRef.kind === "ClusterRole",
+                )) {
+                    const role = await cluster.read({
+                        apiVersion: "rbac.authorization.k8s.io/v1",
+                        kind: "ClusterRole",
+                        metadata: { name: b.roleRef.name },
+                    });
+                    grants(role?.rules ?? []).forEach((g) => want.add(g));
                 }
-                return new Set(roles.flatMap((r) => [...r]));
+                return want;
             };
             for (const account of accounts) {
                 test(`${userOf(account)} holds exactly what it needs in each namespace, nothing elsewhere`, async () => {
@@ -299,39 +303,44 @@ function describeStack(stack: string, render: Render): void {
         });
 
         describe("agent pods, as the Kubernetes plugin creates them from each JCasC template", () => {
-            for (const cloud of cloudList) {
-                for (const template of cloud.templates ?? []) {
+            /** Creates the pod (and a dynamicPVC claim) as `as`, waits for Running, deletes it as `as`. */
+            const launch = async (cloud: Obj, template: Obj, as: Account, warned: string[]) => {
+                const name = `${template.name}-tier${Date.now().toString(36).slice(-5)}`.slice(0, 63);
+                const { pod, claim } = agentPod(cloud, template, name);
+                const ns = pod.metadata.namespace;
+                if (claim) {
+                    await fixtures.volumeForClaim(ns, claim.name, claim.storage, claim.accessModes);
+                    const claimObject = {
+                        apiVersion: "v1",
+                        kind: "PersistentVolumeClaim",
+                        metadata: { name: claim.name, namespace: ns, labels: pod.metadata.labels },
+                        spec: {
+                            accessModes: claim.accessModes,
+                            resources: { requests: { storage: claim.storage } },
+                            ...(claim.storageClassName ? { storageClassName: claim.storageClassName } : {}),
+                        },
+                    };
+                    warned.push(...(await cluster.create(claimObject, { as })).warnings);
+                }
+                warned.push(...(await cluster.create(pod as KubeObject, { as })).warnings);
+                await waitFor(`agent pod ${ns}/${name} to be Running`, WAIT_MS, async () => {
+                    const live = await cluster.read(pod as KubeObject);
+                    return (
+                        (live?.status?.phase === "Running" && !!live.spec?.nodeName) || `phase ${live?.status?.phase}`
+                    );
+                });
+                expect(await cluster.delete(pod as KubeObject, { as })).toBe(true);
+                await cluster.gone(pod as KubeObject);
+            };
+
+            for (const { cloud, launcher } of cloudList) {
+                const templates = (cloud.templates ?? []).filter((t: Obj) => t.name !== cloud.defaultsProviderTemplate);
+                for (const template of templates) {
                     const warned: string[] = [];
-                    test(`${cloud.name}/${template.name}: admitted as ${userOf(controller)}, Running on a node, deleted by it`, async () => {
-                        const name = `${template.name}-tier${Date.now().toString(36).slice(-5)}`.slice(0, 63);
-                        const { pod, claim } = agentPod(cloud, template, name);
-                        const ns = pod.metadata.namespace;
-                        if (claim) {
-                            await fixtures.volumeForClaim(ns, claim.name, claim.storage, claim.accessModes);
-                            const claimObject = {
-                                apiVersion: "v1",
-                                kind: "PersistentVolumeClaim",
-                                metadata: { name: claim.name, namespace: ns, labels: pod.metadata.labels },
-                                spec: {
-                                    accessModes: claim.accessModes,
-                                    resources: { requests: { storage: claim.storage } },
-                                    ...(claim.storageClassName ? { storageClassName: claim.storageClassName } : {}),
-                                },
-                            };
-                            warned.push(...(await cluster.create(claimObject, { as: controller })).warnings);
-                        }
-                        warned.push(...(await cluster.create(pod as KubeObject, { as: controller })).warnings);
-                        await waitFor(`agent pod ${ns}/${name} to be Running`, WAIT_MS, async () => {
-                            const live = await cluster.read(pod as KubeObject);
-                            return (
-                                (live?.status?.phase === "Running" && !!live.spec?.nodeName) ||
-                                `phase ${live?.status?.phase}`
-                            );
-                        });
-                        expect(await cluster.delete(pod as KubeObject, { as: controller })).toBe(true);
-                        await cluster.gone(pod as KubeObject);
+                    test(`${cloud.name}/${template.name}: admitted as ${userOf(launcher)}, Running on a node, deleted by it`, async () => {
+                        await launch(cloud, template, launcher, warned);
                     });
-                    known(`${stack} agent pod ${template.name}`, KNOWN_WARNINGS)(
+                    known(`${stack} agent pod ${template.name}`)(
                         `${cloud.name}/${template.name}: gets no warning from the API server`,
                         () => {
                             expect(warned).toEqual([]);
@@ -339,10 +348,33 @@ function describeStack(stack: string, render: Render): void {
                         },
                     );
                 }
+                if (cloud.restrictedPssSecurityContext === true) {
+                    // What a Jenkinsfile's `podTemplate(containers: [containerTemplate(name: 'build',
+                    // image: ..., command: 'cat', ttyEnabled: true)])` gives the plugin: no
+                    // securityContext, no ServiceAccount, no yaml. The cloud fills them in.
+                    test(`${cloud.name}: a pipeline's own pod with no securityContext is admitted and Running, with no warning`, async () => {
+                        const warned: string[] = [];
+                        const pipelineTemplate = {
+                            name: "pipeline",
+                            label: `pipeline-${cloud.name}`,
+                            containers: [
+                                {
+                                    name: "build",
+                                    image: "registry.k8s.io/pause:3.10",
+                                    command: "cat",
+                                    ttyEnabled: true,
+                                },
+                            ],
+                        };
+                        await launch(cloud, pipelineTemplate, launcher, warned);
+                        expect(warned).toEqual([]);
+                    });
+                }
             }
         });
 
-        describe("pods a pipeline could ask for, created as the launching account: refused", () => {
+        describe("pods a pipeline could ask for, created as each launching account: refused except where its tier allows them", () => {
+            /** Creates the pod as `as`; undefined when admitted (and then deleted), else the refusal. */
             const tryPod = async (pod: Obj, as: Account): Promise<Refused | undefined> => {
                 try {
                     await cluster.create(pod as KubeObject, { as });
@@ -352,41 +384,72 @@ function describeStack(stack: string, render: Render): void {
                     }
                     throw err;
                 }
-                // Admitted: remove it, then report the escape.
                 await cluster.delete(pod as KubeObject);
                 return undefined;
             };
             // 403 is a refusal by RBAC, Pod Security or an admission policy; anything else (422:
             // the pod is invalid) would prove nothing.
-            const refused = (refusal: Refused | undefined) => expect(refusal ? refusal.code : "admitted").toBe(403);
+            const judge = (refusal: Refused | undefined, allowed: boolean) =>
+                allowed
+                    ? expect(refusal ? refusal.message : "admitted").toBe("admitted")
+                    : expect(refusal ? refusal.code : "admitted").toBe(403);
 
-            for (const probe of PROBES) {
-                test(`the probe "${probe.what}" is a valid pod (admitted as cluster-admin where Pod Security allows it)`, async () => {
-                    const pod = probePod("default", "tier-probe-valid");
-                    probe.make(pod);
-                    // kube-system enforces no Pod Security level on any cluster.
-                    pod.metadata.namespace = "kube-system";
-                    await cluster.create(pod as KubeObject, { dryRun: true });
-                });
-                for (const ns of everywhere) {
-                    const id = `${stack} ${ns}: ${probe.what}`;
-                    known(id, KNOWN_ESCAPES)(`${ns}: ${probe.what}, as ${userOf(controller)}`, async () => {
-                        const pod = probePod(ns, `tier-probe-${PROBES.indexOf(probe)}`);
-                        probe.make(pod);
-                        refused(await tryPod(pod, controller));
+            // A pod of a tier's namespace that runs as another account of that namespace
+            // (`default`, which every namespace has): RBAC lets the launcher create it, so only
+            // the admission policy can refuse it.
+            if (ofKind(render, "ValidatingAdmissionPolicy").length > 0) {
+                for (const { cloud, launcher } of cloudList) {
+                    test(`refused  ${cloud.namespace}: a pod running as default, as ${userOf(launcher)}, by the admission policy`, async () => {
+                        const pod = probePod(cloud.namespace, "tier-probe-default-account");
+                        pod.spec.serviceAccountName = "default";
+                        const refusal = await tryPod(pod, launcher);
+                        expect(refusal?.code).toBe(403);
+                        expect(refusal?.message).toContain("agent trust tiers");
                     });
                 }
             }
-            for (const account of accounts.filter((a) => boundTo(a).length > 0)) {
-                const id = `${stack} ${account.namespace}: a pod running as ${account.name}`;
-                known(id, KNOWN_ESCAPES)(
-                    `${account.namespace}: a pod running as ${account.name} (it holds role bindings), as ${userOf(controller)}`,
-                    async () => {
-                        const pod = probePod(account.namespace, "tier-probe-account");
-                        pod.spec.serviceAccountName = account.name;
-                        refused(await tryPod(pod, controller));
-                    },
-                );
+            for (const probe of PROBES) {
+                test(`the probe "${probe.what}" is a valid pod (admitted as cluster-admin where Pod Security allows it)`, async () => {
+                    const pod = probePod("kube-system", "tier-probe-valid");
+                    probe.make(pod);
+                    // kube-system enforces no Pod Security level on any cluster.
+                    await cluster.create(pod as KubeObject, { dryRun: true });
+                });
+            }
+            for (const launcher of launchers) {
+                for (const ns of everywhere) {
+                    const tier = cloudOf(launcher, ns);
+                    for (const probe of PROBES) {
+                        // Only the privileged tier's own cloud may create such pods, in its own namespace.
+                        const allowed = tier !== undefined && enforces(ns) === "privileged";
+                        const id = `${stack} ${ns}: ${probe.what}`;
+                        known(id)(
+                            `${allowed ? "ADMITTED" : "refused "} ${ns}: ${probe.what}, as ${userOf(launcher)}`,
+                            async () => {
+                                const pod = probePod(ns, `tier-probe-${PROBES.indexOf(probe)}`);
+                                probe.make(pod);
+                                // The probe runs as the tier's own account, so only the hostile field is judged.
+                                pod.spec.serviceAccountName = tier?.podAccount ?? "default";
+                                judge(await tryPod(pod, launcher), allowed);
+                            },
+                        );
+                    }
+                }
+                // Running as an account that holds role bindings: only the deploy tier's own cloud
+                // may (its pods run as the deployer, which is what the tier is for).
+                for (const account of accounts.filter((a) => boundTo(a).length > 0)) {
+                    const tier = cloudOf(launcher, account.namespace);
+                    const allowed = tier !== undefined && tier.podAccount === account.name;
+                    const id = `${stack} ${account.namespace}: a pod running as ${account.name}`;
+                    known(id)(
+                        `${allowed ? "ADMITTED" : "refused "} ${account.namespace}: a pod running as ${account.name} (it holds role bindings), as ${userOf(launcher)}`,
+                        async () => {
+                            const pod = probePod(account.namespace, "tier-probe-account");
+                            pod.spec.serviceAccountName = account.name;
+                            judge(await tryPod(pod, launcher), allowed);
+                        },
+                    );
+                }
             }
         });
     });

@@ -1,0 +1,140 @@
+// Agent trust tiers. The Kubernetes plugin creates every agent pod, a pipeline's own `podTemplate`
+// included, with the account of the cloud that launches it, in whatever namespace and as whatever
+// ServiceAccount the template names. So a boundary between what pipelines can do and what they
+// cannot is a namespace (its Pod Security level, the accounts that live in it, who may create pods
+// in it) together with the Jenkins cloud that launches into it (its own account, held as a
+// System-scoped credential that jobs cannot read, and `usageRestricted` to the folders a Jenkins
+// administrator allows). A template's own fields are never a boundary.
+//
+//   build       restricted   the default cloud `kubernetes`; the controller's own account; pipelines land here
+//   baseline    baseline     image builds (kaniko: root in its container, no node root); its own launcher
+//   privileged  privileged   only with allowPrivilegedAgents; root on the node; usage restricted
+//   deploy      restricted   runs as the deployer account (bound in deployNamespaces); usage restricted
+import type { Names } from "./names";
+import { PodTemplate, SecurityLevel, TierName, tierOf } from "./podTemplates";
+import type { Settings } from "./settings";
+
+export type { TierName };
+
+export const TIER_NAMES: readonly TierName[] = ["build", "baseline", "privileged", "deploy"];
+
+/** The Pod Security level each tier's namespace enforces. */
+export const TIER_LEVEL: Record<TierName, SecurityLevel> = {
+    build: "restricted",
+    baseline: "baseline",
+    privileged: "privileged",
+    deploy: "restricted",
+};
+
+/** The longest suffix a tier adds to agentNamespace, so that every tier namespace is a DNS label. */
+export const LONGEST_TIER_SUFFIX = Math.max(...TIER_NAMES.map((t) => t.length + 1));
+
+/** The cloud pipelines get without naming one (the plugin's default cloud name). */
+export const DEFAULT_CLOUD = "kubernetes";
+
+/**
+ * The pod template every template of a restricted-by-default cloud inherits from (the cloud's
+ * defaultsProviderTemplate): pod-level uid and gid 1000, so that `runAsNonRoot`, which the cloud
+ * fills into every container, can be verified by the kubelet for images whose USER is a name
+ * (jenkins/inbound-agent's is `jenkins`). A template or a container that sets its own user wins.
+ */
+export const DEFAULTS_TEMPLATE = "jenkins-k8s-defaults";
+
+export interface Launcher {
+    /** Its ServiceAccount, in the controller's namespace; its Role is in the tier's namespace only. */
+    serviceAccount: string;
+    /** The Secret that holds its long-lived token (type kubernetes.io/service-account-token). */
+    tokenSecret: string;
+    /** The file the token is mounted as in the controller's secrets directory; JCasC reads `${file}`. */
+    tokenFile: string;
+    /** The System-scoped Jenkins credential (Secret text) the cloud authenticates with. */
+    credentialsId: string;
+}
+
+export interface Tier {
+    name: TierName;
+    namespace: string;
+    level: SecurityLevel;
+    /** The Jenkins cloud that launches into the namespace. */
+    cloud: string;
+    /** The cloud's own account; none for the build tier, which uses the controller's. */
+    launcher?: Launcher;
+    /** The one ServiceAccount pods of this tier run as (pinned by the admission policy). */
+    podServiceAccount: string;
+    /** Only folders a Jenkins administrator allows may use the cloud. */
+    usageRestricted: boolean;
+    /** The cloud fills the restricted securityContext into every container that sets none. */
+    restrictedPss: boolean;
+    /** Pods of this tier talk to the API server (deploy), so their egress is not limited. */
+    apiAccess: boolean;
+    /** The configured templates of this tier, in the order they were given. */
+    templates: PodTemplate[];
+}
+
+export interface TierInputs {
+    agentNamespace: string;
+    templates: PodTemplate[];
+    deployNamespaces: string[];
+    allowPrivilegedAgents: boolean;
+}
+
+export function tierNamespace(agentNamespace: string, tier: TierName): string {
+    return tier === "build" ? agentNamespace : `${agentNamespace}-${tier}`;
+}
+
+/** Whether the stack has this tier: build always; the others when they have templates or a purpose. */
+function present(tier: TierName, s: TierInputs): boolean {
+    switch (tier) {
+        case "build":
+            return true;
+        case "baseline":
+            return s.templates.some((t) => tierOf(t) === "baseline");
+        case "privileged":
+            return s.allowPrivilegedAgents;
+        case "deploy":
+            return s.deployNamespaces.length > 0;
+    }
+}
+
+/**
+ * The stack's tiers, build first. `agentServiceAccount` and `deployerServiceAccount` are what the
+ * tiers' pods run as.
+ */
+export function deriveTiers(
+    s: TierInputs,
+    accounts: { agentServiceAccount: string; deployerServiceAccount: string },
+): Tier[] {
+    return TIER_NAMES.filter((name) => present(name, s)).map((name) => ({
+        name,
+        namespace: tierNamespace(s.agentNamespace, name),
+        level: TIER_LEVEL[name],
+        cloud: name === "build" ? DEFAULT_CLOUD : `${DEFAULT_CLOUD}-${name}`,
+        launcher:
+            name === "build"
+                ? undefined
+                : {
+                      serviceAccount: `jenkins-${name}-launcher`,
+                      tokenSecret: `jenkins-${name}-launcher-token`,
+                      tokenFile: `${name}-launcher-token`,
+                      credentialsId: `jenkins-${name}-launcher`,
+                  },
+        podServiceAccount: name === "deploy" ? accounts.deployerServiceAccount : accounts.agentServiceAccount,
+        usageRestricted: name === "privileged" || name === "deploy",
+        restrictedPss: name !== "privileged",
+        apiAccess: name === "deploy",
+        templates: s.templates.filter((t) => tierOf(t) === name),
+    }));
+}
+
+/** The tiers of a stack's settings. */
+export function stackTiers(s: Settings, names: Pick<Names, "agentServiceAccount" | "deployerServiceAccount">): Tier[] {
+    return deriveTiers(
+        {
+            agentNamespace: s.agentNamespace,
+            templates: s.agents.templates,
+            deployNamespaces: s.agents.deployNamespaces,
+            allowPrivilegedAgents: s.agents.allowPrivilegedAgents,
+        },
+        names,
+    );
+}
