@@ -6,7 +6,7 @@ import { assertBuildIsCurrent } from "./components/buildCheck";
 import { JenkinsCloudConfig } from "./components/cloudConfig";
 import { JenkinsMaster } from "./components/master";
 import { deriveNames } from "./components/names";
-import { namespaceLevels, podSecurityLabels } from "./components/podSecurity";
+import { namespaceLevels, podSecurityLabels, weakerThan } from "./components/podSecurity";
 import { JenkinsRbac } from "./components/rbac";
 import { loadSettings } from "./components/settings";
 import { JenkinsStorage } from "./components/storage";
@@ -55,16 +55,35 @@ export = () => {
 
     // The namespaces the deployer deploys to hold applications: created (and never deleted) only
     // on request; otherwise each must exist, and the read fails the preview naming the one that
-    // does not, before anything is applied.
-    const deployNamespaces = settings.agents.deployNamespaces.map((ns) =>
-        settings.agents.createDeployNamespaces
-            ? new k8s.core.v1.Namespace(
-                  `deploy-namespace-${ns}`,
-                  { metadata: { name: ns, labels: names.labels } },
-                  { retainOnDelete: true },
-              )
-            : k8s.core.v1.Namespace.get(`deploy-namespace-${ns}`, ns),
-    );
+    // does not, before anything is applied. Either way they must enforce a Pod Security level,
+    // or deploy rights (edit: create any pod) would be root on a node.
+    const deployLevel = settings.agents.deployNamespacePodSecurity;
+    const deployNamespaces = settings.agents.deployNamespaces.map((ns) => {
+        if (settings.agents.createDeployNamespaces) {
+            return new k8s.core.v1.Namespace(
+                `deploy-namespace-${ns}`,
+                { metadata: { name: ns, labels: { ...names.labels, ...podSecurityLabels(deployLevel) } } },
+                { retainOnDelete: true },
+            );
+        }
+        const existing = k8s.core.v1.Namespace.get(`deploy-namespace-${ns}`, ns);
+        existing.metadata.labels.apply((labels) => {
+            // The API server always sets kubernetes.io/metadata.name: no labels at all means the
+            // namespace was not read (an offline render), not that it is unlabelled.
+            if (labels === undefined) {
+                return;
+            }
+            const enforced = labels["pod-security.kubernetes.io/enforce"] ?? "privileged";
+            if (weakerThan(enforced, deployLevel)) {
+                void pulumi.log.warn(
+                    `deploy namespace ${ns} enforces Pod Security ${enforced}${labels["pod-security.kubernetes.io/enforce"] ? "" : " (no label)"}: ` +
+                        `jobs allowed to deploy there could run pods that are root on a node. Label it ` +
+                        `pod-security.kubernetes.io/enforce=${deployLevel} (jenkins-k8s:deployNamespacePodSecurity).`,
+                );
+            }
+        });
+        return existing;
+    });
 
     const storage = new JenkinsStorage("jenkins", { namespace: controllerNamespace, storage: settings.storage, names });
     const rbac = new JenkinsRbac("jenkins", {

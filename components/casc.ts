@@ -82,14 +82,7 @@ function volume(vol: PodTemplate["volumes"][number]): Json {
         case "emptyDir":
             return { emptyDirVolume: { mountPath: vol.mountPath, memory: vol.memory } };
         case "secret":
-            return {
-                secretVolume: {
-                    secretName: vol.secretName,
-                    mountPath: vol.mountPath,
-                    ...(vol.subPath ? { subPath: vol.subPath } : {}),
-                    optional: vol.optional,
-                },
-            };
+            return { secretVolume: { secretName: vol.secretName, mountPath: vol.mountPath, optional: vol.optional } };
         case "configMap":
             return {
                 configMapVolume: { configMapName: vol.configMapName, mountPath: vol.mountPath, optional: vol.optional },
@@ -157,10 +150,21 @@ function mergePod(base: Obj, extra: Obj): Obj {
     return out;
 }
 
+type SecretVolume = Extract<PodTemplate["volumes"][number], { type: "secret" }>;
+
 /**
- * The pod fields the plugin has no key for: the Pod Security profile, the API token, and
- * tolerations. The restricted profile is the default; a template that asks for more gets only
- * what it asked for in its own `yaml`.
+ * A Secret volume with chosen keys or containers: the plugin's secretVolume has neither (its
+ * subPath turns into an item without a path, which the API server refuses), so such a volume is
+ * written into the pod YAML.
+ */
+function inPodYaml(vol: PodTemplate["volumes"][number]): vol is SecretVolume {
+    return vol.type === "secret" && (vol.items !== undefined || vol.containers !== undefined);
+}
+
+/**
+ * The pod fields the plugin has no key for: the Pod Security profile, the API token,
+ * tolerations, and Secret volumes with chosen keys or containers. The restricted profile is the
+ * default; a template that asks for more gets only what it asked for in its own `yaml`.
  */
 export function templatePodYaml(t: PodTemplate): Obj {
     const restricted = t.podSecurity === "restricted";
@@ -184,6 +188,27 @@ export function templatePodYaml(t: PodTemplate): Obj {
             },
         }));
     }
+    const yamlVolumes = t.volumes.filter(inPodYaml).map((vol, i) => ({ vol, name: `secret-${i}` }));
+    if (yamlVolumes.length > 0) {
+        spec.volumes = yamlVolumes.map(({ vol, name }) => ({
+            name,
+            secret: {
+                secretName: vol.secretName,
+                ...(vol.items ? { items: vol.items } : {}),
+                optional: vol.optional,
+            },
+        }));
+        const mounting = new Map<string, Obj[]>();
+        for (const { vol, name } of yamlVolumes) {
+            for (const c of vol.containers ?? t.containers.map((x) => x.name)) {
+                mounting.set(c, [...(mounting.get(c) ?? []), { name, mountPath: vol.mountPath, readOnly: true }]);
+            }
+        }
+        spec.containers = t.containers.map((c) => {
+            const own = (spec.containers as Obj[] | undefined)?.find((x) => x.name === c.name) ?? { name: c.name };
+            return mounting.has(c.name) ? { ...own, volumeMounts: mounting.get(c.name) } : own;
+        });
+    }
     // The opt-ins, written on the pods themselves: visible in the cluster, and the explicit
     // allow the policy pack looks for.
     const annotations: Record<string, string> = {
@@ -200,7 +225,7 @@ export const ALLOW_HOST_PATH = "jenkins-k8s/allow-host-path";
 
 function podTemplate(tier: Tier, t: PodTemplate, normal: boolean): Json {
     const volumes = [
-        ...t.volumes.map(volume),
+        ...t.volumes.filter((vol) => !inPodYaml(vol)).map(volume),
         ...(t.hostDockerSocket
             ? [
                   {
@@ -252,7 +277,7 @@ function defaultsTemplate(tier: Tier): Json {
     return {
         id: templateId(tier.namespace, DEFAULTS_TEMPLATE),
         name: DEFAULTS_TEMPLATE,
-        label: DEFAULTS_TEMPLATE,
+        // No label and EXCLUSIVE: no job can ask for this template, so no pod is made of it.
         nodeUsageMode: "EXCLUSIVE",
         serviceAccount: tier.podServiceAccount,
         ...(tier.restrictedPss ? { runAsUser: String(AGENT_UID), runAsGroup: String(AGENT_UID) } : {}),
@@ -266,8 +291,8 @@ function cloud(s: Settings, names: Names, tier: Tier): Record<string, Json> {
     const tcp = s.agents.connection === "tcp";
     return {
         name: tier.cloud,
-        // The build tier's cloud is the controller's own account (in-cluster); the others
-        // authenticate with their launcher's token and take the address and CA from the pod.
+        // A usage-restricted tier's cloud authenticates with its launcher's token and takes the
+        // address and CA from the pod; the others use the controller's own account (in-cluster).
         ...(tier.launcher
             ? { credentialsId: tier.launcher.credentialsId }
             : { serverUrl: "https://kubernetes.default" }),

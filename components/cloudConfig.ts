@@ -15,6 +15,12 @@ export interface JenkinsCloudConfigArgs {
     names: Names;
 }
 
+/** The deploy tier's egress: anywhere (the API server included) but the link-local ranges. */
+export const API_EGRESS = [
+    { cidr: "0.0.0.0/0", except: ["169.254.0.0/16"] },
+    { cidr: "::/0", except: ["fe80::/10", "fd00:ec2::254/128"] },
+];
+
 /**
  * Where a tier's pods may connect: DNS, the controller's web (and agent) port, and the configured
  * CIDRs less their excepts, which by default leave out the private and link-local ranges: the API
@@ -74,12 +80,21 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
         const { settings: s, names } = args;
         this.casc = renderCasc(buildCasc(s, names, args.tiers));
 
+        const build = args.tiers.find((t) => t.name === "build");
+        for (const t of build?.templates.filter((x) => x.volumes.some((v) => v.type === "secret")) ?? []) {
+            void pulumi.log.warn(
+                `pod template '${t.name}' mounts a Secret in the build tier (${build!.namespace}), whose cloud every job ` +
+                    "may use: any Jenkinsfile can read that Secret with a pod of its own. Keep it in a Jenkins credential " +
+                    "(withCredentials), or give the template podSecurity: baseline to put it in a usage-restricted tier.",
+                this,
+            );
+        }
         for (const t of s.agents.templates) {
             if (t.hostDockerSocket) {
                 void pulumi.log.warn(
                     `pod template '${t.name}' mounts the node's Docker socket (hostDockerSocket: true): every build on it ` +
                         "is root on the node, and the socket does not exist on containerd nodes (Kubernetes 1.24+). " +
-                        "Prefer the image-build template (rootless BuildKit).",
+                        "Prefer the image-build template (kaniko, in the baseline tier).",
                     this,
                 );
             }
@@ -103,9 +118,10 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
             this.prePuller = this.prePullDaemonSet(name, args);
         }
 
-        // The deploy tier talks to the API server by design; every other tier is limited.
+        // Every tier is limited; the deploy tier talks to the API server (a private address) by
+        // design, so it loses only the link-local ranges: the nodes' cloud metadata endpoints.
         const egress = s.agents.egress;
-        for (const tier of egress ? args.tiers.filter((t) => !t.apiAccess) : []) {
+        for (const tier of egress ? args.tiers : []) {
             new k8s.networking.v1.NetworkPolicy(
                 tier.name === "build" ? `${name}-agent-egress` : `${name}-${tier.name}-agent-egress`,
                 {
@@ -114,7 +130,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                         namespace: args.tierNamespaces[tier.name],
                         labels: names.labels,
                     },
-                    spec: agentEgress(s, names, egress!),
+                    spec: agentEgress(s, names, tier.apiAccess ? API_EGRESS : egress!),
                 },
                 { parent: this },
             );

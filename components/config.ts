@@ -427,6 +427,13 @@ export const KEYS = {
         description:
             "Create the deployNamespaces (kept on destroy); false: they must exist, and preview fails naming any that does not.",
     },
+    deployNamespacePodSecurity: {
+        type: "string",
+        default: "baseline",
+        schema: oneOf(["restricted", "baseline", "privileged"] as const),
+        description:
+            "Pod Security level the deployNamespaces must enforce, so that deploy rights are not node root: created ones are labelled so; preview warns about an existing one that enforces less.",
+    },
     admissionPolicy: {
         type: "boolean",
         default: true,
@@ -439,7 +446,7 @@ export const KEYS = {
         default: true,
         schema: bool,
         description:
-            "Limit agent pods' egress: DNS, the controller's ports, and agentEgressCidrs less agentEgressExcept (the deploy tier, which talks to the API server, is not limited).",
+            "Limit agent pods' egress: DNS, the controller's ports, and agentEgressCidrs less agentEgressExcept (the deploy tier, which talks to the API server, loses only the link-local ranges).",
     },
     agentEgressCidrs: {
         type: "array",

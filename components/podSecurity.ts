@@ -2,7 +2,7 @@
 // the strictest standard that what runs in it allows, warns at that same level (so a warning
 // means "this would be refused", never noise), and audits against restricted, so anything weaker
 // than restricted is recorded in the audit log.
-import { SecurityLevel } from "./podTemplates";
+import { SECURITY_LEVELS, SecurityLevel } from "./podTemplates";
 import { Settings } from "./settings";
 import { Tier } from "./tiers";
 
@@ -31,4 +31,10 @@ export function podSecurityLabels(level: SecurityLevel): Record<string, string> 
         "pod-security.kubernetes.io/audit": "restricted",
         "pod-security.kubernetes.io/audit-version": "latest",
     };
+}
+
+/** Whether `level` (a label's value) admits more than `than`; an unknown value counts as privileged. */
+export function weakerThan(level: string, than: SecurityLevel): boolean {
+    const rank = SECURITY_LEVELS.indexOf(level as SecurityLevel);
+    return (rank === -1 ? SECURITY_LEVELS.length : rank) > SECURITY_LEVELS.indexOf(than);
 }

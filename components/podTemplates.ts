@@ -82,8 +82,13 @@ const volumeSchema = z.discriminatedUnion(
             type: z.literal("secret"),
             secretName: checked(v.checkDnsSubdomain),
             mountPath,
-            /** One key of the Secret, mounted as the file mountPath (e.g. .dockerconfigjson as config.json). */
-            subPath: z.string().min(1).optional(),
+            /** Keys of the Secret to mount, each as a file of the given relative path (e.g. .dockerconfigjson as config.json). */
+            items: z
+                .array(z.strictObject({ key: z.string().min(1), path: checked(v.checkRelativePath) }))
+                .min(1)
+                .optional(),
+            /** Mount only into these containers (default: every container of the pod, as the plugin does). */
+            containers: z.array(checked(v.checkDnsLabel)).min(1).optional(),
             optional: z.boolean().default(false),
         }),
         z.strictObject({
@@ -283,6 +288,17 @@ export function templateProblems(templates: PodTemplate[]): TemplateProblem[] {
             }
         });
         t.volumes.forEach((vol, j) => {
+            if (vol.type === "secret") {
+                for (const name of vol.containers ?? []) {
+                    if (name !== JNLP && !t.containers.some((c) => c.name === name)) {
+                        problems.push({
+                            path: [i, "volumes", j, "containers"],
+                            value: name,
+                            message: `names no container of this template (it has ${[JNLP, ...t.containers.map((c) => c.name)].join(", ")})`,
+                        });
+                    }
+                }
+            }
             // The restricted standard allows only configMap, emptyDir, PVC, secret and the like.
             if (vol.type === "nfs" && t.podSecurity === "restricted") {
                 problems.push({
@@ -327,8 +343,8 @@ export function tierOf(t: Pick<PodTemplate, "deploy" | "podSecurity">): TierName
     return t.deploy ? "deploy" : t.podSecurity === "restricted" ? "build" : t.podSecurity;
 }
 
-/** Where kaniko reads registry credentials ($DOCKER_CONFIG/config.json; its image sets DOCKER_CONFIG). */
-export const KANIKO_DOCKER_CONFIG = "/kaniko/.docker/config.json";
+/** Where kaniko reads registry credentials: $DOCKER_CONFIG/config.json, and its image sets DOCKER_CONFIG to this. */
+export const KANIKO_DOCKER_DIR = "/kaniko/.docker";
 
 /**
  * The capabilities kaniko needs to unpack images and run RUN steps as the Dockerfile's users, all
@@ -345,7 +361,7 @@ export const KANIKO_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID",
  * Unconfined seccomp or AppArmor and no privileged flag. It runs as root in its container with
  * seven capabilities of the baseline set, so it lives in the baseline tier. With a registry
  * Secret (a kubernetes.io/dockerconfigjson one in that tier's namespace), its .dockerconfigjson is
- * mounted where kaniko reads config.json.
+ * mounted as the config.json kaniko reads, into the kaniko container only.
  */
 export function defaultTemplates(agent: {
     label: string;
@@ -377,8 +393,9 @@ export function defaultTemplates(agent: {
                       {
                           type: "secret",
                           secretName: agent.registrySecret,
-                          mountPath: KANIKO_DOCKER_CONFIG,
-                          subPath: ".dockerconfigjson",
+                          mountPath: KANIKO_DOCKER_DIR,
+                          items: [{ key: ".dockerconfigjson", path: "config.json" }],
+                          containers: ["kaniko"],
                       },
                   ]
                 : [],

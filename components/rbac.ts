@@ -53,36 +53,81 @@ export function agentManagerRules(tier: Pick<Tier, "templates">): k8s.types.inpu
 }
 
 /**
- * The CEL of the admission policy: a pod in a tier's namespace runs as that tier's account, or
- * not at all. (The ServiceAccount admission plugin has filled in `default` by then when unset.)
+ * The admission policy for the agent tiers' namespaces, as CEL: what a pod there must be,
+ * whatever its template or a Jenkinsfile says. (Mutating admission has run by then: the
+ * ServiceAccount plugin has set `default` when no account was named, and added the token volume
+ * when one is mounted.)
+ * - it runs as its tier's one account;
+ * - it carries no ServiceAccount token, except in a tier that talks to the API server (deploy);
+ * - the scheduler places it (no `nodeName`, which would pick a node past taints and affinity);
+ * - it mounts no claim but its own workspace (the plugin's `pvc-workspace-<pod>`) and the
+ *   shared claims its tier's templates name, so no build reads another build's workspace.
  */
-export function agentAccountsExpression(tiers: Pick<Tier, "namespace" | "podServiceAccount">[]): {
-    allowed: string;
-    check: string;
-    message: string;
+export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount" | "apiAccess" | "templates">[]): {
+    variables: { name: string; expression: string }[];
+    validations: { expression: string; messageExpression: string; reason: string }[];
 } {
-    const map = tiers.map((t) => `'${t.namespace}': '${t.podServiceAccount}'`).join(", ");
+    const map = (value: (t: (typeof tiers)[number]) => string) =>
+        `{${tiers.map((t) => `'${t.namespace}': ${value(t)}`).join(", ")}}[namespaceObject.metadata.name]`;
+    const quote = (v: string) => `'${v}'`;
     const account = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
+    const volumes = "(has(object.spec.volumes) ? object.spec.volumes : [])";
+    const pod = "(has(object.metadata.name) ? object.metadata.name : '')";
+    const ns = "namespaceObject.metadata.name";
     return {
-        allowed: `{${map}}[namespaceObject.metadata.name]`,
-        check: `${account} == variables.allowed`,
-        message:
-            `'jenkins-k8s: pods in ' + namespaceObject.metadata.name + ' run as the ServiceAccount ' + ` +
-            `variables.allowed + ' only (agent trust tiers), not ' + ${account}`,
+        variables: [
+            { name: "allowed", expression: map((t) => quote(t.podServiceAccount)) },
+            { name: "tokenless", expression: map((t) => String(!t.apiAccess)) },
+            {
+                name: "claims",
+                expression: map(
+                    (t) =>
+                        `[${[
+                            ...new Set(
+                                t.templates.flatMap((x) =>
+                                    x.volumes.flatMap((v) => (v.type === "pvc" ? [quote(v.claimName)] : [])),
+                                ),
+                            ),
+                        ].join(", ")}]`,
+                ),
+            },
+        ],
+        validations: [
+            {
+                expression: `${account} == variables.allowed`,
+                messageExpression: `'jenkins-k8s agent trust tiers: pods in ' + ${ns} + ' run as the ServiceAccount ' + variables.allowed + ' only, not ' + ${account}`,
+                reason: "Forbidden",
+            },
+            {
+                expression: `!variables.tokenless || ${volumes}.all(v, !has(v.projected) || !has(v.projected.sources) || v.projected.sources.all(s, !has(s.serviceAccountToken)))`,
+                messageExpression: `'jenkins-k8s agent trust tiers: pods in ' + ${ns} + ' carry no ServiceAccount token: set automountServiceAccountToken: false and mount no serviceAccountToken volume'`,
+                reason: "Forbidden",
+            },
+            {
+                expression: "!has(object.spec.nodeName) || object.spec.nodeName == ''",
+                messageExpression: `'jenkins-k8s agent trust tiers: pods in ' + ${ns} + ' are placed by the scheduler: spec.nodeName is not allowed'`,
+                reason: "Forbidden",
+            },
+            {
+                expression: `${volumes}.all(v, !has(v.persistentVolumeClaim) || v.persistentVolumeClaim.claimName == 'pvc-workspace-' + ${pod} || v.persistentVolumeClaim.claimName in variables.claims)`,
+                messageExpression: `'jenkins-k8s agent trust tiers: pods in ' + ${ns} + ' mount only their own workspace claim (pvc-workspace-<pod>) and the shared claims named by the tier templates'`,
+                reason: "Forbidden",
+            },
+        ],
     };
 }
 
 /**
- * ServiceAccounts and least-privilege roles, tier by tier. The controller's account launches
- * the build tier's pods; every other tier has a launcher of its own, whose token Jenkins holds
- * as a System-scoped credential; the accounts pods run as hold nothing, except the deployer,
- * which holds `deployClusterRole` in each deploy namespace and nowhere else.
+ * ServiceAccounts and least-privilege roles, tier by tier. The controller's account launches the
+ * pods of every tier any job may use; a usage-restricted tier has a launcher of its own, whose
+ * token Jenkins holds as a System-scoped credential; the accounts pods run as hold nothing, except
+ * the deployer, which holds `deployClusterRole` in each deploy namespace and nowhere else.
  */
 export class JenkinsRbac extends pulumi.ComponentResource {
     public readonly controllerServiceAccount: k8s.core.v1.ServiceAccount;
     /** The account build-tier pods run as. */
     public readonly agentServiceAccount: k8s.core.v1.ServiceAccount;
-    /** The Secret holding each launcher's token, by tier (not the build tier). */
+    /** The Secret holding each launcher's token, by tier (usage-restricted tiers only). */
     public readonly launcherTokenSecretNames: Partial<Record<TierName, pulumi.Output<string>>> = {};
 
     constructor(name: string, args: JenkinsRbacArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -200,7 +245,7 @@ export class JenkinsRbac extends pulumi.ComponentResource {
         }
 
         if (args.admissionPolicy) {
-            const cel = agentAccountsExpression(args.tiers);
+            const rules = agentPodRules(args.tiers);
             const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
                 `${name}-agent-accounts`,
                 {
@@ -221,8 +266,8 @@ export class JenkinsRbac extends pulumi.ComponentResource {
                                 ],
                             },
                         },
-                        variables: [{ name: "allowed", expression: cel.allowed }],
-                        validations: [{ expression: cel.check, messageExpression: cel.message, reason: "Forbidden" }],
+                        variables: rules.variables,
+                        validations: rules.validations,
                     },
                 },
                 child,

@@ -2,7 +2,15 @@
 // (config.ts), then checked across keys and shaped for the components.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, formatPath, KEYS, PROJECT, REQUIRED_PLUGINS, readValues, ValidValues } from "./config";
-import { AgentContainer, defaultTemplates, JNLP, PodTemplate, templateProblems, templatesSchema } from "./podTemplates";
+import {
+    AgentContainer,
+    defaultTemplates,
+    JNLP,
+    PodTemplate,
+    SecurityLevel,
+    templateProblems,
+    templatesSchema,
+} from "./podTemplates";
 import { LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
 import { cidrWithin, parseQuantity, pluginId } from "./validation";
 
@@ -60,6 +68,8 @@ export interface Settings {
         deployClusterRole: string;
         /** Create the deploy namespaces (kept on destroy) instead of requiring them. */
         createDeployNamespaces: boolean;
+        /** The Pod Security level the deploy namespaces must enforce. */
+        deployNamespacePodSecurity: SecurityLevel;
         /** The privileged tier exists (an explicit opt-in). */
         allowPrivilegedAgents: boolean;
         /** Pin each agent tier's pods to its one ServiceAccount with a ValidatingAdmissionPolicy. */
@@ -364,6 +374,7 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
             deployNamespaces: v.deployNamespaces,
             deployClusterRole: v.deployClusterRole,
             createDeployNamespaces: v.createDeployNamespaces,
+            deployNamespacePodSecurity: v.deployNamespacePodSecurity,
             allowPrivilegedAgents: v.allowPrivilegedAgents,
             admissionPolicy: v.admissionPolicy,
             egress: v.agentNetworkPolicy

@@ -6,10 +6,16 @@
 // System-scoped credential that jobs cannot read, and `usageRestricted` to the folders a Jenkins
 // administrator allows). A template's own fields are never a boundary.
 //
-//   build       restricted   the default cloud `kubernetes`; the controller's own account; pipelines land here
-//   baseline    baseline     image builds (kaniko: root in its container, no node root); its own launcher
-//   privileged  privileged   only with allowPrivilegedAgents; root on the node; usage restricted
-//   deploy      restricted   runs as the deployer account (bound in deployNamespaces); usage restricted
+//   build       restricted   the default cloud `kubernetes`; pipelines land here
+//   baseline    baseline     image builds (kaniko: root in its container, no node root)
+//   privileged  privileged   only with allowPrivilegedAgents; root on the node
+//   deploy      restricted   runs as the deployer account (bound in deployNamespaces)
+//
+// A tier whose cloud every job may use is launched with the controller's own account: a second
+// account would keep out nobody, since any Jenkinsfile can name that cloud. A tier that grants
+// more than every job has (node root, deploy rights, or Secrets its templates mount, such as
+// registry credentials) is usage restricted, and only then has a launcher of its own, whose token
+// is the one credential that can create pods in its namespace.
 import type { Names } from "./names";
 import { PodTemplate, SecurityLevel, TierName, tierOf } from "./podTemplates";
 import type { Settings } from "./settings";
@@ -57,7 +63,7 @@ export interface Tier {
     level: SecurityLevel;
     /** The Jenkins cloud that launches into the namespace. */
     cloud: string;
-    /** The cloud's own account; none for the build tier, which uses the controller's. */
+    /** The cloud's own account, for a usage-restricted tier; otherwise the controller's is used. */
     launcher?: Launcher;
     /** The one ServiceAccount pods of this tier run as (pinned by the admission policy). */
     podServiceAccount: string;
@@ -82,6 +88,11 @@ export function tierNamespace(agentNamespace: string, tier: TierName): string {
     return tier === "build" ? agentNamespace : `${agentNamespace}-${tier}`;
 }
 
+/** Whether templates mount a Secret: every pod of their cloud's namespace could then read it. */
+export function mountsSecrets(templates: PodTemplate[]): boolean {
+    return templates.some((t) => t.volumes.some((v) => v.type === "secret"));
+}
+
 /** Whether the stack has this tier: build always; the others when they have templates or a purpose. */
 function present(tier: TierName, s: TierInputs): boolean {
     switch (tier) {
@@ -104,26 +115,31 @@ export function deriveTiers(
     s: TierInputs,
     accounts: { agentServiceAccount: string; deployerServiceAccount: string },
 ): Tier[] {
-    return TIER_NAMES.filter((name) => present(name, s)).map((name) => ({
-        name,
-        namespace: tierNamespace(s.agentNamespace, name),
-        level: TIER_LEVEL[name],
-        cloud: name === "build" ? DEFAULT_CLOUD : `${DEFAULT_CLOUD}-${name}`,
-        launcher:
-            name === "build"
-                ? undefined
-                : {
+    return TIER_NAMES.filter((name) => present(name, s)).map((name) => {
+        const templates = s.templates.filter((t) => tierOf(t) === name);
+        // The default cloud stays open to every job: it is where pipelines' own pods go.
+        const usageRestricted =
+            name === "privileged" || name === "deploy" || (name !== "build" && mountsSecrets(templates));
+        return {
+            name,
+            namespace: tierNamespace(s.agentNamespace, name),
+            level: TIER_LEVEL[name],
+            cloud: name === "build" ? DEFAULT_CLOUD : `${DEFAULT_CLOUD}-${name}`,
+            launcher: usageRestricted
+                ? {
                       serviceAccount: `jenkins-${name}-launcher`,
                       tokenSecret: `jenkins-${name}-launcher-token`,
                       tokenFile: `${name}-launcher-token`,
                       credentialsId: `jenkins-${name}-launcher`,
-                  },
-        podServiceAccount: name === "deploy" ? accounts.deployerServiceAccount : accounts.agentServiceAccount,
-        usageRestricted: name === "privileged" || name === "deploy",
-        restrictedPss: name !== "privileged",
-        apiAccess: name === "deploy",
-        templates: s.templates.filter((t) => tierOf(t) === name),
-    }));
+                  }
+                : undefined,
+            podServiceAccount: name === "deploy" ? accounts.deployerServiceAccount : accounts.agentServiceAccount,
+            usageRestricted,
+            restrictedPss: name !== "privileged",
+            apiAccess: name === "deploy",
+            templates,
+        };
+    });
 }
 
 /** The tiers of a stack's settings. */

@@ -244,3 +244,11 @@ export function cidrWithin(inner: string, outer: string): boolean {
     list.addSubnet(oa, Number(op), family === 4 ? "ipv4" : "ipv6");
     return list.check(ia, family === 4 ? "ipv4" : "ipv6");
 }
+
+/** A path inside a volume: relative, without '..' segments (the API server refuses both). */
+export function checkRelativePath(value: string): string | undefined {
+    if (value === "" || value.startsWith("/") || value.split("/").includes("..")) {
+        return "must be a relative path without '..', such as config.json";
+    }
+    return undefined;
+}

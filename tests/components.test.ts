@@ -451,19 +451,32 @@ describe("review findings", () => {
         expect(parse(t.yaml).metadata).toBeUndefined();
     });
 
-    it("registrySecret: the default image builder gets its .dockerconfigjson as kaniko's config.json", async () => {
+    it("registrySecret: the default image builder gets its .dockerconfigjson as kaniko's config.json, in kaniko only, and its cloud is usage restricted", async () => {
         const cloud = parse((await runDefaults({ registrySecret: "regcred" })).casc).jenkins.clouds[1].kubernetes;
+        expect(cloud).toMatchObject({
+            name: "kubernetes-baseline",
+            usageRestricted: true,
+            credentialsId: "jenkins-baseline-launcher",
+        });
         const t = cloud.templates.find((x: any) => x.name === "image-build");
-        expect(t.volumes).toEqual([
+        // Not a plugin secretVolume: its subPath becomes an item without a path, which the API server refuses.
+        expect(t.volumes).toBeUndefined();
+        const pod = parse(t.yaml).spec;
+        expect(pod.volumes).toEqual([
             {
-                secretVolume: {
+                name: "secret-0",
+                secret: {
                     secretName: "regcred",
-                    mountPath: "/kaniko/.docker/config.json",
-                    subPath: ".dockerconfigjson",
+                    items: [{ key: ".dockerconfigjson", path: "config.json" }],
                     optional: false,
                 },
             },
         ]);
+        const mounts = Object.fromEntries(pod.containers.map((c: any) => [c.name, c.volumeMounts]));
+        expect(mounts).toEqual({
+            jnlp: undefined,
+            kaniko: [{ name: "secret-0", mountPath: "/kaniko/.docker", readOnly: true }],
+        });
     });
 });
 

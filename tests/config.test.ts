@@ -505,6 +505,43 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["allowPrivilegedAgents not a boolean", { allowPrivilegedAgents: "yes" }, "allowPrivilegedAgents", "true or false"],
     ["createDeployNamespaces not a boolean", { createDeployNamespaces: 1 }, "createDeployNamespaces", "true or false"],
     ["admissionPolicy not a boolean", { admissionPolicy: "on" }, "admissionPolicy", "true or false"],
+    [
+        "deploy namespace level unknown",
+        { deployNamespacePodSecurity: "strict" },
+        "deployNamespacePodSecurity",
+        "restricted, baseline, privileged",
+    ],
+    [
+        "secret volume for a container the template does not have",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    podSecurity: "baseline",
+                    volumes: [{ type: "secret", secretName: "s", mountPath: "/s", containers: ["kaniko"] }],
+                },
+            ],
+        },
+        "podTemplates[0].volumes[0].containers",
+        "names no container of this template",
+    ],
+    [
+        "secret item path that climbs out",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    volumes: [
+                        { type: "secret", secretName: "s", mountPath: "/s", items: [{ key: "k", path: "../k" }] },
+                    ],
+                },
+            ],
+        },
+        "podTemplates[0].volumes[0].items[0].path",
+        "relative path without '..'",
+    ],
     ["agentNetworkPolicy not a boolean", { agentNetworkPolicy: "on" }, "agentNetworkPolicy", "true or false"],
     ["agent egress that is no CIDR", { agentEgressCidrs: ["registry.example.com"] }, "agentEgressCidrs[0]", "CIDR"],
     ["agent egress except that is no CIDR", { agentEgressExcept: ["10.0.0.0"] }, "agentEgressExcept[0]", "CIDR"],

@@ -192,22 +192,27 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
         );
     });
 
-    it("a cloud whose credential is not a mounted ServiceAccount token, or whose account cannot create pods, is named", () => {
-        const c = clone(casc);
-        const baseline = c.jenkins.clouds[1].kubernetes;
-        expect(cloudLauncher(objects, c, baseline)).toEqual({
+    it("a cloud whose credential is not a mounted ServiceAccount token, or whose account cannot create pods, is named", async () => {
+        // prod's deploy tier has a launcher of its own; dev's clouds all use the controller's account.
+        const prod = await evaluate(readStackConfig("prod"), { stack: "prod", preview: true });
+        const prodObjects = kubernetesObjects(prod);
+        const prodCasc = parse(renderFiles(prod).get(CASC_OUT)!);
+        const c = clone(prodCasc);
+        const deploy = c.jenkins.clouds[2].kubernetes;
+        expect(cloudLauncher(prodObjects, c, deploy)).toEqual({ namespace: "ci", name: "jenkins-deploy-launcher" });
+        expect(cloudLauncher(objects, casc, casc.jenkins.clouds[1].kubernetes)).toEqual({
             namespace: "kube-ops",
-            name: "jenkins-baseline-launcher",
+            name: "jenkins",
         });
-        baseline.credentialsId = "nobody";
-        expect(crossReferenceProblems(objects, c)).toContain(
-            "JCasC clouds[1] (kubernetes-baseline): credentialsId nobody: no System-scoped Secret-text credential read from a file",
+        deploy.credentialsId = "nobody";
+        expect(crossReferenceProblems(prodObjects, c)).toContain(
+            "JCasC clouds[2] (kubernetes-deploy): credentialsId nobody: no System-scoped Secret-text credential read from a file",
         );
-        const objs = clone(objects).filter(
-            (o) => !(o.kind === "RoleBinding" && o.metadata.namespace === "kube-ops-agents-baseline"),
+        const objs = clone(prodObjects).filter(
+            (o) => !(o.kind === "RoleBinding" && o.metadata.namespace === "ci-agents-deploy"),
         );
-        expect(crossReferenceProblems(objs, casc)).toContain(
-            "JCasC clouds[1].templates[1] (image-build): no Role bound to the cloud's account lets it create pods in kube-ops-agents-baseline",
+        expect(crossReferenceProblems(objs, prodCasc)).toContain(
+            "JCasC clouds[2].templates[1] (deploy): no Role bound to the cloud's account lets it create pods in ci-agents-deploy",
         );
     });
 

@@ -30,13 +30,12 @@ describe("the dev stack (mirrors the original)", () => {
         expect(dev.objects("PersistentVolume")).toHaveLength(0);
     });
 
-    it("has a controller account, the image-build launcher beside it, and agent accounts without an API token", () => {
+    it("has a controller account, which launches both tiers every job may use, and agent accounts without an API token", () => {
         const accounts = dev
             .objects("ServiceAccount")
             .map((a) => [`${a.metadata.namespace}/${a.metadata.name}`, a.automountServiceAccountToken]);
         expect(accounts).toEqual([
             ["kube-ops/jenkins", true],
-            ["kube-ops/jenkins-baseline-launcher", false],
             ["kube-ops-agents/jenkins-agent", false],
             ["kube-ops-agents-baseline/jenkins-agent", false],
         ]);
@@ -82,7 +81,7 @@ describe("the dev stack (mirrors the original)", () => {
         expect(cloud.jenkinsUrl).toBe("http://jenkins.kube-ops.svc:8080/");
         expect(cloud.jenkinsTunnel).toBe("jenkins-agent.kube-ops.svc:50000");
         expect(cloud.templates.map((t: any) => [t.label, t.serviceAccount])).toEqual([
-            ["jenkins-k8s-defaults", "jenkins-agent"],
+            [undefined, "jenkins-agent"],
             ["hwzx-cmp", "jenkins-agent"],
         ]);
     });
@@ -162,12 +161,6 @@ describe("the dev stack (mirrors the original)", () => {
                             { key: "password", path: "jenkins-admin-password" },
                             { key: "casc-reload-token", path: "casc-reload-token" },
                         ],
-                    },
-                },
-                {
-                    secret: {
-                        name: "jenkins-baseline-launcher-token",
-                        items: [{ key: "token", path: "baseline-launcher-token" }],
                     },
                 },
             ]);

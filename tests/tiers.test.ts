@@ -1,7 +1,7 @@
 // Agent trust tiers: which tiers a stack has, and what each puts in the cluster and the JCasC.
 // What the cluster does with them (refusals, admissions, RBAC) is proven by npm run test:cluster.
 import { parse } from "yaml";
-import { agentAccountsExpression } from "../components/rbac";
+import { agentPodRules } from "../components/rbac";
 import { deriveTiers, tierNamespace } from "../components/tiers";
 import { PodTemplate, templatesSchema } from "../components/podTemplates";
 import { cidrWithin } from "../components/validation";
@@ -46,29 +46,65 @@ describe("deriveTiers", () => {
             ],
         );
         expect(all.map((t) => t.templates.map((x) => x.name))).toEqual([["x"], ["k"], [], ["d"]]);
-        // Only the build tier uses the controller's own account; only deploy talks to the API server.
+        // Tiers every job may use are launched with the controller's own account; only the
+        // usage-restricted ones have a launcher; only deploy talks to the API server.
         expect(all.map((t) => [t.launcher?.serviceAccount, t.apiAccess])).toEqual([
             [undefined, false],
-            ["jenkins-baseline-launcher", false],
+            [undefined, false],
             ["jenkins-privileged-launcher", false],
             ["jenkins-deploy-launcher", true],
         ]);
         expect(tierNamespace("a", "build")).toBe("a");
     });
+
+    it("restricts a tier whose templates mount a Secret (every pod of its cloud could read it), and gives it a launcher", () => {
+        const [, baseline] = deriveTiers(
+            {
+                agentNamespace: "a",
+                templates: templates([
+                    { name: "x", labels: ["x"] },
+                    {
+                        name: "k",
+                        labels: ["k"],
+                        podSecurity: "baseline",
+                        volumes: [{ type: "secret", secretName: "regcred", mountPath: "/r" }],
+                    },
+                ]),
+                deployNamespaces: [],
+                allowPrivilegedAgents: false,
+            },
+            accounts,
+        );
+        expect([baseline.usageRestricted, baseline.launcher?.serviceAccount]).toEqual([
+            true,
+            "jenkins-baseline-launcher",
+        ]);
+    });
 });
 
-describe("the admission policy's CEL", () => {
-    it("maps each tier namespace to its one account, and defaults an unset account to `default`", () => {
-        const cel = agentAccountsExpression([
-            { namespace: "a", podServiceAccount: "jenkins-agent" },
-            { namespace: "a-deploy", podServiceAccount: "jenkins-deployer" },
+describe("the admission policy's rules", () => {
+    it("map each tier namespace to its one account, its token rule and its shared claims", () => {
+        const rules = agentPodRules([
+            {
+                namespace: "a",
+                podServiceAccount: "jenkins-agent",
+                apiAccess: false,
+                templates: templates([
+                    { name: "x", labels: ["x"], volumes: [{ type: "pvc", claimName: "m2-cache", mountPath: "/m2" }] },
+                ]),
+            },
+            { namespace: "a-deploy", podServiceAccount: "jenkins-deployer", apiAccess: true, templates: [] },
         ]);
-        expect(cel.allowed).toBe(
-            "{'a': 'jenkins-agent', 'a-deploy': 'jenkins-deployer'}[namespaceObject.metadata.name]",
-        );
-        expect(cel.check).toBe(
-            "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default') == variables.allowed",
-        );
+        expect(rules.variables).toEqual([
+            {
+                name: "allowed",
+                expression: "{'a': 'jenkins-agent', 'a-deploy': 'jenkins-deployer'}[namespaceObject.metadata.name]",
+            },
+            { name: "tokenless", expression: "{'a': true, 'a-deploy': false}[namespaceObject.metadata.name]" },
+            { name: "claims", expression: "{'a': ['m2-cache'], 'a-deploy': []}[namespaceObject.metadata.name]" },
+        ]);
+        // What each rule refuses is proven on the API server (npm run test:cluster).
+        expect(rules.validations.map((v) => v.reason)).toEqual(["Forbidden", "Forbidden", "Forbidden", "Forbidden"]);
     });
 });
 
@@ -107,8 +143,12 @@ describe("the tiers under the mock runtime", () => {
         expect(s.object("RoleBinding", "jenkins-deployer").subjects).toEqual([
             { kind: "ServiceAccount", name: "jenkins-deployer", namespace: "jenkins-agents-deploy" },
         ]);
-        // No egress policy for the tier that talks to the API server.
-        expect(s.objects("NetworkPolicy").map((n) => n.metadata.namespace)).not.toContain("jenkins-agents-deploy");
+        // The tier that talks to the API server loses only the link-local ranges (cloud metadata).
+        const deployEgress = s.objects("NetworkPolicy").find((n) => n.metadata.namespace === "jenkins-agents-deploy")!;
+        expect(deployEgress.spec.egress.slice(2)).toEqual([
+            { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.0.0/16"] } }] },
+            { to: [{ ipBlock: { cidr: "::/0", except: ["fe80::/10", "fd00:ec2::254/128"] } }] },
+        ]);
     });
 
     it("deploy namespaces: read (so preview fails on a missing one) unless the stack creates them, and then kept", async () => {
@@ -120,13 +160,15 @@ describe("the tiers under the mock runtime", () => {
         expect(read.objects("Namespace").map((n) => n.metadata.name)).not.toContain("staging");
         const created = await runDefaults({ deployNamespaces: ["staging"], createDeployNamespaces: true });
         expect(created.evaluation.reads).toEqual([]);
-        expect(created.object("Namespace", "staging").metadata.labels).not.toHaveProperty(
-            "pod-security.kubernetes.io/enforce",
-        );
+        // Deploy rights (edit: create any pod) are not node root: the namespace enforces baseline.
+        expect(created.object("Namespace", "staging").metadata.labels).toMatchObject({
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/warn": "baseline",
+        });
         expect(created.resource("kubernetes:core/v1:Namespace", "deploy-namespace-staging").retainOnDelete).toBe(true);
     });
 
-    it("the JCasC: one cloud per tier, launchers as System-scoped credentials read from mounted files", async () => {
+    it("the JCasC: one cloud per tier; a usage-restricted tier's launcher as a System-scoped credential read from a mounted file", async () => {
         const s = await runDefaults({ deployNamespaces: ["staging"] });
         const casc = parse(s.casc);
         const clouds = casc.jenkins.clouds.map((c: any) => c.kubernetes);
@@ -140,29 +182,23 @@ describe("the tiers under the mock runtime", () => {
             ]),
         ).toEqual([
             ["kubernetes", "jenkins-agents", undefined, false, true],
-            ["kubernetes-baseline", "jenkins-agents-baseline", "jenkins-baseline-launcher", false, true],
+            ["kubernetes-baseline", "jenkins-agents-baseline", undefined, false, true],
             ["kubernetes-deploy", "jenkins-agents-deploy", "jenkins-deploy-launcher", true, true],
         ]);
         for (const c of clouds) {
             expect(c.garbageCollection).toEqual({ timeout: 300 });
             expect(c.defaultsProviderTemplate).toBe("jenkins-k8s-defaults");
-            expect(c.templates[0]).toMatchObject({
+            // No label, EXCLUSIVE: no job can be given a pod of it.
+            expect(c.templates[0]).toEqual({
+                id: expect.any(String),
                 name: "jenkins-k8s-defaults",
+                nodeUsageMode: "EXCLUSIVE",
+                serviceAccount: c.name === "kubernetes-deploy" ? "jenkins-deployer" : "jenkins-agent",
                 runAsUser: "1000",
                 runAsGroup: "1000",
             });
         }
-        expect(clouds[2].templates[0].serviceAccount).toBe("jenkins-deployer");
         expect(casc.credentials.system.domainCredentials[0].credentials).toEqual([
-            {
-                string: {
-                    scope: "SYSTEM",
-                    id: "jenkins-baseline-launcher",
-                    description:
-                        "ServiceAccount token the kubernetes-baseline cloud launches agents with (jenkins-k8s)",
-                    secret: "${baseline-launcher-token}",
-                },
-            },
             {
                 string: {
                     scope: "SYSTEM",
@@ -172,8 +208,10 @@ describe("the tiers under the mock runtime", () => {
                 },
             },
         ]);
-        // JCasC adds these to the credentials made in the UI rather than replacing them all.
+        // Asks JCasC to add these to the credentials made in the UI rather than replace them all.
         expect(s.env("jenkins").CASC_CREDENTIALS_MERGE_STRATEGY).toBe("merge");
+        // With no usage-restricted tier there is no launcher and no credentials root at all.
+        expect(parse((await runDefaults()).casc).credentials).toBeUndefined();
     });
 
     it("the privileged tier: only on request, without the restricted fill-in, usage restricted, and preview says so", async () => {

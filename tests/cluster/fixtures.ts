@@ -48,6 +48,8 @@ export class StackFixtures {
     constructor(
         private readonly cluster: Cluster,
         private readonly render: Render,
+        /** The Pod Security level the stack expects of namespaces it deploys to but does not create. */
+        private readonly deployLevel: string,
     ) {}
 
     /** The namespaces the stack uses but does not create (e.g. deploy namespaces): fixtures. */
@@ -59,8 +61,11 @@ export class StackFixtures {
     /** Fresh namespaces, the CRDs and storage the stack's objects need. */
     async prepare(): Promise<void> {
         await this.removeLeftovers();
+        // The applications' namespaces, as the stack expects them: enforcing a Pod Security level.
         for (const name of this.fixtureNamespaces) {
-            await this.make(tagged(ns(name)));
+            const namespace = ns(name);
+            namespace.metadata.labels = { "pod-security.kubernetes.io/enforce": this.deployLevel };
+            await this.make(tagged(namespace));
         }
         await this.crds();
         await this.storage();

@@ -6,7 +6,8 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { CASC_OUT, RESOURCES_OUT } from "../../tools/render";
-import { listStacks } from "../../tools/stackConfig";
+import { settingsFrom } from "../../components/settings";
+import { listStacks, readStackConfig } from "../../tools/stackConfig";
 import type { KubeObject } from "./kube";
 
 type Obj = Record<string, any>;
@@ -68,6 +69,14 @@ export interface Render {
     objects: KubeObject[];
     /** The JCasC document. */
     casc: Obj;
+    /** The Pod Security level the stack expects of the deploy namespaces it does not create. */
+    deployLevel: string;
+}
+
+/** The settings a stack (or variant) is rendered from. */
+export function configOf(name: string): Record<string, string> {
+    const variant = VARIANTS[name];
+    return variant ? { ...readStackConfig(variant.stack), ...variant.overrides } : readStackConfig(name);
 }
 
 export function readRender(stack: string): Render {
@@ -79,6 +88,7 @@ export function readRender(stack: string): Render {
         stack,
         objects: files.map((f) => parse(readFileSync(path.join(dir, f), "utf8")) as KubeObject),
         casc: parse(readFileSync(path.join(dir, CASC_OUT), "utf8")) as Obj,
+        deployLevel: settingsFrom(configOf(stack)).agents.deployNamespacePodSecurity,
     };
 }
 

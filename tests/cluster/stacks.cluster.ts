@@ -121,7 +121,7 @@ function describeStack(stack: string, render: Render): void {
 
     describe(`the ${stack} stack on a real API server`, () => {
         beforeAll(async () => {
-            fixtures = new StackFixtures(cluster, render);
+            fixtures = new StackFixtures(cluster, render, render.deployLevel);
             await fixtures.prepare();
         });
         afterAll(async () => {
@@ -397,15 +397,61 @@ function describeStack(stack: string, render: Render): void {
             // A pod of a tier's namespace that runs as another account of that namespace
             // (`default`, which every namespace has): RBAC lets the launcher create it, so only
             // the admission policy can refuse it.
+            // So are a pod that carries an API token, one pinned to a node by name, and one that
+            // mounts another build's workspace claim: Pod Security admits all three.
             if (ofKind(render, "ValidatingAdmissionPolicy").length > 0) {
-                for (const { cloud, launcher } of cloudList) {
-                    test(`refused  ${cloud.namespace}: a pod running as default, as ${userOf(launcher)}, by the admission policy`, async () => {
-                        const pod = probePod(cloud.namespace, "tier-probe-default-account");
-                        pod.spec.serviceAccountName = "default";
-                        const refusal = await tryPod(pod, launcher);
-                        expect(refusal?.code).toBe(403);
-                        expect(refusal?.message).toContain("agent trust tiers");
-                    });
+                const policyProbes: { what: string; make: (pod: Obj) => void; allowedIn?: (cloud: Obj) => boolean }[] =
+                    [
+                        {
+                            what: "a pod running as default",
+                            make: (pod) => {
+                                pod.spec.serviceAccountName = "default";
+                            },
+                        },
+                        {
+                            what: "a pod that mounts its ServiceAccount's token",
+                            make: (pod) => {
+                                pod.spec.automountServiceAccountToken = true;
+                            },
+                            // The deploy tier's pods deploy: they carry the deployer's token by design.
+                            allowedIn: (cloud) =>
+                                (cloud.templates ?? []).some((t: Obj) => t.serviceAccount === "jenkins-deployer"),
+                        },
+                        {
+                            what: "a pod placed on a node by name",
+                            make: (pod) => {
+                                pod.spec.nodeName = "kwok-node-0";
+                            },
+                        },
+                        {
+                            what: "a pod that mounts another build's workspace claim",
+                            make: (pod) => {
+                                pod.spec.volumes = [
+                                    {
+                                        name: "ws",
+                                        persistentVolumeClaim: { claimName: "pvc-workspace-another-build-x1y2z" },
+                                    },
+                                ];
+                                pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
+                            },
+                        },
+                    ];
+                for (const { cloud, launcher, podAccount } of cloudList) {
+                    for (const probe of policyProbes) {
+                        const allowed = probe.allowedIn?.(cloud) ?? false;
+                        test(`${allowed ? "ADMITTED" : "refused "} ${cloud.namespace}: ${probe.what}, as ${userOf(launcher)}${allowed ? "" : ", by the admission policy"}`, async () => {
+                            const pod = probePod(cloud.namespace, "tier-probe-policy");
+                            pod.spec.serviceAccountName = podAccount ?? "default";
+                            probe.make(pod);
+                            const refusal = await tryPod(pod, launcher);
+                            if (allowed) {
+                                expect(refusal?.message ?? "admitted").toBe("admitted");
+                            } else {
+                                expect(refusal?.code).toBe(403);
+                                expect(refusal?.message).toContain("agent trust tiers");
+                            }
+                        });
+                    }
                 }
             }
             for (const probe of PROBES) {
@@ -416,7 +462,16 @@ function describeStack(stack: string, render: Render): void {
                     await cluster.create(pod as KubeObject, { dryRun: true });
                 });
             }
-            for (const launcher of launchers) {
+            // Every account that can create pods somewhere: the launchers, and the deployer (its
+            // ClusterRole lets it create pods in the deploy namespaces, which enforce a level).
+            const creators = [
+                ...launchers,
+                ...accounts.filter(
+                    (a) =>
+                        !launchers.some((l) => same(l, a)) && boundTo(a).some((b) => b.roleRef.kind === "ClusterRole"),
+                ),
+            ];
+            for (const launcher of creators) {
                 for (const ns of everywhere) {
                     const tier = cloudOf(launcher, ns);
                     for (const probe of PROBES) {
