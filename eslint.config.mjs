@@ -5,7 +5,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "render/", "bin/", ".build-test-*/", "**/node_modules/", "tests/__golden__/"] },
+    { ignores: ["node_modules/", "render/", "**/node_modules/", "tests/__golden__/"] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {

@@ -2,7 +2,6 @@
 // Config -> one validated settings object -> components -> stack outputs.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { assertBuildIsCurrent } from "./components/buildCheck";
 import { JenkinsCloudConfig } from "./components/cloudConfig";
 import { JenkinsMaster } from "./components/master";
 import { deriveNames } from "./components/names";
@@ -12,11 +11,9 @@ import { loadSettings } from "./components/settings";
 import { JenkinsStorage } from "./components/storage";
 import { stackTiers } from "./components/tiers";
 
-// Exported as a function: Pulumi calls it (compiled, from bin/index.js), and the returned object
-// is the stack's outputs. The offline render and the tests call the same function under the
-// mock runtime, from the TypeScript source.
+// Exported as a function: Pulumi calls it and the returned object is the stack's outputs. The
+// offline render and the tests call the same function under the mock runtime.
 export = () => {
-    assertBuildIsCurrent(__dirname);
     const settings = loadSettings();
     const names = deriveNames(settings);
     const tiers = stackTiers(settings, names);
