@@ -4,12 +4,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { JenkinsCloudConfig } from "./components/cloudConfig";
 import { JenkinsMaster } from "./components/master";
-import { deriveNames } from "./components/names";
+import { deriveNames } from "./config/names";
 import { namespaceLevels, podSecurityLabels, weakerThan } from "./components/podSecurity";
 import { JenkinsRbac } from "./components/rbac";
-import { loadSettings } from "./components/settings";
+import { loadSettings } from "./config/settings";
 import { JenkinsStorage } from "./components/storage";
-import { stackTiers } from "./components/tiers";
+import { stackTiers } from "./config/tiers";
 
 // Exported as a function: Pulumi calls it and the returned object is the stack's outputs. The
 // offline render and the tests call the same function under the mock runtime.

@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { buildCasc, CASC_FILE, renderCasc } from "./casc";
-import { AGENT_PORT, HTTP_PORT, Names } from "./names";
-import { AGENT_UID } from "./podTemplates";
-import { Settings } from "./settings";
-import { Tier } from "./tiers";
+import { buildCasc, CASC_FILE, renderCasc } from "../jcasc/jcasc";
+import { AGENT_PORT, HTTP_PORT, Names } from "../config/names";
+import { AGENT_UID } from "../config/podTemplates";
+import { Settings } from "../config/settings";
+import { Tier } from "../config/tiers";
 
 export interface JenkinsCloudConfigArgs {
     namespace: pulumi.Input<string>;

@@ -2,9 +2,9 @@
 // the strictest standard that what runs in it allows, warns at that same level (so a warning
 // means "this would be refused", never noise), and audits against restricted, so anything weaker
 // than restricted is recorded in the audit log.
-import { SECURITY_LEVELS, SecurityLevel } from "./podTemplates";
-import { Settings } from "./settings";
-import { Tier } from "./tiers";
+import { SECURITY_LEVELS, SecurityLevel } from "../config/podTemplates";
+import { Settings } from "../config/settings";
+import { Tier } from "../config/tiers";
 
 /**
  * The controller pod meets `restricted`. On NFS the one exception is the init container that

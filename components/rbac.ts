@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Names } from "./names";
-import { Tier, TierName } from "./tiers";
+import { Names } from "../config/names";
+import { Tier, TierName } from "../config/tiers";
 
 export interface JenkinsRbacArgs {
     /** The controller's namespace: its account and the launchers' accounts live there. */

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Names } from "./names";
-import { Storage } from "./settings";
+import { Names } from "../config/names";
+import { Storage } from "../config/settings";
 
 export interface JenkinsStorageArgs {
     /** Namespace of the claim; pass the Namespace's output so the claim waits for it. */

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-const SCRIPT = path.resolve(__dirname, "..", "components", "scripts", "casc-reload.sh");
+const SCRIPT = path.resolve(__dirname, "..", "controller", "casc-reload.sh");
 const JENKINS_URL = "http://jenkins.test:8080";
 const ENDPOINT = `${JENKINS_URL}/reload-configuration-as-code/`;
 

@@ -2,11 +2,11 @@
 // Kubernetes plugin and JCasC accept (schemas/jcasc.schema.json).
 import Ajv from "ajv";
 import { parse } from "yaml";
-import { PROJECT } from "../components/config";
-import { buildCasc, renderCasc, templateId, templatePodYaml } from "../components/casc";
-import { deriveNames } from "../components/names";
-import { settingsFrom } from "../components/settings";
-import { stackTiers } from "../components/tiers";
+import { PROJECT } from "../config/keys";
+import { buildCasc, renderCasc, templateId, templatePodYaml } from "../jcasc/jcasc";
+import { deriveNames } from "../config/names";
+import { settingsFrom } from "../config/settings";
+import { stackTiers } from "../config/tiers";
 import { runDefaults, runDefaultsWarned } from "./harness";
 import schema from "../schemas/jcasc.schema.json";
 
@@ -378,7 +378,7 @@ describe("under the mock runtime", () => {
 describe("the opt-in annotations", () => {
     it("are the ones the policy pack (installed on its own) looks for", () => {
         const policy = require("../policy/kube");
-        const casc = require("../components/casc");
+        const casc = require("../jcasc/jcasc");
         expect([casc.ALLOW_PRIVILEGED, casc.ALLOW_HOST_PATH]).toEqual([
             policy.ALLOW_PRIVILEGED,
             policy.ALLOW_HOST_PATH,

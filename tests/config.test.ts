@@ -1,7 +1,7 @@
-import { ConfigError, KEYS, PROJECT, readValues } from "../components/config";
-import { defaultTemplates, templateProblems, templatesSchema } from "../components/podTemplates";
-import { settingsFrom } from "../components/settings";
-import * as v from "../components/validation";
+import { ConfigError, KEYS, PROJECT, readValues } from "../config/keys";
+import { defaultTemplates, templateProblems, templatesSchema } from "../config/podTemplates";
+import { settingsFrom } from "../config/settings";
+import * as v from "../config/checks";
 
 const raw = (values: Record<string, unknown>): Record<string, string> =>
     Object.fromEntries(

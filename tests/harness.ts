@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { evaluate, EvaluatedResource, Evaluation } from "../tools/evaluate";
 import { projectDefaults, readStackConfig } from "../tools/stackConfig";
-import { PROJECT } from "../components/config";
+import { PROJECT } from "../config/keys";
 
 export type Config = Record<string, unknown>;
 

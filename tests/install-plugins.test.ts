@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-const SCRIPT = path.resolve(__dirname, "..", "components", "scripts", "install-plugins.sh");
+const SCRIPT = path.resolve(__dirname, "..", "controller", "install-plugins.sh");
 
 // Records its argv (tab-separated, one invocation per line) and, like the real
 // CLI, creates <artifactId>.jpi in the download directory for every plugin line.

@@ -5,7 +5,7 @@ import Ajv from "ajv";
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { settingsFrom } from "../components/settings";
+import { settingsFrom } from "../config/settings";
 import { cloudLauncher, crossReferenceProblems, serviceAddress } from "../tools/crossRefs";
 import { evaluate, Evaluation } from "../tools/evaluate";
 import { schemaProblems } from "../tools/kubeSchema";

@@ -2,7 +2,7 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { DEFAULT_PLUGINS, KEYS, KeySpec } from "../components/config";
+import { DEFAULT_PLUGINS, KEYS, KeySpec } from "../config/keys";
 import { configTable, projectFile, readmeTable } from "../tools/docs";
 import { runStack, Stack } from "./harness";
 

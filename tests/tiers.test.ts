@@ -2,9 +2,9 @@
 // What the cluster does with them (refusals, admissions, RBAC) is proven by npm run test:cluster.
 import { parse } from "yaml";
 import { agentPodRules } from "../components/rbac";
-import { deriveTiers, tierNamespace } from "../components/tiers";
-import { PodTemplate, templatesSchema } from "../components/podTemplates";
-import { cidrWithin } from "../components/validation";
+import { deriveTiers, tierNamespace } from "../config/tiers";
+import { PodTemplate, templatesSchema } from "../config/podTemplates";
+import { cidrWithin } from "../config/checks";
 import { runDefaults, runDefaultsWarned } from "./harness";
 
 const accounts = { agentServiceAccount: "jenkins-agent", deployerServiceAccount: "jenkins-deployer" };

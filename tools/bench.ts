@@ -106,7 +106,7 @@ function precompile(): string {
         }
     };
     copy("index.ts");
-    ["components", "tools"].forEach(walk);
+    ["config", "jcasc", "components", "controller", "tools"].forEach(walk);
     readdirSync(ROOT)
         .filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))
         .forEach(copy);

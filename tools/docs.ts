@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { KEYS, KeySpec, PROJECT } from "../components/config";
+import { KEYS, KeySpec, PROJECT } from "../config/keys";
 import { ROOT } from "./stackConfig";
 
 export const README = path.join(ROOT, "README.md");

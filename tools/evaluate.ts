@@ -2,7 +2,7 @@
 // would register. The tests and the offline render share this one evaluator.
 import * as pulumi from "@pulumi/pulumi";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
-import { PROJECT } from "../components/config";
+import { PROJECT } from "../config/keys";
 
 export interface EvaluatedResource {
     urn: string;

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { PROJECT } from "../components/config";
+import { PROJECT } from "../config/keys";
 
 export const ROOT = path.resolve(__dirname, "..");
 

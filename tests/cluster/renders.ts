@@ -6,7 +6,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { CASC_OUT, RESOURCES_OUT } from "../../tools/render";
-import { settingsFrom } from "../../components/settings";
+import { settingsFrom } from "../../config/settings";
 import { listStacks, readStackConfig } from "../../tools/stackConfig";
 import type { KubeObject } from "./kube";
 

@@ -1,7 +1,7 @@
 // The typed settings object every component is built from: stack config, validated key by key
 // (config.ts), then checked across keys and shaped for the components.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, formatPath, KEYS, PROJECT, REQUIRED_PLUGINS, readValues, ValidValues } from "./config";
+import { ConfigError, formatPath, KEYS, PROJECT, REQUIRED_PLUGINS, readValues, ValidValues } from "./keys";
 import {
     AgentContainer,
     defaultTemplates,
@@ -12,7 +12,7 @@ import {
     templatesSchema,
 } from "./podTemplates";
 import { LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
-import { cidrWithin, parseQuantity, pluginId } from "./validation";
+import { cidrWithin, parseQuantity, pluginId } from "./checks";
 
 export type { AgentContainer, PodTemplate };
 

@@ -3,10 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { AGENT_POD_LABELS, CASC_FILE, SECRET_FILES, sha256 } from "./casc";
-import { AGENT_PORT, HTTP_PORT, Names } from "./names";
-import { Settings } from "./settings";
-import { Tier, TierName } from "./tiers";
+import { AGENT_POD_LABELS, CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
+import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
+import { Settings } from "../../config/settings";
+import { Tier, TierName } from "../../config/tiers";
 
 export interface JenkinsMasterArgs {
     namespace: pulumi.Input<string>;
@@ -28,7 +28,7 @@ const SECRETS_DIR = "/run/secrets/jenkins";
 const WAR_CACHE = "/var/jenkins_cache";
 const UID = 1000;
 
-const script = (file: string) => readFileSync(path.join(__dirname, "scripts", file), "utf8");
+const script = (file: string) => readFileSync(path.join(__dirname, "..", "..", "controller", file), "utf8");
 export const INSTALL_PLUGINS_SCRIPT = script("install-plugins.sh");
 export const CASC_RELOAD_SCRIPT = script("casc-reload.sh");
 

@@ -3,10 +3,10 @@
 // Jenkins then fails to start, so tests check the output against schemas/jcasc.schema.json.
 import { createHash } from "crypto";
 import { parse, stringify } from "yaml";
-import { Names } from "./names";
-import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "./podTemplates";
-import { Settings } from "./settings";
-import { DEFAULTS_TEMPLATE, Tier } from "./tiers";
+import { Names } from "../config/names";
+import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "../config/podTemplates";
+import { Settings } from "../config/settings";
+import { DEFAULTS_TEMPLATE, Tier } from "../config/tiers";
 
 /** File names under the SECRETS directory; JCasC resolves `${name}` from them. */
 export const SECRET_FILES = {

@@ -3,7 +3,7 @@
 // template needs. Templates default to the `restricted` Pod Security Standard; anything that
 // needs more (an image builder, a privileged container, a host path) must say so.
 import { z } from "zod";
-import * as v from "./validation";
+import * as v from "./checks";
 
 export const SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
 export type SecurityLevel = (typeof SECURITY_LEVELS)[number];

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { templatesSchema } from "./podTemplates";
-import * as v from "./validation";
+import * as v from "./checks";
 
 export const PROJECT = "jenkins-k8s";
 
