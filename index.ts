@@ -9,20 +9,17 @@ import { namespaceLevels, podSecurityLabels, weakerThan } from "./components/pod
 import { JenkinsRbac } from "./components/rbac";
 import { loadSettings } from "./config/settings";
 import { JenkinsStorage } from "./components/storage";
-import { stackTiers } from "./config/tiers";
+import { cascInput } from "./jcasc/jcasc";
 
 // Exported as a function: Pulumi calls it and the returned object is the stack's outputs. The
 // offline render and the tests call the same function under the mock runtime.
 export = () => {
-    const settings = loadSettings();
-    const names = deriveNames(settings);
-    const tiers = stackTiers(settings, names);
-    for (const tier of tiers.filter((t) => t.level === "privileged")) {
-        void pulumi.log.warn(
-            `the privileged agent tier is on (jenkins-k8s:allowPrivilegedAgents): pods of the cloud ${tier.cloud} in ` +
-                `${tier.namespace} can be root on the node. Only folders a Jenkins administrator allows can use that cloud.`,
-        );
+    const { settings, warnings } = loadSettings();
+    for (const warning of warnings) {
+        void pulumi.log.warn(warning);
     }
+    const names = deriveNames(settings);
+    const tiers = settings.agents.tiers;
 
     // The default Kubernetes provider, with the stack's kubernetes:* settings. Pulumi.yaml sets
     // kubernetes:enableConfigMapMutable, so a changed JCasC ConfigMap is patched in place and the
@@ -93,21 +90,40 @@ export = () => {
         deployClusterRole: settings.agents.deployClusterRole,
         admissionPolicy: settings.agents.admissionPolicy,
     });
+    const agents = settings.agents;
     const cloud = new JenkinsCloudConfig("jenkins", {
         namespace: controllerNamespace,
-        tierNamespaces,
-        tiers,
-        settings,
         names,
+        casc: cascInput(settings, names),
+        tierNamespaces,
+        prePull: agents.prePullImages
+            ? {
+                  images: [...new Set(agents.templates.flatMap((t) => t.containers.map((c) => c.image)))],
+                  pauseImage: agents.pauseImage,
+              }
+            : undefined,
+        egress: agents.egress,
     });
     const master = new JenkinsMaster("jenkins", {
         namespace: controllerNamespace,
-        settings,
         names,
-        tiers,
+        controller: settings.controller,
+        adminUsername: settings.adminUsername,
+        plugins: settings.plugins,
+        agentConnection: agents.connection,
+        service: settings.service,
+        ingress: settings.ingress,
+        serviceMonitor: settings.metrics.serviceMonitor,
+        networkPolicy: settings.network.policy ? settings.network : undefined,
+        disruptionBudget: settings.disruptionBudget,
+        publicUrl: settings.publicUrl,
+        nfsHome: settings.storage.mode === "nfs",
+        agentNamespaces: tiers.map((t) => t.namespace),
+        launcherTokens: tiers.flatMap((t) =>
+            t.launcher ? [{ secretName: rbac.launcherTokenSecretNames[t.name]!, file: t.launcher.tokenFile }] : [],
+        ),
         homeClaimName: storage.claimName,
         serviceAccountName: rbac.controllerServiceAccount.metadata.name,
-        launcherTokenSecrets: rbac.launcherTokenSecretNames,
         cascConfigMapName: cloud.configMapName,
     });
 

@@ -1,18 +1,29 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { buildCasc, CASC_FILE, renderCasc } from "../jcasc/jcasc";
+import { buildCasc, CASC_FILE, CascInput, renderCasc } from "../jcasc/jcasc";
 import { AGENT_PORT, HTTP_PORT, Names } from "../config/names";
 import { AGENT_UID } from "../config/podTemplates";
-import { Settings } from "../config/settings";
-import { Tier } from "../config/tiers";
+import { DROP_ALL, NO_ESCALATION, RUNTIME_DEFAULT_SECCOMP } from "./podSecurity";
+
+/** A CIDR agents may connect to, less the ranges inside it they may not. */
+export interface EgressRule {
+    cidr: string;
+    except: string[];
+}
 
 export interface JenkinsCloudConfigArgs {
+    /** Namespace of the controller, where the ConfigMap goes. */
     namespace: pulumi.Input<string>;
+    /** Names shared with the other components (the ConfigMap's, the controller's selector labels). */
+    names: Names;
+    /** What the JCasC document is built from: the admin user, the URLs, the clouds and their tiers. */
+    casc: CascInput;
     /** Each tier's namespace, as created (or named) by the stack. */
     tierNamespaces: Record<string, pulumi.Input<string>>;
-    tiers: Tier[];
-    settings: Settings;
-    names: Names;
+    /** Pull these images on every node ahead of the first build, kept there by a pause container. */
+    prePull?: { images: string[]; pauseImage: string };
+    /** Limit agent pods' egress to DNS, the controller and these CIDRs; unset: no limit. */
+    egress?: EgressRule[];
 }
 
 /** The deploy tier's egress: anywhere (the API server included) but the link-local ranges. */
@@ -28,9 +39,9 @@ export const API_EGRESS = [
  * NetworkPolicy's rules add up, so a longer prefix in agentEgressCidrs re-admits one host.
  */
 export function agentEgress(
-    s: Settings,
-    names: Names,
-    egress: { cidr: string; except: string[] }[],
+    names: Pick<Names, "namespace" | "controllerSelector">,
+    connection: CascInput["connection"],
+    egress: EgressRule[],
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
         // Every pod of the namespace: the templates' and the pipelines' own.
@@ -46,13 +57,13 @@ export function agentEgress(
             {
                 to: [
                     {
-                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": s.namespace } },
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": names.namespace } },
                         podSelector: { matchLabels: names.controllerSelector },
                     },
                 ],
                 ports: [
                     { port: HTTP_PORT, protocol: "TCP" },
-                    ...(s.agents.connection === "tcp" ? [{ port: AGENT_PORT, protocol: "TCP" }] : []),
+                    ...(connection === "tcp" ? [{ port: AGENT_PORT, protocol: "TCP" }] : []),
                 ],
             },
             ...egress.map(({ cidr, except }) => ({
@@ -64,7 +75,7 @@ export function agentEgress(
 
 /**
  * The JCasC ConfigMap: security realm, the Kubernetes cloud and its agent pod templates. The
- * document is built by a pure function (casc.ts); this component stores it, and optionally
+ * document is built by a pure function (jcasc/jcasc.ts); this component stores it, and optionally
  * pre-pulls the agent images on every node. It holds no secret: the admin password is a
  * `${...}` reference JCasC resolves from the mounted Secret.
  */
@@ -77,28 +88,8 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
 
     constructor(name: string, args: JenkinsCloudConfigArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins:index:JenkinsCloudConfig", name, {}, opts);
-        const { settings: s, names } = args;
-        this.casc = renderCasc(buildCasc(s, names, args.tiers));
-
-        const build = args.tiers.find((t) => t.name === "build");
-        for (const t of build?.templates.filter((x) => x.volumes.some((v) => v.type === "secret")) ?? []) {
-            void pulumi.log.warn(
-                `pod template '${t.name}' mounts a Secret in the build tier (${build!.namespace}), whose cloud every job ` +
-                    "may use: any Jenkinsfile can read that Secret with a pod of its own. Keep it in a Jenkins credential " +
-                    "(withCredentials), or give the template podSecurity: baseline to put it in a usage-restricted tier.",
-                this,
-            );
-        }
-        for (const t of s.agents.templates) {
-            if (t.hostDockerSocket) {
-                void pulumi.log.warn(
-                    `pod template '${t.name}' mounts the node's Docker socket (hostDockerSocket: true): every build on it ` +
-                        "is root on the node, and the socket does not exist on containerd nodes (Kubernetes 1.24+). " +
-                        "Prefer the image-build template (kaniko, in the baseline tier).",
-                    this,
-                );
-            }
-        }
+        const { names } = args;
+        this.casc = renderCasc(buildCasc(args.casc));
 
         this.configMap = new k8s.core.v1.ConfigMap(
             `${name}-casc`,
@@ -114,14 +105,14 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
         );
         this.configMapName = this.configMap.metadata.name;
 
-        if (s.agents.prePullImages) {
-            this.prePuller = this.prePullDaemonSet(name, args);
+        if (args.prePull) {
+            this.prePuller = this.prePullDaemonSet(name, args, args.prePull);
         }
 
         // Every tier is limited; the deploy tier talks to the API server (a private address) by
         // design, so it loses only the link-local ranges: the nodes' cloud metadata endpoints.
-        const egress = s.agents.egress;
-        for (const tier of egress ? args.tiers : []) {
+        const egress = args.egress;
+        for (const tier of egress ? args.casc.tiers : []) {
             new k8s.networking.v1.NetworkPolicy(
                 tier.name === "build" ? `${name}-agent-egress` : `${name}-${tier.name}-agent-egress`,
                 {
@@ -130,7 +121,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                         namespace: args.tierNamespaces[tier.name],
                         labels: names.labels,
                     },
-                    spec: agentEgress(s, names, tier.apiAccess ? API_EGRESS : egress!),
+                    spec: agentEgress(names, args.casc.connection, tier.apiAccess ? API_EGRESS : egress!),
                 },
                 { parent: this },
             );
@@ -143,16 +134,19 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
      * Pulls every agent image on every node once: each image runs as an init container that
      * exits at once, then a pause container keeps the pod (and so the images) in place.
      */
-    private prePullDaemonSet(name: string, args: JenkinsCloudConfigArgs): k8s.apps.v1.DaemonSet {
-        const { settings: s, names } = args;
-        const images = [...new Set(s.agents.templates.flatMap((t) => t.containers.map((c) => c.image)))];
+    private prePullDaemonSet(
+        name: string,
+        args: JenkinsCloudConfigArgs,
+        { images, pauseImage }: { images: string[]; pauseImage: string },
+    ): k8s.apps.v1.DaemonSet {
+        const { names } = args;
         const selector = { "app.kubernetes.io/name": names.prePuller };
         const securityContext = {
             runAsNonRoot: true,
             runAsUser: AGENT_UID,
-            allowPrivilegeEscalation: false,
+            ...NO_ESCALATION,
             readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
+            capabilities: DROP_ALL,
         };
         const small = { requests: { cpu: "1m", memory: "8Mi" }, limits: { cpu: "50m", memory: "32Mi" } };
         return new k8s.apps.v1.DaemonSet(
@@ -171,7 +165,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                         spec: {
                             automountServiceAccountToken: false,
                             serviceAccountName: names.agentServiceAccount,
-                            securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                            securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
                             // Each image needs a shell; `sh -c true` only proves it was pulled.
                             initContainers: images.map((image, i) => ({
                                 name: `pull-${i}`,
@@ -180,9 +174,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                                 resources: small,
                                 securityContext,
                             })),
-                            containers: [
-                                { name: "pause", image: s.agents.pauseImage, resources: small, securityContext },
-                            ],
+                            containers: [{ name: "pause", image: pauseImage, resources: small, securityContext }],
                         },
                     },
                 },

@@ -1,7 +1,48 @@
 import { BlockList, isIP } from "net";
+import { z } from "zod";
 
-// Value checks shared by the config reader. Each returns `undefined` when the value is fine, or a
-// sentence that says what is allowed; the reader prefixes the key and the value.
+// Value checks shared by the config table and the pod template schema. Each check returns
+// `undefined` when the value is fine, or a sentence that says what is allowed; the reader
+// prefixes the key and the value. The zod helpers below turn them into schemas.
+
+export const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"] as const;
+
+type Check = (value: string) => string | undefined;
+
+/** A string schema that runs one of the checks and reports its sentence. */
+export function checked(check: Check): z.ZodType<string> {
+    return z.string({ error: () => "must be a string" }).superRefine((value, ctx) => {
+        const problem = check(value);
+        if (problem) {
+            ctx.addIssue({ code: "custom", message: problem });
+        }
+    });
+}
+
+/** The empty string means "not set" for optional strings, so every key can have a default. */
+export function optionalChecked(check: Check): z.ZodType<string> {
+    return z.string().superRefine((value, ctx) => {
+        const problem = value === "" ? undefined : check(value);
+        if (problem) {
+            ctx.addIssue({ code: "custom", message: `${problem} (or empty to leave it unset)` });
+        }
+    });
+}
+
+export function oneOf<T extends string>(values: readonly [T, ...T[]]): z.ZodType<T> {
+    return z.enum(values, { error: () => `must be one of: ${values.join(", ")}` });
+}
+
+export function wholeNumber(min: number, max: number, why = ""): z.ZodType<number> {
+    const range = `must be a whole number from ${min} to ${max}${why ? ` (${why})` : ""}`;
+    return z
+        .number({ error: () => range })
+        .int({ error: () => range })
+        .min(min, { error: () => range })
+        .max(max, { error: () => range });
+}
+
+export const bool = z.boolean({ error: () => "must be true or false" });
 
 const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const RFC1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -1,11 +1,11 @@
-// The one config reader. Every setting the program takes is declared here once, with its type,
-// default and check; Pulumi.yaml's `config:` block and the README's table are tested against
-// this table, so the three cannot drift. Values are validated before any resource is registered:
-// a bad value fails `pulumi preview` with the key, the value and what is allowed.
-import * as pulumi from "@pulumi/pulumi";
+// The one table of settings: every key the program takes, with its type, default, check and
+// description. Pulumi.yaml's `config:` block and the README's reference are generated from it
+// (npm run docs:update), and config/reader.ts reads the stack's config against it. A table, one
+// entry per key, so it is long by nature; the checks it uses live in checks.ts.
 import { z } from "zod";
 import { templatesSchema } from "./podTemplates";
 import * as v from "./checks";
+import { ACCESS_MODES, bool, checked, oneOf, optionalChecked as optional, wholeNumber as int } from "./checks";
 
 export const PROJECT = "jenkins-k8s";
 
@@ -22,46 +22,8 @@ export interface KeySpec {
     docs?: { type: string; default: string };
 }
 
-type Check = (value: string) => string | undefined;
-
-/** A string schema that runs one of the value checks and reports its sentence. */
-function checked(check: Check): z.ZodType<string> {
-    return z.string().superRefine((value, ctx) => {
-        const problem = check(value);
-        if (problem) {
-            ctx.addIssue({ code: "custom", message: problem });
-        }
-    });
-}
-
-/** The empty string means "not set" for optional strings, so every key can have a default. */
-function optional(check: Check): z.ZodType<string> {
-    return z.string().superRefine((value, ctx) => {
-        const problem = value === "" ? undefined : check(value);
-        if (problem) {
-            ctx.addIssue({ code: "custom", message: `${problem} (or empty to leave it unset)` });
-        }
-    });
-}
-
-function oneOf<T extends string>(values: readonly [T, ...T[]]): z.ZodType<T> {
-    return z.enum(values, { error: () => `must be one of: ${values.join(", ")}` });
-}
-
-function int(min: number, max: number, what = ""): z.ZodType<number> {
-    const range = `must be a whole number from ${min} to ${max}${what ? ` (${what})` : ""}`;
-    return z
-        .number({ error: () => range })
-        .int({ error: () => range })
-        .min(min, { error: () => range })
-        .max(max, { error: () => range });
-}
-
-const bool = z.boolean({ error: () => "must be true or false" });
-
 export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 export const STORAGE_MODES = ["dynamic", "nfs", "existingClaim"] as const;
-export const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"] as const;
 export const AGENT_CONNECTIONS = ["tcp", "websocket"] as const;
 export const POD_RETENTIONS = ["never", "onFailure", "always", "default", "evicted"] as const;
 
@@ -486,108 +448,5 @@ export const KEYS = {
 } satisfies Record<string, KeySpec>;
 
 export type KeyName = keyof typeof KEYS;
-type Values = { [K in KeyName]: z.infer<(typeof KEYS)[K]["schema"]> };
-
-/** A bad config value, reported the way `pulumi preview` shows a RunError: message, no stack. */
-export class ConfigError extends pulumi.RunError {
-    constructor(readonly problems: string[]) {
-        super(
-            `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-                problems.map((p) => `  - ${p}`).join("\n"),
-        );
-        this.name = "ConfigError";
-    }
-}
-
-function show(value: unknown): string {
-    return typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-}
-
-/** Stack config arrives as strings; turn each into the type its key declares. */
-function coerce(type: KeyType, raw: string): unknown {
-    switch (type) {
-        case "string":
-            return raw;
-        case "integer":
-            return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
-        case "boolean":
-            return raw === "true" ? true : raw === "false" ? false : raw;
-        case "array":
-        case "object":
-            try {
-                return JSON.parse(raw);
-            } catch {
-                return raw;
-            }
-    }
-}
-
-function levenshtein(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const cur = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-            prev = cur;
-        }
-    }
-    return row[b.length];
-}
-
-function suggest(key: string): string {
-    const best = Object.keys(KEYS)
-        .map((k) => [k, levenshtein(key.toLowerCase(), k.toLowerCase())] as const)
-        .sort((x, y) => x[1] - y[1])[0];
-    return best && best[1] <= 3 ? `; did you mean ${PROJECT}:${best[0]}?` : "";
-}
-
-/** Formats a zod issue path the way a user would write it: podTemplates[0].containers[1].image. */
-export function formatPath(key: string, path: readonly PropertyKey[]): string {
-    return path.reduce<string>(
-        (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`),
-        `${PROJECT}:${key}`,
-    );
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-    return path.reduce<unknown>((acc, part) => (acc as Record<PropertyKey, unknown> | undefined)?.[part], root);
-}
-
-/**
- * Reads and checks every key. `raw` maps full config keys (`jenkins-k8s:namespace`) to the
- * strings the engine passes; keys of this project that the table does not know are errors, since
- * a misspelt key would otherwise be silently ignored.
- */
-export function readValues(raw: Record<string, string | undefined>): Values {
-    const problems: string[] = [];
-    const values: Record<string, unknown> = {};
-    for (const fullKey of Object.keys(raw)) {
-        const [ns, key] = fullKey.split(":", 2);
-        if (ns === PROJECT && key !== undefined && !(key in KEYS)) {
-            problems.push(`${fullKey} = ${show(raw[fullKey])}: not a setting of this program${suggest(key)}`);
-        }
-    }
-    for (const [key, spec] of Object.entries(KEYS) as [KeyName, KeySpec][]) {
-        const text = raw[`${PROJECT}:${key}`];
-        const input = text === undefined ? spec.default : coerce(spec.type, text);
-        const result = spec.schema.safeParse(input);
-        if (result.success) {
-            values[key] = result.data;
-            continue;
-        }
-        for (const issue of result.error.issues) {
-            const at = formatPath(key, issue.path);
-            const bad = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : show(valueAt(input, issue.path));
-            const what = issue.code === "unrecognized_keys" ? "unknown key(s)" : bad;
-            problems.push(`${at} = ${what}: ${issue.message}`);
-        }
-    }
-    if (problems.length > 0) {
-        throw new ConfigError(problems);
-    }
-    return values as Values;
-}
-
-export type ValidValues = Values;
+/** The validated values of every key, typed by the table. */
+export type ValidValues = { [K in KeyName]: z.infer<(typeof KEYS)[K]["schema"]> };

@@ -1,11 +1,16 @@
 // Names that several components need, derived once from the settings so that no component reads
 // another's resources to learn them (no cycles: the JCasC can be built before the controller).
-import { Settings } from "./settings";
+import type { Settings } from "./settings";
 
 export const HTTP_PORT = 8080;
 export const AGENT_PORT = 50000;
+/** What agent pods run as (no rights, no token); the deploy tier's run as the deployer. */
+export const AGENT_SERVICE_ACCOUNT = "jenkins-agent";
+export const DEPLOYER_SERVICE_ACCOUNT = "jenkins-deployer";
 
 export interface Names {
+    /** The controller's namespace. */
+    namespace: string;
     controller: string;
     service: string;
     agentService: string;
@@ -41,6 +46,7 @@ export function deriveNames(s: Settings): Names {
     const service = base;
     const agentService = `${base}-agent`;
     return {
+        namespace: s.namespace,
         controller: base,
         service,
         agentService,
@@ -48,8 +54,8 @@ export function deriveNames(s: Settings): Names {
         scriptsConfigMap: `${base}-scripts`,
         adminSecret: `${base}-admin`,
         controllerServiceAccount: base,
-        agentServiceAccount: `${base}-agent`,
-        deployerServiceAccount: `${base}-deployer`,
+        agentServiceAccount: AGENT_SERVICE_ACCOUNT,
+        deployerServiceAccount: DEPLOYER_SERVICE_ACCOUNT,
         prePuller: `${base}-agent-images`,
         agentManagerRole: `${base}-agent-manager`,
         agentEgressPolicy: `${base}-agent-egress`,

@@ -4,23 +4,17 @@
 // needs more (an image builder, a privileged container, a host path) must say so.
 import { z } from "zod";
 import * as v from "./checks";
+import { ACCESS_MODES, bool, checked, oneOf, wholeNumber as count } from "./checks";
 
-export const SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
-export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
+import { SECURITY_LEVELS, SecurityLevel } from "../components/podSecurity";
+
+export { SECURITY_LEVELS };
+export type { SecurityLevel };
 
 /** The uid agent containers run as under the restricted profile (the inbound-agent image's user). */
 export const AGENT_UID = 1000;
 export const JNLP = "jnlp";
 export const WORKDIR = "/home/jenkins/agent";
-
-function checked(check: (value: string) => string | undefined) {
-    return z.string({ error: () => "must be a string" }).superRefine((value, ctx) => {
-        const problem = check(value);
-        if (problem) {
-            ctx.addIssue({ code: "custom", message: problem });
-        }
-    });
-}
 
 const env = z
     .record(z.string(), z.string({ error: () => "must be a string value" }), {
@@ -38,12 +32,6 @@ const env = z
         }
     });
 const absolutePath = checked(v.checkAbsolutePath);
-const count = (min: number, max: number) =>
-    z
-        .number({ error: () => `must be a whole number from ${min} to ${max}` })
-        .int({ error: () => `must be a whole number from ${min} to ${max}` })
-        .min(min, { error: () => `must be a whole number from ${min} to ${max}` })
-        .max(max, { error: () => `must be a whole number from ${min} to ${max}` });
 
 // The plugin takes command and args as one string each and splits it on spaces, keeping only
 // double-quoted runs together; single quotes and embedded quotes do not survive that.
@@ -70,7 +58,7 @@ const containerSchema = z.strictObject({
     env: env.default({}),
     workingDir: absolutePath.optional(),
     runAsUser: count(0, 2147483647).optional(),
-    privileged: z.boolean({ error: () => "must be true or false" }).default(false),
+    privileged: bool.default(false),
 });
 
 const mountPath = absolutePath;
@@ -128,7 +116,7 @@ const workspaceSchema = z.discriminatedUnion(
             type: z.literal("dynamicPVC"),
             size: checked(v.checkStorageSize),
             storageClass: checked(v.checkDnsSubdomain).optional(),
-            accessMode: z.enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]).default("ReadWriteOnce"),
+            accessMode: oneOf(ACCESS_MODES).default("ReadWriteOnce"),
         }),
     ],
     { error: () => "must have a type: emptyDir or dynamicPVC" },
@@ -191,13 +179,13 @@ export const templateSchema = z.strictObject({
     volumes: z.array(volumeSchema).default([]),
     env: env.default({}),
     /** Run with the deployer ServiceAccount, which may deploy to `deployNamespaces`. */
-    deploy: z.boolean({ error: () => "must be true or false" }).default(false),
+    deploy: bool.default(false),
     /** The Pod Security Standard this template's pods meet; anything above restricted is an opt-in. */
     podSecurity: z
         .enum(SECURITY_LEVELS, { error: () => `must be one of: ${SECURITY_LEVELS.join(", ")}` })
         .default("restricted"),
     /** Mount the node's Docker socket: root on the node for every build. Only as an explicit opt-in. */
-    hostDockerSocket: z.boolean({ error: () => "must be true or false" }).default(false),
+    hostDockerSocket: bool.default(false),
     /** Extra pod YAML merged into the agent pod, for what the keys above do not cover. */
     yaml: z.string().optional(),
 });

@@ -1,18 +1,14 @@
-// The typed settings object every component is built from: stack config, validated key by key
-// (config.ts), then checked across keys and shaped for the components.
+// The typed settings object every component is built from, made in one direction: stack config
+// -> values checked key by key (reader.ts) -> checked across keys (crossChecks.ts) -> shaped here,
+// with the warnings a preview prints. Nothing downstream reads the raw values.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, formatPath, KEYS, PROJECT, REQUIRED_PLUGINS, readValues, ValidValues } from "./keys";
-import {
-    AgentContainer,
-    defaultTemplates,
-    JNLP,
-    PodTemplate,
-    SecurityLevel,
-    templateProblems,
-    templatesSchema,
-} from "./podTemplates";
-import { LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
-import { cidrWithin, parseQuantity, pluginId } from "./checks";
+import { cidrWithin, pluginId } from "./checks";
+import { crossChecks } from "./crossChecks";
+import { ValidValues } from "./keys";
+import { AGENT_SERVICE_ACCOUNT, DEPLOYER_SERVICE_ACCOUNT } from "./names";
+import { AgentContainer, defaultTemplates, JNLP, PodTemplate, SecurityLevel, templatesSchema } from "./podTemplates";
+import { ConfigError, readValues } from "./reader";
+import { deriveTiers, Tier } from "./tiers";
 
 export type { AgentContainer, PodTemplate };
 
@@ -63,6 +59,8 @@ export interface Settings {
         podRetention: string;
         /** Every template lists its jnlp container first. */
         templates: PodTemplate[];
+        /** The agent trust tiers: build always, the others when something needs them (tiers.ts). */
+        tiers: Tier[];
         /** Namespaces the deployer account may deploy to, and the ClusterRole it gets there. */
         deployNamespaces: string[];
         deployClusterRole: string;
@@ -79,191 +77,6 @@ export interface Settings {
         prePullImages: boolean;
         pauseImage: string;
     };
-}
-
-const key = (name: string) => `${PROJECT}:${name}`;
-
-function resourceProblems(prefix: string, r: Resources): string[] {
-    const problems: string[] = [];
-    if (parseQuantity(r.cpuRequest) > parseQuantity(r.cpuLimit)) {
-        problems.push(
-            `${key(`${prefix}CpuRequest`)} = "${r.cpuRequest}": must not exceed ${key(`${prefix}CpuLimit`)} ("${r.cpuLimit}")`,
-        );
-    }
-    if (parseQuantity(r.memoryRequest) > parseQuantity(r.memoryLimit)) {
-        problems.push(
-            `${key(`${prefix}MemoryRequest`)} = "${r.memoryRequest}": must not exceed ${key(`${prefix}MemoryLimit`)} ("${r.memoryLimit}")`,
-        );
-    }
-    return problems;
-}
-
-function crossChecks(v: ValidValues, s: Settings): string[] {
-    const problems = [
-        ...resourceProblems("controller", s.controller.resources),
-        ...resourceProblems("agent", {
-            cpuRequest: v.agentCpuRequest,
-            cpuLimit: v.agentCpuLimit,
-            memoryRequest: v.agentMemoryRequest,
-            memoryLimit: v.agentMemoryLimit,
-        }),
-        // Paths as the user wrote them: before the default jnlp container is put first.
-        ...templateProblems(v.podTemplates ?? []).map(
-            (p) => `${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`,
-        ),
-    ];
-    s.agents.templates.forEach((t, i) => {
-        if (t.deploy && v.deployNamespaces.length === 0) {
-            problems.push(
-                `${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`,
-            );
-        }
-    });
-    if (v.ingressHost === "") {
-        for (const k of ["ingressClass", "ingressTlsSecret"] as const) {
-            if (v[k] !== "") {
-                problems.push(`${key(k)} = "${v[k]}": only applies with ${key("ingressHost")}`);
-            }
-        }
-        if (v.ingressAnnotations !== undefined) {
-            problems.push(
-                `${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: only applies with ${key("ingressHost")}`,
-            );
-        }
-    } else if (v.publicUrl !== "" && new URL(v.publicUrl).hostname !== v.ingressHost) {
-        problems.push(
-            `${key("publicUrl")} = "${v.publicUrl}": its host must be ${key("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`,
-        );
-    }
-    if (v.serviceMonitor && !v.metrics) {
-        problems.push(
-            `${key("serviceMonitor")} = true: needs ${key("metrics")} = true (the Prometheus plugin serves what it scrapes)`,
-        );
-    }
-    if (!v.networkPolicy) {
-        for (const k of ["webAllowedCidrs", "webAllowedNamespaces"] as const) {
-            if (v[k].length > 0) {
-                problems.push(`${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("networkPolicy")} is true`);
-            }
-        }
-    }
-    if (v.agentNamespace === v.namespace) {
-        problems.push(
-            `${key("agentNamespace")} = "${v.agentNamespace}": must differ from ${key("namespace")}; a pipeline's own pod in the controller's namespace could mount its Secrets (the admin password, the launchers' tokens)`,
-        );
-    }
-    if (v.agentNamespace.length > 63 - LONGEST_TIER_SUFFIX) {
-        problems.push(
-            `${key("agentNamespace")} = "${v.agentNamespace}": must be at most ${63 - LONGEST_TIER_SUFFIX} characters, so that each tier's namespace (${TIER_NAMES.filter(
-                (t) => t !== "build",
-            )
-                .map((t) => `<agentNamespace>-${t}`)
-                .join(", ")}) is a valid name`,
-        );
-    }
-    for (const tier of TIER_NAMES) {
-        const ns = tierNamespace(v.agentNamespace, tier);
-        if (tier !== "build" && (ns === v.namespace || v.deployNamespaces.includes(ns))) {
-            problems.push(
-                `${key("agentNamespace")} = "${v.agentNamespace}": its ${tier} tier's namespace "${ns}" is also ${ns === v.namespace ? key("namespace") : `in ${key("deployNamespaces")}`}; choose another agentNamespace`,
-            );
-        }
-    }
-    s.agents.templates.forEach((t, i) => {
-        if (t.podSecurity === "privileged" && !v.allowPrivilegedAgents) {
-            problems.push(
-                `${formatPath("podTemplates", [i, "podSecurity"])} = "privileged": needs ${key("allowPrivilegedAgents")} = true; its pods are root on the node and run in a tier of their own`,
-            );
-        }
-    });
-    if (v.agentNetworkPolicy) {
-        for (const except of v.agentEgressExcept) {
-            if (!v.agentEgressCidrs.some((cidr) => cidrWithin(except, cidr))) {
-                problems.push(
-                    `${key("agentEgressExcept")} = ${JSON.stringify(v.agentEgressExcept)}: "${except}" lies in none of ${key("agentEgressCidrs")} (${JSON.stringify(v.agentEgressCidrs)}), so it takes nothing out`,
-                );
-            }
-        }
-    } else {
-        for (const k of ["agentEgressCidrs", "agentEgressExcept"] as const) {
-            if (JSON.stringify(v[k]) !== JSON.stringify(KEYS[k].default)) {
-                problems.push(
-                    `${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("agentNetworkPolicy")} is true`,
-                );
-            }
-        }
-    }
-    for (const [ns, why] of [
-        [v.namespace, "builds could read the admin Secret there"],
-        ...TIER_NAMES.map(
-            (t) =>
-                [
-                    tierNamespace(v.agentNamespace, t),
-                    "builds could exec into other builds' agents and start pods there",
-                ] as const,
-        ),
-    ] as const) {
-        if (v.deployNamespaces.includes(ns)) {
-            problems.push(
-                `${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include "${ns}", a namespace of this Jenkins; ${why}`,
-            );
-        }
-    }
-    if (v.storageMode === "existingClaim" && v.createNamespaces) {
-        problems.push(
-            `${key("storageMode")} = "existingClaim": the claim must already exist, so its namespace must too; set ${key("createNamespaces")} to false`,
-        );
-    }
-    if (v.nodePort !== 0 && v.serviceType !== "NodePort") {
-        problems.push(
-            `${key("nodePort")} = ${v.nodePort}: only applies when ${key("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`,
-        );
-    }
-    if (v.loadBalancerSourceRanges.length > 0 && v.serviceType !== "LoadBalancer") {
-        problems.push(
-            `${key("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${key("serviceType")} is LoadBalancer (it is ${v.serviceType})`,
-        );
-    }
-    const storageKeys = {
-        nfs: ["nfsServer", "nfsPath"],
-        existingClaim: ["existingClaim"],
-        dynamic: [] as string[],
-    } as const;
-    for (const [mode, keys] of Object.entries(storageKeys)) {
-        for (const k of keys) {
-            const value = v[k as "nfsServer" | "nfsPath" | "existingClaim"];
-            if (mode === v.storageMode && value === "") {
-                problems.push(`${key(k)} = "": required when ${key("storageMode")} is ${mode}`);
-            } else if (mode !== v.storageMode && value !== "") {
-                problems.push(
-                    `${key(k)} = "${value}": only applies when ${key("storageMode")} is ${mode} (it is ${v.storageMode})`,
-                );
-            }
-        }
-    }
-    if (v.storageMode !== "dynamic" && v.storageClass !== "") {
-        problems.push(
-            `${key("storageClass")} = "${v.storageClass}": only applies when ${key("storageMode")} is dynamic (it is ${v.storageMode})`,
-        );
-    }
-    const ids = v.plugins.map(pluginId);
-    const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
-    if (dupes.length > 0) {
-        problems.push(
-            `${key("plugins")} = ${JSON.stringify(v.plugins)}: lists ${[...new Set(dupes)].join(", ")} more than once; give each plugin one version`,
-        );
-    }
-    const needed = [...REQUIRED_PLUGINS, ...(v.agentConnection === "tcp" ? ["instance-identity"] : [])];
-    const missing = needed.filter((id) => !ids.includes(id));
-    if (missing.length > 0) {
-        problems.push(
-            `${key("plugins")} = ${JSON.stringify(v.plugins)}: must include ${missing.join(", ")}` +
-                (missing.includes("instance-identity")
-                    ? " (TCP agents need it; or set agentConnection to websocket)"
-                    : ""),
-        );
-    }
-    return problems;
 }
 
 /** The templates from config (or the default set), each with its jnlp container first. */
@@ -295,9 +108,30 @@ function resolveTemplates(v: ValidValues): PodTemplate[] {
     });
 }
 
-/** Builds the settings from raw stack config (full key -> string), or throws a ConfigError. */
-export function settingsFrom(raw: Record<string, string | undefined>): Settings {
+/** Settings, and what a preview should warn about them. */
+export interface LoadedSettings {
+    settings: Settings;
+    warnings: string[];
+}
+
+/** Reads raw stack config (full key -> string) into settings and warnings, or throws a ConfigError. */
+export function readSettings(raw: Record<string, string | undefined>): LoadedSettings {
     const v = readValues(raw);
+    const templates = resolveTemplates(v);
+    const problems = crossChecks(v, templates);
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    const settings = shape(v, templates);
+    return { settings, warnings: warningsAbout(settings) };
+}
+
+/** The settings alone (the tests' and tools' entry). */
+export function settingsFrom(raw: Record<string, string | undefined>): Settings {
+    return readSettings(raw).settings;
+}
+
+function shape(v: ValidValues, templates: PodTemplate[]): Settings {
     const s: Settings = {
         namespace: v.namespace,
         agentNamespace: v.agentNamespace,
@@ -370,7 +204,16 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
             connection: v.agentConnection,
             containerCap: v.containerCap,
             podRetention: v.podRetention,
-            templates: resolveTemplates(v),
+            templates,
+            tiers: deriveTiers(
+                {
+                    agentNamespace: v.agentNamespace,
+                    templates,
+                    deployNamespaces: v.deployNamespaces,
+                    allowPrivilegedAgents: v.allowPrivilegedAgents,
+                },
+                { agentServiceAccount: AGENT_SERVICE_ACCOUNT, deployerServiceAccount: DEPLOYER_SERVICE_ACCOUNT },
+            ),
             deployNamespaces: v.deployNamespaces,
             deployClusterRole: v.deployClusterRole,
             createDeployNamespaces: v.createDeployNamespaces,
@@ -387,14 +230,44 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
             pauseImage: v.pauseImage,
         },
     };
-    const problems = crossChecks(v, s);
-    if (problems.length > 0) {
-        throw new ConfigError(problems);
-    }
     return s;
 }
 
+/** What is allowed but deserves a line in the preview. */
+function warningsAbout(s: Settings): string[] {
+    const warnings: string[] = [];
+    for (const tier of s.agents.tiers.filter((t) => t.level === "privileged")) {
+        warnings.push(
+            `the privileged agent tier is on (jenkins-k8s:allowPrivilegedAgents): pods of the cloud ${tier.cloud} in ` +
+                `${tier.namespace} can be root on the node. Only folders a Jenkins administrator allows can use that cloud.`,
+        );
+    }
+    const build = s.agents.tiers.find((t) => t.name === "build")!;
+    for (const t of build.templates.filter((x) => x.volumes.some((vol) => vol.type === "secret"))) {
+        warnings.push(
+            `pod template '${t.name}' mounts a Secret in the build tier (${build.namespace}), whose cloud every job ` +
+                "may use: any Jenkinsfile can read that Secret with a pod of its own. Keep it in a Jenkins credential " +
+                "(withCredentials), or give the template podSecurity: baseline to put it in a usage-restricted tier.",
+        );
+    }
+    for (const t of s.agents.templates.filter((x) => x.hostDockerSocket)) {
+        warnings.push(
+            `pod template '${t.name}' mounts the node's Docker socket (hostDockerSocket: true): every build on it ` +
+                "is root on the node, and the socket does not exist on containerd nodes (Kubernetes 1.24+). " +
+                "Prefer the image-build template (kaniko, in the baseline tier).",
+        );
+    }
+    if (s.publicUrl === undefined && s.service.type !== "ClusterIP") {
+        warnings.push(
+            `the web UI is exposed as a ${s.service.type} Service but publicUrl is empty: Jenkins will call itself ` +
+                `its in-cluster URL, so links in e-mails and the reverse-proxy check will be wrong; set ` +
+                `jenkins-k8s:publicUrl to the address users open`,
+        );
+    }
+    return warnings;
+}
+
 /** Reads the running stack's config (the engine's, or the mock runtime's). */
-export function loadSettings(): Settings {
-    return settingsFrom(pulumi.runtime.allConfig());
+export function loadSettings(): LoadedSettings {
+    return readSettings(pulumi.runtime.allConfig());
 }

@@ -16,9 +16,7 @@
 // more than every job has (node root, deploy rights, or Secrets its templates mount, such as
 // registry credentials) is usage restricted, and only then has a launcher of its own, whose token
 // is the one credential that can create pods in its namespace.
-import type { Names } from "./names";
 import { PodTemplate, SecurityLevel, TierName, tierOf } from "./podTemplates";
-import type { Settings } from "./settings";
 
 export type { TierName };
 
@@ -140,17 +138,4 @@ export function deriveTiers(
             templates,
         };
     });
-}
-
-/** The tiers of a stack's settings. */
-export function stackTiers(s: Settings, names: Pick<Names, "agentServiceAccount" | "deployerServiceAccount">): Tier[] {
-    return deriveTiers(
-        {
-            agentNamespace: s.agentNamespace,
-            templates: s.agents.templates,
-            deployNamespaces: s.agents.deployNamespaces,
-            allowPrivilegedAgents: s.agents.allowPrivilegedAgents,
-        },
-        names,
-    );
 }

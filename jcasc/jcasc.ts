@@ -1,12 +1,52 @@
-// The Jenkins Configuration-as-Code document, as a pure function of the settings. Keys are the
+// The Jenkins Configuration-as-Code document, as a pure function of what it is built from. Keys are the
 // ones the Kubernetes plugin and JCasC accept (see DESIGN.md); JCasC refuses unknown keys and
 // Jenkins then fails to start, so tests check the output against schemas/jcasc.schema.json.
 import { createHash } from "crypto";
 import { parse, stringify } from "yaml";
 import { Names } from "../config/names";
 import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "../config/podTemplates";
-import { Settings } from "../config/settings";
+import type { Settings } from "../config/settings";
 import { DEFAULTS_TEMPLATE, Tier } from "../config/tiers";
+import {
+    ALLOW_HOST_PATH,
+    ALLOW_PRIVILEGED,
+    DROP_ALL,
+    NO_ESCALATION,
+    RUNTIME_DEFAULT_SECCOMP,
+} from "../components/podSecurity";
+
+/** What the JCasC document is built from. */
+export interface CascInput {
+    /** Id of the admin user; its password is the file `${jenkins-admin-password}`. */
+    adminUsername: string;
+    /** The Jenkins location URL users reach; unset: the in-cluster URL. */
+    publicUrl?: string;
+    /** tcp: the inbound agent port and a tunnel to it; websocket: agents over HTTP only. */
+    connection: "tcp" | "websocket";
+    /** Most agent pods of each cloud at once. */
+    containerCap: number;
+    /** When finished agent pods are kept (the plugin's podRetention). */
+    podRetention: string;
+    /** One cloud per tier, in the tiers' order; the first (build) is the default cloud. */
+    tiers: Tier[];
+    /** Where agents reach the controller: its web Service, and the agent Service for TCP agents. */
+    jenkinsUrl: string;
+    jenkinsTunnel: string;
+}
+
+/** The JCasC input of a stack's settings. */
+export function cascInput(s: Settings, names: Pick<Names, "jenkinsUrl" | "jenkinsTunnel">): CascInput {
+    return {
+        adminUsername: s.adminUsername,
+        publicUrl: s.publicUrl,
+        connection: s.agents.connection,
+        containerCap: s.agents.containerCap,
+        podRetention: s.agents.podRetention,
+        tiers: s.agents.tiers,
+        jenkinsUrl: names.jenkinsUrl,
+        jenkinsTunnel: names.jenkinsTunnel,
+    };
+}
 
 /** File names under the SECRETS directory; JCasC resolves `${name}` from them. */
 export const SECRET_FILES = {
@@ -178,12 +218,12 @@ export function templatePodYaml(t: PodTemplate): Obj {
             ...(restricted
                 ? { runAsNonRoot: true, runAsUser: AGENT_UID, runAsGroup: AGENT_UID, fsGroup: AGENT_UID }
                 : {}),
-            seccompProfile: { type: "RuntimeDefault" },
+            seccompProfile: RUNTIME_DEFAULT_SECCOMP,
         };
         spec.containers = t.containers.map((c) => ({
             name: c.name,
             securityContext: {
-                ...(restricted ? { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } : {}),
+                ...(restricted ? { ...NO_ESCALATION, capabilities: DROP_ALL } : {}),
                 ...(c.privileged ? {} : { privileged: false }),
             },
         }));
@@ -218,10 +258,6 @@ export function templatePodYaml(t: PodTemplate): Obj {
     const generated = Object.keys(annotations).length > 0 ? { metadata: { annotations }, spec } : { spec };
     return mergePod(generated, t.yaml ? ((parse(t.yaml) as Obj) ?? {}) : {});
 }
-
-/** Pod annotations that record an explicit opt-in to privileged containers or host paths. */
-export const ALLOW_PRIVILEGED = "jenkins-k8s/allow-privileged";
-export const ALLOW_HOST_PATH = "jenkins-k8s/allow-host-path";
 
 function podTemplate(tier: Tier, t: PodTemplate, normal: boolean): Json {
     const volumes = [
@@ -260,7 +296,7 @@ function podTemplate(tier: Tier, t: PodTemplate, normal: boolean): Json {
         ...(volumes.length > 0 ? { volumes } : {}),
         ...(Object.keys(t.env).length > 0 ? { envVars: envVars(t.env) } : {}),
         containers: t.containers.map((c) => container(t, c)),
-        yaml: stringify(templatePodYaml(t), { lineWidth: 0 }),
+        yaml: stringify(templatePodYaml(t), { lineWidth: 0, aliasDuplicateObjects: false }),
         yamlMergeStrategy: "merge",
         showRawYaml: false,
     };
@@ -287,8 +323,8 @@ function defaultsTemplate(tier: Tier): Json {
 /** Orphaned agent pods (a controller that died mid-build) are deleted after this many seconds. */
 export const GARBAGE_COLLECTION_SECONDS = 300;
 
-function cloud(s: Settings, names: Names, tier: Tier): Record<string, Json> {
-    const tcp = s.agents.connection === "tcp";
+function cloud(input: CascInput, tier: Tier): Record<string, Json> {
+    const tcp = input.connection === "tcp";
     return {
         name: tier.cloud,
         // A usage-restricted tier's cloud authenticates with its launcher's token and takes the
@@ -297,10 +333,10 @@ function cloud(s: Settings, names: Names, tier: Tier): Record<string, Json> {
             ? { credentialsId: tier.launcher.credentialsId }
             : { serverUrl: "https://kubernetes.default" }),
         namespace: tier.namespace,
-        jenkinsUrl: names.jenkinsUrl,
-        ...(tcp ? { jenkinsTunnel: names.jenkinsTunnel } : { webSocket: true }),
-        containerCapStr: String(s.agents.containerCap),
-        podRetention: s.agents.podRetention,
+        jenkinsUrl: input.jenkinsUrl,
+        ...(tcp ? { jenkinsTunnel: input.jenkinsTunnel } : { webSocket: true }),
+        containerCapStr: String(input.containerCap),
+        podRetention: input.podRetention,
         podLabels: Object.entries(AGENT_POD_LABELS).map(([key, value]) => ({ key, value })),
         usageRestricted: tier.usageRestricted,
         ...(tier.restrictedPss ? { restrictedPssSecurityContext: true } : {}),
@@ -314,9 +350,9 @@ function cloud(s: Settings, names: Names, tier: Tier): Record<string, Json> {
 }
 
 /** The JCasC document as a plain object. */
-export function buildCasc(s: Settings, names: Names, tiers: Tier[]): Record<string, Json> {
-    const tcp = s.agents.connection === "tcp";
-    const launchers = tiers.flatMap((t) => (t.launcher ? [{ tier: t, launcher: t.launcher }] : []));
+export function buildCasc(input: CascInput): Record<string, Json> {
+    const tcp = input.connection === "tcp";
+    const launchers = input.tiers.flatMap((t) => (t.launcher ? [{ tier: t, launcher: t.launcher }] : []));
     const doc = escapeInterpolation({
         jenkins: {
             systemMessage:
@@ -328,13 +364,13 @@ export function buildCasc(s: Settings, names: Names, tiers: Tier[]): Record<stri
             securityRealm: {
                 local: {
                     allowsSignup: false,
-                    users: [{ id: s.adminUsername, name: s.adminUsername, password: "" }],
+                    users: [{ id: input.adminUsername, name: input.adminUsername, password: "" }],
                 },
             },
             authorizationStrategy: {
                 loggedInUsersCanDoAnything: { allowAnonymousRead: false },
             },
-            clouds: tiers.map((t) => ({ kubernetes: cloud(s, names, t) })),
+            clouds: input.tiers.map((t) => ({ kubernetes: cloud(input, t) })),
         },
         // The launchers' tokens, as System-scoped credentials: the clouds use them, jobs cannot
         // read them. The controller runs with CASC_CREDENTIALS_MERGE_STRATEGY=merge, so these
@@ -360,7 +396,7 @@ export function buildCasc(s: Settings, names: Names, tiers: Tier[]): Record<stri
               }
             : {}),
         unclassified: {
-            location: { url: s.publicUrl ?? names.jenkinsUrl },
+            location: { url: input.publicUrl ?? input.jenkinsUrl },
         },
     }) as Record<string, any>;
     // Set after escaping: these are the references JCasC must resolve, from the mounted Secrets.

@@ -3,10 +3,9 @@
 import Ajv from "ajv";
 import { parse } from "yaml";
 import { PROJECT } from "../config/keys";
-import { buildCasc, renderCasc, templateId, templatePodYaml } from "../jcasc/jcasc";
+import { buildCasc, cascInput, renderCasc, templateId, templatePodYaml } from "../jcasc/jcasc";
 import { deriveNames } from "../config/names";
 import { settingsFrom } from "../config/settings";
-import { stackTiers } from "../config/tiers";
 import { runDefaults, runDefaultsWarned } from "./harness";
 import schema from "../schemas/jcasc.schema.json";
 
@@ -29,7 +28,7 @@ function settings(values: Record<string, unknown> = {}) {
 function casc(values: Record<string, unknown> = {}): any {
     const s = settings(values);
     const names = deriveNames(s);
-    return parse(renderCasc(buildCasc(s, names, stackTiers(s, names))));
+    return parse(renderCasc(buildCasc(cascInput(s, names))));
 }
 
 /** The cloud of a tier's name (kubernetes, kubernetes-baseline, ...) and a template of it, by name. */
@@ -172,7 +171,7 @@ describe("the JCasC document", () => {
     it("escapes ${...} in user text so JCasC takes it literally; only the password is a reference", () => {
         const s = settings({ podTemplates: [{ name: "a", labels: ["x"], env: { GREETING: "${HOME}" } }] });
         const names = deriveNames(s);
-        const text = renderCasc(buildCasc(s, names, stackTiers(s, names)));
+        const text = renderCasc(buildCasc(cascInput(s, names)));
         expect(text).toContain("^${HOME}");
         expect(text.match(/(?<!\^)\$\{[^}]*\}/g)).toEqual(["${jenkins-admin-password}"]);
     });
@@ -378,8 +377,8 @@ describe("under the mock runtime", () => {
 describe("the opt-in annotations", () => {
     it("are the ones the policy pack (installed on its own) looks for", () => {
         const policy = require("../policy/kube");
-        const casc = require("../jcasc/jcasc");
-        expect([casc.ALLOW_PRIVILEGED, casc.ALLOW_HOST_PATH]).toEqual([
+        const program = require("../components/podSecurity");
+        expect([program.ALLOW_PRIVILEGED, program.ALLOW_HOST_PATH]).toEqual([
             policy.ALLOW_PRIVILEGED,
             policy.ALLOW_HOST_PATH,
         ]);

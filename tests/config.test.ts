@@ -1,4 +1,5 @@
-import { ConfigError, KEYS, PROJECT, readValues } from "../config/keys";
+import { KEYS, PROJECT } from "../config/keys";
+import { ConfigError, readValues } from "../config/reader";
 import { defaultTemplates, templateProblems, templatesSchema } from "../config/podTemplates";
 import { settingsFrom } from "../config/settings";
 import * as v from "../config/checks";

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { ConfigError } from "../config/keys";
+import { ConfigError } from "../config/reader";
 import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
 import { listStacks, readStackConfig, ROOT } from "./stackConfig";
 

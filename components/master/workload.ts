@@ -1,0 +1,292 @@
+// The controller's workload: the pod Jenkins runs in (its init containers, the jenkins and
+// casc-reload containers, mounts and probes), the JVM options, and the restart hash. Pure
+// builders; JenkinsMaster (index.ts) turns them into resources.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
+import type { Settings } from "../../config/settings";
+import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
+import { DROP_ALL, NO_ESCALATION, RUNTIME_DEFAULT_SECCOMP } from "../podSecurity";
+
+const HOME = "/var/jenkins_home";
+const CASC_DIR = "/var/jenkins_casc";
+const SCRIPTS_DIR = "/var/jenkins_scripts";
+const SECRETS_DIR = "/run/secrets/jenkins";
+const WAR_CACHE = "/var/jenkins_cache";
+/** The jenkins image's user. */
+const UID = 1000;
+
+const script = (file: string) => readFileSync(path.join(__dirname, "..", "..", "controller", file), "utf8");
+export const INSTALL_PLUGINS_SCRIPT = script("install-plugins.sh");
+export const CASC_RELOAD_SCRIPT = script("casc-reload.sh");
+
+/** plugins.txt for jenkins-plugin-cli: one `artifactId:version` a line. */
+export function pluginsFile(plugins: string[]): string {
+    return plugins.join("\n") + "\n";
+}
+
+/** The scripts ConfigMap's data: the plugin list and the two scripts the pod runs. */
+export function podScripts(plugins: string[]): Record<string, string> {
+    return {
+        "plugins.txt": pluginsFile(plugins),
+        "install-plugins.sh": INSTALL_PLUGINS_SCRIPT,
+        "casc-reload.sh": CASC_RELOAD_SCRIPT,
+    };
+}
+
+/**
+ * JVM options. The heap is a share of the container limit: -Xmx equal to the limit (as in the
+ * original) leaves no room for metaspace, threads and native memory, and the kernel kills the JVM.
+ */
+export function javaOpts(controller: Settings["controller"]): string {
+    return [
+        `-XX:MaxRAMPercentage=${controller.heapPercent}`,
+        `-XX:InitialRAMPercentage=${Math.min(controller.heapPercent, 25)}`,
+        "-XX:+ExitOnOutOfMemoryError",
+        // Configuration comes from JCasC; the wizard would lock the instance until someone clicks.
+        "-Djenkins.install.runSetupWizard=false",
+        // Provision agent pods as soon as a build is queued instead of waiting for load statistics.
+        "-Dhudson.slaves.NodeProvisioner.initialDelay=0",
+        "-Dhudson.slaves.NodeProvisioner.MARGIN=50",
+        "-Dhudson.slaves.NodeProvisioner.MARGIN0=0.85",
+        `-Duser.timezone=${controller.timezone}`,
+        // The kubelet expands $(VAR) from the env var set before JAVA_OPTS (the Secret's token).
+        "-Dcasc.reload.token=$(CASC_RELOAD_TOKEN)",
+        controller.javaOpts,
+    ]
+        .filter((o) => o !== "")
+        .join(" ");
+}
+
+/**
+ * What only a restart applies: the image, JVM options, plugins and the pod's scripts. The JCasC
+ * is not in it: the reload sidecar applies a changed document without a restart.
+ */
+export function restartHash(controller: Settings["controller"], scripts: Record<string, string>): string {
+    return sha256(JSON.stringify([controller.image, javaOpts(controller), scripts]));
+}
+
+const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
+    runAsNonRoot: true,
+    runAsUser: UID,
+    runAsGroup: UID,
+    ...NO_ESCALATION,
+    readOnlyRootFilesystem: true,
+    capabilities: DROP_ALL,
+    seccompProfile: RUNTIME_DEFAULT_SECCOMP,
+};
+
+export interface WorkloadInput {
+    names: Names;
+    /** Labels of the Deployment and its pods. */
+    labels: Record<string, string>;
+    /** The controller container: image, resources, heap share, extra JVM options, time zone. */
+    controller: Settings["controller"];
+    /** tcp: the container also listens on the inbound agent port. */
+    agentConnection: "tcp" | "websocket";
+    /** Jenkins home is on NFS, whose export may belong to root: an init container fixes ownership. */
+    nfsHome: boolean;
+    /** The pod's annotation that changes when a restart is needed (restartHash). */
+    restartHash: string;
+    serviceAccountName: pulumi.Input<string>;
+    homeClaimName: pulumi.Input<string>;
+    cascConfigMapName: pulumi.Input<string>;
+    scriptsConfigMapName: pulumi.Input<string>;
+    adminSecretName: pulumi.Input<string>;
+    /** Launchers' token Secrets, mounted as the files JCasC reads their credentials from. */
+    launcherTokens: { secretName: pulumi.Input<string>; file: string }[];
+}
+
+/**
+ * The controller Deployment's spec: one replica with the Recreate strategy, so two controllers
+ * never share one Jenkins home during a rollout.
+ */
+export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.DeploymentSpec {
+    const { names, controller } = i;
+    const tcp = i.agentConnection === "tcp";
+    const homeMount = { name: "jenkins-home", mountPath: HOME };
+    const tmpMount = { name: "tmp", mountPath: "/tmp" };
+    const scriptsMount = { name: "scripts", mountPath: SCRIPTS_DIR, readOnly: true };
+    const cascMount = { name: "casc", mountPath: CASC_DIR, readOnly: true };
+    // Jenkins reads the admin password, the reload token and the launchers' tokens here (JCasC
+    // resolves `${file}` from SECRETS); the sidecar sees only the reload token.
+    const secretMount = { name: "secrets", mountPath: SECRETS_DIR, readOnly: true };
+    const reloadTokenMount = { name: "reload-token", mountPath: SECRETS_DIR, readOnly: true };
+    const initContainers: k8s.types.input.core.v1.Container[] = [];
+    if (i.nfsHome) {
+        // fsGroup is not applied to NFS volumes, so the export may belong to root. This is the
+        // one container that runs as root, with only the capabilities chown needs.
+        initContainers.push({
+            name: "fix-home-ownership",
+            image: controller.image,
+            command: [
+                "sh",
+                "-c",
+                // With root_squash (the NFS default) root cannot chown on the export: fail
+                // with the fix instead of a bare EPERM in a crash loop.
+                `[ "$(stat -c %u:%g ${HOME})" = "${UID}:${UID}" ] || chown -R ${UID}:${UID} ${HOME} || ` +
+                    `{ echo "fix-home-ownership: cannot chown ${HOME} to ${UID}:${UID} (root_squash on the export?); ` +
+                    `run 'chown -R ${UID}:${UID} <export>' on the NFS server, or export it with no_root_squash" >&2; exit 1; }`,
+            ],
+            securityContext: {
+                runAsNonRoot: false,
+                runAsUser: 0,
+                ...NO_ESCALATION,
+                readOnlyRootFilesystem: true,
+                capabilities: { ...DROP_ALL, add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] },
+                seccompProfile: RUNTIME_DEFAULT_SECCOMP,
+            },
+            resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+            volumeMounts: [homeMount],
+        });
+    }
+    initContainers.push({
+        name: "install-plugins",
+        image: controller.image,
+        command: ["sh", `${SCRIPTS_DIR}/install-plugins.sh`],
+        env: [
+            { name: "PLUGINS_FILE", value: `${SCRIPTS_DIR}/plugins.txt` },
+            { name: "JENKINS_HOME", value: HOME },
+            { name: "JAVA_OPTS", value: "-XX:MaxRAMPercentage=50" },
+        ],
+        securityContext: restrictedContainer,
+        resources: {
+            requests: { cpu: "100m", memory: "256Mi" },
+            limits: { cpu: controller.resources.cpuLimit, memory: "1Gi" },
+        },
+        volumeMounts: [homeMount, tmpMount, scriptsMount],
+    });
+
+    const probe = (failureThreshold: number): k8s.types.input.core.v1.Probe => ({
+        httpGet: { path: "/login", port: "http" },
+        periodSeconds: 10,
+        timeoutSeconds: 5,
+        failureThreshold,
+    });
+
+    return {
+        replicas: 1,
+        strategy: { type: "Recreate" },
+        selector: { matchLabels: names.controllerSelector },
+        template: {
+            metadata: {
+                labels: { ...i.labels, ...names.controllerSelector },
+                annotations: { "jenkins-k8s/restart-hash": i.restartHash },
+            },
+            spec: {
+                serviceAccountName: i.serviceAccountName,
+                automountServiceAccountToken: true,
+                // A Service named jenkins would otherwise inject JENKINS_PORT=tcp://... into the env.
+                enableServiceLinks: false,
+                securityContext: {
+                    runAsNonRoot: true,
+                    runAsUser: UID,
+                    runAsGroup: UID,
+                    fsGroup: UID,
+                    // Skip the recursive chown of a large home when ownership is already right.
+                    fsGroupChangePolicy: "OnRootMismatch",
+                    seccompProfile: RUNTIME_DEFAULT_SECCOMP,
+                },
+                initContainers,
+                containers: [
+                    {
+                        name: "jenkins",
+                        image: controller.image,
+                        env: [
+                            {
+                                name: "CASC_RELOAD_TOKEN",
+                                valueFrom: { secretKeyRef: { name: i.adminSecretName, key: SECRET_FILES.reloadToken } },
+                            },
+                            { name: "JAVA_OPTS", value: javaOpts(controller) },
+                            { name: "JENKINS_OPTS", value: `--webroot=${WAR_CACHE}/war` },
+                            { name: "JENKINS_HOME", value: HOME },
+                            { name: "CASC_JENKINS_CONFIG", value: `${CASC_DIR}/${CASC_FILE}` },
+                            { name: "SECRETS", value: SECRETS_DIR },
+                            // JCasC adds its credentials to those made in the UI
+                            // instead of replacing them all on every load.
+                            { name: "CASC_CREDENTIALS_MERGE_STRATEGY", value: "merge" },
+                            { name: "TZ", value: controller.timezone },
+                        ],
+                        ports: [
+                            { name: "http", containerPort: HTTP_PORT },
+                            ...(tcp ? [{ name: "agent", containerPort: AGENT_PORT }] : []),
+                        ],
+                        resources: {
+                            requests: {
+                                cpu: controller.resources.cpuRequest,
+                                memory: controller.resources.memoryRequest,
+                            },
+                            limits: { cpu: controller.resources.cpuLimit, memory: controller.resources.memoryLimit },
+                        },
+                        // Slow first starts (plugin loading) are the startup probe's job, so
+                        // liveness needs no long initial delay and restarts stay fast.
+                        startupProbe: probe(60),
+                        livenessProbe: probe(5),
+                        readinessProbe: probe(3),
+                        securityContext: restrictedContainer,
+                        volumeMounts: [
+                            homeMount,
+                            tmpMount,
+                            { name: "war-cache", mountPath: WAR_CACHE },
+                            cascMount,
+                            secretMount,
+                        ],
+                    },
+                    {
+                        name: "casc-reload",
+                        image: controller.image,
+                        command: ["sh", `${SCRIPTS_DIR}/casc-reload.sh`],
+                        env: [
+                            { name: "CASC_FILE", value: `${CASC_DIR}/${CASC_FILE}` },
+                            { name: "TOKEN_FILE", value: `${SECRETS_DIR}/${SECRET_FILES.reloadToken}` },
+                            { name: "JENKINS_URL", value: `http://localhost:${HTTP_PORT}` },
+                        ],
+                        resources: {
+                            requests: { cpu: "10m", memory: "16Mi" },
+                            limits: { cpu: "100m", memory: "64Mi" },
+                        },
+                        securityContext: restrictedContainer,
+                        volumeMounts: [scriptsMount, cascMount, reloadTokenMount, tmpMount],
+                    },
+                ],
+                volumes: [
+                    { name: "jenkins-home", persistentVolumeClaim: { claimName: i.homeClaimName } },
+                    { name: "tmp", emptyDir: {} },
+                    { name: "war-cache", emptyDir: {} },
+                    { name: "casc", configMap: { name: i.cascConfigMapName } },
+                    { name: "scripts", configMap: { name: i.scriptsConfigMapName, defaultMode: 0o555 } },
+                    {
+                        name: "secrets",
+                        projected: {
+                            defaultMode: 0o440,
+                            sources: [
+                                {
+                                    secret: {
+                                        name: i.adminSecretName,
+                                        items: [
+                                            { key: "password", path: SECRET_FILES.adminPassword },
+                                            { key: SECRET_FILES.reloadToken, path: SECRET_FILES.reloadToken },
+                                        ],
+                                    },
+                                },
+                                ...i.launcherTokens.map((t) => ({
+                                    secret: { name: t.secretName, items: [{ key: "token", path: t.file }] },
+                                })),
+                            ],
+                        },
+                    },
+                    {
+                        name: "reload-token",
+                        secret: {
+                            secretName: i.adminSecretName,
+                            defaultMode: 0o440,
+                            items: [{ key: SECRET_FILES.reloadToken, path: SECRET_FILES.reloadToken }],
+                        },
+                    },
+                ],
+            },
+        },
+    };
+}
