@@ -1,9 +1,8 @@
 // Pod Security facts, written once: the levels, the securityContext fields that meet
-// `restricted`, the annotations that record an opt-in, and the labels of the namespaces the
-// program creates. Each namespace enforces the strictest standard that what runs in it allows,
-// warns at that same level (so a warning means "this would be refused", never noise), and audits
-// against restricted, so anything weaker is recorded. The policy pack is installed on its own and
-// keeps its own copy of the annotations; a test compares the two.
+// `restricted` and the labels of the namespaces the program creates (the opt-in annotations are
+// in policy/facts.ts, shared with the policy pack). Each namespace enforces the strictest standard
+// that what runs in it allows, warns at that same level (so a warning means "this would be
+// refused", never noise), and audits against restricted, so anything weaker is recorded.
 import type { Settings } from "../config/settings";
 import type { Tier } from "../config/tiers";
 
@@ -15,9 +14,7 @@ export const NO_ESCALATION = { allowPrivilegeEscalation: false } as const;
 export const DROP_ALL = { drop: ["ALL"] };
 export const RUNTIME_DEFAULT_SECCOMP = { type: "RuntimeDefault" };
 
-/** Pod annotations that record an explicit opt-in to privileged containers or host paths. */
-export const ALLOW_PRIVILEGED = "jenkins-k8s/allow-privileged";
-export const ALLOW_HOST_PATH = "jenkins-k8s/allow-host-path";
+export { ALLOW_HOST_PATH, ALLOW_PRIVILEGED } from "../policy/facts";
 
 /**
  * The controller pod meets `restricted`. On NFS the one exception is the init container that

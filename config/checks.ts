@@ -1,5 +1,6 @@
 import { BlockList, isIP } from "net";
 import { z } from "zod";
+import { isFloatingTag } from "../policy/facts";
 
 // Value checks shared by the config table and the pod template schema. Each check returns
 // `undefined` when the value is fine, or a sentence that says what is allowed; the reader
@@ -145,7 +146,6 @@ const IMAGE = new RegExp(
         "(?:@(sha256:[a-f0-9]{64}))?" +
         "$",
 );
-const FLOATING_TAGS = /^(latest|lts|stable|weekly)(-.*)?$/;
 
 export function checkImage(value: string): string | undefined {
     const m = IMAGE.exec(value);
@@ -156,7 +156,7 @@ export function checkImage(value: string): string | undefined {
     if (!tag && !digest) {
         return "must pin a version: add a tag (image:1.2.3) or a digest (image@sha256:...); an untagged image floats like ':latest'";
     }
-    if (tag && !digest && FLOATING_TAGS.test(tag)) {
+    if (tag && !digest && isFloatingTag(tag)) {
         return `must pin a version: the tag '${tag}' floats and changes under you; use a versioned tag or a digest`;
     }
     return undefined;

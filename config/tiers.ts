@@ -16,6 +16,7 @@
 // more than every job has (node root, deploy rights, or Secrets its templates mount, such as
 // registry credentials) is usage restricted, and only then has a launcher of its own, whose token
 // is the one credential that can create pods in its namespace.
+import { DEFAULT_CLOUD } from "../policy/facts";
 import { PodTemplate, SecurityLevel, TierName, tierOf } from "./podTemplates";
 
 export type { TierName };
@@ -32,9 +33,6 @@ export const TIER_LEVEL: Record<TierName, SecurityLevel> = {
 
 /** The longest suffix a tier adds to agentNamespace, so that every tier namespace is a DNS label. */
 export const LONGEST_TIER_SUFFIX = Math.max(...TIER_NAMES.map((t) => t.length + 1));
-
-/** The cloud pipelines get without naming one (the plugin's default cloud name). */
-export const DEFAULT_CLOUD = "kubernetes";
 
 /**
  * The pod template every template of a restricted-by-default cloud inherits from (the cloud's

@@ -8,9 +8,10 @@ import { parse } from "yaml";
 type Obj = Record<string, any>;
 export type ResourceClass = { new (...rest: any[]): Resource };
 
-/** Annotations that explicitly allow what the policies otherwise refuse. */
-export const ALLOW_PRIVILEGED = "jenkins-k8s/allow-privileged";
-export const ALLOW_HOST_PATH = "jenkins-k8s/allow-host-path";
+import { ALLOW_HOST_PATH, ALLOW_PRIVILEGED, isFloatingTag } from "./facts";
+
+// Annotations that explicitly allow what the policies otherwise refuse.
+export { ALLOW_HOST_PATH, ALLOW_PRIVILEGED };
 
 export const COMPONENT_LABEL = "app.kubernetes.io/component";
 
@@ -305,7 +306,6 @@ export function hasLabel(maps: Obj[], key: string, value: string): boolean {
 
 // Tags that move: the same reference names a different image tomorrow. Jenkins also publishes
 // `lts-jdk21`, `latest-alpine` and the like, which float just the same.
-const FLOATING_TAGS = ["latest", "lts", "stable", "weekly"];
 
 /** Why an image reference is not pinned, or undefined when it is (a digest, or a fixed tag). */
 export function unpinnedReason(image: unknown): string | undefined {
@@ -322,6 +322,5 @@ export function unpinnedReason(image: unknown): string | undefined {
         return `image "${image}" has no tag (the registry serves latest)`;
     }
     const tag = image.slice(colon + 1).toLowerCase();
-    const floating = FLOATING_TAGS.find((f) => tag === f || tag.startsWith(`${f}-`));
-    return floating ? `image "${image}" uses the floating tag "${tag}"` : undefined;
+    return isFloatingTag(tag) ? `image "${image}" uses the floating tag "${tag}"` : undefined;
 }

@@ -21,6 +21,7 @@ import {
     templateOptsIn,
     unpinnedReason,
 } from "./kube";
+import { DEFAULT_CLOUD, RESTRICTED_SECCOMP_TYPES } from "./facts";
 
 type Obj = Record<string, any>;
 
@@ -261,8 +262,6 @@ export const jenkinsHomeRetainUnverified: ResourceValidationPolicy = {
     }),
 };
 
-const RESTRICTED_SECCOMP = ["RuntimeDefault", "Localhost"];
-
 export const restrictedController: ResourceValidationPolicy = {
     name: "restricted-controller",
     description:
@@ -285,7 +284,7 @@ export const restrictedController: ResourceValidationPolicy = {
                 );
             }
             const seccomp = (sc.seccompProfile ?? podSc.seccompProfile)?.type;
-            if (!RESTRICTED_SECCOMP.includes(seccomp)) {
+            if (!RESTRICTED_SECCOMP_TYPES.includes(seccomp)) {
                 reportViolation(
                     `container "${c.name}" (${c.where}) has seccompProfile ${seccomp ?? "unset"}; set RuntimeDefault on the pod or container`,
                 );
@@ -299,9 +298,6 @@ export const restrictedController: ResourceValidationPolicy = {
         }
     }),
 };
-
-/** The cloud a Jenkinsfile's `podTemplate` gets when it names none. */
-const DEFAULT_CLOUD = "kubernetes";
 
 export const agentTrustTiers: ResourceValidationPolicy = {
     name: "agent-trust-tiers",

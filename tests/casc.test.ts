@@ -374,17 +374,6 @@ describe("under the mock runtime", () => {
     });
 });
 
-describe("the opt-in annotations", () => {
-    it("are the ones the policy pack (installed on its own) looks for", () => {
-        const policy = require("../policy/kube");
-        const program = require("../components/podSecurity");
-        expect([program.ALLOW_PRIVILEGED, program.ALLOW_HOST_PATH]).toEqual([
-            policy.ALLOW_PRIVILEGED,
-            policy.ALLOW_HOST_PATH,
-        ]);
-    });
-});
-
 describe("every template field reaches the JCasC in the plugin's form", () => {
     const doc = casc({
         allowPrivilegedAgents: true,

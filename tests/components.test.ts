@@ -1,6 +1,7 @@
 // Each component's variants, under the mock runtime, through the real program.
 import { parse } from "yaml";
 import { runDefaults, runDefaultsWarned } from "./harness";
+import { grants, grantsOf, WORKSPACE_CLAIM_NEEDS } from "./cluster/access";
 
 describe("JenkinsStorage", () => {
     it("nfs mode: a static PV like the original, but Retain, bound only to our claim", async () => {
@@ -398,13 +399,7 @@ describe("review findings", () => {
         const s = await runDefaults({
             podTemplates: [{ name: "a", labels: ["a"], workspaceVolume: { type: "dynamicPVC", size: "10Gi" } }],
         });
-        expect(claims(s)).toEqual([
-            {
-                apiGroups: [""],
-                resources: ["persistentvolumeclaims"],
-                verbs: ["create", "delete", "get", "list", "watch"],
-            },
-        ]);
+        expect(grants(claims(s))).toEqual(grantsOf(WORKSPACE_CLAIM_NEEDS));
     });
 
     it("warns when a NodePort or LoadBalancer has no publicUrl, and not otherwise", async () => {

@@ -103,6 +103,7 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["createNamespaces not a boolean", { createNamespaces: "yes" }, "createNamespaces", "true or false"],
     ["floating controller tag", { controllerImage: "jenkins/jenkins:lts" }, "controllerImage", "floats"],
     ["floating lts-jdk tag", { controllerImage: "jenkins/jenkins:lts-jdk21" }, "controllerImage", "floats"],
+    ["floating tag in capitals", { controllerImage: "jenkins/jenkins:LTS" }, "controllerImage", "floats"],
     ["untagged controller image", { controllerImage: "jenkins/jenkins" }, "controllerImage", "pin a version"],
     ["image with spaces", { controllerImage: "jenkins/jenkins: 2.5" }, "controllerImage", "image reference"],
     ["uppercase repository", { agentImage: "Jenkins/inbound-agent:1" }, "agentImage", "image reference"],

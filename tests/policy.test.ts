@@ -175,6 +175,17 @@ describe("the pack", () => {
         const missing = [...imported].filter((p) => !builtins.has(p) && !pkg.dependencies[p]);
         expect(missing).toEqual([]);
     });
+
+    it("imports nothing from outside its folder, so it runs (and publishes) on its own", () => {
+        const outside = readdirSync(POLICY_DIR)
+            .filter((f) => f.endsWith(".ts"))
+            .flatMap((file) =>
+                [...readFileSync(path.join(POLICY_DIR, file), "utf8").matchAll(/from "(\.\.\/[^"]*)"/g)].map(
+                    (m) => `${file}: ${m[1]}`,
+                ),
+            );
+        expect(outside).toEqual([]);
+    });
 });
 
 describe("no-privileged-containers", () => {
@@ -351,6 +362,7 @@ describe("pinned-images", () => {
         ["jenkins/jenkins:lts-jdk21", 'floating tag "lts-jdk21"'],
         ["jenkins/jenkins:weekly", 'floating tag "weekly"'],
         ["debian:stable-slim", 'floating tag "stable-slim"'],
+        ["nginx:Latest", 'floating tag "latest"'],
         ["jenkins/jenkins@sha256:abc", "malformed digest"],
     ])("refuses %s", (image, why) => {
         const [message] = messages("pinned-images", [withImage(image)]);

@@ -4,6 +4,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { DEFAULT_PLUGINS, KEYS, KeySpec } from "../config/keys";
 import { configTable, projectFile, readmeTable } from "../tools/docs";
+import { grants, grantsOf, LAUNCHER_NEEDS } from "./cluster/access";
 import { runStack, Stack } from "./harness";
 
 let dev: Stack;
@@ -46,12 +47,8 @@ describe("the dev stack (mirrors the original)", () => {
         const [role] = inBuild("Role");
         expect(role.apiVersion).toBe("rbac.authorization.k8s.io/v1");
         expect(role.metadata.namespace).toBe("kube-ops-agents");
-        expect(role.rules).toEqual([
-            { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "patch", "watch"] },
-            { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
-            { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
-            { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
-        ]);
+        // Exactly what the plugin uses the account for (the same list the cluster tier asks the API server).
+        expect(grants(role.rules)).toEqual(grantsOf(LAUNCHER_NEEDS));
         const verbs = role.rules.flatMap((r: any) => [...r.verbs, ...r.resources, ...r.apiGroups]);
         expect(verbs).not.toContain("*");
         expect(verbs).not.toContain("secrets");

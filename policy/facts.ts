@@ -1,0 +1,22 @@
+// Facts the program writes and the policy pack checks, written once. They live in the pack
+// because the pack is installed (and can be published) on its own, with no path outside this
+// folder; the program imports them from here. No imports, so either side can load this file.
+
+/** Pod annotations that record an explicit opt-in to privileged containers or host paths. */
+export const ALLOW_PRIVILEGED = "jenkins-k8s/allow-privileged";
+export const ALLOW_HOST_PATH = "jenkins-k8s/allow-host-path";
+
+/** The seccomp profile types the restricted Pod Security profile accepts. */
+export const RESTRICTED_SECCOMP_TYPES: readonly string[] = ["RuntimeDefault", "Localhost"];
+
+/** The cloud a Jenkinsfile's `podTemplate` gets when it names none (the plugin's default cloud name). */
+export const DEFAULT_CLOUD = "kubernetes";
+
+/** Tags that move to a new image under the same name, alone or as a prefix (`lts-jdk21`). */
+const FLOATING_TAGS = ["latest", "lts", "stable", "weekly"];
+
+/** Whether an image tag floats; tags compare case-insensitively, as registries treat these. */
+export function isFloatingTag(tag: string): boolean {
+    const t = tag.toLowerCase();
+    return FLOATING_TAGS.some((f) => t === f || t.startsWith(`${f}-`));
+}
