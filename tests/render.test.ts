@@ -2,14 +2,25 @@
 // Kubernetes objects against the Kubernetes OpenAPI schemas, the JCasC against the plugin's keys,
 // URNs, cross-references, and the committed golden render.
 import Ajv from "ajv";
-import { existsSync, readdirSync, readFileSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { settingsFrom } from "../config/settings";
 import { cloudLauncher, crossReferenceProblems, serviceAddress } from "../tools/crossRefs";
 import { evaluate, Evaluation } from "../tools/evaluate";
 import { schemaProblems } from "../tools/kubeSchema";
-import { CASC_OUT, GOLDEN_DIR, K8sObject, kubernetesObjects, REDACTED, renderFiles } from "../tools/render";
+import {
+    CASC_OUT,
+    GOLDEN_DIR,
+    K8sObject,
+    kubernetesObjects,
+    REDACTED,
+    RENDER_MARKER,
+    renderDiff,
+    renderFiles,
+    writeRender,
+} from "../tools/render";
 import { listStacks, readStackConfig } from "../tools/stackConfig";
 import schema from "../schemas/jcasc.schema.json";
 
@@ -86,15 +97,17 @@ describe.each(stacks)("stack %s", (stack) => {
     it("matches the committed golden render (npm run render:update after a deliberate change)", () => {
         const dir = path.join(GOLDEN_DIR, stack);
         const golden = new Map(
-            existsSync(dir) ? readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f), "utf8")]) : [],
+            (existsSync(dir) ? readdirSync(dir) : [])
+                .filter((f) => f !== RENDER_MARKER)
+                .map((f) => [f, readFileSync(path.join(dir, f), "utf8")]),
         );
-        const drift = {
-            hint: `if the change is intended: npm run render:update, and review the diff of tests/__golden__/${stack}`,
-            addedByThisChange: [...files.keys()].filter((f) => !golden.has(f)),
-            goneWithThisChange: [...golden.keys()].filter((f) => !files.has(f)),
-            changed: [...files.keys()].filter((f) => golden.has(f) && golden.get(f) !== files.get(f)),
-        };
-        expect(drift).toEqual({ hint: drift.hint, addedByThisChange: [], goneWithThisChange: [], changed: [] });
+        const diff = renderDiff(golden, files);
+        if (diff !== "") {
+            throw new Error(
+                `the render of ${stack} differs from tests/__golden__/${stack} (a: golden, b: this change); ` +
+                    `if the change is intended, run npm run render:update and review the diff:\n\n${diff}`,
+            );
+        }
     });
 });
 
@@ -228,5 +241,55 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
             port: 50000,
         });
         expect(serviceAddress("https://jenkins.example.com/")).toBeUndefined();
+    });
+});
+
+describe("the render tool", () => {
+    const scratch = () => mkdtempSync(path.join(tmpdir(), "render-test-"));
+    const two = new Map([
+        ["a.yaml", "a: 1\n"],
+        ["b.yaml", "b: 1\n"],
+    ]);
+
+    it("refuses a non-empty folder it did not write, and writes nothing there", () => {
+        const dir = scratch();
+        writeFileSync(path.join(dir, "Pulumi.yaml"), "name: mine\n");
+        expect(() => writeRender(two, dir)).toThrow(`refusing to render into ${dir}: it is not empty`);
+        expect(readdirSync(dir)).toEqual(["Pulumi.yaml"]);
+    });
+
+    it("replaces its own files on the next render and leaves others' files alone", () => {
+        const dir = scratch();
+        writeRender(two, dir);
+        writeFileSync(path.join(dir, "notes.txt"), "mine\n");
+        writeRender(new Map([["a.yaml", "a: 2\n"]]), dir);
+        expect(readdirSync(dir).sort()).toEqual([RENDER_MARKER, "a.yaml", "notes.txt"]);
+        expect(readFileSync(path.join(dir, "a.yaml"), "utf8")).toBe("a: 2\n");
+    });
+
+    it("describes a drift from the golden render as a unified diff, with added and gone files", () => {
+        const after = new Map([
+            ["a.yaml", "a: 2\n"],
+            ["c.yaml", "c: 1\n"],
+        ]);
+        expect(renderDiff(two, two)).toBe("");
+        expect(renderDiff(two, after)).toBe(
+            [
+                "--- a/a.yaml",
+                "+++ b/a.yaml",
+                "@@ -1,1 +1,1 @@",
+                "-a: 1",
+                "+a: 2",
+                "--- a/b.yaml",
+                "+++ /dev/null",
+                "@@ -1,1 +0,0 @@",
+                "-b: 1",
+                "--- /dev/null",
+                "+++ b/c.yaml",
+                "@@ -0,0 +1,1 @@",
+                "+c: 1",
+                "",
+            ].join("\n"),
+        );
     });
 });

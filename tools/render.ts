@@ -3,12 +3,16 @@
 // document on its own. No cluster, no Pulumi CLI, no credentials; secrets are redacted.
 //
 //   npm run render -- --stack dev [--out render/dev]
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
+//
+// A folder is written only when it is new, empty or an earlier render's (RENDER_MARKER).
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
+import { parseArgs } from "util";
 import { stringify } from "yaml";
+import { createTwoFilesPatch } from "diff";
 import { ConfigError } from "../config/reader";
 import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
-import { listStacks, readStackConfig, ROOT } from "./stackConfig";
+import { listStacks, readStackConfig, ROOT, StackError } from "./stackConfig";
 
 /** Where the committed renders live; the test suite compares against them. */
 export const GOLDEN_DIR = path.join(ROOT, "tests", "__golden__");
@@ -143,53 +147,105 @@ export async function renderStack(stack: string, overrides: Record<string, strin
     return renderFiles(await evaluate({ ...readStackConfig(stack), ...overrides }, { stack, preview: true }));
 }
 
-/** Writes a render into `dir`, replacing the YAML files a previous render left there. */
+/**
+ * The file that marks a folder as a render's: it lists the files the render wrote, which are the
+ * only ones the next render of that folder removes.
+ */
+export const RENDER_MARKER = ".jenkins-k8s-render";
+
+/**
+ * Writes a render into `dir`, a new or empty folder or one an earlier render wrote (it has the
+ * marker). The files the earlier render listed are replaced; nothing else in the folder is
+ * touched, and a non-empty folder without the marker is refused before anything is written.
+ */
 export function writeRender(files: Map<string, string>, dir: string): void {
-    if (existsSync(dir)) {
-        for (const f of readdirSync(dir)) {
-            if (f.endsWith(".yaml")) {
-                rmSync(path.join(dir, f));
-            }
-        }
+    const marker = path.join(dir, RENDER_MARKER);
+    let previous: string[] = [];
+    if (existsSync(marker)) {
+        previous = readFileSync(marker, "utf8")
+            .split("\n")
+            .filter((line) => line !== "" && !line.startsWith("#"));
+    } else if (existsSync(dir) && readdirSync(dir).length > 0) {
+        throw new RenderError(
+            `refusing to render into ${dir}: it is not empty and no render wrote it (no ${RENDER_MARKER}); ` +
+                "give --out a new or empty folder",
+        );
     }
     mkdirSync(dir, { recursive: true });
+    for (const f of previous) {
+        // Only plain names: a tampered marker must not reach outside the folder.
+        if (path.basename(f) === f && !files.has(f)) {
+            rmSync(path.join(dir, f), { force: true });
+        }
+    }
     for (const [name, content] of files) {
         writeFileSync(path.join(dir, name), content);
     }
+    writeFileSync(
+        marker,
+        ["# written by npm run render; these files are replaced by the next render", ...files.keys()].join("\n") + "\n",
+    );
 }
 
-function parseArgs(argv: string[]): { stacks: string[]; out?: string; golden: boolean } {
-    const stacks: string[] = [];
-    let out: string | undefined;
-    let golden = false;
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--update-golden") {
-            golden = true;
-            stacks.push(...listStacks());
-        } else if (a === "--stack" || a === "-s") {
-            stacks.push(argv[++i]);
-        } else if (a.startsWith("--stack=")) {
-            stacks.push(a.slice("--stack=".length));
-        } else if (a === "--out" || a === "-o") {
-            out = argv[++i];
-        } else if (a.startsWith("--out=")) {
-            out = a.slice("--out=".length);
-        } else {
-            throw new Error(`unknown argument ${a}; usage: npm run render -- --stack <name> [--out <dir>]`);
+/**
+ * What changed between two renders, as a unified diff per changed file plus the files added and
+ * gone; empty when they are the same.
+ */
+export function renderDiff(before: Map<string, string>, after: Map<string, string>): string {
+    const parts: string[] = [];
+    for (const name of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+        const [a, b] = [before.get(name), after.get(name)];
+        if (a !== b) {
+            parts.push(
+                createTwoFilesPatch(
+                    a === undefined ? "/dev/null" : `a/${name}`,
+                    b === undefined ? "/dev/null" : `b/${name}`,
+                    a ?? "",
+                    b ?? "",
+                    undefined,
+                    undefined,
+                    { context: 3 },
+                ).replace(/^=+\n/, ""),
+            );
         }
     }
-    if (stacks.length === 0 || stacks.some((s) => !s)) {
-        throw new Error("usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>]");
+    return parts.join("");
+}
+
+/** A mistake in how the tool was called: printed as one line, without a stack. */
+export class RenderError extends Error {}
+
+const USAGE = "usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>] | --update-golden";
+
+function options(argv: string[]): { stacks: string[]; out?: string; golden: boolean } {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string", short: "s", multiple: true, default: [] },
+                out: { type: "string", short: "o" },
+                "update-golden": { type: "boolean", default: false },
+            },
+            strict: true,
+            allowPositionals: false,
+        }).values;
+    } catch (err) {
+        throw new RenderError(`${(err as Error).message}; ${USAGE}`);
     }
-    if (out !== undefined && stacks.length > 1) {
-        throw new Error("--out takes one stack; without --out each stack goes to render/<stack>");
+    const golden = parsed["update-golden"]!;
+    const stacks = golden ? listStacks() : parsed.stack!;
+    if (stacks.length === 0 || stacks.some((st) => !st)) {
+        throw new RenderError(USAGE);
     }
-    return { stacks, out, golden };
+    if (parsed.out !== undefined && (stacks.length > 1 || golden)) {
+        throw new RenderError("--out takes one stack; without --out each stack goes to render/<stack>");
+    }
+    return { stacks, out: parsed.out, golden };
 }
 
 async function main(): Promise<void> {
-    const { stacks, out, golden } = parseArgs(process.argv.slice(2));
+    const { stacks, out, golden } = options(process.argv.slice(2));
     for (const stack of stacks) {
         const dir = path.resolve(out ?? path.join(golden ? GOLDEN_DIR : path.join(ROOT, "render"), stack));
         const files = await renderStack(stack);
@@ -205,10 +261,13 @@ if (require.main === module) {
     main().then(
         () => process.exit(0),
         (err) => {
-            // Settings errors read as pulumi preview prints them; anything else keeps its stack.
-            console.error(
-                err instanceof ConfigError || !(err instanceof Error) ? `error: ${err.message ?? err}` : err.stack,
-            );
+            // Settings and usage errors read as pulumi preview prints them; anything else keeps its stack.
+            const plain =
+                err instanceof ConfigError ||
+                err instanceof RenderError ||
+                err instanceof StackError ||
+                !(err instanceof Error);
+            console.error(plain ? `error: ${err.message ?? err}` : err.stack);
             process.exit(1);
         },
     );

@@ -45,10 +45,13 @@ export function listStacks(root = ROOT): string[] {
         .sort();
 }
 
+/** A stack that does not exist: printed as one line, without a stack trace. */
+export class StackError extends Error {}
+
 export function readStackConfig(stack: string, root = ROOT): Record<string, string> {
     const file = stackFile(stack, root);
     if (!existsSync(file)) {
-        throw new Error(
+        throw new StackError(
             `no stack file ${path.basename(file)} in ${root} (stacks: ${listStacks(root).join(", ") || "none"})`,
         );
     }
