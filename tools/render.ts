@@ -233,8 +233,8 @@ function options(argv: string[]): { stacks: string[]; out?: string; golden: bool
     } catch (err) {
         throw new RenderError(`${(err as Error).message}; ${USAGE}`);
     }
-    const golden = parsed["update-golden"]!;
-    const stacks = golden ? listStacks() : parsed.stack!;
+    const golden = parsed["update-golden"];
+    const stacks = golden ? listStacks() : parsed.stack;
     if (stacks.length === 0 || stacks.some((st) => !st)) {
         throw new RenderError(USAGE);
     }
