@@ -27,7 +27,7 @@ export interface JenkinsCloudConfigArgs {
 }
 
 /** The deploy tier's egress: anywhere (the API server included) but the link-local ranges. */
-export const API_EGRESS = [
+const API_EGRESS = [
     { cidr: "0.0.0.0/0", except: ["169.254.0.0/16"] },
     { cidr: "::/0", except: ["fe80::/10", "fd00:ec2::254/128"] },
 ];
@@ -38,7 +38,7 @@ export const API_EGRESS = [
  * server (these pods hold no token), cluster services and the cloud's metadata endpoint. A
  * NetworkPolicy's rules add up, so a longer prefix in agentEgressCidrs re-admits one host.
  */
-export function agentEgress(
+function agentEgress(
     names: Pick<Names, "namespace" | "controllerSelector">,
     connection: CascInput["connection"],
     egress: EgressRule[],

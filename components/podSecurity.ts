@@ -20,7 +20,7 @@ export { ALLOW_HOST_PATH, ALLOW_PRIVILEGED } from "../policy/facts";
  * The controller pod meets `restricted`. On NFS the one exception is the init container that
  * fixes ownership (root, with CHOWN, DAC_OVERRIDE and FOWNER), which `baseline` allows.
  */
-export function controllerLevel(s: Settings): SecurityLevel {
+function controllerLevel(s: Settings): SecurityLevel {
     return s.storage.mode === "nfs" ? "baseline" : "restricted";
 }
 

@@ -24,7 +24,7 @@ export interface JenkinsRbacArgs {
  * What the Kubernetes plugin needs to run agent pods, and nothing more: namespaced, no secrets,
  * no wildcards. Each tier's launching account holds this in its tier's namespace only.
  */
-export const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     // Create agent pods, watch them until they are running, delete them when the build ends;
     // list finds pods left over from a controller restart so they are cleaned up; patch: every
     // minute the plugin annotates live agent pods (GarbageCollection.annotateLiveAgents) so
@@ -40,14 +40,14 @@ export const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
 ];
 
 /** Only with a dynamicPVC workspace: the plugin creates a claim per agent pod, owned by the pod. */
-export const AGENT_CLAIM_RULE: k8s.types.input.rbac.v1.PolicyRule = {
+const AGENT_CLAIM_RULE: k8s.types.input.rbac.v1.PolicyRule = {
     apiGroups: [""],
     resources: ["persistentvolumeclaims"],
     verbs: ["create", "delete", "get", "list", "watch"],
 };
 
 /** The launching account's rules in a tier's namespace. */
-export function agentManagerRules(tier: Pick<Tier, "templates">): k8s.types.input.rbac.v1.PolicyRule[] {
+function agentManagerRules(tier: Pick<Tier, "templates">): k8s.types.input.rbac.v1.PolicyRule[] {
     const claims = tier.templates.some((t) => t.workspaceVolume.type === "dynamicPVC");
     return claims ? [...AGENT_MANAGER_RULES, AGENT_CLAIM_RULE] : AGENT_MANAGER_RULES;
 }

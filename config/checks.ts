@@ -7,6 +7,7 @@ import { isFloatingTag } from "../policy/facts";
 // prefixes the key and the value. The zod helpers below turn them into schemas.
 
 export const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"] as const;
+export type AccessMode = (typeof ACCESS_MODES)[number];
 
 type Check = (value: string) => string | undefined;
 
@@ -197,7 +198,7 @@ export function checkTimezone(value: string): string | undefined {
     }
 }
 
-export function checkHttpUrl(value: string): string | undefined {
+function checkHttpUrl(value: string): string | undefined {
     let url: URL;
     try {
         url = new URL(value);

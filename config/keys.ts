@@ -26,6 +26,9 @@ export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 export const STORAGE_MODES = ["dynamic", "nfs", "existingClaim"] as const;
 export const AGENT_CONNECTIONS = ["tcp", "websocket"] as const;
 export const POD_RETENTIONS = ["never", "onFailure", "always", "default", "evicted"] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+export type AgentConnection = (typeof AGENT_CONNECTIONS)[number];
+export type PodRetention = (typeof POD_RETENTIONS)[number];
 
 /** Plugins the program's own configuration depends on; the list must contain them. */
 export const REQUIRED_PLUGINS = ["kubernetes", "configuration-as-code"] as const;

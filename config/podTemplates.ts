@@ -164,7 +164,7 @@ const nodeSelector = z.record(z.string(), z.string()).superRefine((selector, ctx
     }
 });
 
-export const templateSchema = z.strictObject({
+const templateSchema = z.strictObject({
     name: checked(v.checkDnsLabel),
     labels: z
         .array(checked(v.checkAgentLabel), { error: () => "must be a list of labels" })
@@ -332,14 +332,14 @@ export function tierOf(t: Pick<PodTemplate, "deploy" | "podSecurity">): TierName
 }
 
 /** Where kaniko reads registry credentials: $DOCKER_CONFIG/config.json, and its image sets DOCKER_CONFIG to this. */
-export const KANIKO_DOCKER_DIR = "/kaniko/.docker";
+const KANIKO_DOCKER_DIR = "/kaniko/.docker";
 
 /**
  * The capabilities kaniko needs to unpack images and run RUN steps as the Dockerfile's users, all
  * in the baseline profile's allowed set: chown/fowner/dac_override for the files it writes,
  * setuid/setgid to switch users, setfcap for file capabilities in layers, kill for RUN steps.
  */
-export const KANIKO_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "SETFCAP", "KILL"];
+const KANIKO_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "SETFCAP", "KILL"];
 
 /**
  * The default set when `podTemplates` is not set: a plain agent on `agentLabel` (with

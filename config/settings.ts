@@ -4,7 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { cidrWithin, pluginId } from "./checks";
 import { crossChecks } from "./crossChecks";
-import { ValidValues } from "./keys";
+import { AgentConnection, PodRetention, ServiceType, ValidValues } from "./keys";
+import type { AccessMode } from "./checks";
 import { AGENT_SERVICE_ACCOUNT, DEPLOYER_SERVICE_ACCOUNT } from "./names";
 import { AgentContainer, defaultTemplates, JNLP, PodTemplate, SecurityLevel, templatesSchema } from "./podTemplates";
 import { ConfigError, readValues } from "./reader";
@@ -20,8 +21,8 @@ export interface Resources {
 }
 
 export type Storage =
-    | { mode: "dynamic"; size: string; storageClass?: string; accessMode: string; retainOnDestroy: boolean }
-    | { mode: "nfs"; size: string; server: string; path: string; accessMode: string; retainOnDestroy: boolean }
+    | { mode: "dynamic"; size: string; storageClass?: string; accessMode: AccessMode; retainOnDestroy: boolean }
+    | { mode: "nfs"; size: string; server: string; path: string; accessMode: AccessMode; retainOnDestroy: boolean }
     | { mode: "existingClaim"; claimName: string };
 
 export interface Settings {
@@ -38,7 +39,7 @@ export interface Settings {
     adminUsername: string;
     plugins: string[];
     service: {
-        type: "ClusterIP" | "NodePort" | "LoadBalancer";
+        type: ServiceType;
         nodePort?: number;
         loadBalancerSourceRanges: string[];
     };
@@ -54,9 +55,9 @@ export interface Settings {
     };
     disruptionBudget: boolean;
     agents: {
-        connection: "tcp" | "websocket";
+        connection: AgentConnection;
         containerCap: number;
-        podRetention: string;
+        podRetention: PodRetention;
         /** Every template lists its jnlp container first. */
         templates: PodTemplate[];
         /** The agent trust tiers: build always, the others when something needs them (tiers.ts). */

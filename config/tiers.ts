@@ -24,7 +24,7 @@ export type { TierName };
 export const TIER_NAMES: readonly TierName[] = ["build", "baseline", "privileged", "deploy"];
 
 /** The Pod Security level each tier's namespace enforces. */
-export const TIER_LEVEL: Record<TierName, SecurityLevel> = {
+const TIER_LEVEL: Record<TierName, SecurityLevel> = {
     build: "restricted",
     baseline: "baseline",
     privileged: "privileged",
@@ -85,7 +85,7 @@ export function tierNamespace(agentNamespace: string, tier: TierName): string {
 }
 
 /** Whether templates mount a Secret: every pod of their cloud's namespace could then read it. */
-export function mountsSecrets(templates: PodTemplate[]): boolean {
+function mountsSecrets(templates: PodTemplate[]): boolean {
     return templates.some((t) => t.volumes.some((v) => v.type === "secret"));
 }
 

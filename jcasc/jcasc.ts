@@ -3,6 +3,7 @@
 // Jenkins then fails to start, so tests check the output against schemas/jcasc.schema.json.
 import { createHash } from "crypto";
 import { parse, stringify } from "yaml";
+import type { AgentConnection, PodRetention } from "../config/keys";
 import { Names } from "../config/names";
 import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "../config/podTemplates";
 import type { Settings } from "../config/settings";
@@ -22,11 +23,11 @@ export interface CascInput {
     /** The Jenkins location URL users reach; unset: the in-cluster URL. */
     publicUrl?: string;
     /** tcp: the inbound agent port and a tunnel to it; websocket: agents over HTTP only. */
-    connection: "tcp" | "websocket";
+    connection: AgentConnection;
     /** Most agent pods of each cloud at once. */
     containerCap: number;
     /** When finished agent pods are kept (the plugin's podRetention). */
-    podRetention: string;
+    podRetention: PodRetention;
     /** One cloud per tier, in the tiers' order; the first (build) is the default cloud. */
     tiers: Tier[];
     /** Where agents reach the controller: its web Service, and the agent Service for TCP agents. */
@@ -321,7 +322,7 @@ function defaultsTemplate(tier: Tier): Json {
 }
 
 /** Orphaned agent pods (a controller that died mid-build) are deleted after this many seconds. */
-export const GARBAGE_COLLECTION_SECONDS = 300;
+const GARBAGE_COLLECTION_SECONDS = 300;
 
 function cloud(input: CascInput, tier: Tier): Record<string, Json> {
     const tcp = input.connection === "tcp";

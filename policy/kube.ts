@@ -180,7 +180,7 @@ function parseYaml(text: unknown): any {
  * in an agent template was the original's worst hole). A template's own fields are merged over
  * its raw pod `yaml`, container by container, as the plugin does.
  */
-export function agentPodSites(configMap: Obj): PodSite[] {
+function agentPodSites(configMap: Obj): PodSite[] {
     const sites: PodSite[] = [];
     const cmAnnotations = [configMap.metadata?.annotations].filter((a) => a);
     for (const [key, text] of Object.entries<unknown>(configMap.data ?? {})) {

@@ -25,7 +25,7 @@ import { DEFAULT_CLOUD, RESTRICTED_SECCOMP_TYPES } from "./facts";
 
 type Obj = Record<string, any>;
 
-export const noPrivilegedContainers: ResourceValidationPolicy = {
+const noPrivilegedContainers: ResourceValidationPolicy = {
     name: "no-privileged-containers",
     description: `No container may run privileged or allow privilege escalation, unless the object or pod is annotated ${ALLOW_PRIVILEGED}: "true".`,
     enforcementLevel: "mandatory",
@@ -46,7 +46,7 @@ export const noPrivilegedContainers: ResourceValidationPolicy = {
     },
 };
 
-export const noHostPath: ResourceValidationPolicy = {
+const noHostPath: ResourceValidationPolicy = {
     name: "no-host-path",
     description: `No hostPath volume and no hostNetwork, hostPID or hostIPC, unless the object or pod is annotated ${ALLOW_HOST_PATH}: "true".`,
     enforcementLevel: "mandatory",
@@ -83,7 +83,7 @@ function isSet(v: unknown): boolean {
     return v !== undefined && v !== null && v !== "";
 }
 
-export const containerResources: ResourceValidationPolicy = {
+const containerResources: ResourceValidationPolicy = {
     name: "container-resources",
     description: "Every container and init container sets cpu and memory requests and a memory limit.",
     enforcementLevel: "mandatory",
@@ -102,7 +102,7 @@ export const containerResources: ResourceValidationPolicy = {
     },
 };
 
-export const pinnedImages: ResourceValidationPolicy = {
+const pinnedImages: ResourceValidationPolicy = {
     name: "pinned-images",
     description:
         "Every image is pinned by a digest or a fixed tag; no untagged images, no latest, lts, stable or weekly.",
@@ -137,7 +137,7 @@ const ROLES: ResourceClass[] = [
     k8s.rbac.v1alpha1.Role,
 ];
 
-export const noClusterAdminBinding: ResourceValidationPolicy = {
+const noClusterAdminBinding: ResourceValidationPolicy = {
     name: "no-cluster-admin-binding",
     description: "No ClusterRoleBinding or RoleBinding may grant the cluster-admin ClusterRole.",
     enforcementLevel: "mandatory",
@@ -161,7 +161,7 @@ function rules(args: ResourceValidationArgs): Obj[] {
     return args.props.rules ?? [];
 }
 
-export const noSecretsListWatch: ResourceValidationPolicy = {
+const noSecretsListWatch: ResourceValidationPolicy = {
     name: "no-secrets-list-watch",
     description: "No Role or ClusterRole may grant list or watch on secrets: either one reads every secret's value.",
     enforcementLevel: "mandatory",
@@ -181,7 +181,7 @@ export const noSecretsListWatch: ResourceValidationPolicy = {
     },
 };
 
-export const noWildcardRbac: ResourceValidationPolicy = {
+const noWildcardRbac: ResourceValidationPolicy = {
     name: "no-wildcard-rbac",
     description: "Roles and ClusterRoles name their verbs, resources and API groups instead of using *.",
     enforcementLevel: "advisory",
@@ -204,14 +204,14 @@ export const noWildcardRbac: ResourceValidationPolicy = {
  */
 export type ResourceOptionsWithRetain = PolicyResourceOptions & { retainOnDelete?: boolean };
 
-export const HOME_COMPONENT = "home";
+const HOME_COMPONENT = "home";
 const DATA_LOSING_RECLAIM = ["Recycle", "Delete"];
 
 function isHome(metadata: Obj | undefined): boolean {
     return hasLabel([metadata?.labels ?? {}], COMPONENT_LABEL, HOME_COMPONENT);
 }
 
-export const jenkinsHomeProtected: ResourceValidationPolicy = {
+const jenkinsHomeProtected: ResourceValidationPolicy = {
     name: "jenkins-home-protected",
     description:
         `Jenkins home outlives pulumi destroy: a PersistentVolumeClaim labelled ${COMPONENT_LABEL}: ${HOME_COMPONENT} ` +
@@ -246,7 +246,7 @@ export const jenkinsHomeProtected: ResourceValidationPolicy = {
     },
 };
 
-export const jenkinsHomeRetainUnverified: ResourceValidationPolicy = {
+const jenkinsHomeRetainUnverified: ResourceValidationPolicy = {
     name: "jenkins-home-retain-unverified",
     description:
         "The analyzer cannot see retainOnDelete, so a Jenkins home claim that is not protect-ed cannot be verified to survive pulumi destroy.",
@@ -262,7 +262,7 @@ export const jenkinsHomeRetainUnverified: ResourceValidationPolicy = {
     }),
 };
 
-export const restrictedController: ResourceValidationPolicy = {
+const restrictedController: ResourceValidationPolicy = {
     name: "restricted-controller",
     description:
         `The Jenkins controller Deployment (${COMPONENT_LABEL}: controller) runs as non-root with a RuntimeDefault (or Localhost) seccomp ` +
@@ -299,7 +299,7 @@ export const restrictedController: ResourceValidationPolicy = {
     }),
 };
 
-export const agentTrustTiers: ResourceValidationPolicy = {
+const agentTrustTiers: ResourceValidationPolicy = {
     name: "agent-trust-tiers",
     description:
         "Kubernetes clouds in a JCasC ConfigMap keep agents in tiers: the default cloud (kubernetes) fills in the restricted " +

@@ -35,7 +35,7 @@ export interface Violation {
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
-export function unwrapSecrets(v: unknown): unknown {
+function unwrapSecrets(v: unknown): unknown {
     if (Array.isArray(v)) {
         return v.map(unwrapSecrets);
     }

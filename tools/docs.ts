@@ -8,14 +8,14 @@ import { KEYS, KeySpec, PROJECT } from "../config/keys";
 import { ROOT } from "./stackConfig";
 
 export const README = path.join(ROOT, "README.md");
-export const PROJECT_FILE = path.join(ROOT, "Pulumi.yaml");
+const PROJECT_FILE = path.join(ROOT, "Pulumi.yaml");
 const CONFIG_START = "config:\n";
 
 /**
  * Pulumi.yaml's `config:` block: the provider setting the program relies on, then every key of
  * the table that Pulumi's project config schema can type (lists of objects live in stack files).
  */
-export function projectConfigBlock(): string {
+function projectConfigBlock(): string {
     const declared = Object.fromEntries(
         Object.entries(KEYS as Record<string, KeySpec>)
             .filter(([, spec]) => spec.type !== "object")

@@ -47,7 +47,7 @@ function modelFor(apiVersion: string, kind: string): Model | undefined {
 }
 
 /** Custom resources the program may create, whose CRDs the user says exist. */
-export const CUSTOM_RESOURCES = ["monitoring.coreos.com/v1/ServiceMonitor"];
+const CUSTOM_RESOURCES = ["monitoring.coreos.com/v1/ServiceMonitor"];
 
 export function describeObject(o: K8sObject): string {
     return `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata?.name}`;

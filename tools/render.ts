@@ -68,7 +68,7 @@ function kindRank(kind: string): number {
 }
 
 /** Replaces secret values with a marker; a secret map keeps its keys so readers see its shape. */
-export function redact(value: unknown): unknown {
+function redact(value: unknown): unknown {
     if (isWrappedSecret(value)) {
         const inner = value.value;
         return inner !== null && typeof inner === "object" && !Array.isArray(inner)
@@ -101,7 +101,7 @@ export function kubernetesObjects(e: Evaluation): K8sObject[] {
  * `<kind rank>-<kind>-<namespace>-<name>.yaml`: sorting by name gives apply order, and the rank
  * belongs to the kind, so adding one object does not rename every file after it in a diff.
  */
-export function fileName(o: K8sObject): string {
+function fileName(o: K8sObject): string {
     const parts = [String(kindRank(o.kind) + 1).padStart(2, "0"), o.kind, o.metadata.namespace, o.metadata.name].filter(
         Boolean,
     );
@@ -128,7 +128,7 @@ export function renderFiles(e: Evaluation): Map<string, string> {
  * that change what `pulumi up` and `pulumi destroy` do, and the inputs of resources that are not
  * Kubernetes objects (the generated passwords). A change to any of it shows in the golden diff.
  */
-export function pulumiResources(e: Evaluation): Record<string, unknown>[] {
+function pulumiResources(e: Evaluation): Record<string, unknown>[] {
     const short = (urn?: string) => urn?.split("::").slice(-2).join("::");
     return e.resources
         .map((r) => ({

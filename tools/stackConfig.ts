@@ -8,7 +8,7 @@ import { PROJECT } from "../config/keys";
 export const ROOT = path.resolve(__dirname, "..");
 
 /** A placeholder for `secure:` values: the render has no passphrase and shows no secret. */
-export const SECURE_PLACEHOLDER = "[secure]";
+const SECURE_PLACEHOLDER = "[secure]";
 
 function asConfigString(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
@@ -34,7 +34,7 @@ export function projectDefaults(root = ROOT): Record<string, string> {
     return out;
 }
 
-export function stackFile(stack: string, root = ROOT): string {
+function stackFile(stack: string, root = ROOT): string {
     return path.join(root, `Pulumi.${stack}.yaml`);
 }
 

@@ -2,6 +2,7 @@
 // PodDisruptionBudget). Pure builders; JenkinsMaster (index.ts) makes the resources.
 import * as k8s from "@pulumi/kubernetes";
 import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
+import type { AgentConnection } from "../../config/keys";
 import type { Settings } from "../../config/settings";
 import { AGENT_POD_LABELS } from "../../jcasc/jcasc";
 
@@ -14,7 +15,7 @@ import { AGENT_POD_LABELS } from "../../jcasc/jcasc";
 export function controllerIngress(
     names: Names,
     network: Pick<Settings["network"], "webAllowedCidrs" | "webAllowedNamespaces">,
-    agentConnection: "tcp" | "websocket",
+    agentConnection: AgentConnection,
     agentNamespaces: string[],
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
     const agents = {

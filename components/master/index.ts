@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Names } from "../../config/names";
+import type { AgentConnection } from "../../config/keys";
 import type { Settings } from "../../config/settings";
 import { SECRET_FILES } from "../../jcasc/jcasc";
 import { agentServiceSpec, externalUrl, ingressSpec, serviceMonitorSpec, webServiceSpec } from "./exposure";
@@ -26,7 +27,7 @@ export interface JenkinsMasterArgs {
     /** `artifactId:version` lines for plugins.txt (the Prometheus plugin included when metrics are on). */
     plugins: string[];
     /** tcp: the inbound agent port and its Service; websocket: HTTP only. */
-    agentConnection: "tcp" | "websocket";
+    agentConnection: AgentConnection;
     /** The web Service: ClusterIP (default), NodePort or LoadBalancer. */
     service: Settings["service"];
     /** An Ingress for the web Service; none when unset. */

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
+import type { AgentConnection } from "../../config/keys";
 import type { Settings } from "../../config/settings";
 import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
 import { DROP_ALL, NO_ESCALATION, RUNTIME_DEFAULT_SECCOMP } from "../podSecurity";
@@ -19,8 +20,8 @@ const WAR_CACHE = "/var/jenkins_cache";
 const UID = 1000;
 
 const script = (file: string) => readFileSync(path.join(__dirname, "..", "..", "controller", file), "utf8");
-export const INSTALL_PLUGINS_SCRIPT = script("install-plugins.sh");
-export const CASC_RELOAD_SCRIPT = script("casc-reload.sh");
+const INSTALL_PLUGINS_SCRIPT = script("install-plugins.sh");
+const CASC_RELOAD_SCRIPT = script("casc-reload.sh");
 
 /** plugins.txt for jenkins-plugin-cli: one `artifactId:version` a line. */
 export function pluginsFile(plugins: string[]): string {
@@ -85,7 +86,7 @@ export interface WorkloadInput {
     /** The controller container: image, resources, heap share, extra JVM options, time zone. */
     controller: Settings["controller"];
     /** tcp: the container also listens on the inbound agent port. */
-    agentConnection: "tcp" | "websocket";
+    agentConnection: AgentConnection;
     /** Jenkins home is on NFS, whose export may belong to root: an init container fixes ownership. */
     nfsHome: boolean;
     /** The pod's annotation that changes when a restart is needed (restartHash). */

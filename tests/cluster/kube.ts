@@ -13,7 +13,7 @@ export type KubeObject = {
 } & Obj;
 
 /** Every request of this tier names this field manager, so its writes are told apart from others'. */
-export const FIELD_MANAGER = "jenkins-k8s-cluster-tier";
+const FIELD_MANAGER = "jenkins-k8s-cluster-tier";
 /** On everything the tier creates that is not part of a render, so clean-up removes only that. */
 export const TIER_LABEL = "jenkins-k8s.test/cluster-tier";
 

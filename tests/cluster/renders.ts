@@ -74,7 +74,7 @@ export interface Render {
 }
 
 /** The settings a stack (or variant) is rendered from. */
-export function configOf(name: string): Record<string, string> {
+function configOf(name: string): Record<string, string> {
     const variant = VARIANTS[name];
     return variant ? { ...readStackConfig(variant.stack), ...variant.overrides } : readStackConfig(name);
 }
