@@ -2,6 +2,7 @@
 // file; Pulumi.yaml's schema cannot type it), its defaults, and the Pod Security level each
 // template needs. Templates default to the `restricted` Pod Security Standard; anything that
 // needs more (an image builder, a privileged container, a host path) must say so.
+// Long by design: the template schema, field by field, with the default templates beside it.
 import { z } from "zod";
 import * as v from "./checks";
 import { ACCESS_MODES, bool, checked, oneOf, wholeNumber as count } from "./checks";

@@ -1,5 +1,6 @@
 // Readers the policies share: where a pod spec sits in each workload kind, the agent pods the
 // Kubernetes plugin will create from a JCasC document, and how an image reference is pinned.
+// Long by design: every workload kind's pod path, and the plugin's agent pods read from JCasC.
 import * as k8s from "@pulumi/kubernetes";
 import { ResourceValidationArgs } from "@pulumi/policy";
 import { Resource } from "@pulumi/pulumi";

@@ -1,6 +1,7 @@
 // The rules the jenkins-k8s design sets for what reaches the cluster, as Pulumi policies. Kept apart
 // from index.ts because constructing the PolicyPack starts the analyzer's gRPC server; tests
 // import these and run them through run.ts instead.
+// Long by design: eleven policies, one after the other, each with its description and messages.
 import * as k8s from "@pulumi/kubernetes";
 import {
     PolicyResourceOptions,

@@ -3,6 +3,7 @@
 // sleep is the clock: on its k-th call it runs the action scripted for k, so a
 // "kubelet update" of the mounted ConfigMap lands exactly between check k-1 and
 // check k. Nothing waits on real time and nothing touches the network.
+// Long by design: each reload case scripts the fake clock step by step.
 import { createHash } from "crypto";
 import { spawnSync } from "child_process";
 import * as fs from "fs";

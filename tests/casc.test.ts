@@ -1,5 +1,6 @@
 // The JCasC builder as a pure function, and its output checked against the schema of what the
 // Kubernetes plugin and JCasC accept (schemas/jcasc.schema.json).
+// Long by design: every template field and cloud setting is followed into the document.
 import Ajv from "ajv";
 import { parse } from "yaml";
 import { PROJECT } from "../config/keys";

@@ -1,4 +1,5 @@
 // Each component's variants, under the mock runtime, through the real program.
+// Long by design: one block per component, each switching its settings one at a time.
 import { parse } from "yaml";
 import { runDefaults, runDefaultsWarned } from "./harness";
 import { grants, grantsOf, WORKSPACE_CLAIM_NEEDS } from "./cluster/access";

@@ -1,6 +1,7 @@
 // Runs the real init-container script against a throwaway JENKINS_HOME with a
 // fake jenkins-plugin-cli, so the skip/reinstall/swap behaviour is checked the
 // way an operator would see it: CLI calls, files on the volume, exit status.
+// Long by design: each install case lays out a home volume and reads back what the script did.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";

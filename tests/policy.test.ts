@@ -1,5 +1,6 @@
 // The policy pack (policy/), run without the Pulumi CLI: each policy on objects that pass and
 // objects that violate it, then on what the real program registers for every stack.
+// Long by design: one block per policy (eleven), each with objects that pass and that violate it.
 import { readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";

@@ -1,4 +1,5 @@
 // The whole dev stack under the mock runtime: what `pulumi up` would create, field by field.
+// Long by design: the dev stack object by object, as a reviewer reads a preview.
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";

@@ -1,5 +1,6 @@
 // Agent trust tiers: which tiers a stack has, and what each puts in the cluster and the JCasC.
 // What the cluster does with them (refusals, admissions, RBAC) is proven by npm run test:cluster.
+// Long by design: each tier, and each way a template lands in one, asserted in cluster terms.
 import { parse } from "yaml";
 import { agentPodRules } from "../components/rbac";
 import { deriveTiers, tierNamespace } from "../config/tiers";

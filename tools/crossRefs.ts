@@ -1,6 +1,7 @@
 // Checks that what the rendered objects refer to exists, in the right namespace: what a real
 // cluster would only tell at run time (a pod stuck in ContainerCreating, a Service with no
 // endpoints, agents that cannot reach the controller).
+// Long by design: one check per kind of reference, each small; they share the object index.
 import { describeObject } from "./kubeSchema";
 import { K8sObject } from "./render";
 

@@ -7,6 +7,7 @@
 //   pod/decorator/*                       restartPolicy Never, default nodeSelector, safe-to-evict
 //   RestrictedPssSecurityContextInjector  the cloud's restrictedPssSecurityContext
 //   volumes/workspace/*                   workspace-volume (emptyDir, dynamicPVC, genericEphemeralVolume)
+// Long by design: a faithful model of the plugin's pod builder, step by step, with its source cited.
 import { createHash } from "crypto";
 import { parse } from "yaml";
 

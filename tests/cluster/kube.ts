@@ -3,6 +3,7 @@
 // KUBECONFIG names. Objects go to the API server as raw JSON, as Pulumi's provider sends them:
 // the client's typed serializer would drop fields it does not know, and a field the server does
 // not know must fail here (fieldValidation=Strict), not vanish.
+// Long by design: apply, dry run, impersonation and the access reviews, each a small function.
 import type * as K from "@kubernetes/client-node";
 
 type Obj = Record<string, any>;

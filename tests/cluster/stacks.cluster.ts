@@ -3,6 +3,8 @@
 // RBAC), the controllers (a Deployment goes Available, a claim binds, endpoints get ready), and
 // what each ServiceAccount may do, asked by SubjectAccessReview as the account itself.
 //   npm run test:cluster            (CLUSTER_STACKS=dev to run one stack)
+// Long by design: the tests are declared per stack from its render, so one file walks a stack from
+// apply to hostile pods; the client, the plugin's pod model and the expectations live beside it.
 import { Account, Cluster, describe as what, KubeObject, Refused, userOf, waitFor } from "./kube";
 import { grants, grantsOf, LAUNCHER_NEEDS, minus, NEVER, NEVER_CLUSTER, show, WORKSPACE_CLAIM_NEEDS } from "./access";
 import { agentPod } from "./agentPod";
