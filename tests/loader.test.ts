@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { precompile } from "../tools/bench";
 import { renderStack } from "../tools/render";
 
 const ROOT = path.join(__dirname, "..");
@@ -30,35 +31,39 @@ describe("the program as pulumi up runs it", () => {
         }
     });
 
+    /** Runs tools/render under `root` in a child node, and checks it wrote what the tests render. */
+    async function rendersAsTests(root: string, nodeArgs: string[], script: string, stack: string): Promise<void> {
+        const out = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-loader-"));
+        try {
+            execFileSync(process.execPath, [...nodeArgs, script, "--stack", stack, "--out", out], {
+                cwd: root,
+                stdio: "pipe",
+            });
+            const expected = await renderStack(stack);
+            const written = readdirSync(out)
+                .filter((f) => f.endsWith(".yaml"))
+                .sort();
+            expect(written).toEqual([...expected.keys()].sort());
+            for (const [file, content] of expected) {
+                expect([file, readFileSync(path.join(out, file), "utf8")]).toEqual([file, content]);
+            }
+        } finally {
+            rmSync(out, { recursive: true, force: true });
+        }
+    }
+
     it.each(["dev", "prod"])(
         "renders stack %s through the hook exactly as the tests' compilation does",
-        async (stack) => {
-            const out = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-loader-"));
-            try {
-                execFileSync(
-                    process.execPath,
-                    [
-                        ...String(project.runtime.options.nodeargs).split(" "),
-                        "tools/render.ts",
-                        "--stack",
-                        stack,
-                        "--out",
-                        out,
-                    ],
-                    { cwd: ROOT, stdio: "pipe" },
-                );
-                const expected = await renderStack(stack);
-                const written = readdirSync(out)
-                    .filter((f) => f.endsWith(".yaml"))
-                    .sort();
-                expect(written).toEqual([...expected.keys()].sort());
-                for (const [file, content] of expected) {
-                    expect([file, readFileSync(path.join(out, file), "utf8")]).toEqual([file, content]);
-                }
-            } finally {
-                rmSync(out, { recursive: true, force: true });
-            }
-        },
+        (stack) => rendersAsTests(ROOT, String(project.runtime.options.nodeargs).split(" "), "tools/render.ts", stack),
         60_000,
     );
+
+    it("renders dev from the precompiled copy npm run bench measures, exactly as the tests do", async () => {
+        const compiled = precompile();
+        try {
+            await rendersAsTests(compiled, [], "tools/render.js", "dev");
+        } finally {
+            rmSync(compiled, { recursive: true, force: true });
+        }
+    }, 60_000);
 });

@@ -1,6 +1,6 @@
 // The whole dev stack under the mock runtime: what `pulumi up` would create, field by field.
 // Long by design: the dev stack object by object, as a reviewer reads a preview.
-import { readFileSync } from "fs";
+import { readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { DEFAULT_PLUGINS, KEYS, KeySpec } from "../config/keys";
@@ -266,6 +266,25 @@ describe("README", () => {
         for (const step of ["create pod", "connects", "delete the pod"]) {
             expect([step, blocks[1].includes(step)]).toEqual([step, true]);
         }
+    });
+
+    it("has a Layout that names every folder, and every source file of the program's folders", () => {
+        const root = path.join(__dirname, "..");
+        const readme = readFileSync(path.join(root, "README.md"), "utf8");
+        const layout = /## Layout\n[\s\S]*?```\n([\s\S]*?)```/.exec(readme)![1];
+        const folders = readdirSync(root, { withFileTypes: true })
+            .filter(
+                (e) => e.isDirectory() && !e.name.startsWith(".") && e.name !== "node_modules" && e.name !== "render",
+            )
+            .map((e) => `${e.name}/`);
+        const sources = ["config", "components", "components/master", "jcasc", "controller", "tools", "policy"].flatMap(
+            (dir) =>
+                readdirSync(path.join(root, dir))
+                    .filter((f) => /\.(ts|sh)$/.test(f))
+                    .map((f) => (dir === "components/master" ? "master/" : f)),
+        );
+        const missing = [...folders, "index.ts", ...sources].filter((name) => !layout.includes(name));
+        expect(missing).toEqual([]);
     });
 
     it("gives the test command CI runs, and CI runs it", () => {

@@ -72,8 +72,8 @@ function runChild(nodeArgs: string[], script: string): Run {
     return { wall: performance.now() - start, phases: JSON.parse(line.slice(MARKER.length)) as Record<string, number> };
 }
 
-/** The program and tools transpiled to JS (tsconfig's options) in a scratch copy of the repo. */
-function precompile(): string {
+/** The project transpiled to JS (tsconfig's files and options) in a scratch copy of the repo. */
+export function precompile(): string {
     const dir = mkdtempSync(path.join(os.tmpdir(), "jenkins-k8s-bench-"));
     const config = ts.getParsedCommandLineOfConfigFile(
         path.join(ROOT, "tsconfig.json"),
@@ -105,8 +105,9 @@ function precompile(): string {
             }
         }
     };
-    copy("index.ts");
-    ["config", "jcasc", "components", "controller", "tools"].forEach(walk);
+    // Every source tsconfig includes (so a new folder is never missed), and the pod's scripts.
+    config.fileNames.forEach((f) => copy(path.relative(ROOT, f)));
+    walk("controller");
     readdirSync(ROOT)
         .filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))
         .forEach(copy);
@@ -196,10 +197,12 @@ async function main(): Promise<void> {
     }
 }
 
-main().then(
-    () => process.exit(0),
-    (err) => {
-        console.error(err instanceof Error ? err.message : err);
-        process.exit(1);
-    },
-);
+if (require.main === module) {
+    main().then(
+        () => process.exit(0),
+        (err) => {
+            console.error(err instanceof Error ? err.message : err);
+            process.exit(1);
+        },
+    );
+}
