@@ -3,6 +3,7 @@
 // The tests use it on hand-written objects and on the program's evaluated resources.
 import { EnforcementLevel, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 import { Resource } from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { policies as allPolicies, ResourceOptionsWithRetain } from "./policies";
 
 // Typed here because @pulumi/policy exports these at runtime but strips them from its .d.ts.
@@ -32,8 +33,6 @@ export interface Violation {
 
 // The SDK's wire form of a secret (as the mock runtime hands inputs over); the analyzer gets
 // plain values, so the policies never see this wrapper.
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
 function unwrapSecrets(v: unknown): unknown {
     if (Array.isArray(v)) {
@@ -41,7 +40,7 @@ function unwrapSecrets(v: unknown): unknown {
     }
     if (v !== null && typeof v === "object") {
         const o = v as Record<string, unknown>;
-        if (o[SECRET_SIG] === SECRET_VALUE) {
+        if (o[specialSigKey] === specialSecretSig) {
             return unwrapSecrets(o.value);
         }
         return Object.fromEntries(

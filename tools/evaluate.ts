@@ -1,6 +1,7 @@
 // Runs the real program (index.ts, unchanged) under Pulumi's mock runtime and collects what it
 // would register. The tests and the offline render share this one evaluator.
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
 import { PROJECT } from "../config/keys";
 
@@ -37,12 +38,9 @@ export interface Evaluation {
     duplicateUrns: string[];
 }
 
-/** Marks a secret value in mock inputs (the SDK's wire form). */
-export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-
+/** Whether a mock input is a secret in the SDK's wire form ({ [specialSigKey]: specialSecretSig, value }). */
 export function isWrappedSecret(v: unknown): v is { value: unknown } {
-    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
 }
 
 export interface EvaluateOptions {
@@ -127,8 +125,10 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         options.preview ?? false,
     );
 
-    // The mock monitor neither checks URNs nor tells the mocks a resource's parent or options;
-    // read them off each registration request before it goes on.
+    // The mock monitor neither checks URNs nor tells the mocks a resource's parent or options
+    // (MockResourceArgs has type, name, inputs, provider, custom and id only; pulumi/pulumi#14421
+    // asks for the rest), so read them off each registration request before it goes on. Guarded:
+    // an SDK that changes this path fails the evaluation loudly (below), never silently.
     const monitor = settingsRuntime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: unknown, res: unknown) => void) => {
