@@ -96,38 +96,37 @@ export function parseQuantity(value: string): number {
     return Number(m[1]) * SUFFIX[suffix];
 }
 
-export function checkCpu(value: string): string | undefined {
-    const n = parseQuantity(value);
-    if (!(n > 0) || /[KMGTPE]i$/.test(value)) {
-        return "must be a positive CPU quantity such as 500m, 1 or 2.5";
-    }
-    if (n < 0.001) {
-        return "must be at least 1m (the API server's CPU precision)";
-    }
-    return undefined;
+/**
+ * A check of a positive quantity of one resource: `wrongUnit` refuses the other resources'
+ * suffixes (Gi for CPU, m for memory), and `min` is the least that works, with its reason.
+ */
+function quantityCheck(
+    what: string,
+    examples: string,
+    wrongUnit: RegExp,
+    min: { value: number; says: string },
+): (value: string) => string | undefined {
+    return (value) => {
+        const n = parseQuantity(value);
+        if (!(n > 0) || wrongUnit.test(value)) {
+            return `must be a positive ${what} quantity such as ${examples}`;
+        }
+        return n < min.value ? `must be at least ${min.says}` : undefined;
+    };
 }
 
-export function checkMemory(value: string): string | undefined {
-    const n = parseQuantity(value);
-    if (!(n > 0) || /m$/.test(value)) {
-        return "must be a positive memory quantity such as 512Mi, 2Gi or 1G";
-    }
-    if (n < 4 * 2 ** 20) {
-        return "must be at least 4Mi (smaller limits cannot start a container)";
-    }
-    return undefined;
-}
-
-export function checkStorageSize(value: string): string | undefined {
-    const n = parseQuantity(value);
-    if (!(n > 0) || /m$/.test(value)) {
-        return "must be a positive storage quantity such as 8Gi or 100Gi";
-    }
-    if (n < 2 ** 30) {
-        return "must be at least 1Gi (Jenkins home holds plugins, build records and logs)";
-    }
-    return undefined;
-}
+export const checkCpu = quantityCheck("CPU", "500m, 1 or 2.5", /[KMGTPE]i$/, {
+    value: 0.001,
+    says: "1m (the API server's CPU precision)",
+});
+export const checkMemory = quantityCheck("memory", "512Mi, 2Gi or 1G", /m$/, {
+    value: 4 * 2 ** 20,
+    says: "4Mi (smaller limits cannot start a container)",
+});
+export const checkStorageSize = quantityCheck("storage", "8Gi or 100Gi", /m$/, {
+    value: 2 ** 30,
+    says: "1Gi (Jenkins home holds plugins, build records and logs)",
+});
 
 // Image references as the container runtime parses them (distribution/reference), with the rule
 // this project adds: a tag or digest must be given and it must not be a floating tag.
