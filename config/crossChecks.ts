@@ -3,7 +3,7 @@
 // the key, the value and what would fix it.
 import { KEYS, PROJECT, REQUIRED_PLUGINS, ValidValues } from "./keys";
 import { PodTemplate, templateProblems } from "./podTemplates";
-import { formatPath } from "./reader";
+import { formatPath, RefusedKey } from "./reader";
 import { LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
 import { cidrWithin, parseQuantity, pluginId } from "./checks";
 
@@ -35,175 +35,231 @@ function resourceProblems(prefix: string, r: Resources): string[] {
  * Problems between keys, on the validated values and the templates they resolve to: every one
  * is found before any is reported, and before the settings are shaped.
  */
-export function crossChecks(v: ValidValues, templates: PodTemplate[]): string[] {
-    const problems = [
-        ...resourceProblems("controller", {
-            cpuRequest: v.controllerCpuRequest,
-            cpuLimit: v.controllerCpuLimit,
-            memoryRequest: v.controllerMemoryRequest,
-            memoryLimit: v.controllerMemoryLimit,
-        }),
-        ...resourceProblems("agent", {
-            cpuRequest: v.agentCpuRequest,
-            cpuLimit: v.agentCpuLimit,
-            memoryRequest: v.agentMemoryRequest,
-            memoryLimit: v.agentMemoryLimit,
-        }),
-        // Paths as the user wrote them: before the default jnlp container is put first.
-        ...templateProblems(v.podTemplates ?? []).map(
-            (p) => `${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`,
+export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): string[] {
+    const problems: string[] = [];
+    // A rule that reads a key whose own value was refused is skipped: that key's problem is
+    // already listed, and a rule judging a value the user did not give would mislead.
+    const rule = (check: () => void) => {
+        try {
+            check();
+        } catch (err) {
+            if (!(err instanceof RefusedKey)) {
+                throw err;
+            }
+        }
+    };
+    rule(() =>
+        problems.push(
+            ...resourceProblems("controller", {
+                cpuRequest: v.controllerCpuRequest,
+                cpuLimit: v.controllerCpuLimit,
+                memoryRequest: v.controllerMemoryRequest,
+                memoryLimit: v.controllerMemoryLimit,
+            }),
         ),
-    ];
-    templates.forEach((t, i) => {
-        if (t.deploy && v.deployNamespaces.length === 0) {
+    );
+    rule(() =>
+        problems.push(
+            ...resourceProblems("agent", {
+                cpuRequest: v.agentCpuRequest,
+                cpuLimit: v.agentCpuLimit,
+                memoryRequest: v.agentMemoryRequest,
+                memoryLimit: v.agentMemoryLimit,
+            }),
+        ),
+    );
+    // Paths as the user wrote them: before the default jnlp container is put first.
+    rule(() =>
+        problems.push(
+            ...templateProblems(v.podTemplates ?? []).map(
+                (p) => `${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`,
+            ),
+        ),
+    );
+    rule(() =>
+        templatesOf().forEach((t, i) => {
+            if (t.deploy && v.deployNamespaces.length === 0) {
+                problems.push(
+                    `${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`,
+                );
+            }
+        }),
+    );
+    rule(() => {
+        if (v.ingressHost === "") {
+            for (const k of ["ingressClass", "ingressTlsSecret"] as const) {
+                if (v[k] !== "") {
+                    problems.push(`${key(k)} = "${v[k]}": only applies with ${key("ingressHost")}`);
+                }
+            }
+            if (v.ingressAnnotations !== undefined) {
+                problems.push(
+                    `${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: only applies with ${key("ingressHost")}`,
+                );
+            }
+        } else if (v.publicUrl !== "" && new URL(v.publicUrl).hostname !== v.ingressHost) {
             problems.push(
-                `${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`,
+                `${key("publicUrl")} = "${v.publicUrl}": its host must be ${key("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`,
             );
         }
     });
-    if (v.ingressHost === "") {
-        for (const k of ["ingressClass", "ingressTlsSecret"] as const) {
-            if (v[k] !== "") {
-                problems.push(`${key(k)} = "${v[k]}": only applies with ${key("ingressHost")}`);
-            }
-        }
-        if (v.ingressAnnotations !== undefined) {
+    rule(() => {
+        if (v.serviceMonitor && !v.metrics) {
             problems.push(
-                `${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: only applies with ${key("ingressHost")}`,
-            );
-        }
-    } else if (v.publicUrl !== "" && new URL(v.publicUrl).hostname !== v.ingressHost) {
-        problems.push(
-            `${key("publicUrl")} = "${v.publicUrl}": its host must be ${key("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`,
-        );
-    }
-    if (v.serviceMonitor && !v.metrics) {
-        problems.push(
-            `${key("serviceMonitor")} = true: needs ${key("metrics")} = true (the Prometheus plugin serves what it scrapes)`,
-        );
-    }
-    if (!v.networkPolicy) {
-        for (const k of ["webAllowedCidrs", "webAllowedNamespaces"] as const) {
-            if (v[k].length > 0) {
-                problems.push(`${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("networkPolicy")} is true`);
-            }
-        }
-    }
-    if (v.agentNamespace === v.namespace) {
-        problems.push(
-            `${key("agentNamespace")} = "${v.agentNamespace}": must differ from ${key("namespace")}; a pipeline's own pod in the controller's namespace could mount its Secrets (the admin password, the launchers' tokens)`,
-        );
-    }
-    if (v.agentNamespace.length > 63 - LONGEST_TIER_SUFFIX) {
-        problems.push(
-            `${key("agentNamespace")} = "${v.agentNamespace}": must be at most ${63 - LONGEST_TIER_SUFFIX} characters, so that each tier's namespace (${TIER_NAMES.filter(
-                (t) => t !== "build",
-            )
-                .map((t) => `<agentNamespace>-${t}`)
-                .join(", ")}) is a valid name`,
-        );
-    }
-    for (const tier of TIER_NAMES) {
-        const ns = tierNamespace(v.agentNamespace, tier);
-        if (tier !== "build" && (ns === v.namespace || v.deployNamespaces.includes(ns))) {
-            problems.push(
-                `${key("agentNamespace")} = "${v.agentNamespace}": its ${tier} tier's namespace "${ns}" is also ${ns === v.namespace ? key("namespace") : `in ${key("deployNamespaces")}`}; choose another agentNamespace`,
-            );
-        }
-    }
-    templates.forEach((t, i) => {
-        if (t.podSecurity === "privileged" && !v.allowPrivilegedAgents) {
-            problems.push(
-                `${formatPath("podTemplates", [i, "podSecurity"])} = "privileged": needs ${key("allowPrivilegedAgents")} = true; its pods are root on the node and run in a tier of their own`,
+                `${key("serviceMonitor")} = true: needs ${key("metrics")} = true (the Prometheus plugin serves what it scrapes)`,
             );
         }
     });
-    if (v.agentNetworkPolicy) {
-        for (const except of v.agentEgressExcept) {
-            if (!v.agentEgressCidrs.some((cidr) => cidrWithin(except, cidr))) {
-                problems.push(
-                    `${key("agentEgressExcept")} = ${JSON.stringify(v.agentEgressExcept)}: "${except}" lies in none of ${key("agentEgressCidrs")} (${JSON.stringify(v.agentEgressCidrs)}), so it takes nothing out`,
-                );
+    rule(() => {
+        if (!v.networkPolicy) {
+            for (const k of ["webAllowedCidrs", "webAllowedNamespaces"] as const) {
+                if (v[k].length > 0) {
+                    problems.push(
+                        `${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("networkPolicy")} is true`,
+                    );
+                }
             }
         }
-    } else {
-        for (const k of ["agentEgressCidrs", "agentEgressExcept"] as const) {
-            if (JSON.stringify(v[k]) !== JSON.stringify(KEYS[k].default)) {
-                problems.push(
-                    `${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("agentNetworkPolicy")} is true`,
-                );
-            }
-        }
-    }
-    for (const [ns, why] of [
-        [v.namespace, "builds could read the admin Secret there"],
-        ...TIER_NAMES.map(
-            (t) =>
-                [
-                    tierNamespace(v.agentNamespace, t),
-                    "builds could exec into other builds' agents and start pods there",
-                ] as const,
-        ),
-    ] as const) {
-        if (v.deployNamespaces.includes(ns)) {
+    });
+    rule(() => {
+        if (v.agentNamespace === v.namespace) {
             problems.push(
-                `${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include "${ns}", a namespace of this Jenkins; ${why}`,
+                `${key("agentNamespace")} = "${v.agentNamespace}": must differ from ${key("namespace")}; a pipeline's own pod in the controller's namespace could mount its Secrets (the admin password, the launchers' tokens)`,
             );
         }
-    }
-    if (v.storageMode === "existingClaim" && v.createNamespaces) {
-        problems.push(
-            `${key("storageMode")} = "existingClaim": the claim must already exist, so its namespace must too; set ${key("createNamespaces")} to false`,
-        );
-    }
-    if (v.nodePort !== 0 && v.serviceType !== "NodePort") {
-        problems.push(
-            `${key("nodePort")} = ${v.nodePort}: only applies when ${key("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`,
-        );
-    }
-    if (v.loadBalancerSourceRanges.length > 0 && v.serviceType !== "LoadBalancer") {
-        problems.push(
-            `${key("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${key("serviceType")} is LoadBalancer (it is ${v.serviceType})`,
-        );
-    }
-    const storageKeys = {
-        nfs: ["nfsServer", "nfsPath"],
-        existingClaim: ["existingClaim"],
-        dynamic: [] as string[],
-    } as const;
-    for (const [mode, keys] of Object.entries(storageKeys)) {
-        for (const k of keys) {
-            const value = v[k as "nfsServer" | "nfsPath" | "existingClaim"];
-            if (mode === v.storageMode && value === "") {
-                problems.push(`${key(k)} = "": required when ${key("storageMode")} is ${mode}`);
-            } else if (mode !== v.storageMode && value !== "") {
+    });
+    rule(() => {
+        if (v.agentNamespace.length > 63 - LONGEST_TIER_SUFFIX) {
+            problems.push(
+                `${key("agentNamespace")} = "${v.agentNamespace}": must be at most ${63 - LONGEST_TIER_SUFFIX} characters, so that each tier's namespace (${TIER_NAMES.filter(
+                    (t) => t !== "build",
+                )
+                    .map((t) => `<agentNamespace>-${t}`)
+                    .join(", ")}) is a valid name`,
+            );
+        }
+    });
+    rule(() => {
+        for (const tier of TIER_NAMES) {
+            const ns = tierNamespace(v.agentNamespace, tier);
+            if (tier !== "build" && (ns === v.namespace || v.deployNamespaces.includes(ns))) {
                 problems.push(
-                    `${key(k)} = "${value}": only applies when ${key("storageMode")} is ${mode} (it is ${v.storageMode})`,
+                    `${key("agentNamespace")} = "${v.agentNamespace}": its ${tier} tier's namespace "${ns}" is also ${ns === v.namespace ? key("namespace") : `in ${key("deployNamespaces")}`}; choose another agentNamespace`,
                 );
             }
         }
-    }
-    if (v.storageMode !== "dynamic" && v.storageClass !== "") {
-        problems.push(
-            `${key("storageClass")} = "${v.storageClass}": only applies when ${key("storageMode")} is dynamic (it is ${v.storageMode})`,
-        );
-    }
-    const ids = v.plugins.map(pluginId);
-    const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
-    if (dupes.length > 0) {
-        problems.push(
-            `${key("plugins")} = ${JSON.stringify(v.plugins)}: lists ${[...new Set(dupes)].join(", ")} more than once; give each plugin one version`,
-        );
-    }
-    const needed = [...REQUIRED_PLUGINS, ...(v.agentConnection === "tcp" ? ["instance-identity"] : [])];
-    const missing = needed.filter((id) => !ids.includes(id));
-    if (missing.length > 0) {
-        problems.push(
-            `${key("plugins")} = ${JSON.stringify(v.plugins)}: must include ${missing.join(", ")}` +
-                (missing.includes("instance-identity")
-                    ? " (TCP agents need it; or set agentConnection to websocket)"
-                    : ""),
-        );
-    }
+    });
+    rule(() =>
+        templatesOf().forEach((t, i) => {
+            if (t.podSecurity === "privileged" && !v.allowPrivilegedAgents) {
+                problems.push(
+                    `${formatPath("podTemplates", [i, "podSecurity"])} = "privileged": needs ${key("allowPrivilegedAgents")} = true; its pods are root on the node and run in a tier of their own`,
+                );
+            }
+        }),
+    );
+    rule(() => {
+        if (v.agentNetworkPolicy) {
+            for (const except of v.agentEgressExcept) {
+                if (!v.agentEgressCidrs.some((cidr) => cidrWithin(except, cidr))) {
+                    problems.push(
+                        `${key("agentEgressExcept")} = ${JSON.stringify(v.agentEgressExcept)}: "${except}" lies in none of ${key("agentEgressCidrs")} (${JSON.stringify(v.agentEgressCidrs)}), so it takes nothing out`,
+                    );
+                }
+            }
+        } else {
+            for (const k of ["agentEgressCidrs", "agentEgressExcept"] as const) {
+                if (JSON.stringify(v[k]) !== JSON.stringify(KEYS[k].default)) {
+                    problems.push(
+                        `${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("agentNetworkPolicy")} is true`,
+                    );
+                }
+            }
+        }
+    });
+    rule(() => {
+        for (const [ns, why] of [
+            [v.namespace, "builds could read the admin Secret there"],
+            ...TIER_NAMES.map(
+                (t) =>
+                    [
+                        tierNamespace(v.agentNamespace, t),
+                        "builds could exec into other builds' agents and start pods there",
+                    ] as const,
+            ),
+        ] as const) {
+            if (v.deployNamespaces.includes(ns)) {
+                problems.push(
+                    `${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include "${ns}", a namespace of this Jenkins; ${why}`,
+                );
+            }
+        }
+    });
+    rule(() => {
+        if (v.storageMode === "existingClaim" && v.createNamespaces) {
+            problems.push(
+                `${key("storageMode")} = "existingClaim": the claim must already exist, so its namespace must too; set ${key("createNamespaces")} to false`,
+            );
+        }
+    });
+    rule(() => {
+        if (v.nodePort !== 0 && v.serviceType !== "NodePort") {
+            problems.push(
+                `${key("nodePort")} = ${v.nodePort}: only applies when ${key("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`,
+            );
+        }
+    });
+    rule(() => {
+        if (v.loadBalancerSourceRanges.length > 0 && v.serviceType !== "LoadBalancer") {
+            problems.push(
+                `${key("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${key("serviceType")} is LoadBalancer (it is ${v.serviceType})`,
+            );
+        }
+    });
+    rule(() => {
+        const storageKeys = {
+            nfs: ["nfsServer", "nfsPath"],
+            existingClaim: ["existingClaim"],
+            dynamic: [] as string[],
+        } as const;
+        for (const [mode, keys] of Object.entries(storageKeys)) {
+            for (const k of keys) {
+                const value = v[k as "nfsServer" | "nfsPath" | "existingClaim"];
+                if (mode === v.storageMode && value === "") {
+                    problems.push(`${key(k)} = "": required when ${key("storageMode")} is ${mode}`);
+                } else if (mode !== v.storageMode && value !== "") {
+                    problems.push(
+                        `${key(k)} = "${value}": only applies when ${key("storageMode")} is ${mode} (it is ${v.storageMode})`,
+                    );
+                }
+            }
+        }
+    });
+    rule(() => {
+        if (v.storageMode !== "dynamic" && v.storageClass !== "") {
+            problems.push(
+                `${key("storageClass")} = "${v.storageClass}": only applies when ${key("storageMode")} is dynamic (it is ${v.storageMode})`,
+            );
+        }
+    });
+    rule(() => {
+        const ids = v.plugins.map(pluginId);
+        const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+        if (dupes.length > 0) {
+            problems.push(
+                `${key("plugins")} = ${JSON.stringify(v.plugins)}: lists ${[...new Set(dupes)].join(", ")} more than once; give each plugin one version`,
+            );
+        }
+        const needed = [...REQUIRED_PLUGINS, ...(v.agentConnection === "tcp" ? ["instance-identity"] : [])];
+        const missing = needed.filter((id) => !ids.includes(id));
+        if (missing.length > 0) {
+            problems.push(
+                `${key("plugins")} = ${JSON.stringify(v.plugins)}: must include ${missing.join(", ")}` +
+                    (missing.includes("instance-identity")
+                        ? " (TCP agents need it; or set agentConnection to websocket)"
+                        : ""),
+            );
+        }
+    });
     return problems;
 }

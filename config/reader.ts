@@ -3,6 +3,7 @@
 // the value and what is allowed; every problem is listed at once.
 import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
+import { z } from "zod";
 import { KEYS, KeyName, KeySpec, KeyType, PROJECT, ValidValues } from "./keys";
 
 /** A bad config value, reported the way `pulumi preview` shows a RunError: message, no stack. */
@@ -39,11 +40,12 @@ function coerce(type: KeyType, raw: string): unknown {
     }
 }
 
-function suggest(key: string): string {
-    const best = Object.keys(KEYS)
-        .map((k) => [k, distance(key.toLowerCase(), k.toLowerCase())] as const)
+/** "; did you mean X?" for the known name closest to a misspelt one, when it is close. */
+function suggest(name: string, known: string[], prefix: string): string {
+    const best = known
+        .map((k) => [k, distance(name.toLowerCase(), k.toLowerCase())] as const)
         .sort((x, y) => x[1] - y[1])[0];
-    return best && best[1] <= 3 ? `; did you mean ${PROJECT}:${best[0]}?` : "";
+    return best && best[1] <= 3 ? `; did you mean ${prefix}${best[0]}?` : "";
 }
 
 /** Formats a zod issue path the way a user would write it: podTemplates[0].containers[1].image. */
@@ -58,18 +60,35 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
     return path.reduce<unknown>((acc, part) => (acc as Record<PropertyKey, unknown> | undefined)?.[part], root);
 }
 
+/** Thrown when a cross-key rule reads a key whose own value was refused: that rule is skipped. */
+export class RefusedKey extends Error {
+    constructor(readonly key: string) {
+        super(`${PROJECT}:${key} was refused`);
+    }
+}
+
+/** The values that passed, and a problem line for each that did not. */
+export interface ReadValues {
+    /** Reading a refused key throws RefusedKey, so rules that need it are skipped, not misled. */
+    values: ValidValues;
+    problems: string[];
+}
+
 /**
  * Reads and checks every key. `raw` maps full config keys (`jenkins-k8s:namespace`) to the
- * strings the engine passes; keys of this project that the table does not know are errors, since
+ * strings the engine passes; keys of this project that the table does not know are problems, since
  * a misspelt key would otherwise be silently ignored.
  */
-export function readValues(raw: Record<string, string | undefined>): ValidValues {
+export function readValues(raw: Record<string, string | undefined>): ReadValues {
     const problems: string[] = [];
     const values: Record<string, unknown> = {};
+    const refused = new Set<string>();
     for (const fullKey of Object.keys(raw)) {
         const [ns, key] = fullKey.split(":", 2);
         if (ns === PROJECT && key !== undefined && !(key in KEYS)) {
-            problems.push(`${fullKey} = ${show(raw[fullKey])}: not a setting of this program${suggest(key)}`);
+            problems.push(
+                `${fullKey} = ${show(raw[fullKey])}: not a setting of this program${suggest(key, Object.keys(KEYS), `${PROJECT}:`)}`,
+            );
         }
     }
     for (const [key, spec] of Object.entries(KEYS) as [KeyName, KeySpec][]) {
@@ -80,15 +99,81 @@ export function readValues(raw: Record<string, string | undefined>): ValidValues
             values[key] = result.data;
             continue;
         }
-        for (const issue of result.error.issues) {
-            const at = formatPath(key, issue.path);
-            const bad = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : show(valueAt(input, issue.path));
-            const what = issue.code === "unrecognized_keys" ? "unknown key(s)" : bad;
-            problems.push(`${at} = ${what}: ${issue.message}`);
+        refused.add(key);
+        problems.push(...result.error.issues.map((issue) => problemLine(key, input, issue)));
+    }
+    const guarded = new Proxy(values, {
+        get(target, prop) {
+            if (typeof prop === "string" && refused.has(prop)) {
+                throw new RefusedKey(prop);
+            }
+            return Reflect.get(target, prop);
+        },
+    });
+    return { values: guarded as ValidValues, problems };
+}
+
+type Def = {
+    type: string;
+    innerType?: z.ZodType;
+    in?: z.ZodType;
+    element?: z.ZodType;
+    valueType?: z.ZodType;
+    shape?: Record<string, z.ZodType>;
+    options?: z.ZodType[];
+};
+const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+/** The schema itself, past optional, default and pipe wrappers; a union's member that fits `value`. */
+function unwrap(schema: z.ZodType, value: unknown): z.ZodType {
+    for (;;) {
+        const def = defOf(schema);
+        const inner = def.innerType ?? def.in;
+        if (inner) {
+            schema = inner;
+        } else if (def.type === "union" && def.options) {
+            // The member whose literal fields (the discriminator) match the value, else the first.
+            const fits = (o: z.ZodType) =>
+                Object.entries(defOf(o).shape ?? {}).every(([k, field]) => {
+                    const d = defOf(field) as Def & { values?: unknown[] };
+                    return d.type !== "literal" || (d.values ?? []).includes((value as Record<string, unknown>)?.[k]);
+                });
+            schema = def.options.find(fits) ?? def.options[0];
+            if (defOf(schema).type === "union") {
+                continue;
+            }
+            return schema;
+        } else {
+            return schema;
         }
     }
-    if (problems.length > 0) {
-        throw new ConfigError(problems);
+}
+
+/** The field names the object schema at `path` (below the key's schema) accepts. */
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[], root: unknown): string[] {
+    let value = root;
+    for (const part of path) {
+        const def = defOf(unwrap(schema, value));
+        const next = def.shape?.[String(part)] ?? def.element ?? def.valueType;
+        if (!next) {
+            return [];
+        }
+        schema = next;
+        value = (value as Record<PropertyKey, unknown> | undefined)?.[part];
     }
-    return values as ValidValues;
+    return Object.keys(defOf(unwrap(schema, value)).shape ?? {});
+}
+
+/** One zod issue as the user should read it: where, what was there, and what would do. */
+function problemLine(key: string, input: unknown, issue: z.core.$ZodIssue): string {
+    const at = formatPath(key, issue.path);
+    if (issue.code === "unrecognized_keys") {
+        const known = knownKeys(KEYS[key as KeyName].schema, issue.path, input);
+        return issue.keys.map((k) => `${at}.${k}: not a field here${suggest(k, known, "")}`).join("\n  - ");
+    }
+    const value = valueAt(input, issue.path);
+    if (value === undefined) {
+        return `${at}: ${issue.code === "invalid_type" ? "is required" : issue.message}`;
+    }
+    return `${at} = ${show(value)}: ${issue.message}`;
 }

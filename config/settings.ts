@@ -117,13 +117,15 @@ export interface LoadedSettings {
 
 /** Reads raw stack config (full key -> string) into settings and warnings, or throws a ConfigError. */
 export function readSettings(raw: Record<string, string | undefined>): LoadedSettings {
-    const v = readValues(raw);
-    const templates = resolveTemplates(v);
-    const problems = crossChecks(v, templates);
+    // Every problem at once: each key's own, then every rule across keys whose keys all passed.
+    const { values: v, problems } = readValues(raw);
+    let templates: PodTemplate[] | undefined;
+    const templatesOf = () => (templates ??= resolveTemplates(v));
+    problems.push(...crossChecks(v, templatesOf));
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    const settings = shape(v, templates);
+    const settings = shape(v, templatesOf());
     return { settings, warnings: warningsAbout(settings) };
 }
 

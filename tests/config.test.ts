@@ -283,7 +283,7 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "toleration Equal without a key",
         { podTemplates: [{ name: "a", labels: ["x"], tolerations: [{ value: "v" }] }] },
         "podTemplates[0].tolerations[0].key",
-        "is required when operator is Equal",
+        "podTemplates[0].tolerations[0].key: is required when operator is Equal",
     ],
     [
         "node selector value with a comma",
@@ -316,8 +316,38 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     [
         "template with an unknown key",
         { podTemplates: [{ name: "maven", labels: ["maven"], agentConnectTimeout: 100 }] },
-        "podTemplates[0]",
-        "unknown key(s)",
+        "podTemplates[0].agentConnectTimeout",
+        "podTemplates[0].agentConnectTimeout: not a field here",
+    ],
+    [
+        "misspelt template field",
+        { podTemplates: [{ name: "maven", lables: ["maven"] }] },
+        "podTemplates[0].lables",
+        "podTemplates[0].lables: not a field here; did you mean labels?",
+    ],
+    [
+        "misspelt container field",
+        {
+            podTemplates: [
+                { name: "a", labels: ["x"], containers: [{ name: "m", image: "maven:3.9.9", memoryLimt: "1Gi" }] },
+            ],
+        },
+        "podTemplates[0].containers[0].memoryLimt",
+        "did you mean memoryLimit?",
+    ],
+    [
+        "misspelt field of a secret volume",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    volumes: [{ type: "secret", secretName: "s", mountPath: "/s", optonal: true }],
+                },
+            ],
+        },
+        "podTemplates[0].volumes[0].optonal",
+        "did you mean optional?",
     ],
     [
         "template name with capitals",
@@ -351,7 +381,7 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "container without image",
         { podTemplates: [{ name: "a", labels: ["x"], containers: [{ name: "maven" }] }] },
         "podTemplates[0].containers[0].image",
-        "must be a string",
+        "podTemplates[0].containers[0].image: is required",
     ],
     [
         "container with a floating image",
@@ -461,7 +491,7 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "dynamic workspace without a size",
         { podTemplates: [{ name: "a", labels: ["x"], workspaceVolume: { type: "dynamicPVC" } }] },
         "podTemplates[0].workspaceVolume.size",
-        "must be a string",
+        "podTemplates[0].workspaceVolume.size: is required",
     ],
     ["web CIDR without a prefix length", { webAllowedCidrs: ["10.0.0.1"] }, "webAllowedCidrs[0]", "CIDR"],
     ["web namespace with capitals", { webAllowedNamespaces: ["Ingress"] }, "webAllowedNamespaces[0]", "RFC 1123 label"],
@@ -669,6 +699,9 @@ describe("bad settings fail before any resource, naming the key and the value", 
         const value = values[key.replace(/\[\d+\]$/, "")];
         if (value !== undefined && typeof value !== "object") {
             expect(problem).toContain(String(value as string | number | boolean));
+        } else if (/: (is required|not a field here)/.test(problem!)) {
+            // Nothing there, or a field that does not exist: the path itself names it.
+            expect(problem!.startsWith(`${PROJECT}:${key}: `)).toBe(true);
         } else {
             // Lists and objects: the message shows the offending part after " = ".
             expect(problem).toMatch(/ = \S/);
@@ -683,9 +716,28 @@ describe("bad settings fail before any resource, naming the key and the value", 
         }
     });
 
-    it("reports every problem at once, not only the first", () => {
-        const problems = problemsOf({ namespace: "Bad", nodePort: 1, heapPercent: 99 });
-        expect(problems.length).toBeGreaterThanOrEqual(3);
+    it("reports every problem at once, a key's own and those across keys, in one preview", () => {
+        const problems = problemsOf({
+            heapPercent: 99,
+            controllerCpuRequest: "4",
+            controllerCpuLimit: "1",
+            serviceType: "ClusterIP",
+            nodePort: 30002,
+        });
+        expect(problems).toEqual([
+            expect.stringContaining(`${PROJECT}:heapPercent = 99: must be a whole number from 10 to 80`),
+            `${PROJECT}:controllerCpuRequest = "4": must not exceed ${PROJECT}:controllerCpuLimit ("1")`,
+            expect.stringContaining(
+                `${PROJECT}:nodePort = 30002: only applies when ${PROJECT}:serviceType is NodePort`,
+            ),
+        ]);
+    });
+
+    it("skips a rule across keys when one of its keys was refused, instead of judging a value nobody gave", () => {
+        // agentNamespace equal to namespace is a problem between keys, but namespace is refused on its own.
+        const problems = problemsOf({ namespace: "Bad_Name", agentNamespace: "Bad_Name" });
+        expect(problems).toHaveLength(2);
+        expect(problems.every((p) => p.includes("must be an RFC 1123 label"))).toBe(true);
     });
 
     it("the error message lists the problems the way pulumi preview prints them", () => {
@@ -695,7 +747,7 @@ describe("bad settings fail before any resource, naming the key and the value", 
     });
 
     it("ignores other projects' keys (provider settings such as kubernetes:context)", () => {
-        expect(() => readValues({ "kubernetes:context": "kind-dev" })).not.toThrow();
+        expect(readValues({ "kubernetes:context": "kind-dev" }).problems).toEqual([]);
     });
 });
 
