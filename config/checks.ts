@@ -188,13 +188,34 @@ export function pluginId(spec: string): string {
     return spec.split(":")[0];
 }
 
+// Time zones as the JVM takes them from -Duser.timezone (java.util.TimeZone.getTimeZone): an
+// IANA ID or link, exactly as written in the tz database (IDs are case-sensitive: `asia/shanghai`
+// silently runs in GMT), or a custom ID GMT+hh:mm / GMT+hhmm / GMT+h. Node's ICU knows the same
+// database; it matches names case-insensitively and maps links to their zone, so the case is
+// checked here.
+const CANONICAL_ZONES = new Set(Intl.supportedValuesOf("timeZone"));
+const JAVA_CUSTOM_ZONE = /^GMT[+-]([01]?\d|2[0-3])(:?[0-5]\d)?$/;
+
 export function checkTimezone(value: string): string | undefined {
-    try {
-        new Intl.DateTimeFormat("en", { timeZone: value });
+    if (CANONICAL_ZONES.has(value) || JAVA_CUSTOM_ZONE.test(value)) {
         return undefined;
-    } catch {
-        return "must be an IANA time zone such as UTC, Europe/Berlin or Asia/Shanghai";
     }
+    let resolved: string;
+    try {
+        resolved = new Intl.DateTimeFormat("en", { timeZone: value }).resolvedOptions().timeZone;
+    } catch {
+        return "must be an IANA time zone ID such as UTC, Europe/Berlin or Asia/Shanghai, or GMT+08:00";
+    }
+    if (resolved === value) {
+        return undefined;
+    }
+    if (resolved.toLowerCase() === value.toLowerCase()) {
+        return `must be written exactly as the tz database writes it, ${resolved}: Java's zone IDs are case-sensitive, and the JVM would run in GMT`;
+    }
+    // A link (US/Eastern, Europe/Kyiv in an older ICU): every part of a tz ID starts in capitals.
+    return value.split("/").every((part) => /^[A-Z]/.test(part))
+        ? undefined
+        : `must be written exactly as the tz database writes it (it names ${resolved}): Java's zone IDs are case-sensitive`;
 }
 
 function checkHttpUrl(value: string): string | undefined {
@@ -244,8 +265,60 @@ export function checkUserId(value: string): string | undefined {
     return undefined;
 }
 
+/**
+ * JAVA_OPTS split into words as the controller image's launcher splits it (jenkinsci/docker
+ * jenkins.sh: `xargs printf '%s\0' <<<"$JAVA_OPTS"`): blanks and newlines separate; single or
+ * double quotes group, literally and within one line; a backslash outside quotes takes the next
+ * character as it is. GNU xargs refuses an unmatched quote, and the launcher then drops every
+ * option without a word, so that is an error here. No library splits the way xargs does.
+ */
+export function javaOptsWords(value: string): { words: string[] } | { unmatched: string } {
+    const words: string[] = [];
+    let word: string | undefined;
+    let quote: string | undefined;
+    for (let i = 0; i < value.length; i++) {
+        const c = value[i];
+        if (quote) {
+            if (c === "\n") {
+                return { unmatched: quote };
+            }
+            if (c === quote) {
+                quote = undefined;
+            } else {
+                word += c;
+            }
+        } else if (c === " " || c === "\t" || c === "\n") {
+            if (word !== undefined) {
+                words.push(word);
+                word = undefined;
+            }
+        } else if (c === "'" || c === '"') {
+            quote = c;
+            word ??= "";
+        } else if (c === "\\" && i + 1 < value.length) {
+            word = (word ?? "") + value[++i];
+        } else {
+            word = (word ?? "") + c;
+        }
+    }
+    if (quote) {
+        return { unmatched: quote };
+    }
+    return { words: word === undefined ? words : [...words, word] };
+}
+
+const HEAP_FLAGS = /^-(Xmx|Xms|XX:MaxRAMPercentage|XX:MaxRAM=)/;
+
 export function checkJavaOpts(value: string): string | undefined {
-    if (/(^|\s)-(Xmx|Xms|XX:MaxRAMPercentage|XX:MaxRAM=)/.test(value)) {
+    const split = javaOptsWords(value);
+    if ("unmatched" in split) {
+        return `has an unmatched ${split.unmatched} quote: the image's launcher splits JAVA_OPTS as xargs does, which refuses it, and Jenkins would start without any of these options`;
+    }
+    const stray = split.words.find((w) => !w.startsWith("-"));
+    if (stray !== undefined) {
+        return `has '${stray}', which is not a JVM option (options start with '-'): the JVM would take it for the class to run and exit`;
+    }
+    if (split.words.some((w) => HEAP_FLAGS.test(w))) {
         return "must not size the heap (-Xmx, -Xms, -XX:MaxRAMPercentage): set heapPercent instead, so the heap follows the memory limit";
     }
     return undefined;

@@ -1,6 +1,8 @@
 // Each component's variants, under the mock runtime, through the real program.
 // Long by design: one block per component, each switching its settings one at a time.
 import { parse } from "yaml";
+import { podScripts, restartHash } from "../components/master/workload";
+import { settingsFrom } from "../config/settings";
 import { runDefaults, runDefaultsWarned } from "./harness";
 import { grants, grantsOf, WORKSPACE_CLAIM_NEEDS } from "./cluster/access";
 
@@ -156,6 +158,19 @@ describe("JenkinsMaster", () => {
         // Applied by the reload sidecar, without killing running builds.
         expect(await hash({ agentLabel: "other", containerCap: 3 })).toBe(base);
         expect(await hash({ podTemplates: [{ name: "maven", labels: ["maven"] }] })).toBe(base);
+    });
+
+    it("a comment or whitespace edit in the pod's scripts keeps the restart hash; a changed command does not", () => {
+        const controller = settingsFrom({}).controller;
+        const scripts = podScripts(["kubernetes:1.0"]);
+        const script = scripts["install-plugins.sh"];
+        const edited = (text: string) => restartHash(controller, { ...scripts, "install-plugins.sh": text });
+        const base = restartHash(controller, scripts);
+        expect(edited(script.replace(/^# .*$/m, "# reworded comment"))).toBe(base);
+        expect(edited(`${script}\n\n   # a trailing note\n`)).toBe(base);
+        expect(edited(script.replace(/\n(\S)/, "\n    $1"))).toBe(base);
+        expect(edited(`${script}\necho done\n`)).not.toBe(base);
+        expect(edited(script.replace("#!/bin/sh", "#!/bin/bash"))).not.toBe(base);
     });
 });
 

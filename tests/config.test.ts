@@ -134,6 +134,13 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["heap share not a number", { heapPercent: "half" }, "heapPercent", "whole number"],
     ["heap share fractional", { heapPercent: 50.5 }, "heapPercent", "whole number"],
     ["unknown time zone", { timezone: "Mars/Olympus" }, "timezone", "IANA time zone"],
+    [
+        "time zone in the wrong case",
+        { timezone: "asia/shanghai" },
+        "timezone",
+        "exactly as the tz database writes it, Asia/Shanghai",
+    ],
+    ["time zone link in the wrong case", { timezone: "us/eastern" }, "timezone", "case-sensitive"],
     ["admin id with spaces", { adminUsername: "the admin" }, "adminUsername", "Jenkins user id"],
     [
         "plugin without version",
@@ -534,6 +541,13 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["metrics plugin unpinned", { metrics: true, metricsPlugin: "prometheus" }, "metricsPlugin", "artifactId:version"],
     ["ServiceMonitor without metrics", { serviceMonitor: true }, "serviceMonitor", "needs jenkins-k8s:metrics"],
     ["javaOpts sizing the heap", { javaOpts: "-Xss1m -Xmx1g" }, "javaOpts", "set heapPercent instead"],
+    [
+        "javaOpts with a word that is not an option",
+        { javaOpts: "-Dfile.encoding=UTF-8 Dsun.jnu.encoding=UTF-8" },
+        "javaOpts",
+        "'Dsun.jnu.encoding=UTF-8', which is not a JVM option",
+    ],
+    ["javaOpts with an unmatched quote", { javaOpts: "-Dgreeting='hello world" }, "javaOpts", "unmatched ' quote"],
     ["bad kaniko image", { kanikoImage: "martizih/kaniko" }, "kanikoImage", "pin a version"],
     ["registry Secret with capitals", { registrySecret: "RegCred" }, "registrySecret", "RFC 1123 subdomain"],
     ["allowPrivilegedAgents not a boolean", { allowPrivilegedAgents: "yes" }, "allowPrivilegedAgents", "true or false"],
@@ -752,6 +766,42 @@ describe("bad settings fail before any resource, naming the key and the value", 
 });
 
 describe("value checks", () => {
+    it.each([
+        ["", []],
+        ["  -Da=1   -Db=2 ", ["-Da=1", "-Db=2"]],
+        ['-Dgreeting="hello world" -Dx', ["-Dgreeting=hello world", "-Dx"]],
+        ["-Dq='a \"b\"' -Dz", ['-Dq=a "b"', "-Dz"]],
+        ["-Dpath=a\\ b\\\\c", ["-Dpath=a b\\c"]],
+        ['-Dempty=""', ["-Dempty="]],
+        ["-Da\n-Db\t-Dc", ["-Da", "-Db", "-Dc"]],
+    ])("splits javaOpts %j as xargs does", (text, words) => {
+        expect(v.javaOptsWords(text)).toEqual({ words });
+    });
+    it.each([
+        ['-Da="x', '"'],
+        ["-Da='x", "'"],
+        ['-Da="x\ny"', '"'],
+    ])("finds the unmatched quote in %j", (text, quote) => {
+        expect(v.javaOptsWords(text)).toEqual({ unmatched: quote });
+    });
+    it("passes ordinary JVM options", () => {
+        expect(v.checkJavaOpts("-Dfile.encoding=UTF-8 -Dsun.jnu.encoding=UTF-8")).toBeUndefined();
+    });
+    it.each([
+        "UTC",
+        "GMT",
+        "Asia/Shanghai",
+        "America/Port-au-Prince",
+        "US/Eastern",
+        "Europe/Kyiv",
+        "Etc/GMT+8",
+        "GMT+08:00",
+        "GMT-0530",
+        "GMT+8",
+    ])("accepts the time zone %s, as the JVM does", (zone) => expect(v.checkTimezone(zone)).toBeUndefined());
+    it.each(["utc", "Asia/shanghai", "GMT+24:00", "+08:00", "CST6", ""])("refuses the time zone %s", (zone) =>
+        expect(v.checkTimezone(zone)).toBeDefined(),
+    );
     it.each(["100m", "1", "2.5", "0.5"])("accepts CPU %s", (q) => expect(v.checkCpu(q)).toBeUndefined());
     it.each(["512Mi", "2Gi", "1G", "1500M", "4Mi"])("accepts memory %s", (q) =>
         expect(v.checkMemory(q)).toBeUndefined(),

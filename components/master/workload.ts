@@ -62,11 +62,27 @@ export function javaOpts(controller: Settings["controller"]): string {
 }
 
 /**
- * What only a restart applies: the image, JVM options, plugins and the pod's scripts. The JCasC
- * is not in it: the reload sidecar applies a changed document without a restart.
+ * A shell script as far as it runs: without comment lines, blank lines and the indentation
+ * around each line (the scripts have no here-documents, where that would matter).
+ */
+export function scriptBehaviour(text: string): string {
+    return text
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line, i) => line !== "" && !(line.startsWith("#") && !(i === 0 && line.startsWith("#!"))))
+        .join("\n");
+}
+
+/**
+ * What only a restart applies: the image, JVM options, plugins and what the pod's scripts do
+ * (not their comments). The JCasC is not in it: the reload sidecar applies a changed document
+ * without a restart.
  */
 export function restartHash(controller: Settings["controller"], scripts: Record<string, string>): string {
-    return sha256(JSON.stringify([controller.image, javaOpts(controller), scripts]));
+    const behaviour = Object.fromEntries(
+        Object.entries(scripts).map(([name, text]) => [name, name.endsWith(".sh") ? scriptBehaviour(text) : text]),
+    );
+    return sha256(JSON.stringify([controller.image, javaOpts(controller), behaviour]));
 }
 
 const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
