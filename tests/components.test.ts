@@ -315,9 +315,10 @@ describe("hardening", () => {
         ]);
     });
 
-    it("networkPolicy false: no policy; disruptionBudget: a drain cannot evict the controller", async () => {
+    it("networkPolicy false: no policy; no PodDisruptionBudget unless asked, which then blocks eviction", async () => {
         expect((await runDefaults({ networkPolicy: false })).objects("NetworkPolicy", "jenkins")).toHaveLength(0);
-        const pdb = (await runDefaults()).object("PodDisruptionBudget", "jenkins");
+        expect((await runDefaults()).objects("PodDisruptionBudget")).toHaveLength(0);
+        const pdb = (await runDefaults({ disruptionBudget: true })).object("PodDisruptionBudget", "jenkins");
         expect(pdb.spec).toEqual({
             maxUnavailable: 0,
             selector: {

@@ -206,6 +206,20 @@ export class Cluster {
         }
     }
 
+    /** Asks the Eviction API to evict a pod, as `kubectl drain` does; throws Refused (429) when a budget forbids it. */
+    async evict(pod: { name: string; namespace: string }): Promise<void> {
+        const core = this.api(this.k8s.CoreV1Api);
+        try {
+            await core.createNamespacedPodEviction({
+                name: pod.name,
+                namespace: pod.namespace,
+                body: { apiVersion: "policy/v1", kind: "Eviction", metadata: pod },
+            });
+        } catch (err) {
+            throw refusal(err, `evict pod ${pod.namespace}/${pod.name}`);
+        }
+    }
+
     /** Waits until the object is gone from the API (finalizers done). */
     async gone(object: KubeObject, timeoutMs = 120_000): Promise<void> {
         await waitFor(`${describe(object)} to be gone`, timeoutMs, async () => (await this.read(object)) === undefined);

@@ -7,7 +7,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { CASC_OUT, RESOURCES_OUT } from "../../tools/render";
 import { settingsFrom } from "../../config/settings";
-import { listStacks, readStackConfig } from "../../tools/stackConfig";
+import { listStacks, readStackConfig, ROOT } from "../../tools/stackConfig";
 import type { KubeObject } from "./kube";
 
 type Obj = Record<string, any>;
@@ -16,7 +16,8 @@ export const RENDER_ROOT = path.join(tmpdir(), "jenkins-k8s-cluster-tier");
 
 /**
  * Settings no stack file holds but a claim needs proven: a stack's file plus overrides. The
- * privileged tier exists only on request, and no example stack asks for it.
+ * privileged tier and the controller's PodDisruptionBudget exist only on request, and no example
+ * stack asks for them.
  */
 export const VARIANTS: Record<string, { stack: string; overrides: Record<string, string> }> = {
     "dev-privileged": {
@@ -26,6 +27,8 @@ export const VARIANTS: Record<string, { stack: string; overrides: Record<string,
             "jenkins-k8s:agentNamespace": "lab-agents",
             "jenkins-k8s:nodePort": "30003",
             "jenkins-k8s:allowPrivilegedAgents": "true",
+            // The controller's PodDisruptionBudget is off by default; here it is proven to block eviction.
+            "jenkins-k8s:disruptionBudget": "true",
             "jenkins-k8s:podTemplates": JSON.stringify([
                 { name: "default", labels: ["linux"] },
                 {
@@ -71,6 +74,16 @@ export interface Render {
     casc: Obj;
     /** The Pod Security level the stack expects of the deploy namespaces it does not create. */
     deployLevel: string;
+    /** What the stack file (and variant) itself sets, full keys, without the project's defaults. */
+    own: Record<string, unknown>;
+}
+
+/** The settings a stack file (plus a variant's overrides) spells out, so a test can tell a default from a choice. */
+function ownConfigOf(name: string): Record<string, unknown> {
+    const variant = VARIANTS[name];
+    const file = path.join(ROOT, `Pulumi.${variant?.stack ?? name}.yaml`);
+    const own = (parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
+    return { ...own, ...(variant?.overrides ?? {}) };
 }
 
 /** The settings a stack (or variant) is rendered from. */
@@ -89,6 +102,7 @@ export function readRender(stack: string): Render {
         objects: files.map((f) => parse(readFileSync(path.join(dir, f), "utf8")) as KubeObject),
         casc: parse(readFileSync(path.join(dir, CASC_OUT), "utf8")) as Obj,
         deployLevel: settingsFrom(configOf(stack)).agents.deployNamespacePodSecurity,
+        own: ownConfigOf(stack),
     };
 }
 

@@ -189,6 +189,34 @@ function describeStack(stack: string, render: Render): void {
             }
         });
 
+        // Asked for in the stack file, or not: the default must leave drains free.
+        const budget = String(render.own["jenkins-k8s:disruptionBudget"]) === "true";
+        test(
+            budget
+                ? "refuses to evict the controller while its PodDisruptionBudget stands (disruptionBudget: true)"
+                : "lets a node drain evict the controller (no PodDisruptionBudget by default), and brings it back",
+            async () => {
+                const core = cluster.api(cluster.k8s.CoreV1Api);
+                const selector = Object.entries(deployment.spec.selector.matchLabels as Record<string, string>)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(",");
+                const namespace = deployment.metadata.namespace!;
+                expect(ofKind(render, "PodDisruptionBudget").length > 0).toBe(budget);
+                const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+                const name = pod.metadata!.name!;
+                if (budget) {
+                    await expect(cluster.evict({ name, namespace })).rejects.toMatchObject({ code: 429 });
+                    return;
+                }
+                await cluster.evict({ name, namespace });
+                await waitFor(`a new controller pod after evicting ${name}`, WAIT_MS, async () => {
+                    const pods = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+                    const fresh = pods.filter((p) => p.metadata!.name !== name && p.status?.phase === "Running");
+                    return fresh.length === 1 || pods.map((p) => `${p.metadata!.name}: ${p.status?.phase}`).join(", ");
+                });
+            },
+        );
+
         for (const ds of ofKind(render, "DaemonSet")) {
             test(`rolls out the DaemonSet ${ds.metadata.name} on every node`, async () => {
                 await waitFor(`${what(ds)} to be ready on every node`, WAIT_MS, async () => {
