@@ -359,10 +359,10 @@ export const KEYS = {
     },
     disruptionBudget: {
         type: "boolean",
-        default: true,
+        default: false,
         schema: bool,
         description:
-            "A PodDisruptionBudget that blocks voluntary eviction of the controller (a node drain waits until an operator moves it).",
+            "A PodDisruptionBudget (maxUnavailable 0) for the one controller pod. It blocks every voluntary eviction: `kubectl drain`, managed node-pool upgrades (EKS, AKS, GKE) and the cluster autoscaler wait on that node until an operator deletes the pod; running builds are spared. Off by default, as in the Helm chart.",
     },
     kanikoImage: {
         type: "string",
