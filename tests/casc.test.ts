@@ -169,6 +169,27 @@ describe("the JCasC document", () => {
         expect(doc.jenkins.clouds[0].kubernetes).not.toHaveProperty("jenkinsTunnel");
     });
 
+    it("writes strings that YAML 1.1 (SnakeYAML, as JCasC and the plugin read) would take for another type as strings", () => {
+        const tricky = { A: "yes", B: "on", C: "no", D: "2024-01-01", E: "0755", F: "~", G: "12:30:00", H: "y" };
+        const s = settings({
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    env: tricky,
+                    yaml: "metadata:\n  annotations:\n    flag: 'off'\n    built: '2001-12-14'\n",
+                },
+            ],
+        });
+        const text = renderCasc(buildCasc(cascInput(s, deriveNames(s))));
+        const doc = parse(text, { version: "1.1" });
+        const template = templateOf(doc, "kubernetes", "a");
+        const env = Object.fromEntries(template.envVars.map((e: any) => [e.envVar.key, e.envVar.value]));
+        expect(env).toEqual(tricky);
+        const pod = parse(template.yaml, { version: "1.1" });
+        expect(pod.metadata.annotations).toEqual({ flag: "off", built: "2001-12-14" });
+    });
+
     it("escapes ${...} in user text so JCasC takes it literally; only the password is a reference", () => {
         const s = settings({ podTemplates: [{ name: "a", labels: ["x"], env: { GREETING: "${HOME}" } }] });
         const names = deriveNames(s);
