@@ -9,39 +9,73 @@ import { isFloatingTag } from "../policy/facts";
 export const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"] as const;
 export type AccessMode = (typeof ACCESS_MODES)[number];
 
-type Check = (value: string) => string | undefined;
+/** A value check; `limits`, when set, says in a few words what it allows, for the config reference. */
+export interface Check {
+    (value: string): string | undefined;
+    limits?: string;
+}
+
+/** A check with the few words the config reference prints for it. */
+function limited(limits: string, check: (value: string) => string | undefined): Check {
+    return Object.assign(check, { limits });
+}
+
+/** What a schema allows, as the config reference prints it; undefined when it says nothing more than its type. */
+export function limitsOf(schema: z.ZodType): string | undefined {
+    const own = (schema.meta() as { limits?: string } | undefined)?.limits;
+    const element = (schema as unknown as { _zod: { def: { type: string; element?: z.ZodType } } })._zod.def;
+    if (own === undefined && element.type === "array" && element.element) {
+        const each = limitsOf(element.element);
+        return each && `each: ${each}`;
+    }
+    return own;
+}
+
+const withLimits = <T extends z.ZodType>(schema: T, limits: string | undefined): T =>
+    limits === undefined ? schema : (schema.meta({ limits }) as T);
 
 /** A string schema that runs one of the checks and reports its sentence. */
 export function checked(check: Check): z.ZodType<string> {
-    return z.string({ error: () => "must be a string" }).superRefine((value, ctx) => {
+    const schema = z.string({ error: () => "must be a string" }).superRefine((value, ctx) => {
         const problem = check(value);
         if (problem) {
             ctx.addIssue({ code: "custom", message: problem });
         }
     });
+    return withLimits(schema, check.limits);
 }
 
 /** The empty string means "not set" for optional strings, so every key can have a default. */
 export function optionalChecked(check: Check): z.ZodType<string> {
-    return z.string().superRefine((value, ctx) => {
+    const schema = z.string().superRefine((value, ctx) => {
         const problem = value === "" ? undefined : check(value);
         if (problem) {
             ctx.addIssue({ code: "custom", message: `${problem} (or empty to leave it unset)` });
         }
     });
+    return withLimits(schema, check.limits && `${check.limits}; or empty`);
 }
 
 export function oneOf<T extends string>(values: readonly [T, ...T[]]): z.ZodType<T> {
-    return z.enum(values, { error: () => `must be one of: ${values.join(", ")}` });
+    return withLimits(
+        z.enum(values, { error: () => `must be one of: ${values.join(", ")}` }),
+        `one of ${values.join(", ")}`,
+    );
 }
 
 export function wholeNumber(min: number, max: number, why = ""): z.ZodType<number> {
     const range = `must be a whole number from ${min} to ${max}${why ? ` (${why})` : ""}`;
-    return z
+    const schema = z
         .number({ error: () => range })
         .int({ error: () => range })
         .min(min, { error: () => range })
         .max(max, { error: () => range });
+    return withLimits(schema, `${min}–${max}`);
+}
+
+/** A schema with the limits the config reference prints, where a helper above cannot say them. */
+export function described<T extends z.ZodType>(schema: T, limits: string): T {
+    return withLimits(schema, limits);
 }
 
 export const bool = z.boolean({ error: () => "must be true or false" });
@@ -49,12 +83,12 @@ export const bool = z.boolean({ error: () => "must be true or false" });
 const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const RFC1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export function checkDnsLabel(value: string): string | undefined {
+export const checkDnsLabel = limited("an RFC 1123 label: lowercase letters, digits and '-', at most 63", (value: string): string | undefined => {
     if (value.length > 63 || !RFC1123_LABEL.test(value)) {
         return "must be an RFC 1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit";
     }
     return undefined;
-}
+});
 
 export function checkDnsSubdomain(value: string): string | undefined {
     if (value.length > 253 || !RFC1123_SUBDOMAIN.test(value)) {
@@ -104,28 +138,31 @@ function quantityCheck(
     what: string,
     examples: string,
     wrongUnit: RegExp,
-    min: { value: number; says: string },
-): (value: string) => string | undefined {
-    return (value) => {
+    min: { value: number; least: string; why: string },
+): Check {
+    return limited(`at least ${min.least}`, (value) => {
         const n = parseQuantity(value);
         if (!(n > 0) || wrongUnit.test(value)) {
             return `must be a positive ${what} quantity such as ${examples}`;
         }
-        return n < min.value ? `must be at least ${min.says}` : undefined;
-    };
+        return n < min.value ? `must be at least ${min.least} (${min.why})` : undefined;
+    });
 }
 
 export const checkCpu = quantityCheck("CPU", "500m, 1 or 2.5", /[KMGTPE]i$/, {
     value: 0.001,
-    says: "1m (the API server's CPU precision)",
+    least: "1m",
+    why: "the API server's CPU precision",
 });
 export const checkMemory = quantityCheck("memory", "512Mi, 2Gi or 1G", /m$/, {
     value: 4 * 2 ** 20,
-    says: "4Mi (smaller limits cannot start a container)",
+    least: "4Mi",
+    why: "smaller limits cannot start a container",
 });
 export const checkStorageSize = quantityCheck("storage", "8Gi or 100Gi", /m$/, {
     value: 2 ** 30,
-    says: "1Gi (Jenkins home holds plugins, build records and logs)",
+    least: "1Gi",
+    why: "Jenkins home holds plugins, build records and logs",
 });
 
 // Image references as the container runtime parses them (distribution/reference), with the rule
@@ -147,7 +184,7 @@ const IMAGE = new RegExp(
         "$",
 );
 
-export function checkImage(value: string): string | undefined {
+export const checkImage = limited("pinned: a tag or digest, no floating tag (latest, lts, stable, weekly)", (value: string): string | undefined => {
     const m = IMAGE.exec(value);
     if (!m) {
         return "must be an image reference such as registry.example.com/team/image:1.2.3 (lowercase repository, optional tag and @sha256 digest, no spaces)";
@@ -160,29 +197,29 @@ export function checkImage(value: string): string | undefined {
         return `must pin a version: the tag '${tag}' floats and changes under you; use a versioned tag or a digest`;
     }
     return undefined;
-}
+});
 
 // Jenkins refuses these characters in label and node names (Jenkins.checkGoodName), and the
 // label-expression operators would turn a label into an expression.
 const BAD_LABEL_CHARS = /[\s?*/\\%!@#$^&|<>[\]:;()=,'"~]/;
 
-export function checkAgentLabel(value: string): string | undefined {
+export const checkAgentLabel = limited("1–100 characters, no spaces or ?*/\\%!@#$^&|<>[]:;()=,'\"~", (value: string): string | undefined => {
     if (value.length === 0 || value.length > 100 || BAD_LABEL_CHARS.test(value)) {
         return "must be a Jenkins label: 1-100 characters without spaces, quotes or any of ?*/\\%!@#$^&|<>[]:;()=,~";
     }
     return undefined;
-}
+});
 
 // jenkins-plugin-cli's plugin file: `artifactId:version`. Versions are pinned: 'latest' and
 // 'experimental' would change what a restart installs.
 const PLUGIN = /^([a-zA-Z0-9][a-zA-Z0-9_.-]*):([0-9][\w.+-]*)$/;
 
-export function checkPlugin(value: string): string | undefined {
+export const checkPlugin = limited("artifactId:version, the version pinned", (value: string): string | undefined => {
     if (!PLUGIN.test(value)) {
         return "must be 'artifactId:version' with a pinned version, such as kubernetes:4540.v612369217f87 (not 'latest' or a URL)";
     }
     return undefined;
-}
+});
 
 export function pluginId(spec: string): string {
     return spec.split(":")[0];
@@ -196,7 +233,7 @@ export function pluginId(spec: string): string {
 const CANONICAL_ZONES = new Set(Intl.supportedValuesOf("timeZone"));
 const JAVA_CUSTOM_ZONE = /^GMT[+-]([01]?\d|2[0-3])(:?[0-5]\d)?$/;
 
-export function checkTimezone(value: string): string | undefined {
+export const checkTimezone = limited("a tz database ID exactly as written there (case-sensitive), or GMT+hh:mm", (value: string): string | undefined => {
     if (CANONICAL_ZONES.has(value) || JAVA_CUSTOM_ZONE.test(value)) {
         return undefined;
     }
@@ -216,7 +253,7 @@ export function checkTimezone(value: string): string | undefined {
     return value.split("/").every((part) => /^[A-Z]/.test(part))
         ? undefined
         : `must be written exactly as the tz database writes it (it names ${resolved}): Java's zone IDs are case-sensitive`;
-}
+});
 
 function checkHttpUrl(value: string): string | undefined {
     let url: URL;
@@ -258,12 +295,12 @@ export function checkCidr(value: string): string | undefined {
     return undefined;
 }
 
-export function checkUserId(value: string): string | undefined {
+export const checkUserId = limited("1–64 letters, digits, _ . -", (value: string): string | undefined => {
     if (!/^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,63}$/.test(value)) {
         return "must be a Jenkins user id: 1-64 letters, digits, '_', '.' or '-', not starting with '.' or '-'";
     }
     return undefined;
-}
+});
 
 /**
  * JAVA_OPTS split into words as the controller image's launcher splits it (jenkinsci/docker
@@ -309,7 +346,7 @@ export function javaOptsWords(value: string): { words: string[] } | { unmatched:
 
 const HEAP_FLAGS = /^-(Xmx|Xms|XX:MaxRAMPercentage|XX:MaxRAM=)/;
 
-export function checkJavaOpts(value: string): string | undefined {
+export const checkJavaOpts = limited("JVM options only (split as xargs does, quotes matched); no -Xmx, -Xms or -XX:MaxRAMPercentage", (value: string): string | undefined => {
     const split = javaOptsWords(value);
     if ("unmatched" in split) {
         return `has an unmatched ${split.unmatched} quote: the image's launcher splits JAVA_OPTS as xargs does, which refuses it, and Jenkins would start without any of these options`;
@@ -322,7 +359,7 @@ export function checkJavaOpts(value: string): string | undefined {
         return "must not size the heap (-Xmx, -Xms, -XX:MaxRAMPercentage): set heapPercent instead, so the heap follows the memory limit";
     }
     return undefined;
-}
+});
 
 /**
  * RBAC role names are path segments: anything but '/' and '%', and not '.' or '..' (the
@@ -336,7 +373,7 @@ export function checkRoleName(value: string): string | undefined {
 }
 
 /** Jenkins is served at the root of its host: a path in the URL would break every link. */
-export function checkRootUrl(value: string): string | undefined {
+export const checkRootUrl = limited("http(s), no path, query or fragment", (value: string): string | undefined => {
     const problem = checkHttpUrl(value);
     if (problem) {
         return problem;
@@ -344,7 +381,7 @@ export function checkRootUrl(value: string): string | undefined {
     return new URL(value).pathname.replace(/\/$/, "") === ""
         ? undefined
         : "must have no path: Jenkins is served at the root of its host";
-}
+});
 
 /** Whether `inner` lies inside `outer` (both CIDRs of one family, inner at least as long a prefix). */
 export function cidrWithin(inner: string, outer: string): boolean {

@@ -3,7 +3,7 @@
 // (npm run docs:update), and config/reader.ts reads the stack's config against it. A table, one
 // entry per key, so it is long by nature; the checks it uses live in checks.ts.
 import { z } from "zod";
-import { templatesSchema } from "./podTemplates";
+import { SECURITY_LEVELS, templatesSchema } from "./podTemplates";
 import * as v from "./checks";
 import { ACCESS_MODES, bool, checked, oneOf, optionalChecked as optional, wholeNumber as int } from "./checks";
 
@@ -135,9 +135,12 @@ export const KEYS = {
     nodePort: {
         type: "integer",
         default: 0,
-        schema: z.union([z.literal(0), int(30000, 32767)], {
-            error: () => "must be 0 (assigned by the cluster) or a NodePort from 30000 to 32767",
-        }),
+        schema: v.described(
+            z.union([z.literal(0), int(30000, 32767)], {
+                error: () => "must be 0 (assigned by the cluster) or a NodePort from 30000 to 32767",
+            }),
+            "0 or 30000–32767",
+        ),
         description: "Fixed node port of the web Service when serviceType is NodePort; 0 lets the cluster pick one.",
     },
     loadBalancerSourceRanges: {
@@ -150,7 +153,8 @@ export const KEYS = {
         type: "string",
         default: "",
         schema: optional(v.checkRootUrl),
-        description: "URL users reach Jenkins at (Jenkins location URL); empty uses the in-cluster URL.",
+        description:
+            "URL users reach Jenkins at (Jenkins location URL); empty uses the in-cluster URL. With ingressHost set, its host must be ingressHost.",
     },
     ingressHost: {
         type: "string",
@@ -239,7 +243,8 @@ export const KEYS = {
         type: "string",
         default: "",
         schema: optional(v.checkDnsSubdomain),
-        description: "Name of an existing PVC in `namespace` (existingClaim mode).",
+        description:
+            "Name of an existing PVC in `namespace` (existingClaim mode). The claim must exist, and so its namespace: existingClaim needs createNamespaces: false.",
     },
     retainHomeOnDestroy: {
         type: "boolean",
@@ -395,7 +400,7 @@ export const KEYS = {
     deployNamespacePodSecurity: {
         type: "string",
         default: "baseline",
-        schema: oneOf(["restricted", "baseline", "privileged"] as const),
+        schema: oneOf(SECURITY_LEVELS),
         description:
             "Pod Security level the deployNamespaces must enforce, so that deploy rights are not node root: created ones are labelled so; preview warns about an existing one that enforces less.",
     },

@@ -3,7 +3,10 @@
 import { readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { z } from "zod";
+import { limitsOf } from "../config/checks";
 import { DEFAULT_PLUGINS, KEYS, KeySpec } from "../config/keys";
+import { templatesSchema } from "../config/podTemplates";
 import { configTable, projectFile, readmeTable } from "../tools/docs";
 import { grants, grantsOf, LAUNCHER_NEEDS } from "./cluster/access";
 import { runStack, Stack } from "./harness";
@@ -285,6 +288,21 @@ describe("README", () => {
         );
         const missing = [...folders, "index.ts", ...sources].filter((name) => !layout.includes(name));
         expect(missing).toEqual([]);
+    });
+
+    it("states every limit the reader enforces on a template field, in the podTemplates table", () => {
+        const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const table = readme.slice(readme.indexOf("### `podTemplates`"), readme.indexOf("## Agent trust tiers"));
+        const def = (schema: any) => schema._zod.def;
+        const fields = def(def(templatesSchema).element).shape as Record<string, z.ZodType>;
+        const unstated = Object.entries(fields).flatMap(([field, schema]) => {
+            const limits = limitsOf(def(schema).innerType ?? schema);
+            const row = table
+                .split("\n")
+                .find((line) => line.startsWith("| ") && line.split(" | ")[0].includes(`\`${field}\``));
+            return limits && !row?.includes(limits.replace(/\|/g, "\\|")) ? [`${field}: ${limits}`] : [];
+        });
+        expect(unstated).toEqual([]);
     });
 
     it("gives the test command CI runs, and CI runs it", () => {

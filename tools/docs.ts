@@ -1,9 +1,10 @@
 // Pulumi.yaml's `config:` block and the README's config reference are generated from the one
-// config table (components/config.ts): `npm run docs:update` rewrites both, a test fails when
+// config table (config/keys.ts): `npm run docs:update` rewrites both, a test fails when
 // either is stale.
 import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
+import { limitsOf } from "../config/checks";
 import { KEYS, KeySpec, PROJECT } from "../config/keys";
 import { ROOT } from "./stackConfig";
 
@@ -58,12 +59,18 @@ function cell(value: unknown): string {
     return `\`${text.replace(/\|/g, "\\|")}\``;
 }
 
+const escape = (text: string) => text.replace(/\|/g, "\\|");
+
 export function configTable(): string {
-    const rows = Object.entries(KEYS as Record<string, KeySpec>).map(
-        ([key, spec]) =>
-            `| \`${PROJECT}:${key}\` | ${spec.docs?.type ?? spec.type} | ${spec.docs?.default ?? cell(spec.default)} | ${spec.description.replace(/\|/g, "\\|")} |`,
-    );
-    return ["| Key | Type | Default | What it does |", "| --- | --- | --- | --- |", ...rows].join("\n");
+    const rows = Object.entries(KEYS as Record<string, KeySpec>).map(([key, spec]) => {
+        const limits = limitsOf(spec.schema);
+        return `| \`${PROJECT}:${key}\` | ${spec.docs?.type ?? spec.type} | ${spec.docs?.default ?? cell(spec.default)} | ${limits ? escape(limits) : ""} | ${escape(spec.description)} |`;
+    });
+    return [
+        "| Key | Type | Default | Allowed (checked at preview) | What it does |",
+        "| --- | --- | --- | --- | --- |",
+        ...rows,
+    ].join("\n");
 }
 
 export function readmeTable(readme = readFileSync(README, "utf8")): string | undefined {
