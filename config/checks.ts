@@ -32,7 +32,7 @@ export function limitsOf(schema: z.ZodType): string | undefined {
 }
 
 const withLimits = <T extends z.ZodType>(schema: T, limits: string | undefined): T =>
-    limits === undefined ? schema : (schema.meta({ limits }) as T);
+    limits === undefined ? schema : (schema.meta({ limits }));
 
 /** A string schema that runs one of the checks and reports its sentence. */
 export function checked(check: Check): z.ZodType<string> {
