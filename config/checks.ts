@@ -32,7 +32,7 @@ export function limitsOf(schema: z.ZodType): string | undefined {
 }
 
 const withLimits = <T extends z.ZodType>(schema: T, limits: string | undefined): T =>
-    limits === undefined ? schema : (schema.meta({ limits }));
+    limits === undefined ? schema : schema.meta({ limits });
 
 /** A string schema that runs one of the checks and reports its sentence. */
 export function checked(check: Check): z.ZodType<string> {
@@ -83,12 +83,15 @@ export const bool = z.boolean({ error: () => "must be true or false" });
 const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const RFC1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export const checkDnsLabel = limited("an RFC 1123 label: lowercase letters, digits and '-', at most 63", (value: string): string | undefined => {
-    if (value.length > 63 || !RFC1123_LABEL.test(value)) {
-        return "must be an RFC 1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit";
-    }
-    return undefined;
-});
+export const checkDnsLabel = limited(
+    "an RFC 1123 label: lowercase letters, digits and '-', at most 63",
+    (value: string): string | undefined => {
+        if (value.length > 63 || !RFC1123_LABEL.test(value)) {
+            return "must be an RFC 1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit";
+        }
+        return undefined;
+    },
+);
 
 export function checkDnsSubdomain(value: string): string | undefined {
     if (value.length > 253 || !RFC1123_SUBDOMAIN.test(value)) {
@@ -184,31 +187,37 @@ const IMAGE = new RegExp(
         "$",
 );
 
-export const checkImage = limited("pinned: a tag or digest, no floating tag (latest, lts, stable, weekly)", (value: string): string | undefined => {
-    const m = IMAGE.exec(value);
-    if (!m) {
-        return "must be an image reference such as registry.example.com/team/image:1.2.3 (lowercase repository, optional tag and @sha256 digest, no spaces)";
-    }
-    const [, tag, digest] = m;
-    if (!tag && !digest) {
-        return "must pin a version: add a tag (image:1.2.3) or a digest (image@sha256:...); an untagged image floats like ':latest'";
-    }
-    if (tag && !digest && isFloatingTag(tag)) {
-        return `must pin a version: the tag '${tag}' floats and changes under you; use a versioned tag or a digest`;
-    }
-    return undefined;
-});
+export const checkImage = limited(
+    "pinned: a tag or digest, no floating tag (latest, lts, stable, weekly)",
+    (value: string): string | undefined => {
+        const m = IMAGE.exec(value);
+        if (!m) {
+            return "must be an image reference such as registry.example.com/team/image:1.2.3 (lowercase repository, optional tag and @sha256 digest, no spaces)";
+        }
+        const [, tag, digest] = m;
+        if (!tag && !digest) {
+            return "must pin a version: add a tag (image:1.2.3) or a digest (image@sha256:...); an untagged image floats like ':latest'";
+        }
+        if (tag && !digest && isFloatingTag(tag)) {
+            return `must pin a version: the tag '${tag}' floats and changes under you; use a versioned tag or a digest`;
+        }
+        return undefined;
+    },
+);
 
 // Jenkins refuses these characters in label and node names (Jenkins.checkGoodName), and the
 // label-expression operators would turn a label into an expression.
 const BAD_LABEL_CHARS = /[\s?*/\\%!@#$^&|<>[\]:;()=,'"~]/;
 
-export const checkAgentLabel = limited("1–100 characters, no spaces or ?*/\\%!@#$^&|<>[]:;()=,'\"~", (value: string): string | undefined => {
-    if (value.length === 0 || value.length > 100 || BAD_LABEL_CHARS.test(value)) {
-        return "must be a Jenkins label: 1-100 characters without spaces, quotes or any of ?*/\\%!@#$^&|<>[]:;()=,~";
-    }
-    return undefined;
-});
+export const checkAgentLabel = limited(
+    "1–100 characters, no spaces or ?*/\\%!@#$^&|<>[]:;()=,'\"~",
+    (value: string): string | undefined => {
+        if (value.length === 0 || value.length > 100 || BAD_LABEL_CHARS.test(value)) {
+            return "must be a Jenkins label: 1-100 characters without spaces, quotes or any of ?*/\\%!@#$^&|<>[]:;()=,~";
+        }
+        return undefined;
+    },
+);
 
 // jenkins-plugin-cli's plugin file: `artifactId:version`. Versions are pinned: 'latest' and
 // 'experimental' would change what a restart installs.
@@ -233,27 +242,30 @@ export function pluginId(spec: string): string {
 const CANONICAL_ZONES = new Set(Intl.supportedValuesOf("timeZone"));
 const JAVA_CUSTOM_ZONE = /^GMT[+-]([01]?\d|2[0-3])(:?[0-5]\d)?$/;
 
-export const checkTimezone = limited("a tz database ID exactly as written there (case-sensitive), or GMT+hh:mm", (value: string): string | undefined => {
-    if (CANONICAL_ZONES.has(value) || JAVA_CUSTOM_ZONE.test(value)) {
-        return undefined;
-    }
-    let resolved: string;
-    try {
-        resolved = new Intl.DateTimeFormat("en", { timeZone: value }).resolvedOptions().timeZone;
-    } catch {
-        return "must be an IANA time zone ID such as UTC, Europe/Berlin or Asia/Shanghai, or GMT+08:00";
-    }
-    if (resolved === value) {
-        return undefined;
-    }
-    if (resolved.toLowerCase() === value.toLowerCase()) {
-        return `must be written exactly as the tz database writes it, ${resolved}: Java's zone IDs are case-sensitive, and the JVM would run in GMT`;
-    }
-    // A link (US/Eastern, Europe/Kyiv in an older ICU): every part of a tz ID starts in capitals.
-    return value.split("/").every((part) => /^[A-Z]/.test(part))
-        ? undefined
-        : `must be written exactly as the tz database writes it (it names ${resolved}): Java's zone IDs are case-sensitive`;
-});
+export const checkTimezone = limited(
+    "a tz database ID exactly as written there (case-sensitive), or GMT+hh:mm",
+    (value: string): string | undefined => {
+        if (CANONICAL_ZONES.has(value) || JAVA_CUSTOM_ZONE.test(value)) {
+            return undefined;
+        }
+        let resolved: string;
+        try {
+            resolved = new Intl.DateTimeFormat("en", { timeZone: value }).resolvedOptions().timeZone;
+        } catch {
+            return "must be an IANA time zone ID such as UTC, Europe/Berlin or Asia/Shanghai, or GMT+08:00";
+        }
+        if (resolved === value) {
+            return undefined;
+        }
+        if (resolved.toLowerCase() === value.toLowerCase()) {
+            return `must be written exactly as the tz database writes it, ${resolved}: Java's zone IDs are case-sensitive, and the JVM would run in GMT`;
+        }
+        // A link (US/Eastern, Europe/Kyiv in an older ICU): every part of a tz ID starts in capitals.
+        return value.split("/").every((part) => /^[A-Z]/.test(part))
+            ? undefined
+            : `must be written exactly as the tz database writes it (it names ${resolved}): Java's zone IDs are case-sensitive`;
+    },
+);
 
 function checkHttpUrl(value: string): string | undefined {
     let url: URL;
@@ -346,20 +358,23 @@ export function javaOptsWords(value: string): { words: string[] } | { unmatched:
 
 const HEAP_FLAGS = /^-(Xmx|Xms|XX:MaxRAMPercentage|XX:MaxRAM=)/;
 
-export const checkJavaOpts = limited("JVM options only (split as xargs does, quotes matched); no -Xmx, -Xms or -XX:MaxRAMPercentage", (value: string): string | undefined => {
-    const split = javaOptsWords(value);
-    if ("unmatched" in split) {
-        return `has an unmatched ${split.unmatched} quote: the image's launcher splits JAVA_OPTS as xargs does, which refuses it, and Jenkins would start without any of these options`;
-    }
-    const stray = split.words.find((w) => !w.startsWith("-"));
-    if (stray !== undefined) {
-        return `has '${stray}', which is not a JVM option (options start with '-'): the JVM would take it for the class to run and exit`;
-    }
-    if (split.words.some((w) => HEAP_FLAGS.test(w))) {
-        return "must not size the heap (-Xmx, -Xms, -XX:MaxRAMPercentage): set heapPercent instead, so the heap follows the memory limit";
-    }
-    return undefined;
-});
+export const checkJavaOpts = limited(
+    "JVM options only (split as xargs does, quotes matched); no -Xmx, -Xms or -XX:MaxRAMPercentage",
+    (value: string): string | undefined => {
+        const split = javaOptsWords(value);
+        if ("unmatched" in split) {
+            return `has an unmatched ${split.unmatched} quote: the image's launcher splits JAVA_OPTS as xargs does, which refuses it, and Jenkins would start without any of these options`;
+        }
+        const stray = split.words.find((w) => !w.startsWith("-"));
+        if (stray !== undefined) {
+            return `has '${stray}', which is not a JVM option (options start with '-'): the JVM would take it for the class to run and exit`;
+        }
+        if (split.words.some((w) => HEAP_FLAGS.test(w))) {
+            return "must not size the heap (-Xmx, -Xms, -XX:MaxRAMPercentage): set heapPercent instead, so the heap follows the memory limit";
+        }
+        return undefined;
+    },
+);
 
 /**
  * RBAC role names are path segments: anything but '/' and '%', and not '.' or '..' (the
