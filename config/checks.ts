@@ -205,6 +205,31 @@ export const checkImage = limited(
     },
 );
 
+// The agent images Jenkins publishes run the agent on the Java their tag names (-jdk21, -alpine-jdk21);
+// a tag without it leaves the version to the image's default of that day, while Jenkins 2.555 and
+// later need Java 21 on agents (the kubernetes plugin pins its own default to a -jdk21 tag).
+const JENKINS_AGENT_IMAGES = /^(docker\.io\/)?jenkins\/(inbound-agent|agent)$/;
+const JAVA_21_OR_LATER = /(^|-)jdk(2[1-9]|[3-9]\d)(-|$)/;
+
+/** The Java problem of an image that runs the Jenkins agent (the jnlp container), if any. */
+export function agentJavaProblem(image: string): string | undefined {
+    // A digest pins the bytes but does not say the Java version: the tag must, beside it.
+    const [name] = image.split("@");
+    const at = name.lastIndexOf(":");
+    const slash = name.lastIndexOf("/");
+    const repository = at > slash ? name.slice(0, at) : name;
+    const tag = at > slash ? name.slice(at + 1) : "";
+    if (JENKINS_AGENT_IMAGES.test(repository) && !JAVA_21_OR_LATER.test(tag)) {
+        return "must name its Java version in the tag (such as 3385.vf1123fb_515da_-1-jdk21): Jenkins 2.555 and later need Java 21 on agents, and an unsuffixed tag leaves it to the image's default";
+    }
+    return undefined;
+}
+
+export const checkAgentImage = limited(
+    "pinned, like every image; a jenkins/inbound-agent tag names its Java (-jdk21 or later)",
+    (value: string) => checkImage(value) ?? agentJavaProblem(value),
+);
+
 // Jenkins refuses these characters in label and node names (Jenkins.checkGoodName), and the
 // label-expression operators would turn a label into an expression.
 const BAD_LABEL_CHARS = /[\s?*/\\%!@#$^&|<>[\]:;()=,'"~]/;

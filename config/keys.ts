@@ -268,8 +268,8 @@ export const KEYS = {
     },
     agentImage: {
         type: "string",
-        default: "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
-        schema: checked(v.checkImage),
+        default: "jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk21",
+        schema: checked(v.checkAgentImage),
         description: "Image of the default template's jnlp container.",
     },
     agentCpuRequest: {

@@ -252,6 +252,10 @@ export function templateProblems(templates: PodTemplate[]): TemplateProblem[] {
                     message: `must not exceed memoryLimit ("${c.memoryLimit}")`,
                 });
             }
+            const java = c.name === JNLP ? v.agentJavaProblem(c.image) : undefined;
+            if (java) {
+                problems.push({ path: [i, "containers", j, "image"], value: c.image, message: java });
+            }
             if (c.name === JNLP && (c.command !== undefined || c.args !== undefined)) {
                 problems.push({
                     path: [i, "containers", j, "command"],

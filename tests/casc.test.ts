@@ -123,7 +123,7 @@ describe("the JCasC document", () => {
         expect(t.containers).toEqual([
             {
                 name: "jnlp",
-                image: "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
+                image: "jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk21",
                 resourceRequestCpu: "500m",
                 resourceLimitCpu: "1",
                 resourceRequestMemory: "512Mi",
@@ -381,7 +381,7 @@ describe("under the mock runtime", () => {
         expect(ds.metadata.namespace).toBe("jenkins-agents");
         const pod = ds.spec.template.spec;
         expect(pod.initContainers.map((c: any) => c.image)).toEqual([
-            "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
+            "jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk21",
             "maven:3.9.9-eclipse-temurin-21",
             "node:22.11.0-bookworm",
             "alpine/k8s:1.31.3",

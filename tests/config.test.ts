@@ -110,6 +110,26 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["image with spaces", { controllerImage: "jenkins/jenkins: 2.5" }, "controllerImage", "image reference"],
     ["uppercase repository", { agentImage: "Jenkins/inbound-agent:1" }, "agentImage", "image reference"],
     ["latest agent image", { agentImage: "jenkins/inbound-agent:latest" }, "agentImage", "floats"],
+    [
+        "agent image without its Java version",
+        { agentImage: "jenkins/inbound-agent:3385.vf1123fb_515da_-1" },
+        "agentImage",
+        "must name its Java version",
+    ],
+    [
+        "template's jnlp container without its Java version",
+        {
+            podTemplates: [
+                {
+                    name: "a",
+                    labels: ["x"],
+                    containers: [{ name: "jnlp", image: "jenkins/inbound-agent:3385.vf1123fb_515da_-1" }],
+                },
+            ],
+        },
+        "podTemplates[0].containers[0].image",
+        "Java 21",
+    ],
     ["cpu in memory units", { controllerCpuRequest: "1Gi" }, "controllerCpuRequest", "CPU quantity"],
     ["malformed cpu", { controllerCpuLimit: "two" }, "controllerCpuLimit", "CPU quantity"],
     ["negative cpu", { agentCpuRequest: "-1" }, "agentCpuRequest", "CPU quantity"],
@@ -819,6 +839,20 @@ describe("value checks", () => {
         `jenkins/jenkins@sha256:${"a".repeat(64)}`,
         `jenkins/jenkins:lts@sha256:${"b".repeat(64)}`,
     ])("accepts image %s", (image) => expect(v.checkImage(image)).toBeUndefined());
+    it.each([
+        "jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk21",
+        "jenkins/inbound-agent:3385.vf1123fb_515da_-1-alpine-jdk21",
+        "docker.io/jenkins/agent:3355.v388858a_47b_33-2-jdk25",
+        "registry.example.com/team/agent:1.0",
+        `jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk21@sha256:${"d".repeat(64)}`,
+    ])("accepts agent image %s", (image) => expect(v.checkAgentImage(image)).toBeUndefined());
+    it.each([
+        "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
+        "jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk17",
+        `jenkins/inbound-agent@sha256:${"c".repeat(64)}`,
+    ])("refuses agent image %s, whose Java is not named 21 or later", (image) =>
+        expect(v.checkAgentImage(image)).toContain("Java"),
+    );
     it.each(["linux", "hwzx-cmp", "maven_3.9", "x86-64"])("accepts label %s", (l) =>
         expect(v.checkAgentLabel(l)).toBeUndefined(),
     );

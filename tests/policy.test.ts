@@ -57,7 +57,7 @@ function casc(template: Obj, metadata: Obj = {}): PolicyInput {
 
 const agentContainer = (extra: Obj = {}): Obj => ({
     name: "jnlp",
-    image: "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
+    image: "jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk21",
     resourceRequestCpu: "500m",
     resourceRequestMemory: "512Mi",
     resourceLimitMemory: "1Gi",
@@ -347,7 +347,7 @@ describe("pinned-images", () => {
 
     it.each([
         "jenkins/jenkins:2.568.2-jdk21",
-        "jenkins/inbound-agent:3385.vf1123fb_515da_-1",
+        "jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk21",
         "registry.example.com:5000/team/app:1.4.2",
         `jenkins/jenkins@${DIGEST}`,
         `jenkins/jenkins:lts@${DIGEST}`,
