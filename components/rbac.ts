@@ -39,19 +39,6 @@ const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
 ];
 
-/** Only with a dynamicPVC workspace: the plugin creates a claim per agent pod, owned by the pod. */
-const AGENT_CLAIM_RULE: k8s.types.input.rbac.v1.PolicyRule = {
-    apiGroups: [""],
-    resources: ["persistentvolumeclaims"],
-    verbs: ["create", "delete", "get", "list", "watch"],
-};
-
-/** The launching account's rules in a tier's namespace. */
-function agentManagerRules(tier: Pick<Tier, "templates">): k8s.types.input.rbac.v1.PolicyRule[] {
-    const claims = tier.templates.some((t) => t.workspaceVolume.type === "dynamicPVC");
-    return claims ? [...AGENT_MANAGER_RULES, AGENT_CLAIM_RULE] : AGENT_MANAGER_RULES;
-}
-
 /**
  * The admission policy for the agent tiers' namespaces, as CEL: what a pod there must be,
  * whatever its template or a Jenkinsfile says. (Mutating admission has run by then: the
@@ -60,8 +47,9 @@ function agentManagerRules(tier: Pick<Tier, "templates">): k8s.types.input.rbac.
  * - it runs as its tier's one account;
  * - it carries no ServiceAccount token, except in a tier that talks to the API server (deploy);
  * - the scheduler places it (no `nodeName`, which would pick a node past taints and affinity);
- * - it mounts no claim but its own workspace (the plugin's `pvc-workspace-<pod>`) and the
- *   shared claims its tier's templates name, so no build reads another build's workspace.
+ * - it mounts no claim but the shared claims its tier's templates name, and its ephemeral
+ *   volumes (a genericEphemeralVolume workspace) ask for a new, empty claim: no data source to
+ *   clone, no volume or selector to bind, so no build reads another build's workspace.
  */
 export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount" | "apiAccess" | "templates">[]): {
     variables: { name: string; expression: string }[];
@@ -72,7 +60,9 @@ export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount
     const quote = (v: string) => `'${v}'`;
     const account = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
     const volumes = "(has(object.spec.volumes) ? object.spec.volumes : [])";
-    const pod = "(has(object.metadata.name) ? object.metadata.name : '')";
+    const fresh = ["dataSource", "dataSourceRef", "volumeName", "selector"]
+        .map((f) => `!has(v.ephemeral.volumeClaimTemplate.spec.${f})`)
+        .join(" && ");
     const ns = "namespaceObject.metadata.name";
     return {
         variables: [
@@ -109,8 +99,13 @@ export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount
                 reason: "Forbidden",
             },
             {
-                expression: `${volumes}.all(v, !has(v.persistentVolumeClaim) || v.persistentVolumeClaim.claimName == 'pvc-workspace-' + ${pod} || v.persistentVolumeClaim.claimName in variables.claims)`,
-                messageExpression: `'jenkins-k8s agent trust tiers: pods in ' + ${ns} + ' mount only their own workspace claim (pvc-workspace-<pod>) and the shared claims named by the tier templates'`,
+                expression: `${volumes}.all(v, !has(v.persistentVolumeClaim) || v.persistentVolumeClaim.claimName in variables.claims)`,
+                messageExpression: `'jenkins-k8s agent trust tiers: pods in ' + ${ns} + ' mount no claim but the shared claims named by the tier templates (a workspace claim is a genericEphemeralVolume)'`,
+                reason: "Forbidden",
+            },
+            {
+                expression: `${volumes}.all(v, !has(v.ephemeral) || !has(v.ephemeral.volumeClaimTemplate) || ${fresh})`,
+                messageExpression: `'jenkins-k8s agent trust tiers: ephemeral volumes of pods in ' + ${ns} + ' ask for a new, empty claim: no dataSource, dataSourceRef, volumeName or selector'`,
                 reason: "Forbidden",
             },
         ],
@@ -204,7 +199,7 @@ export class JenkinsRbac extends pulumi.ComponentResource {
                 `${prefix}-agent-manager`,
                 {
                     metadata: { name: names.agentManagerRole, namespace: tierNamespace, labels },
-                    rules: agentManagerRules(tier),
+                    rules: AGENT_MANAGER_RULES,
                 },
                 child,
             );

@@ -109,18 +109,31 @@ const volumeSchema = z.discriminatedUnion(
     { error: () => "must have a type: emptyDir, secret, configMap, pvc, nfs or hostPath" },
 );
 
+// A claim per agent pod is a generic ephemeral volume: Kubernetes creates it with the pod and
+// deletes it with the pod (kubernetes plugin GenericEphemeralWorkspaceVolume, @Symbol
+// genericEphemeralVolume), so the launching account needs no claim rights. The plugin's older
+// dynamicPVC, which has the launcher create and delete claims itself, is not offered.
 const workspaceSchema = z.discriminatedUnion(
     "type",
     [
         z.strictObject({ type: z.literal("emptyDir"), memory: z.boolean().default(false) }),
         z.strictObject({
-            type: z.literal("dynamicPVC"),
+            type: z.literal("genericEphemeralVolume"),
             size: checked(v.checkStorageSize),
             storageClass: checked(v.checkDnsSubdomain).optional(),
             accessMode: oneOf(ACCESS_MODES).default("ReadWriteOnce"),
         }),
+        z.object({ type: z.literal("dynamicPVC") }).transform((_w, ctx) => {
+            ctx.addIssue({
+                code: "custom",
+                path: ["type"],
+                message:
+                    "is replaced by genericEphemeralVolume (same size, storageClass and accessMode): Kubernetes then creates and deletes the claim with the pod, and the controller needs no rights on claims",
+            });
+            return z.NEVER;
+        }),
     ],
-    { error: () => "must have a type: emptyDir or dynamicPVC" },
+    { error: () => "must have a type: emptyDir or genericEphemeralVolume" },
 );
 
 const tolerationSchema = z

@@ -152,7 +152,7 @@ function workspace(w: PodTemplate["workspaceVolume"]): Json {
     return w.type === "emptyDir"
         ? { emptyDirWorkspaceVolume: { memory: w.memory } }
         : {
-              dynamicPVC: {
+              genericEphemeralVolume: {
                   requestsSize: w.size,
                   accessModes: w.accessMode,
                   ...(w.storageClass ? { storageClassName: w.storageClass } : {}),

@@ -174,6 +174,37 @@ describe("agentPod", () => {
         });
     });
 
+    it("makes a genericEphemeralVolume workspace an ephemeral volume, whose claim Kubernetes names <pod>-workspace-volume", () => {
+        const { pod: p, claim: c } = agentPod(
+            cloud,
+            {
+                name: "m",
+                label: "m",
+                workspaceVolume: { genericEphemeralVolume: { requestsSize: "20Gi", storageClassName: "fast" } },
+            },
+            "m-1",
+        );
+        expect(c).toEqual({
+            name: "m-1-workspace-volume",
+            accessModes: ["ReadWriteOnce"],
+            storage: "20Gi",
+            storageClassName: "fast",
+            createdBy: "kubernetes",
+        });
+        expect(p.spec.volumes).toContainEqual({
+            name: "workspace-volume",
+            ephemeral: {
+                volumeClaimTemplate: {
+                    spec: {
+                        accessModes: ["ReadWriteOnce"],
+                        storageClassName: "fast",
+                        resources: { requests: { storage: "20Gi" } },
+                    },
+                },
+            },
+        });
+    });
+
     it("builds a pod from every template of the default set", async () => {
         const casc = parse((await runDefaults()).casc);
         const k8sCloud = casc.jenkins.clouds[0].kubernetes;

@@ -61,7 +61,7 @@ const THREE_TEMPLATES = {
             instanceCap: 4,
             nodeSelector: { "kubernetes.io/os": "linux", pool: "builds" },
             tolerations: [{ key: "dedicated", value: "ci", effect: "NoSchedule" }],
-            workspaceVolume: { type: "dynamicPVC", size: "10Gi", storageClass: "fast" },
+            workspaceVolume: { type: "genericEphemeralVolume", size: "10Gi", storageClass: "fast" },
             volumes: [{ type: "secret", secretName: "maven-settings", mountPath: "/home/jenkins/.m2" }],
         },
         {
@@ -246,7 +246,7 @@ describe("three pod templates", () => {
             { secretVolume: { secretName: "maven-settings", mountPath: "/home/jenkins/.m2", optional: false } },
         ]);
         expect(byName.maven.workspaceVolume).toEqual({
-            dynamicPVC: { requestsSize: "10Gi", accessModes: "ReadWriteOnce", storageClassName: "fast" },
+            genericEphemeralVolume: { requestsSize: "10Gi", accessModes: "ReadWriteOnce", storageClassName: "fast" },
         });
         expect(byName.maven.nodeSelector).toBe("kubernetes.io/os=linux,pool=builds");
         expect(parse(byName.maven.yaml).spec.tolerations).toEqual([

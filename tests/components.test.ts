@@ -4,7 +4,6 @@ import { parse } from "yaml";
 import { podScripts, restartHash } from "../components/master/workload";
 import { settingsFrom } from "../config/settings";
 import { runDefaults, runDefaultsWarned } from "./harness";
-import { grants, grantsOf, WORKSPACE_CLAIM_NEEDS } from "./cluster/access";
 
 describe("JenkinsStorage", () => {
     it("nfs mode: a static PV like the original, but Retain, bound only to our claim", async () => {
@@ -406,17 +405,18 @@ describe("review findings", () => {
     const warnings = async (config: Record<string, unknown>): Promise<string[]> =>
         (await runDefaultsWarned(config)).warnings;
 
-    it("a dynamicPVC workspace lets the controller manage claims in the agent namespace; otherwise it cannot", async () => {
-        const claims = (s: Awaited<ReturnType<typeof runDefaults>>) =>
-            s
-                .objects("Role")
-                .find((r) => r.metadata.namespace === "jenkins-agents")!
-                .rules.filter((r: any) => r.resources.includes("persistentvolumeclaims"));
-        expect(claims(await runDefaults())).toEqual([]);
+    it("a per-pod workspace claim is a generic ephemeral volume, so no launcher holds rights on claims", async () => {
         const s = await runDefaults({
-            podTemplates: [{ name: "a", labels: ["a"], workspaceVolume: { type: "dynamicPVC", size: "10Gi" } }],
+            podTemplates: [
+                { name: "a", labels: ["a"], workspaceVolume: { type: "genericEphemeralVolume", size: "10Gi" } },
+            ],
         });
-        expect(grants(claims(s))).toEqual(grantsOf(WORKSPACE_CLAIM_NEEDS));
+        const rules = s.objects("Role").flatMap((r) => r.rules as { resources: string[] }[]);
+        expect(rules.filter((r) => r.resources.includes("persistentvolumeclaims"))).toEqual([]);
+        const [template] = parse(s.casc).jenkins.clouds[0].kubernetes.templates.filter((t: any) => t.name === "a");
+        expect(template.workspaceVolume).toEqual({
+            genericEphemeralVolume: { requestsSize: "10Gi", accessModes: "ReadWriteOnce" },
+        });
     });
 
     it("warns when a NodePort or LoadBalancer has no publicUrl, and not otherwise", async () => {

@@ -515,10 +515,16 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "deployNamespaces",
     ],
     [
-        "dynamic workspace without a size",
-        { podTemplates: [{ name: "a", labels: ["x"], workspaceVolume: { type: "dynamicPVC" } }] },
+        "ephemeral workspace without a size",
+        { podTemplates: [{ name: "a", labels: ["x"], workspaceVolume: { type: "genericEphemeralVolume" } }] },
         "podTemplates[0].workspaceVolume.size",
         "podTemplates[0].workspaceVolume.size: is required",
+    ],
+    [
+        "the plugin's dynamicPVC workspace, which needs claim rights",
+        { podTemplates: [{ name: "a", labels: ["x"], workspaceVolume: { type: "dynamicPVC", size: "10Gi" } }] },
+        "podTemplates[0].workspaceVolume.type",
+        "is replaced by genericEphemeralVolume",
     ],
     ["web CIDR without a prefix length", { webAllowedCidrs: ["10.0.0.1"] }, "webAllowedCidrs[0]", "CIDR"],
     ["web namespace with capitals", { webAllowedNamespaces: ["Ingress"] }, "webAllowedNamespaces[0]", "RFC 1123 label"],

@@ -32,12 +32,6 @@ export const LAUNCHER_NEEDS: Access[] = [
     ...["get", "list", "watch"].map((verb) => ({ verb, resource: "events" })),
 ];
 
-/** DynamicPVC.createPVC: a dynamicPVC workspace is a claim the plugin creates next to the pod. */
-export const WORKSPACE_CLAIM_NEEDS: Access[] = ["create", "delete", "get", "list", "watch"].map((verb) => ({
-    verb,
-    resource: "persistentvolumeclaims",
-}));
-
 /**
  * Requests no Jenkins account may make anywhere: each one is a way from a build (or the
  * controller) to more than it was given. Asked in every namespace of the stack and beyond.

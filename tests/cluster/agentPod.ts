@@ -107,12 +107,16 @@ function volume(entry: Obj, name: string): { volume: Obj; mount: Obj } {
     }
 }
 
-/** What a claim of a dynamicPVC workspace looks like; the plugin (DynamicPVC.createPVC) creates it. */
+/**
+ * A per-pod workspace claim: the plugin creates a dynamicPVC one (DynamicPVC.createPVC) before
+ * the pod; Kubernetes creates a genericEphemeralVolume one with the pod.
+ */
 export interface WorkspaceClaim {
     name: string;
     accessModes: string[];
     storage: string;
     storageClassName?: string;
+    createdBy?: "kubernetes";
 }
 
 function workspace(t: Obj, podName: string): { volume: Obj; claim?: WorkspaceClaim } {
@@ -134,6 +138,8 @@ function workspace(t: Obj, podName: string): { volume: Obj; claim?: WorkspaceCla
         }
         case "genericEphemeralVolume":
             return {
+                // Kubernetes' ephemeral volume controller creates it, named <pod>-<volume>, owned by the pod.
+                claim: { name: `${podName}-${WORKSPACE}`, ...spec, createdBy: "kubernetes" },
                 volume: {
                     name: WORKSPACE,
                     ephemeral: {
@@ -330,7 +336,7 @@ function restrictedPss(c: Obj): Obj {
 
 export interface AgentPod {
     pod: Obj;
-    /** The workspace claim the plugin creates before the pod can start (dynamicPVC only). */
+    /** The pod's workspace claim, when it has one: the plugin's to create (dynamicPVC) or Kubernetes' (genericEphemeralVolume). */
     claim?: WorkspaceClaim;
 }
 

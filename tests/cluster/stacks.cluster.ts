@@ -6,7 +6,7 @@
 // Long by design: the tests are declared per stack from its render, so one file walks a stack from
 // apply to hostile pods; the client, the plugin's pod model and the expectations live beside it.
 import { Account, Cluster, describe as what, KubeObject, Refused, userOf, waitFor } from "./kube";
-import { grants, grantsOf, LAUNCHER_NEEDS, minus, NEVER, NEVER_CLUSTER, show, WORKSPACE_CLAIM_NEEDS } from "./access";
+import { grants, grantsOf, LAUNCHER_NEEDS, minus, NEVER, NEVER_CLUSTER, show } from "./access";
 import { agentPod } from "./agentPod";
 import { launcherOf, podAccountOf, same } from "./launchers";
 import { namespacesOf, StackFixtures, tagged } from "./fixtures";
@@ -230,12 +230,8 @@ function describeStack(stack: string, render: Render): void {
         }
 
         describe("RBAC, asked of the API server as each ServiceAccount", () => {
-            const needsOf = (cloud: Obj) => [
-                ...LAUNCHER_NEEDS,
-                ...((cloud.templates ?? []).some((t: Obj) => t.workspaceVolume?.dynamicPVC !== undefined)
-                    ? WORKSPACE_CLAIM_NEEDS
-                    : []),
-            ];
+            // A genericEphemeralVolume workspace is created by Kubernetes, so no cloud needs claim rights.
+            const needsOf = (_cloud: Obj) => LAUNCHER_NEEDS;
             for (const { cloud, launcher } of cloudList) {
                 for (const need of needsOf(cloud)) {
                     test(`YES ${userOf(launcher)} may ${show(need)} in ${cloud.namespace} (cloud ${cloud.name})`, async () => {
@@ -333,13 +329,19 @@ function describeStack(stack: string, render: Render): void {
         });
 
         describe("agent pods, as the Kubernetes plugin creates them from each JCasC template", () => {
-            /** Creates the pod (and a dynamicPVC claim) as `as`, waits for Running, deletes it as `as`. */
+            /**
+             * Creates the pod (and a dynamicPVC claim, as the plugin would) as `as`, waits for
+             * Running, deletes it as `as`. A workspace claim gets a volume to bind (no provisioner
+             * here); Kubernetes makes a genericEphemeralVolume claim itself.
+             */
             const launch = async (cloud: Obj, template: Obj, as: Account, warned: string[]) => {
                 const name = `${template.name}-tier${Date.now().toString(36).slice(-5)}`.slice(0, 63);
                 const { pod, claim } = agentPod(cloud, template, name);
                 const ns = pod.metadata.namespace;
                 if (claim) {
                     await fixtures.volumeForClaim(ns, claim.name, claim.storage, claim.accessModes);
+                }
+                if (claim && claim.createdBy !== "kubernetes") {
                     const claimObject = {
                         apiVersion: "v1",
                         kind: "PersistentVolumeClaim",
@@ -465,6 +467,33 @@ function describeStack(stack: string, render: Render): void {
                                 pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
                             },
                         },
+                        ...(["dataSource", "volumeName"] as const).map((field) => ({
+                            what: `a pod whose ephemeral workspace ${field === "dataSource" ? "clones another build's claim" : "binds a volume by name"}`,
+                            make: (pod: Obj) => {
+                                pod.spec.volumes = [
+                                    {
+                                        name: "ws",
+                                        ephemeral: {
+                                            volumeClaimTemplate: {
+                                                spec: {
+                                                    accessModes: ["ReadWriteOnce"],
+                                                    resources: { requests: { storage: "1Gi" } },
+                                                    ...(field === "dataSource"
+                                                        ? {
+                                                              dataSource: {
+                                                                  kind: "PersistentVolumeClaim",
+                                                                  name: "another-build-x1y2z-workspace-volume",
+                                                              },
+                                                          }
+                                                        : { volumeName: "pv-of-another-build" }),
+                                                },
+                                            },
+                                        },
+                                    },
+                                ];
+                                pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
+                            },
+                        })),
                     ];
                 for (const { cloud, launcher, podAccount } of cloudList) {
                     for (const probe of policyProbes) {
