@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildCasc, CASC_FILE, CascInput, renderCasc } from "../jcasc/jcasc";
 import { AGENT_PORT, HTTP_PORT, Names } from "../config/names";
 import { AGENT_UID } from "../config/podTemplates";
-import { DROP_ALL, NO_ESCALATION, RUNTIME_DEFAULT_SECCOMP } from "./podSecurity";
+import { DROP_ALL, NO_ESCALATION, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecurity";
 
 /** A CIDR agents may connect to, less the ranges inside it they may not. */
 export interface EgressRule {

@@ -8,7 +8,9 @@ export interface JenkinsRbacArgs {
     namespace: pulumi.Input<string>;
     /** Each tier's namespace, as created (or named) by the stack. */
     tierNamespaces: Record<string, pulumi.Input<string>>;
+    /** The agent trust tiers: each gets a Role for its launching account and its pods' ServiceAccount. */
     tiers: Tier[];
+    /** Names shared with the other components (accounts, Roles, labels). */
     names: Names;
     /** Namespaces the deployer account may deploy to; empty: no deploy tier. */
     deployNamespaces: string[];

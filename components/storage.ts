@@ -6,7 +6,9 @@ import { Storage } from "../config/settings";
 export interface JenkinsStorageArgs {
     /** Namespace of the claim; pass the Namespace's output so the claim waits for it. */
     namespace: pulumi.Input<string>;
+    /** dynamic (a claim on a StorageClass), nfs (a static PV, Retain, and its claim) or existingClaim (nothing made). */
     storage: Storage;
+    /** Names shared with the other components (the claim's, the PV's, the labels). */
     names: Names;
 }
 

@@ -4,7 +4,9 @@ import { isFloatingTag } from "../policy/facts";
 
 // Value checks shared by the config table and the pod template schema. Each check returns
 // `undefined` when the value is fine, or a sentence that says what is allowed; the reader
-// prefixes the key and the value. The zod helpers below turn them into schemas.
+// prefixes the key and the value. The zod helpers below turn them into schemas. Long by design:
+// one small check per kind of value (quantities, images, zones, JVM options, URLs, CIDRs, ...),
+// each with the source of its rule.
 
 export const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"] as const;
 export type AccessMode = (typeof ACCESS_MODES)[number];

@@ -3,16 +3,10 @@
 // the key, the value and what would fix it.
 import { KEYS, PROJECT, REQUIRED_PLUGINS, ValidValues } from "./keys";
 import { PodTemplate, templateProblems } from "./podTemplates";
+import type { Resources } from "./settings";
 import { formatPath, RefusedKey } from "./reader";
 import { LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
 import { cidrWithin, parseQuantity, pluginId } from "./checks";
-
-interface Resources {
-    cpuRequest: string;
-    cpuLimit: string;
-    memoryRequest: string;
-    memoryLimit: string;
-}
 
 const key = (name: string) => `${PROJECT}:${name}`;
 

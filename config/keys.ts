@@ -22,10 +22,10 @@ export interface KeySpec {
     docs?: { type: string; default: string };
 }
 
-export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
-export const STORAGE_MODES = ["dynamic", "nfs", "existingClaim"] as const;
-export const AGENT_CONNECTIONS = ["tcp", "websocket"] as const;
-export const POD_RETENTIONS = ["never", "onFailure", "always", "default", "evicted"] as const;
+const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+const STORAGE_MODES = ["dynamic", "nfs", "existingClaim"] as const;
+const AGENT_CONNECTIONS = ["tcp", "websocket"] as const;
+const POD_RETENTIONS = ["never", "onFailure", "always", "default", "evicted"] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 export type AgentConnection = (typeof AGENT_CONNECTIONS)[number];
 export type PodRetention = (typeof POD_RETENTIONS)[number];

@@ -7,7 +7,7 @@ import { z } from "zod";
 import * as v from "./checks";
 import { ACCESS_MODES, bool, checked, oneOf, wholeNumber as count } from "./checks";
 
-import { SECURITY_LEVELS, SecurityLevel } from "../components/podSecurity";
+import { SECURITY_LEVELS, SecurityLevel } from "./podSecurity";
 
 export { SECURITY_LEVELS };
 export type { SecurityLevel };

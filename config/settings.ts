@@ -46,7 +46,7 @@ export interface Settings {
     /** The URL users reach Jenkins at: publicUrl, else the Ingress's, else none. */
     publicUrl?: string;
     ingress?: { host: string; className?: string; tlsSecret?: string; annotations: Record<string, string> };
-    metrics: { plugin?: string; serviceMonitor: boolean };
+    metrics: { serviceMonitor: boolean };
     storage: Storage;
     network: {
         policy: boolean;
@@ -69,8 +69,6 @@ export interface Settings {
         createDeployNamespaces: boolean;
         /** The Pod Security level the deploy namespaces must enforce. */
         deployNamespacePodSecurity: SecurityLevel;
-        /** The privileged tier exists (an explicit opt-in). */
-        allowPrivilegedAgents: boolean;
         /** Pin each agent tier's pods to its one ServiceAccount with a ValidatingAdmissionPolicy. */
         admissionPolicy: boolean;
         /** Egress of agent pods: on/off, and the CIDRs (each with the excepts inside it). */
@@ -116,7 +114,7 @@ export interface LoadedSettings {
 }
 
 /** Reads raw stack config (full key -> string) into settings and warnings, or throws a ConfigError. */
-export function readSettings(raw: Record<string, string | undefined>): LoadedSettings {
+function readSettings(raw: Record<string, string | undefined>): LoadedSettings {
     // Every problem at once: each key's own, then every rule across keys whose keys all passed.
     const { values: v, problems } = readValues(raw);
     let templates: PodTemplate[] | undefined;
@@ -177,7 +175,7 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
                       tlsSecret: v.ingressTlsSecret || undefined,
                       annotations: v.ingressAnnotations ?? {},
                   },
-        metrics: { plugin: v.metrics ? v.metricsPlugin : undefined, serviceMonitor: v.serviceMonitor },
+        metrics: { serviceMonitor: v.serviceMonitor },
         storage:
             v.storageMode === "existingClaim"
                 ? { mode: "existingClaim", claimName: v.existingClaim }
@@ -221,7 +219,6 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             deployClusterRole: v.deployClusterRole,
             createDeployNamespaces: v.createDeployNamespaces,
             deployNamespacePodSecurity: v.deployNamespacePodSecurity,
-            allowPrivilegedAgents: v.allowPrivilegedAgents,
             admissionPolicy: v.admissionPolicy,
             egress: v.agentNetworkPolicy
                 ? v.agentEgressCidrs.map((cidr) => ({

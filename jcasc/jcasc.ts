@@ -16,7 +16,7 @@ import {
     DROP_ALL,
     NO_ESCALATION,
     RUNTIME_DEFAULT_SECCOMP,
-} from "../components/podSecurity";
+} from "../config/podSecurity";
 
 /** What the JCasC document is built from. */
 export interface CascInput {

@@ -15,7 +15,10 @@ export const DEFAULT_CLOUD = "kubernetes";
 /** Tags that move to a new image under the same name, alone or as a prefix (`lts-jdk21`). */
 const FLOATING_TAGS = ["latest", "lts", "stable", "weekly"];
 
-/** Whether an image tag floats; tags compare case-insensitively, as registries treat these. */
+/**
+ * Whether an image tag floats. Registries treat tags as case-sensitive, so `LATEST` is a tag of
+ * its own; it is refused all the same, since a name like that says it moves, never a version.
+ */
 export function isFloatingTag(tag: string): boolean {
     const t = tag.toLowerCase();
     return FLOATING_TAGS.some((f) => t === f || t.startsWith(`${f}-`));

@@ -181,9 +181,11 @@ describe("the pack", () => {
         const outside = readdirSync(POLICY_DIR)
             .filter((f) => f.endsWith(".ts"))
             .flatMap((file) =>
-                [...readFileSync(path.join(POLICY_DIR, file), "utf8").matchAll(/from "(\.\.\/[^"]*)"/g)].map(
-                    (m) => `${file}: ${m[1]}`,
-                ),
+                [
+                    ...readFileSync(path.join(POLICY_DIR, file), "utf8").matchAll(
+                        /(?:from |require\(|import\()"(\.\.\/[^"]*)"/g,
+                    ),
+                ].map((m) => `${file}: ${m[1]}`),
             );
         expect(outside).toEqual([]);
     });

@@ -2,7 +2,7 @@
 // Kubernetes objects against the Kubernetes OpenAPI schemas, the JCasC against the plugin's keys,
 // URNs, cross-references, and the committed golden render.
 import Ajv from "ajv";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
@@ -265,6 +265,18 @@ describe("the render tool", () => {
         writeRender(new Map([["a.yaml", "a: 2\n"]]), dir);
         expect(readdirSync(dir).sort()).toEqual([RENDER_MARKER, "a.yaml", "notes.txt"]);
         expect(readFileSync(path.join(dir, "a.yaml"), "utf8")).toBe("a: 2\n");
+    });
+
+    it("never overwrites a file it did not write, and ignores marker lines that are not plain file names", () => {
+        const dir = scratch();
+        writeRender(two, dir);
+        rmSync(path.join(dir, "b.yaml"));
+        writeFileSync(path.join(dir, "c.yaml"), "mine: true\n");
+        writeFileSync(path.join(dir, RENDER_MARKER), ["..", "../outside.yaml", "a.yaml", "b.yaml", ""].join("\n"));
+        expect(() => writeRender(new Map([["c.yaml", "c: 1\n"]]), dir)).toThrow("refusing to overwrite c.yaml");
+        expect(readFileSync(path.join(dir, "c.yaml"), "utf8")).toBe("mine: true\n");
+        writeRender(new Map([["d.yaml", "d: 1\n"]]), dir);
+        expect(readdirSync(dir).sort()).toEqual([RENDER_MARKER, "c.yaml", "d.yaml"]);
     });
 
     it("describes a drift from the golden render as a unified diff, with added and gone files", () => {

@@ -160,31 +160,35 @@ export const RENDER_MARKER = ".jenkins-k8s-render";
  */
 export function writeRender(files: Map<string, string>, dir: string): void {
     const marker = path.join(dir, RENDER_MARKER);
+    const mine = (name: string) => /^[^/\\]+$/.test(name) && name !== "." && name !== "..";
     let previous: string[] = [];
     if (existsSync(marker)) {
         previous = readFileSync(marker, "utf8")
             .split("\n")
-            .filter((line) => line !== "" && !line.startsWith("#"));
+            .filter((line) => line !== "" && !line.startsWith("#") && mine(line));
     } else if (existsSync(dir) && readdirSync(dir).length > 0) {
         throw new RenderError(
             `refusing to render into ${dir}: it is not empty and no render wrote it (no ${RENDER_MARKER}); ` +
-                "give --out a new or empty folder",
+                "give --out a new or empty folder (a folder from an older version of this tool can be deleted)",
         );
     }
+    const foreign = [...files.keys()].filter((f) => !previous.includes(f) && existsSync(path.join(dir, f)));
+    if (foreign.length > 0) {
+        throw new RenderError(`refusing to overwrite ${foreign.join(", ")} in ${dir}: no render wrote them`);
+    }
+    const list = (names: string[]) =>
+        ["# written by npm run render; these files are replaced by the next render", ...names].join("\n") + "\n";
     mkdirSync(dir, { recursive: true });
-    for (const f of previous) {
-        // Only plain names: a tampered marker must not reach outside the folder.
-        if (path.basename(f) === f && !files.has(f)) {
-            rmSync(path.join(dir, f), { force: true });
-        }
+    // The marker first, naming old and new files, so an interrupted render leaves a folder the
+    // next one still owns.
+    writeFileSync(marker, list([...new Set([...previous, ...files.keys()])]));
+    for (const f of previous.filter((f) => !files.has(f))) {
+        rmSync(path.join(dir, f), { force: true });
     }
     for (const [name, content] of files) {
         writeFileSync(path.join(dir, name), content);
     }
-    writeFileSync(
-        marker,
-        ["# written by npm run render; these files are replaced by the next render", ...files.keys()].join("\n") + "\n",
-    );
+    writeFileSync(marker, list([...files.keys()]));
 }
 
 /**

@@ -12,9 +12,6 @@ import { agentServiceSpec, externalUrl, ingressSpec, serviceMonitorSpec, webServ
 import { controllerIngress, disruptionBudgetSpec } from "./guards";
 import { podScripts, restartHash, workloadSpec } from "./workload";
 
-export { javaOpts, pluginsFile } from "./workload";
-export { controllerIngress } from "./guards";
-
 export interface JenkinsMasterArgs {
     /** Namespace of the controller and of everything this component makes. */
     namespace: pulumi.Input<string>;
@@ -46,8 +43,11 @@ export interface JenkinsMasterArgs {
     agentNamespaces: string[];
     /** Launchers' token Secrets, mounted as the files JCasC makes System-scoped credentials of. */
     launcherTokens: { secretName: pulumi.Input<string>; file: string }[];
+    /** The Jenkins home claim (JenkinsStorage's), mounted at JENKINS_HOME. */
     homeClaimName: pulumi.Input<string>;
+    /** The controller's ServiceAccount (JenkinsRbac's): it launches the agents of open tiers. */
     serviceAccountName: pulumi.Input<string>;
+    /** The JCasC ConfigMap (JenkinsCloudConfig's), mounted where JCasC and the reload sidecar read it. */
     cascConfigMapName: pulumi.Input<string>;
 }
 

@@ -9,7 +9,12 @@ import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
 import type { AgentConnection } from "../../config/keys";
 import type { Settings } from "../../config/settings";
 import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
-import { DROP_ALL, NO_ESCALATION, RUNTIME_DEFAULT_SECCOMP } from "../podSecurity";
+import {
+    DROP_ALL,
+    NO_ESCALATION,
+    restrictedContainer as restrictedContainerOf,
+    RUNTIME_DEFAULT_SECCOMP,
+} from "../../config/podSecurity";
 
 const HOME = "/var/jenkins_home";
 const CASC_DIR = "/var/jenkins_casc";
@@ -85,15 +90,7 @@ export function restartHash(controller: Settings["controller"], scripts: Record<
     return sha256(JSON.stringify([controller.image, javaOpts(controller), behaviour]));
 }
 
-const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
-    runAsNonRoot: true,
-    runAsUser: UID,
-    runAsGroup: UID,
-    ...NO_ESCALATION,
-    readOnlyRootFilesystem: true,
-    capabilities: DROP_ALL,
-    seccompProfile: RUNTIME_DEFAULT_SECCOMP,
-};
+const restrictedContainer: k8s.types.input.core.v1.SecurityContext = restrictedContainerOf(UID);
 
 export interface WorkloadInput {
     names: Names;

@@ -3,8 +3,7 @@
 // in policy/facts.ts, shared with the policy pack). Each namespace enforces the strictest standard
 // that what runs in it allows, warns at that same level (so a warning means "this would be
 // refused", never noise), and audits against restricted, so anything weaker is recorded.
-import type { Settings } from "../config/settings";
-import type { Tier } from "../config/tiers";
+import type { Tier } from "./tiers";
 
 export const SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
 export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
@@ -17,17 +16,37 @@ export const RUNTIME_DEFAULT_SECCOMP = { type: "RuntimeDefault" };
 export { ALLOW_HOST_PATH, ALLOW_PRIVILEGED } from "../policy/facts";
 
 /**
+ * A container of the program's own (the controller's, the pre-puller's) at `restricted` and past
+ * it: the non-root `uid`, nothing to escalate to, no capability, a read-only root filesystem.
+ */
+export function restrictedContainer(uid: number) {
+    return {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: uid,
+        ...NO_ESCALATION,
+        readOnlyRootFilesystem: true,
+        capabilities: DROP_ALL,
+        seccompProfile: RUNTIME_DEFAULT_SECCOMP,
+    };
+}
+
+/**
  * The controller pod meets `restricted`. On NFS the one exception is the init container that
  * fixes ownership (root, with CHOWN, DAC_OVERRIDE and FOWNER), which `baseline` allows.
  */
-function controllerLevel(s: Settings): SecurityLevel {
-    return s.storage.mode === "nfs" ? "baseline" : "restricted";
+function controllerLevel(nfsHome: boolean): SecurityLevel {
+    return nfsHome ? "baseline" : "restricted";
 }
 
 /** Namespace name -> the level it enforces: the controller's, and each agent tier's. */
-export function namespaceLevels(s: Settings, tiers: Tier[]): Map<string, SecurityLevel> {
+export function namespaceLevels(
+    controllerNamespace: string,
+    nfsHome: boolean,
+    tiers: Pick<Tier, "namespace" | "level">[],
+): Map<string, SecurityLevel> {
     return new Map<string, SecurityLevel>([
-        [s.namespace, controllerLevel(s)],
+        [controllerNamespace, controllerLevel(nfsHome)],
         ...tiers.map((t) => [t.namespace, t.level] as const),
     ]);
 }

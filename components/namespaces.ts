@@ -1,0 +1,95 @@
+// The stack's namespaces: the controller's and each agent tier's (made by the program, each at the
+// Pod Security level of what runs in it), and the deploy namespaces (applications' own: created
+// only on request, otherwise read). Plain resources, not a component: their URNs stay those of
+// the stacks that exist, so an upgrade never replaces a namespace (and the claims in it).
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { namespaceLevels, podSecurityLabels, SecurityLevel, weakerThan } from "../config/podSecurity";
+import type { Tier } from "../config/tiers";
+
+export interface StackNamespacesArgs {
+    /** The controller's namespace. */
+    controller: string;
+    /** Jenkins home is on NFS: the controller's namespace allows the baseline ownership fix. */
+    nfsHome: boolean;
+    /** Keep the controller's namespace on `pulumi destroy`: it holds the kept home claim. */
+    keepControllerNamespace: boolean;
+    /** Create the controller's and the tiers' namespaces; false: they must exist. */
+    create: boolean;
+    /** The agent tiers, each with its namespace and level. */
+    tiers: Pick<Tier, "name" | "namespace" | "level">[];
+    /** Namespaces the deployer deploys to; created (kept on destroy) when `createDeploy`, else read. */
+    deploy: string[];
+    createDeploy: boolean;
+    /** The Pod Security level the deploy namespaces must enforce. */
+    deployLevel: SecurityLevel;
+    /** Labels of every namespace the program creates. */
+    labels: Record<string, string>;
+}
+
+export interface StackNamespaces {
+    controller: pulumi.Output<string>;
+    /** By tier name. */
+    tiers: Record<string, pulumi.Output<string>>;
+    /** The deploy namespaces as resources (created or read), for what must wait for them. */
+    deploy: pulumi.Resource[];
+}
+
+/**
+ * Makes (or names) the stack's namespaces. Deleting a namespace deletes the claims in it, so the
+ * one that holds Jenkins home is kept on `pulumi destroy` whenever the home is. The deploy
+ * namespaces must enforce a Pod Security level, or deploy rights (edit: create any pod) would be
+ * root on a node: created ones are labelled so, and an existing one that enforces less is warned
+ * about once its labels are read. That warning comes from the cluster, so it is the one raised
+ * here rather than with the settings' warnings.
+ */
+export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
+    const levels = namespaceLevels(args.controller, args.nfsHome, args.tiers);
+    const namespace = (resourceName: string, name: string, keep: boolean): pulumi.Output<string> =>
+        args.create
+            ? new k8s.core.v1.Namespace(
+                  resourceName,
+                  { metadata: { name, labels: { ...args.labels, ...podSecurityLabels(levels.get(name)!) } } },
+                  { retainOnDelete: keep },
+              ).metadata.name
+            : pulumi.output(name);
+
+    const deploy = args.deploy.map((ns) => {
+        if (args.createDeploy) {
+            return new k8s.core.v1.Namespace(
+                `deploy-namespace-${ns}`,
+                { metadata: { name: ns, labels: { ...args.labels, ...podSecurityLabels(args.deployLevel) } } },
+                { retainOnDelete: true },
+            );
+        }
+        // Read at preview: a namespace that does not exist fails the preview, naming it.
+        const existing = k8s.core.v1.Namespace.get(`deploy-namespace-${ns}`, ns);
+        existing.metadata.labels.apply((labels) => {
+            // The API server always sets kubernetes.io/metadata.name: no labels at all means the
+            // namespace was not read (an offline render), not that it is unlabelled.
+            if (labels === undefined) {
+                return;
+            }
+            const enforced = labels["pod-security.kubernetes.io/enforce"] ?? "privileged";
+            if (weakerThan(enforced, args.deployLevel)) {
+                void pulumi.log.warn(
+                    `deploy namespace ${ns} enforces Pod Security ${enforced}${labels["pod-security.kubernetes.io/enforce"] ? "" : " (no label)"}: ` +
+                        `jobs allowed to deploy there could run pods that are root on a node. Label it ` +
+                        `pod-security.kubernetes.io/enforce=${args.deployLevel} (jenkins-k8s:deployNamespacePodSecurity).`,
+                );
+            }
+        });
+        return existing;
+    });
+
+    return {
+        controller: namespace("controller-namespace", args.controller, args.keepControllerNamespace),
+        tiers: Object.fromEntries(
+            args.tiers.map((t) => [
+                t.name,
+                namespace(t.name === "build" ? "agent-namespace" : `${t.name}-agent-namespace`, t.namespace, false),
+            ]),
+        ),
+        deploy,
+    };
+}
