@@ -275,6 +275,10 @@ export const checkTimezone = limited(
         if (CANONICAL_ZONES.has(value) || JAVA_CUSTOM_ZONE.test(value)) {
             return undefined;
         }
+        // Newer ICU (Node 22) takes bare offsets such as +08:00; the JVM does not, and runs in GMT.
+        if (/^[+-]/.test(value)) {
+            return "must be a tz database ID, or an offset written as Java takes it: GMT+08:00, not +08:00";
+        }
         let resolved: string;
         try {
             resolved = new Intl.DateTimeFormat("en", { timeZone: value }).resolvedOptions().timeZone;

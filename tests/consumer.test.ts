@@ -59,7 +59,7 @@ describe("examples/consumer", () => {
             password: outputs.adminPassword,
         });
         expect(e.outputs.howToReach).toBe(
-            "http://192.0.2.10:30002/ — in-cluster http://jenkins.kube-ops.svc:8080/; jobs can use labels hwzx-cmp, image-build",
+            "http://localhost:30002/ — in-cluster http://jenkins.kube-ops.svc:8080/; jobs can use labels hwzx-cmp, image-build",
         );
         expect(e.outputs.endpointSecret).toBe("jenkins-endpoint");
     });
