@@ -41,6 +41,13 @@ const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
 ];
 
+/** The controller's account in its own namespace: the reload sidecar's Events, and nothing else. */
+const RELOAD_EVENTS_RULE: k8s.types.input.rbac.v1.PolicyRule = {
+    apiGroups: [""],
+    resources: ["events"],
+    verbs: ["create"],
+};
+
 /**
  * The admission policy for the agent tiers' namespaces, as CEL: what a pod there must be,
  * whatever its template or a Jenkinsfile says. (Mutating admission has run by then: the
@@ -139,6 +146,33 @@ export class JenkinsRbac extends pulumi.ComponentResource {
                 metadata: { name: names.controllerServiceAccount, namespace: args.namespace, labels },
                 // The plugin authenticates to the API server with this token (the build tier's cloud).
                 automountServiceAccountToken: true,
+            },
+            child,
+        );
+
+        // The JCasC reload sidecar reports every reload as an Event on the controller pod, with the
+        // pod's account: creating events in its own namespace is all it needs. RBAC cannot narrow
+        // it to events about that pod; an event is a record, and grants nothing.
+        const eventsRole = new k8s.rbac.v1.Role(
+            `${name}-casc-reload-events`,
+            {
+                metadata: { name: names.reloadEventsRole, namespace: args.namespace, labels },
+                rules: [RELOAD_EVENTS_RULE],
+            },
+            child,
+        );
+        new k8s.rbac.v1.RoleBinding(
+            `${name}-casc-reload-events`,
+            {
+                metadata: { name: names.reloadEventsRole, namespace: args.namespace, labels },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: eventsRole.metadata.name },
+                subjects: [
+                    {
+                        kind: "ServiceAccount",
+                        name: this.controllerServiceAccount.metadata.name,
+                        namespace: args.namespace,
+                    },
+                ],
             },
             child,
         );

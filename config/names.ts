@@ -24,6 +24,8 @@ export interface Names {
     deployerServiceAccount: string;
     prePuller: string;
     agentManagerRole: string;
+    /** The Role (and binding) that lets the controller's account report reloads as Events. */
+    reloadEventsRole: string;
     /** The NetworkPolicy that limits agent pods' egress, in each agent tier's namespace. */
     agentEgressPolicy: string;
     /** The ValidatingAdmissionPolicy (and binding) that pins agent pods' ServiceAccounts; cluster-scoped. */
@@ -58,6 +60,7 @@ export function deriveNames(s: Settings): Names {
         deployerServiceAccount: DEPLOYER_SERVICE_ACCOUNT,
         prePuller: `${base}-agent-images`,
         agentManagerRole: `${base}-agent-manager`,
+        reloadEventsRole: `${base}-casc-reload-events`,
         agentEgressPolicy: `${base}-agent-egress`,
         // Cluster-scoped: the controller's namespace keeps two stacks' policies apart.
         agentAccountsPolicy: `${base}-k8s.${s.namespace}.agent-accounts`,

@@ -5,8 +5,10 @@
 // check k. Nothing waits on real time and nothing touches the network.
 // Long by design: each reload case scripts the fake clock step by step.
 import { createHash } from "crypto";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 
@@ -14,16 +16,42 @@ const SCRIPT = path.resolve(__dirname, "..", "controller", "casc-reload.sh");
 const JENKINS_URL = "http://jenkins.test:8080";
 const ENDPOINT = `${JENKINS_URL}/reload-configuration-as-code/`;
 
-// Records its argv (tab-separated, one invocation per line); exits with the code
-// in $FAKE/curl.rc (0 when absent) and, on failure, complains like curl -sS does.
+// Records its argv (tab-separated, one invocation per line) and its stdin (curl's config, where
+// the script puts secrets), and answers like curl -sS -w '%{http_code}' -o FILE:
+// - the events endpoint: appends the posted JSON to $FAKE/events.log, prints $FAKE/event.code (201);
+// - the reload endpoint: exits with $FAKE/curl.rc (0) as a refused connection does, printing 000;
+//   else writes $FAKE/reload.body (empty) to -o and prints $FAKE/reload.code (200).
 const FAKE_CURL = `#!/bin/sh
-printf '%s\\t' "$@" >>"$FAKE/curl.log"
-printf '\\n' >>"$FAKE/curl.log"
+stdin=$(cat)
+out=/dev/null
+data=
+prev=
+for a in "$@"; do
+  case "$prev" in
+    -o) out=$a ;;
+    --data-binary) data=$a ;;
+  esac
+  prev=$a
+  url=$a
+done
+printf '%s\t' "$@" >>"$FAKE/curl.log"
+printf '\n' >>"$FAKE/curl.log"
+printf '%s' "$stdin" | tr '\n' '\t' >>"$FAKE/curl.stdin"
+printf '\n' >>"$FAKE/curl.stdin"
+case "$url" in
+  */events)
+    cat "\${data#@}" >>"$FAKE/events.log"
+    printf '%s' "$(cat "$FAKE/event.code" 2>/dev/null || echo 201)"
+    exit 0 ;;
+esac
 rc=$(cat "$FAKE/curl.rc" 2>/dev/null || echo 0)
 if [ "$rc" -ne 0 ]; then
-  echo "curl: (22) The requested URL returned error: 503" >&2
+  echo "curl: (7) Failed to connect to jenkins.test port 8080: Connection refused" >&2
+  printf 000
+  exit "$rc"
 fi
-exit "$rc"
+cat "$FAKE/reload.body" >"$out" 2>/dev/null || : >"$out"
+printf '%s' "$(cat "$FAKE/reload.code" 2>/dev/null || echo 200)"
 `;
 
 // Returns at once. Counts its calls, logs its argument, and on call k runs
@@ -48,6 +76,8 @@ interface Run {
 interface Curl {
     args: string[];
     url: string;
+    /** What the script gave curl on stdin (its config), lines joined by tabs. */
+    stdin: string;
 }
 
 let tmp: string;
@@ -55,6 +85,8 @@ let fake: string; // $FAKE: logs, counters, actions, prepared contents
 let cascDir: string; // the ConfigMap volume mount
 let cascFile: string; // $CASC_DIR/jenkins.yaml -> ..data/jenkins.yaml
 let tokenFile: string;
+let work: string; // the sidecar's /tmp
+let kubeDir: string; // the ServiceAccount's mounted token and CA
 let seq: number;
 
 const CONFIG_A = 'jenkins:\n  systemMessage: "version A"\n  numExecutors: 0\n';
@@ -131,7 +163,8 @@ function run(maxChecks: number, actions: Record<number, string[]> = {}, extraEnv
         fs.writeFileSync(path.join(fake, "actions", `${k}.sh`), steps.join("\n") + "\n");
     }
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ["CASC_FILE", "TOKEN_FILE", "JENKINS_URL", "INTERVAL", "MAX_CHECKS"]) delete env[k];
+    for (const k of ["CASC_FILE", "TOKEN_FILE", "JENKINS_URL", "INTERVAL", "MAX_CHECKS", "MAX_BACKOFF", "POD_NAME"])
+        delete env[k];
     Object.assign(env, {
         PATH: `${path.join(fake, "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
         FAKE: fake,
@@ -140,6 +173,8 @@ function run(maxChecks: number, actions: Record<number, string[]> = {}, extraEnv
         JENKINS_URL,
         INTERVAL: "0",
         MAX_CHECKS: String(maxChecks),
+        WORK: work,
+        KUBE_DIR: kubeDir,
         ...extraEnv,
     });
     const r = spawnSync("sh", [SCRIPT], { env, encoding: "utf8", timeout: 5_000 });
@@ -152,15 +187,33 @@ function run(maxChecks: number, actions: Record<number, string[]> = {}, extraEnv
 function curlCalls(): Curl[] {
     const log = path.join(fake, "curl.log");
     if (!fs.existsSync(log)) return [];
+    const stdins = fs.readFileSync(path.join(fake, "curl.stdin"), "utf8").split("\n");
     return fs
         .readFileSync(log, "utf8")
         .split("\n")
         .filter((l) => l !== "")
-        .map((l) => {
+        .map((l, i) => {
             const args = l.split("\t");
             args.pop(); // every argument is followed by a tab
-            return { args, url: args[args.length - 1] };
+            return { args, url: args[args.length - 1], stdin: stdins[i] };
         });
+}
+
+/** The calls to Jenkins' reload endpoint (not the events the script records). */
+const reloadCalls = (): Curl[] => curlCalls().filter((c) => c.url === ENDPOINT);
+
+/** The Events the script posted, as the API server would get them. */
+function events(): any[] {
+    const log = path.join(fake, "events.log");
+    return fs.existsSync(log) ? lines(fs.readFileSync(log, "utf8")).map((l) => JSON.parse(l)) : [];
+}
+
+/** Jenkins' next answers to the reload: HTTP code and body (until changed). */
+function jenkinsAnswers(code: number, body = ""): string {
+    return [
+        `printf '%s' ${q(String(code))} >${q(path.join(fake, "reload.code"))}`,
+        `printf '%s' ${q(body)} >${q(path.join(fake, "reload.body"))}`,
+    ].join("\n");
 }
 
 function sleeps(): string[] {
@@ -173,15 +226,14 @@ function sleeps(): string[] {
         : [];
 }
 
-const reloadUrl = (token: string): string => `${ENDPOINT}?casc-reload-token=${token}`;
-
-/** A POST that fails on HTTP errors (a 401/403/500 from Jenkins must not count as applied). */
+/**
+ * A POST to the reload endpoint whose token travels in curl's config on stdin (as the form field
+ * casc-reload-token), never on its command line or in the URL.
+ */
 function expectReloadPost(call: Curl, token: string): void {
-    expect(call.url).toBe(reloadUrl(token));
-    const x = call.args.indexOf("-X");
-    expect(x).toBeGreaterThanOrEqual(0);
-    expect(call.args[x + 1]).toBe("POST");
-    expect(call.args.some((a) => a === "--fail" || /^-[a-zA-Z]*f[a-zA-Z]*$/.test(a))).toBe(true);
+    expect(call.url).toBe(ENDPOINT);
+    expect(call.args.join(" ")).not.toContain(token);
+    expect(call.stdin).toBe(`data-urlencode = "casc-reload-token=${token}"`);
 }
 
 const lines = (s: string): string[] => s.split("\n").filter((l) => l !== "");
@@ -201,6 +253,12 @@ beforeEach(() => {
     const secrets = path.join(tmp, "run", "secrets", "jenkins");
     fs.mkdirSync(secrets, { recursive: true });
     tokenFile = path.join(secrets, "casc-reload-token");
+    work = path.join(tmp, "work");
+    fs.mkdirSync(work);
+    kubeDir = path.join(tmp, "serviceaccount");
+    fs.mkdirSync(kubeDir);
+    fs.writeFileSync(path.join(kubeDir, "token"), SA_TOKEN);
+    fs.writeFileSync(path.join(kubeDir, "ca.crt"), "ca");
     fs.writeFileSync(tokenFile, "tok1AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
     seq = 0;
 });
@@ -211,6 +269,7 @@ afterEach(() => {
 
 const TOKEN_1 = "tok1AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const TOKEN_2 = "tok2BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+const SA_TOKEN = "eyJhbGciOiJSUzI1NiJ9.sa-token.signature";
 
 describe("casc-reload.sh", () => {
     test("script passes sh -n", () => {
@@ -287,14 +346,16 @@ describe("casc-reload.sh", () => {
         ]);
     });
 
-    test("curl fails once: failure goes to stderr, the next check retries and succeeds, then no further POSTs", () => {
+    test("Jenkins down once: the failure and its cause go to stderr, the next check retries and succeeds, then no further POSTs", () => {
         mountConfigMap(CONFIG_A);
         const r = run(5, {
-            1: [curlExits(22), kubeletUpdate(CONFIG_B)],
+            1: [curlExits(7), kubeletUpdate(CONFIG_B)],
             2: [curlExits(0)],
         });
         expect(r.status).toBe(0);
-        expect(r.stderr).toMatch(/^casc-reload: reload failed; retrying on the next check$/m);
+        expect(lines(r.stderr)).toEqual([
+            `casc-reload: reload of ${sha256(CONFIG_B)} failed: Jenkins did not answer at ${JENKINS_URL} (curl: (7) Failed to connect to jenkins.test port 8080: Connection refused); retrying in 0s`,
+        ]);
         expect(lines(r.stderr).filter((l) => l.startsWith("casc-reload:"))).toHaveLength(1);
         const calls = curlCalls();
         expect(calls).toHaveLength(2);
@@ -313,13 +374,15 @@ describe("casc-reload.sh", () => {
         expect(r.status).toBe(0);
         expect(curlCalls()).toHaveLength(4);
         expect(r.stdout).not.toMatch(/applied/);
-        expect(lines(r.stderr).filter((l) => l.startsWith("casc-reload: reload failed"))).toHaveLength(4);
+        expect(
+            lines(r.stderr).filter((l) => l.startsWith(`casc-reload: reload of ${sha256(CONFIG_B)} failed`)),
+        ).toHaveLength(4);
     });
 
     test("a newer change arriving while a reload is failing: the retry applies the newest content once", () => {
         mountConfigMap(CONFIG_A);
         const r = run(5, {
-            1: [curlExits(22), kubeletUpdate(CONFIG_B)],
+            1: [curlExits(7), kubeletUpdate(CONFIG_B)],
             2: [curlExits(0), kubeletUpdate(CONFIG_C)],
         });
         expect(r.status).toBe(0);
@@ -379,5 +442,204 @@ describe("casc-reload.sh", () => {
         expect(lines(r.stdout).filter((l) => l.includes("applied"))).toEqual([
             `casc-reload: applied ${sha256(CONFIG_B)}`,
         ]);
+    });
+
+    describe("JCasC's answer is read, not only its status", () => {
+        const ERROR_BODY = JSON.stringify({
+            status: "error",
+            message:
+                'Failed to reload configuration: Invalid configuration elements for type: class jenkins.model.Jenkins : "systemMesage"',
+        });
+
+        test.each([
+            [200, "JCasC 2115 (HttpResponses.errorJSON sets no status)"],
+            [500, "later JCasC releases"],
+        ])("an error body with HTTP %s (%s) is a failure, reported with JCasC's message, and retried", (code) => {
+            mountConfigMap(CONFIG_A);
+            const r = run(3, {
+                1: [jenkinsAnswers(code, ERROR_BODY), kubeletUpdate(CONFIG_B)],
+                2: [jenkinsAnswers(200)],
+            });
+            expect(r.status).toBe(0);
+            expect(lines(r.stderr)).toEqual([
+                `casc-reload: reload of ${sha256(CONFIG_B)} failed: JCasC refused the document (HTTP ${code}): Failed to reload configuration: Invalid configuration elements for type: class jenkins.model.Jenkins : \\"systemMesage\\"; retrying in 0s`,
+            ]);
+            expect(lines(r.stdout).filter((l) => l.includes("applied"))).toEqual([
+                `casc-reload: applied ${sha256(CONFIG_B)}`,
+            ]);
+            expect(reloadCalls()).toHaveLength(2);
+        });
+
+        test.each([
+            [401, "the reload token was refused (HTTP 401)"],
+            [404, "reloading is off (HTTP 404)"],
+            [503, "HTTP 503 from the reload endpoint: busy"],
+        ])("HTTP %s is a failure that says why", (code, why) => {
+            mountConfigMap(CONFIG_A);
+            const r = run(2, { 1: [jenkinsAnswers(code, code === 503 ? "busy" : ""), kubeletUpdate(CONFIG_B)] });
+            expect(r.stdout).not.toMatch(/applied/);
+            expect(r.stderr).toContain(`failed: ${why}`);
+        });
+    });
+
+    test("backs off after each failure (twice the last wait, up to MAX_BACKOFF) and returns to INTERVAL once applied", () => {
+        mountConfigMap(CONFIG_A);
+        const r = run(
+            8,
+            { 1: [curlExits(7), kubeletUpdate(CONFIG_B)], 6: [curlExits(0)] },
+            { INTERVAL: "10", MAX_BACKOFF: "40" },
+        );
+        expect(r.status).toBe(0);
+        // Checks 1-5 fail; check 6 applies; 7 and 8 are ordinary checks again.
+        expect(sleeps()).toEqual(["10", "10", "20", "40", "40", "40", "10", "10"]);
+        expect(lines(r.stderr).map((l) => l.replace(/.*; /, ""))).toEqual([
+            "retrying in 10s",
+            "retrying in 20s",
+            "retrying in 40s",
+            "retrying in 40s",
+            "retrying in 40s",
+        ]);
+        expect(reloadCalls()).toHaveLength(6);
+    });
+
+    describe("every outcome is an Event on the controller pod", () => {
+        const POD = { POD_NAME: "jenkins-7d9f-abcde", POD_NAMESPACE: "kube-ops", POD_UID: "0b7e-uid" };
+
+        test("applied: a Normal CascReloaded event about the pod, posted with the pod's ServiceAccount token", () => {
+            mountConfigMap(CONFIG_A);
+            expectClean(run(2, { 1: [kubeletUpdate(CONFIG_B)] }, POD));
+            const [event] = events();
+            expect(events()).toHaveLength(1);
+            expect(event).toMatchObject({
+                apiVersion: "v1",
+                kind: "Event",
+                metadata: { generateName: "jenkins-7d9f-abcde.casc-reload-", namespace: "kube-ops" },
+                involvedObject: {
+                    apiVersion: "v1",
+                    kind: "Pod",
+                    name: POD.POD_NAME,
+                    namespace: "kube-ops",
+                    uid: "0b7e-uid",
+                },
+                type: "Normal",
+                reason: "CascReloaded",
+                message: `JCasC applied the new configuration (${sha256(CONFIG_B)})`,
+                source: { component: "casc-reload" },
+                count: 1,
+            });
+            expect(event.firstTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+            const [post] = curlCalls().filter((c) => c.url.endsWith("/events"));
+            expect(post.url).toBe("https://kubernetes.default.svc/api/v1/namespaces/kube-ops/events");
+            expect(post.stdin).toBe(`header = "Authorization: Bearer ${SA_TOKEN}"`);
+            expect(post.args).toEqual(expect.arrayContaining(["--cacert", path.join(kubeDir, "ca.crt")]));
+        });
+
+        test("failed: a Warning CascReloadFailed event with JCasC's message, quotes and line breaks kept valid JSON", () => {
+            mountConfigMap(CONFIG_A);
+            const body =
+                '{"status":"error","message":"Failed to reload configuration: no such key \\"foo\\"\\n at line 3"}';
+            run(1, { 1: [jenkinsAnswers(200, body), kubeletUpdate(CONFIG_B)] }, POD);
+            expect(events().map((e) => [e.type, e.reason])).toEqual([["Warning", "CascReloadFailed"]]);
+            expect(events()[0].message).toContain(
+                "JCasC refused the document (HTTP 200): Failed to reload configuration",
+            );
+            expect(events()[0].message).toContain("retrying in 0s");
+        });
+
+        test("an event the API server refuses is logged, and watching goes on", () => {
+            mountConfigMap(CONFIG_A);
+            fs.writeFileSync(path.join(fake, "event.code"), "403");
+            const r = run(3, { 1: [kubeletUpdate(CONFIG_B)], 2: [kubeletUpdate(CONFIG_C)] }, POD);
+            expect(r.status).toBe(0);
+            expect(lines(r.stdout).filter((l) => l.includes("applied"))).toHaveLength(2);
+            expect(lines(r.stderr)).toEqual([
+                "casc-reload: could not record the event CascReloaded (HTTP 403)",
+                "casc-reload: could not record the event CascReloaded (HTTP 403)",
+            ]);
+        });
+
+        test("no secret is ever on a command line: not the reload token, not the ServiceAccount token", () => {
+            mountConfigMap(CONFIG_A);
+            run(4, { 1: [jenkinsAnswers(401), kubeletUpdate(CONFIG_B)], 2: [jenkinsAnswers(200)] }, POD);
+            const calls = curlCalls();
+            expect(calls.length).toBeGreaterThanOrEqual(4);
+            for (const c of calls) {
+                expect(c.args.join(" ")).not.toContain(TOKEN_1.slice(0, 8));
+                expect(c.args.join(" ")).not.toContain(SA_TOKEN.slice(0, 12));
+            }
+        });
+    });
+
+    test("with the real curl: the form field and the bearer header reach a JCasC-like endpoint and an API server on loopback", async () => {
+        mountConfigMap(CONFIG_A);
+        const seen: { path: string; auth?: string; type?: string; body: string }[] = [];
+        const server = http.createServer((req, res) => {
+            let body = "";
+            req.on("data", (chunk) => (body += chunk));
+            req.on("end", () => {
+                seen.push({
+                    path: req.url ?? "",
+                    auth: req.headers.authorization,
+                    type: req.headers["content-type"],
+                    body,
+                });
+                if (req.url === "/reload-configuration-as-code/") {
+                    const token = new URLSearchParams(body).get("casc-reload-token");
+                    res.writeHead(token === TOKEN_1 ? 200 : 401).end();
+                } else {
+                    res.writeHead(201, { "content-type": "application/json" }).end("{}");
+                }
+            });
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        try {
+            // The real curl: only the fake clock is put first on PATH.
+            const bin = path.join(tmp, "clock-only");
+            fs.mkdirSync(bin);
+            fs.copyFileSync(path.join(fake, "bin", "sleep"), path.join(bin, "sleep"));
+            fs.writeFileSync(path.join(fake, "actions", "1.sh"), kubeletUpdate(CONFIG_B) + "\n");
+            const env = {
+                ...process.env,
+                PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+                FAKE: fake,
+                CASC_FILE: cascFile,
+                TOKEN_FILE: tokenFile,
+                JENKINS_URL: url,
+                KUBE_API: url,
+                KUBE_DIR: kubeDir,
+                WORK: work,
+                INTERVAL: "0",
+                MAX_CHECKS: "2",
+                POD_NAME: "jenkins-0",
+                POD_NAMESPACE: "kube-ops",
+                POD_UID: "uid-1",
+            };
+            const child = spawn("sh", [SCRIPT], { env });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+            expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+            expect(stdout).toContain(`casc-reload: applied ${sha256(CONFIG_B)}`);
+            const [reload, event] = seen;
+            expect(reload).toMatchObject({
+                path: "/reload-configuration-as-code/",
+                type: "application/x-www-form-urlencoded",
+                body: `casc-reload-token=${TOKEN_1}`,
+            });
+            expect(event).toMatchObject({
+                path: "/api/v1/namespaces/kube-ops/events",
+                auth: `Bearer ${SA_TOKEN}`,
+                type: "application/json",
+            });
+            expect(JSON.parse(event.body)).toMatchObject({
+                reason: "CascReloaded",
+                involvedObject: { name: "jenkins-0" },
+            });
+        } finally {
+            server.close();
+        }
     });
 });

@@ -141,7 +141,7 @@ describe("the checks catch what a cluster or Jenkins would refuse", () => {
     });
 
     it("the original's removed RBAC version, and an unknown kind, are refused", () => {
-        const broken = clone(objects.find((o) => o.kind === "Role")!);
+        const broken = clone(objects.find((o) => o.kind === "Role" && o.metadata.name === "jenkins-agent-manager")!);
         broken.apiVersion = "rbac.authorization.k8s.io/v1beta1";
         expect(schemaProblems(broken)).toEqual([
             "Role kube-ops-agents/jenkins-agent-manager: rbac.authorization.k8s.io/v1beta1 was removed in Kubernetes 1.22; use the current version of Role",

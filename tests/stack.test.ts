@@ -190,7 +190,7 @@ describe("the dev stack (mirrors the original)", () => {
             expect(plugins.data["install-plugins.sh"]).toContain("jenkins-plugin-cli");
         });
 
-        it("runs the JCasC reload sidecar with the token from the Secret, never in the ConfigMap", () => {
+        it("runs the JCasC reload sidecar with the token from the Secret, on no command line, reporting on its pod", () => {
             const reload = dev.container("casc-reload");
             expect(reload.command).toEqual(["sh", "/var/jenkins_scripts/casc-reload.sh"]);
             expect(dev.env("casc-reload")).toMatchObject({
@@ -200,9 +200,15 @@ describe("the dev stack (mirrors the original)", () => {
             });
             const token = dev.container("jenkins").env.find((e: any) => e.name === "CASC_RELOAD_TOKEN");
             expect(token.valueFrom.secretKeyRef).toEqual({ name: "jenkins-admin", key: "casc-reload-token" });
-            const names = dev.container("jenkins").env.map((e: any) => e.name);
-            expect(names.indexOf("CASC_RELOAD_TOKEN")).toBeLessThan(names.indexOf("JAVA_OPTS"));
-            expect(dev.env("jenkins").JAVA_OPTS).toContain("-Dcasc.reload.token=$(CASC_RELOAD_TOKEN)");
+            // JCasC reads the variable itself; a -Dcasc.reload.token would put it in /proc/1/cmdline.
+            expect(dev.env("jenkins").JAVA_OPTS).not.toContain("casc.reload.token");
+            expect(
+                Object.fromEntries(
+                    reload.env
+                        .filter((e: any) => e.valueFrom)
+                        .map((e: any) => [e.name, e.valueFrom.fieldRef.fieldPath]),
+                ),
+            ).toEqual({ POD_NAME: "metadata.name", POD_NAMESPACE: "metadata.namespace", POD_UID: "metadata.uid" });
         });
 
         it("carries a hash annotation so a change that needs a restart rolls the controller", () => {

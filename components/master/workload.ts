@@ -58,8 +58,6 @@ export function javaOpts(controller: Settings["controller"]): string {
         "-Dhudson.slaves.NodeProvisioner.MARGIN=50",
         "-Dhudson.slaves.NodeProvisioner.MARGIN0=0.85",
         `-Duser.timezone=${controller.timezone}`,
-        // The kubelet expands $(VAR) from the env var set before JAVA_OPTS (the Secret's token).
-        "-Dcasc.reload.token=$(CASC_RELOAD_TOKEN)",
         controller.javaOpts,
     ]
         .filter((o) => o !== "")
@@ -209,6 +207,8 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                         name: "jenkins",
                         image: controller.image,
                         env: [
+                            // JCasC reads its reload token from this variable, before any system
+                            // property; so the token is on no command line (/proc/1/cmdline).
                             {
                                 name: "CASC_RELOAD_TOKEN",
                                 valueFrom: { secretKeyRef: { name: i.adminSecretName, key: SECRET_FILES.reloadToken } },
@@ -256,6 +256,11 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             { name: "CASC_FILE", value: `${CASC_DIR}/${CASC_FILE}` },
                             { name: "TOKEN_FILE", value: `${SECRETS_DIR}/${SECRET_FILES.reloadToken}` },
                             { name: "JENKINS_URL", value: `http://localhost:${HTTP_PORT}` },
+                            // The pod its Events are about (kubectl describe pod shows every reload).
+                            ...(["name", "namespace", "uid"] as const).map((field) => ({
+                                name: `POD_${field.toUpperCase()}`,
+                                valueFrom: { fieldRef: { fieldPath: `metadata.${field}` } },
+                            })),
                         ],
                         resources: {
                             requests: { cpu: "10m", memory: "16Mi" },

@@ -33,6 +33,12 @@ export const LAUNCHER_NEEDS: Access[] = [
 ];
 
 /**
+ * What the controller's account does in its own namespace besides: the JCasC reload sidecar
+ * (controller/casc-reload.sh) records each reload as an Event on the controller pod.
+ */
+export const RELOAD_REPORT_NEEDS: Access[] = [{ verb: "create", resource: "events" }];
+
+/**
  * Requests no Jenkins account may make anywhere: each one is a way from a build (or the
  * controller) to more than it was given. Asked in every namespace of the stack and beyond.
  */

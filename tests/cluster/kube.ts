@@ -5,6 +5,7 @@
 // not know must fail here (fieldValidation=Strict), not vanish.
 // Long by design: apply, dry run, impersonation and the access reviews, each a small function.
 import type * as K from "@kubernetes/client-node";
+import { readFileSync } from "fs";
 
 type Obj = Record<string, any>;
 export type KubeObject = {
@@ -265,6 +266,27 @@ export class Cluster {
             body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
         });
         return { username: review.status?.userInfo?.username, groups: review.status?.userInfo?.groups ?? [] };
+    }
+
+    /** A short-lived token of `account` (TokenRequest), as a pod of that account holds one. */
+    async tokenFor(account: Account): Promise<string> {
+        const core = this.api(this.k8s.CoreV1Api);
+        const request = await core.createNamespacedServiceAccountToken({
+            name: account.name,
+            namespace: account.namespace,
+            body: {
+                apiVersion: "authentication.k8s.io/v1",
+                kind: "TokenRequest",
+                spec: { audiences: [], expirationSeconds: 600 },
+            },
+        });
+        return request.status!.token;
+    }
+
+    /** The PEM of the CA the API server's certificate is signed by, as a pod finds it in ca.crt. */
+    caPem(): string {
+        const { caFile, caData } = this.kc.getCurrentCluster()!;
+        return caData ? Buffer.from(caData, "base64").toString() : readFileSync(caFile!, "utf8");
     }
 
     /** Every resource rule `account` holds in `namespace` (SelfSubjectRulesReview, impersonated). */

@@ -6,7 +6,8 @@
 // Long by design: the tests are declared per stack from its render, so one file walks a stack from
 // apply to hostile pods; the client, the plugin's pod model and the expectations live beside it.
 import { Account, Cluster, describe as what, KubeObject, Refused, userOf, waitFor } from "./kube";
-import { grants, grantsOf, LAUNCHER_NEEDS, minus, NEVER, NEVER_CLUSTER, show } from "./access";
+import { grants, grantsOf, LAUNCHER_NEEDS, minus, NEVER, NEVER_CLUSTER, RELOAD_REPORT_NEEDS, show } from "./access";
+import { runReloadScript } from "./reloadScript";
 import { agentPod } from "./agentPod";
 import { launcherOf, podAccountOf, same } from "./launchers";
 import { namespacesOf, StackFixtures, tagged } from "./fixtures";
@@ -92,6 +93,13 @@ for (const stack of stacksUnderTest()) {
 
 function describeStack(stack: string, render: Render): void {
     const deployment = ofKind(render, "Deployment").find((d) => d.metadata.name === "jenkins")!;
+    const controllerAccount: Account = {
+        namespace: deployment.metadata.namespace!,
+        name: deployment.spec.template.spec.serviceAccountName,
+    };
+    const controllerSelector = Object.entries(deployment.spec.selector.matchLabels as Record<string, string>)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
     const accounts: Account[] = ofKind(render, "ServiceAccount").map((sa) => ({
         namespace: sa.metadata.namespace!,
         name: sa.metadata.name,
@@ -189,6 +197,36 @@ function describeStack(stack: string, render: Render): void {
             }
         });
 
+        test("records a JCasC reload JCasC refused as a Warning Event on the controller pod, with the controller's own account", async () => {
+            const namespace = deployment.metadata.namespace!;
+            const core = cluster.api(cluster.k8s.CoreV1Api);
+            const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: controllerSelector })).items.filter(
+                (p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp,
+            );
+            const scripts = ofKind(render, "ConfigMap").find((c) => c.data?.["casc-reload.sh"] !== undefined)!;
+            const message = 'Failed to reload configuration: Invalid configuration elements: "systemMesage"';
+            const run = await runReloadScript({
+                script: scripts.data["casc-reload.sh"],
+                apiServer: cluster.server,
+                token: await cluster.tokenFor(controllerAccount),
+                caPem: cluster.caPem(),
+                pod: { name: pod.metadata!.name!, namespace, uid: pod.metadata!.uid! },
+                // JCasC 2115's answer to a document it refuses: HTTP 200 and an error body.
+                jenkins: { status: 200, body: JSON.stringify({ status: "error", message }) },
+            });
+            expect(run.status).toBe(0);
+            expect(run.stderr).not.toContain("could not record");
+            expect(run.stderr).toContain(`JCasC refused the document (HTTP 200): ${message.replace(/"/g, '\\"')}`);
+            const events = await core.listNamespacedEvent({
+                namespace,
+                fieldSelector: `involvedObject.name=${pod.metadata!.name},reason=CascReloadFailed`,
+            });
+            expect(events.items.map((e) => [e.type, e.source?.component, e.involvedObject.uid])).toEqual([
+                ["Warning", "casc-reload", pod.metadata!.uid],
+            ]);
+            expect(events.items[0].message).toContain("JCasC refused the document");
+        });
+
         // Asked for in the stack file, or not: the default must leave drains free.
         const budget = String(render.own["jenkins-k8s:disruptionBudget"]) === "true";
         test(
@@ -197,9 +235,7 @@ function describeStack(stack: string, render: Render): void {
                 : "lets a node drain evict the controller (no PodDisruptionBudget by default), and brings it back",
             async () => {
                 const core = cluster.api(cluster.k8s.CoreV1Api);
-                const selector = Object.entries(deployment.spec.selector.matchLabels as Record<string, string>)
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join(",");
+                const selector = controllerSelector;
                 const namespace = deployment.metadata.namespace!;
                 expect(ofKind(render, "PodDisruptionBudget").length > 0).toBe(budget);
                 const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
@@ -289,6 +325,9 @@ function describeStack(stack: string, render: Render): void {
             // the stack delegates one, nothing anywhere else.
             const expected = async (account: Account, ns: string): Promise<Set<string>> => {
                 const want = new Set<string>();
+                if (same(account, controllerAccount) && ns === controllerAccount.namespace) {
+                    grantsOf(RELOAD_REPORT_NEEDS).forEach((g) => want.add(g));
+                }
                 const launched = cloudOf(account, ns);
                 if (launched) {
                     grantsOf(needsOf(launched.cloud)).forEach((g) => want.add(g));

@@ -1,0 +1,79 @@
+// Runs the JCasC reload sidecar's script, as the render deploys it, against the real API server:
+// with a token of the controller's own account and the cluster's CA in a ServiceAccount folder,
+// the controller pod's name, namespace and uid, a loopback stand-in for Jenkins' reload endpoint,
+// and a clock that makes the JCasC document change before the first check. No container runtime
+// is needed: the script, curl and the API server are the real ones.
+import { spawn } from "child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import { tmpdir } from "os";
+import * as path from "path";
+
+export interface ReloadRun {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+export async function runReloadScript(options: {
+    script: string;
+    apiServer: string;
+    token: string;
+    caPem: string;
+    pod: { name: string; namespace: string; uid: string };
+    /** What the stand-in for Jenkins answers to the reload: status and body. */
+    jenkins: { status: number; body: string };
+}): Promise<ReloadRun> {
+    const dir = mkdtempSync(path.join(tmpdir(), "casc-reload-cluster-"));
+    const server = http.createServer((req, res) => {
+        req.resume();
+        req.on("end", () => res.writeHead(options.jenkins.status).end(options.jenkins.body));
+    });
+    try {
+        const sa = path.join(dir, "serviceaccount");
+        mkdirSync(sa);
+        writeFileSync(path.join(sa, "token"), options.token);
+        writeFileSync(path.join(sa, "ca.crt"), options.caPem);
+        const secrets = path.join(dir, "secrets");
+        mkdirSync(secrets);
+        writeFileSync(path.join(secrets, "casc-reload-token"), "reload-token");
+        mkdirSync(path.join(dir, "work"));
+        const script = path.join(dir, "casc-reload.sh");
+        writeFileSync(script, options.script);
+        const casc = path.join(dir, "jenkins.yaml");
+        // The clock: no wait, and the document appears (changes) during the first sleep.
+        const bin = path.join(dir, "bin");
+        mkdirSync(bin);
+        writeFileSync(path.join(bin, "sleep"), `#!/bin/sh\nprintf 'jenkins:\\n  systemMessage: x\\n' >'${casc}'\n`);
+        chmodSync(path.join(bin, "sleep"), 0o755);
+
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const jenkinsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const child = spawn("sh", [script], {
+            env: {
+                PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+                CASC_FILE: casc,
+                TOKEN_FILE: path.join(secrets, "casc-reload-token"),
+                JENKINS_URL: jenkinsUrl,
+                KUBE_API: options.apiServer,
+                KUBE_DIR: sa,
+                WORK: path.join(dir, "work"),
+                INTERVAL: "0",
+                MAX_CHECKS: "1",
+                POD_NAME: options.pod.name,
+                POD_NAMESPACE: options.pod.namespace,
+                POD_UID: options.pod.uid,
+            },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+        return { status, stdout, stderr };
+    } finally {
+        server.close();
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
