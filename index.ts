@@ -55,10 +55,7 @@ export = () => {
         casc: cascInput(settings, names),
         tierNamespaces,
         prePull: agents.prePullImages
-            ? {
-                  images: [...new Set(agents.templates.flatMap((t) => t.containers.map((c) => c.image)))],
-                  pauseImage: agents.pauseImage,
-              }
+            ? { pauseImage: agents.pauseImage, toolImage: agents.prePullToolImage }
             : undefined,
         egress: agents.egress,
     });

@@ -1,14 +1,49 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { buildCasc, CASC_FILE, CascInput, renderCasc } from "../jcasc/jcasc";
+import { buildCasc, CASC_FILE, CascInput, renderCasc, sha256 } from "../jcasc/jcasc";
 import { AGENT_PORT, HTTP_PORT, Names } from "../config/names";
-import { AGENT_UID } from "../config/podTemplates";
-import { DROP_ALL, NO_ESCALATION, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecurity";
+import { AGENT_UID, PodTemplate } from "../config/podTemplates";
+import { restrictedContainer, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecurity";
 
 /** A CIDR agents may connect to, less the ranges inside it they may not. */
 export interface EgressRule {
     cidr: string;
     except: string[];
+}
+
+/** Where the pre-puller copies its no-op, in each pod. */
+const NOOP_DIR = "/jenkins-k8s-noop";
+
+/** Templates that run on the same nodes, and the images they use. */
+export interface PrePullGroup {
+    /** "" for templates placed anywhere; else a short hash of the placement, for the DaemonSet's name. */
+    suffix: string;
+    nodeSelector: Record<string, string>;
+    tolerations: PodTemplate["tolerations"];
+    images: string[];
+}
+
+/** The templates grouped by placement (node selector and tolerations), in the templates' order. */
+export function prePullGroups(templates: PodTemplate[]): PrePullGroup[] {
+    const groups = new Map<string, PrePullGroup>();
+    for (const t of templates) {
+        const nodeSelector = Object.fromEntries(Object.entries(t.nodeSelector).sort(([a], [b]) => a.localeCompare(b)));
+        const key = JSON.stringify([nodeSelector, t.tolerations]);
+        const anywhere = Object.keys(nodeSelector).length === 0 && t.tolerations.length === 0;
+        const group = groups.get(key) ?? {
+            suffix: anywhere ? "" : sha256(key).slice(0, 8),
+            nodeSelector,
+            tolerations: t.tolerations,
+            images: [],
+        };
+        groups.set(key, group);
+        for (const image of t.containers.map((c) => c.image)) {
+            if (!group.images.includes(image)) {
+                group.images.push(image);
+            }
+        }
+    }
+    return [...groups.values()];
 }
 
 export interface JenkinsCloudConfigArgs {
@@ -20,8 +55,11 @@ export interface JenkinsCloudConfigArgs {
     casc: CascInput;
     /** Each tier's namespace, as created (or named) by the stack. */
     tierNamespaces: Record<string, pulumi.Input<string>>;
-    /** Pull these images on every node ahead of the first build, kept there by a pause container. */
-    prePull?: { images: string[]; pauseImage: string };
+    /**
+     * Pull every template's images on the nodes it can run on, ahead of the first build: a static
+     * busybox (toolImage) is the no-op each image runs; a pause container keeps the pod. Unset: no pre-pulling.
+     */
+    prePull?: { pauseImage: string; toolImage: string };
     /** Limit agent pods' egress to DNS, the controller and these CIDRs; unset: no limit. */
     egress?: EgressRule[];
 }
@@ -84,7 +122,8 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
     public readonly casc: string;
     public readonly configMap: k8s.core.v1.ConfigMap;
     public readonly configMapName: pulumi.Output<string>;
-    public readonly prePuller?: k8s.apps.v1.DaemonSet;
+    /** The pre-pullers: one DaemonSet per placement (node selector and tolerations) of the templates. */
+    public readonly prePullers: k8s.apps.v1.DaemonSet[];
 
     constructor(name: string, args: JenkinsCloudConfigArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins:index:JenkinsCloudConfig", name, {}, opts);
@@ -105,9 +144,10 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
         );
         this.configMapName = this.configMap.metadata.name;
 
-        if (args.prePull) {
-            this.prePuller = this.prePullDaemonSet(name, args, args.prePull);
-        }
+        const templates = args.casc.tiers.flatMap((t) => t.templates);
+        this.prePullers = args.prePull
+            ? prePullGroups(templates).map((group) => this.prePullDaemonSet(name, args, args.prePull!, group))
+            : [];
 
         // Every tier is limited; the deploy tier talks to the API server (a private address) by
         // design, so it loses only the link-local ranges: the nodes' cloud metadata endpoints.
@@ -131,29 +171,28 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
     }
 
     /**
-     * Pulls every agent image on every node once: each image runs as an init container that
-     * exits at once, then a pause container keeps the pod (and so the images) in place.
+     * Pulls a placement group's images on every node its templates can run on: a tool init
+     * container copies a statically linked busybox into a shared emptyDir as `true`; each image
+     * then runs that copy as an init container (so images without a shell work too) and exits at
+     * once; a pause container keeps the pod, and so the images, in place.
      */
     private prePullDaemonSet(
         name: string,
         args: JenkinsCloudConfigArgs,
-        { images, pauseImage }: { images: string[]; pauseImage: string },
+        prePull: NonNullable<JenkinsCloudConfigArgs["prePull"]>,
+        group: PrePullGroup,
     ): k8s.apps.v1.DaemonSet {
         const { names } = args;
-        const selector = { "app.kubernetes.io/name": names.prePuller };
-        const securityContext = {
-            runAsNonRoot: true,
-            runAsUser: AGENT_UID,
-            ...NO_ESCALATION,
-            readOnlyRootFilesystem: true,
-            capabilities: DROP_ALL,
-        };
+        const dsName = group.suffix ? `${names.prePuller}-${group.suffix}` : names.prePuller;
+        const selector = { "app.kubernetes.io/name": dsName };
+        const securityContext = restrictedContainer(AGENT_UID);
         const small = { requests: { cpu: "1m", memory: "8Mi" }, limits: { cpu: "50m", memory: "32Mi" } };
+        const noop = { name: "noop", mountPath: NOOP_DIR, readOnly: true };
         return new k8s.apps.v1.DaemonSet(
-            `${name}-agent-images`,
+            group.suffix ? `${name}-agent-images-${group.suffix}` : `${name}-agent-images`,
             {
                 metadata: {
-                    name: names.prePuller,
+                    name: dsName,
                     namespace: args.tierNamespaces.build,
                     labels: { ...names.labels, ...selector },
                 },
@@ -166,15 +205,31 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                             automountServiceAccountToken: false,
                             serviceAccountName: names.agentServiceAccount,
                             securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
-                            // Each image needs a shell; `sh -c true` only proves it was pulled.
-                            initContainers: images.map((image, i) => ({
-                                name: `pull-${i}`,
-                                image,
-                                command: ["sh", "-c", "true"],
-                                resources: small,
-                                securityContext,
-                            })),
-                            containers: [{ name: "pause", image: pauseImage, resources: small, securityContext }],
+                            ...(Object.keys(group.nodeSelector).length > 0 ? { nodeSelector: group.nodeSelector } : {}),
+                            ...(group.tolerations.length > 0 ? { tolerations: group.tolerations } : {}),
+                            initContainers: [
+                                {
+                                    name: "noop",
+                                    image: prePull.toolImage,
+                                    // busybox runs the applet its name says: a copy named `true` is true.
+                                    command: ["/bin/busybox", "cp", "/bin/busybox", `${NOOP_DIR}/true`],
+                                    resources: small,
+                                    securityContext,
+                                    volumeMounts: [{ ...noop, readOnly: false }],
+                                },
+                                ...group.images.map((image, i) => ({
+                                    name: `pull-${i}`,
+                                    image,
+                                    command: [`${NOOP_DIR}/true`],
+                                    resources: small,
+                                    securityContext,
+                                    volumeMounts: [noop],
+                                })),
+                            ],
+                            containers: [
+                                { name: "pause", image: prePull.pauseImage, resources: small, securityContext },
+                            ],
+                            volumes: [{ name: "noop", emptyDir: { sizeLimit: "8Mi" } }],
                         },
                     },
                 },

@@ -451,7 +451,14 @@ export const KEYS = {
         default: false,
         schema: bool,
         description:
-            "Run a DaemonSet that pulls every agent image on every node, so a first build does not wait for a pull.",
+            "Pull every agent image ahead of the first build: one DaemonSet per placement of the templates (their nodeSelector and tolerations), so each image lands on the nodes its builds can run on, tainted ones included. Images need no shell.",
+    },
+    prePullToolImage: {
+        type: "string",
+        default: "busybox:1.37.0-musl",
+        schema: checked(v.checkImage),
+        description:
+            "A statically linked busybox (the -musl variant) that the pre-puller copies into each pod as the no-op every image runs, so images without a shell (distroless) are pulled too.",
     },
 } satisfies Record<string, KeySpec>;
 

@@ -75,6 +75,7 @@ export interface Settings {
         egress?: { cidr: string; except: string[] }[];
         prePullImages: boolean;
         pauseImage: string;
+        prePullToolImage: string;
     };
 }
 
@@ -228,6 +229,7 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
                 : undefined,
             prePullImages: v.prePullImages,
             pauseImage: v.pauseImage,
+            prePullToolImage: v.prePullToolImage,
         },
     };
     return s;

@@ -375,18 +375,40 @@ describe("under the mock runtime", () => {
         expect(parse(t.yaml).metadata.annotations).toEqual({ "jenkins-k8s/allow-host-path": "true" });
     });
 
-    it("pre-pull: a DaemonSet pulls each distinct agent image once, then idles on a pinned pause image", async () => {
+    it("pre-pull: one DaemonSet per placement pulls its templates' images once each, without a shell, then idles on a pinned pause image", async () => {
         const s = await runDefaults({ ...THREE_TEMPLATES, prePullImages: true });
-        const ds = s.object("DaemonSet", "jenkins-agent-images");
-        expect(ds.metadata.namespace).toBe("jenkins-agents");
-        const pod = ds.spec.template.spec;
-        expect(pod.initContainers.map((c: any) => c.image)).toEqual([
+        expect(s.objects("DaemonSet")).toHaveLength(2);
+        const anywhere = s.object("DaemonSet", "jenkins-agent-images");
+        const tainted = s.objects("DaemonSet").find((d) => d !== anywhere)!;
+        expect(anywhere.metadata).toMatchObject({ name: "jenkins-agent-images", namespace: "jenkins-agents" });
+        const pod = anywhere.spec.template.spec;
+        // The tool copies a static busybox as `true`; every image then runs only that copy.
+        expect(pod.initContainers.map((c: any) => [c.image, c.command])).toEqual([
+            ["busybox:1.37.0-musl", ["/bin/busybox", "cp", "/bin/busybox", "/jenkins-k8s-noop/true"]],
+            ["jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk21", ["/jenkins-k8s-noop/true"]],
+            ["node:22.11.0-bookworm", ["/jenkins-k8s-noop/true"]],
+            ["alpine/k8s:1.31.3", ["/jenkins-k8s-noop/true"]],
+        ]);
+        expect(pod).not.toHaveProperty("tolerations");
+        expect(pod.containers.map((c: any) => c.image)).toEqual(["registry.k8s.io/pause:3.10"]);
+        // The maven template runs only on tainted build nodes: its own DaemonSet goes there too.
+        expect(tainted.metadata.name).toMatch(/^jenkins-agent-images-[0-9a-f]{8}$/);
+        expect(tainted.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": tainted.metadata.name });
+        const placed = tainted.spec.template.spec;
+        expect(placed.nodeSelector).toEqual({ "kubernetes.io/os": "linux", pool: "builds" });
+        expect(placed.tolerations).toEqual([
+            { key: "dedicated", operator: "Equal", value: "ci", effect: "NoSchedule" },
+        ]);
+        expect(placed.initContainers.slice(1).map((c: any) => c.image)).toEqual([
             "jenkins/inbound-agent:3385.vf1123fb_515da_-1-jdk21",
             "maven:3.9.9-eclipse-temurin-21",
-            "node:22.11.0-bookworm",
-            "alpine/k8s:1.31.3",
         ]);
-        expect(pod.containers.map((c: any) => c.image)).toEqual(["registry.k8s.io/pause:3.10"]);
+        for (const c of [...pod.initContainers, ...pod.containers]) {
+            expect(c.resources).toEqual({
+                requests: { cpu: "1m", memory: "8Mi" },
+                limits: { cpu: "50m", memory: "32Mi" },
+            });
+        }
         expect((await runDefaults()).objects("DaemonSet")).toHaveLength(0);
     });
 

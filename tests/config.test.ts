@@ -671,6 +671,7 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "deploy tier's namespace enforces restricted",
     ],
     ["floating pause image", { pauseImage: "registry.k8s.io/pause:latest" }, "pauseImage", "floats"],
+    ["untagged pre-pull tool image", { prePullToolImage: "busybox" }, "prePullToolImage", "must pin a version"],
     [
         "duplicate container names in a template",
         {

@@ -5,6 +5,7 @@
 //   npm run test:cluster            (CLUSTER_STACKS=dev to run one stack)
 // Long by design: the tests are declared per stack from its render, so one file walks a stack from
 // apply to hostile pods; the client, the plugin's pod model and the expectations live beside it.
+import { parse } from "yaml";
 import { Account, Cluster, describe as what, KubeObject, Refused, userOf, waitFor } from "./kube";
 import { grants, grantsOf, LAUNCHER_NEEDS, minus, NEVER, NEVER_CLUSTER, RELOAD_REPORT_NEEDS, show } from "./access";
 import { runReloadScript } from "./reloadScript";
@@ -262,6 +263,86 @@ function describeStack(stack: string, render: Render): void {
                         JSON.stringify(st)
                     );
                 });
+            });
+        }
+
+        // With pre-pulling on, a template that tolerates a taint (its builds run on such nodes) must
+        // have its images pulled on a node that carries it; a pre-puller that does not tolerate
+        // the taint stays off. Declared from the JCasC's templates, not from the DaemonSets.
+        const prePullers = ofKind(render, "DaemonSet").filter((d) =>
+            d.metadata.name.startsWith("jenkins-agent-images"),
+        );
+        const tolerating = (prePullers.length > 0 ? clouds(render.casc).flatMap((c) => c.templates ?? []) : []).filter(
+            (t: Obj) => (parse(t.yaml ?? "")?.spec?.tolerations ?? []).length > 0,
+        );
+        for (const template of tolerating) {
+            test(`pre-pulls template ${template.name}'s images on a node tainted as it tolerates, and no other pre-puller lands there`, async () => {
+                const tolerations: Obj[] = parse(template.yaml).spec.tolerations;
+                const selector: Record<string, string> = Object.fromEntries(
+                    String(template.nodeSelector ?? "")
+                        .split(",")
+                        .filter(Boolean)
+                        .map((kv) => kv.split("=") as [string, string]),
+                );
+                const node = tagged({
+                    apiVersion: "v1",
+                    kind: "Node",
+                    metadata: {
+                        name: `tier-tainted-${template.name}`.slice(0, 63),
+                        annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+                        labels: {
+                            type: "kwok",
+                            "kubernetes.io/hostname": `tier-tainted-${template.name}`,
+                            ...selector,
+                        },
+                    },
+                    spec: {
+                        taints: tolerations.map((t) => ({
+                            key: t.key,
+                            ...(t.operator === "Exists" ? {} : { value: t.value }),
+                            effect: t.effect ?? "NoSchedule",
+                        })),
+                    },
+                    status: {
+                        allocatable: { cpu: "32", memory: "256Gi", pods: "110" },
+                        capacity: { cpu: "32", memory: "256Gi", pods: "110" },
+                    },
+                });
+                const images: string[] = (template.containers ?? []).map((c: Obj) => c.image);
+                const core = cluster.api(cluster.k8s.CoreV1Api);
+                const podsThere = async () =>
+                    (
+                        await core.listNamespacedPod({
+                            namespace: prePullers[0].metadata.namespace!,
+                            fieldSelector: `spec.nodeName=${node.metadata.name}`,
+                        })
+                    ).items;
+                await cluster.create(node);
+                try {
+                    await waitFor(
+                        `a pre-puller of ${images.join(", ")} Running on ${node.metadata.name}`,
+                        WAIT_MS,
+                        async () => {
+                            const pods = await podsThere();
+                            const pulling = pods.filter(
+                                (p) =>
+                                    p.status?.phase === "Running" &&
+                                    images.every((i) => (p.spec?.initContainers ?? []).some((c) => c.image === i)),
+                            );
+                            return pulling.length > 0 || `pods there: ${pods.map((p) => p.metadata?.name).join(", ")}`;
+                        },
+                    );
+                    const untolerating = prePullers
+                        .filter((d) => (d.spec.template.spec.tolerations ?? []).length === 0)
+                        .map((d) => d.spec.selector.matchLabels["app.kubernetes.io/name"]);
+                    const strays = (await podsThere()).filter((p) =>
+                        untolerating.includes(p.metadata?.labels?.["app.kubernetes.io/name"]),
+                    );
+                    expect(strays.map((p) => p.metadata?.name)).toEqual([]);
+                } finally {
+                    await cluster.delete(node);
+                    await cluster.gone(node);
+                }
             });
         }
 
