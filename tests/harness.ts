@@ -21,13 +21,11 @@ export function runDefaults(overrides: Config = {}): Promise<Stack> {
 
 /** Like runDefaults, and also returns the warnings the program printed (pulumi.log.warn). */
 export async function runDefaultsWarned(overrides: Config = {}): Promise<{ stack: Stack; warnings: string[] }> {
-    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
-    try {
-        const stack = await runDefaults(overrides);
-        return { stack, warnings: warn.mock.calls.map((c) => String(c[0])) };
-    } finally {
-        warn.mockRestore();
-    }
+    // tests/setup.ts has replaced pulumi.log.warn with a mock for every suite.
+    const warn = jest.mocked(pulumi.log.warn);
+    const before = warn.mock.calls.length;
+    const stack = await runDefaults(overrides);
+    return { stack, warnings: warn.mock.calls.slice(before).map((c) => String(c[0])) };
 }
 
 /** Evaluates the program for a stack file in the repo, plus `overrides`. */
