@@ -30,10 +30,12 @@ export function prePullGroups(templates: PodTemplate[]): PrePullGroup[] {
         const nodeSelector = Object.fromEntries(Object.entries(t.nodeSelector).sort(([a], [b]) => a.localeCompare(b)));
         const key = JSON.stringify([nodeSelector, t.tolerations]);
         const anywhere = Object.keys(nodeSelector).length === 0 && t.tolerations.length === 0;
-        const group = groups.get(key) ?? {
+        const group: PrePullGroup = groups.get(key) ?? {
             suffix: anywhere ? "" : sha256(key).slice(0, 8),
             nodeSelector,
-            tolerations: t.tolerations,
+            // Without tolerationSeconds: a pre-puller evicted after N seconds would be recreated
+            // by its DaemonSet, again and again; it stays as long as the taint does.
+            tolerations: t.tolerations.map(({ tolerationSeconds: _seconds, ...rest }) => rest),
             images: [],
         };
         groups.set(key, group);

@@ -1,6 +1,7 @@
 import { BlockList, isIP } from "net";
 import { z } from "zod";
 import { isFloatingTag } from "../policy/facts";
+import javaZones from "./javaZones.json";
 
 // Value checks shared by the config table and the pod template schema. Each check returns
 // `undefined` when the value is fine, or a sentence that says what is allowed; the reader
@@ -210,7 +211,8 @@ export const checkImage = limited(
 // The agent images Jenkins publishes run the agent on the Java their tag names (-jdk21, -alpine-jdk21);
 // a tag without it leaves the version to the image's default of that day, while Jenkins 2.555 and
 // later need Java 21 on agents (the kubernetes plugin pins its own default to a -jdk21 tag).
-const JENKINS_AGENT_IMAGES = /^(docker\.io\/)?jenkins\/(inbound-agent|agent)$/;
+// By the repository's last two parts, so mirrors (mirror.gcr.io/jenkins/inbound-agent) count too.
+const JENKINS_AGENT_IMAGES = /(^|\/)jenkins\/(inbound-agent|agent)$/;
 const JAVA_21_OR_LATER = /(^|-)jdk(2[1-9]|[3-9]\d)(-|$)/;
 
 /** The Java problem of an image that runs the Jenkins agent (the jnlp container), if any. */
@@ -261,40 +263,27 @@ export function pluginId(spec: string): string {
     return spec.split(":")[0];
 }
 
-// Time zones as the JVM takes them from -Duser.timezone (java.util.TimeZone.getTimeZone): an
-// IANA ID or link, exactly as written in the tz database (IDs are case-sensitive: `asia/shanghai`
-// silently runs in GMT), or a custom ID GMT+hh:mm / GMT+hhmm / GMT+h. Node's ICU knows the same
-// database; it matches names case-insensitively and maps links to their zone, so the case is
-// checked here.
-const CANONICAL_ZONES = new Set(Intl.supportedValuesOf("timeZone"));
+// Time zones as the JVM takes them from -Duser.timezone (java.util.TimeZone.getTimeZone): a zone
+// ID the JDK knows, exactly as written (IDs are case-sensitive: `asia/shanghai` or `US/EASTERN`
+// silently run in GMT), or a custom ID GMT+hh:mm / GMT+hhmm / GMT+h. The JDKs' IDs are in
+// javaZones.json (tools/java-zones.sh writes it from real JDKs); Node's ICU list, also exact,
+// covers a zone newer than those JDKs' tz data.
+const JAVA_ZONES = new Set([...javaZones.ids, ...Intl.supportedValuesOf("timeZone")]);
 const JAVA_CUSTOM_ZONE = /^GMT[+-]([01]?\d|2[0-3])(:?[0-5]\d)?$/;
 
 export const checkTimezone = limited(
-    "a tz database ID exactly as written there (case-sensitive), or GMT+hh:mm",
+    "a zone ID exactly as Java writes it (case-sensitive), or GMT+hh:mm",
     (value: string): string | undefined => {
-        if (CANONICAL_ZONES.has(value) || JAVA_CUSTOM_ZONE.test(value)) {
+        if (JAVA_ZONES.has(value) || JAVA_CUSTOM_ZONE.test(value)) {
             return undefined;
         }
-        // Newer ICU (Node 22) takes bare offsets such as +08:00; the JVM does not, and runs in GMT.
         if (/^[+-]/.test(value)) {
-            return "must be a tz database ID, or an offset written as Java takes it: GMT+08:00, not +08:00";
+            return "must be a zone ID, or an offset written as Java takes it: GMT+08:00, not +08:00";
         }
-        let resolved: string;
-        try {
-            resolved = new Intl.DateTimeFormat("en", { timeZone: value }).resolvedOptions().timeZone;
-        } catch {
-            return "must be an IANA time zone ID such as UTC, Europe/Berlin or Asia/Shanghai, or GMT+08:00";
-        }
-        if (resolved === value) {
-            return undefined;
-        }
-        if (resolved.toLowerCase() === value.toLowerCase()) {
-            return `must be written exactly as the tz database writes it, ${resolved}: Java's zone IDs are case-sensitive, and the JVM would run in GMT`;
-        }
-        // A link (US/Eastern, Europe/Kyiv in an older ICU): every part of a tz ID starts in capitals.
-        return value.split("/").every((part) => /^[A-Z]/.test(part))
-            ? undefined
-            : `must be written exactly as the tz database writes it (it names ${resolved}): Java's zone IDs are case-sensitive`;
+        const same = [...JAVA_ZONES].find((z) => z.toLowerCase() === value.toLowerCase());
+        return same
+            ? `must be written exactly as Java writes it, ${same}: zone IDs are case-sensitive, and the JVM would run in GMT`
+            : "must be a time zone ID such as UTC, Europe/Berlin or Asia/Shanghai, or GMT+08:00";
     },
 );
 
@@ -389,6 +378,23 @@ export function javaOptsWords(value: string): { words: string[] } | { unmatched:
 
 const HEAP_FLAGS = /^-(Xmx|Xms|XX:MaxRAMPercentage|XX:MaxRAM=)/;
 
+// Launcher options whose value is the next word (java --help): `--add-opens java.base/x=ALL-UNNAMED`.
+const TAKES_A_VALUE = new Set([
+    "-cp",
+    "-classpath",
+    "--class-path",
+    "-p",
+    "--module-path",
+    "--upgrade-module-path",
+    "--add-modules",
+    "--limit-modules",
+    "--add-opens",
+    "--add-exports",
+    "--add-reads",
+    "--patch-module",
+    "--enable-native-access",
+]);
+
 export const checkJavaOpts = limited(
     "JVM options only (split as xargs does, quotes matched); no -Xmx, -Xms or -XX:MaxRAMPercentage",
     (value: string): string | undefined => {
@@ -396,7 +402,7 @@ export const checkJavaOpts = limited(
         if ("unmatched" in split) {
             return `has an unmatched ${split.unmatched} quote: the image's launcher splits JAVA_OPTS as xargs does, which refuses it, and Jenkins would start without any of these options`;
         }
-        const stray = split.words.find((w) => !w.startsWith("-"));
+        const stray = split.words.find((w, i) => !w.startsWith("-") && !TAKES_A_VALUE.has(split.words[i - 1]));
         if (stray !== undefined) {
             return `has '${stray}', which is not a JVM option (options start with '-'): the JVM would take it for the class to run and exit`;
         }

@@ -35,8 +35,8 @@ WORK=${WORK:-${TMPDIR:-/tmp}}
 digest() { sha256sum "$CASC_FILE" 2>/dev/null | cut -d' ' -f1; }
 
 # A value for a double-quoted string of curl's config file or of JSON: backslashes and quotes
-# escaped, line breaks and tabs made spaces.
-quoted() { printf '%s' "$1" | tr '\n\r\t' '   ' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
+# escaped, line breaks and tabs made spaces, other control characters dropped.
+quoted() { printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037\177' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
 
 # event TYPE REASON MESSAGE: a core/v1 Event about this pod; a failure to record it is logged only.
 event() {
@@ -59,14 +59,23 @@ reload() {
     code=$(printf 'data-urlencode = "casc-reload-token=%s"\n' "$(quoted "$(cat "$TOKEN_FILE")")" |
         curl -sS -K - --max-time 120 -o "$WORK/casc-reload.body" -w '%{http_code}' \
             "$JENKINS_URL/reload-configuration-as-code/" 2>"$WORK/casc-reload.err")
-    body=$(cat "$WORK/casc-reload.body" 2>/dev/null)
+    # At most 500 characters of it, on one line: an error page can be kilobytes.
+    body=$(head -c 500 "$WORK/casc-reload.body" 2>/dev/null | tr '\n\r\t' '   ')
     if printf '%s' "$body" | grep -q '"status" *: *"error"'; then
-        message=$(printf '%s' "$body" | sed -n 's/.*"message" *: *"\(.*\)".*/\1/p')
+        # The message string alone (JSON escapes kept), wherever it stands among the keys.
+        message=$(printf '%s' "$body" | sed -n 's/.*"message" *: *"\(\([^"\\]\|\\.\)*\)".*/\1/p')
         echo "JCasC refused the document (HTTP $code): ${message:-$body}"
         return 1
     fi
     case "$code" in
-        200 | 204) return 0 ;;
+        # JCasC answers a good reload with nothing; a 200 with a page (a login form, a proxy's
+        # page) is not JCasC saying yes.
+        200 | 204)
+            if [ -z "$(printf '%s' "$body" | tr -d ' ')" ]; then
+                return 0
+            fi
+            echo "HTTP $code with a body that is not JCasC's answer: $body"
+            ;;
         401) echo "the reload token was refused (HTTP 401): Jenkins holds another CASC_RELOAD_TOKEN; restart the controller after rotating it" ;;
         404) echo "reloading is off (HTTP 404): the controller has no CASC_RELOAD_TOKEN" ;;
         000) echo "Jenkins did not answer at $JENKINS_URL ($(tr '\n' ' ' <"$WORK/casc-reload.err" | sed 's/ *$//'))" ;;

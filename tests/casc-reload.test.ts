@@ -470,6 +470,24 @@ describe("casc-reload.sh", () => {
             expect(reloadCalls()).toHaveLength(2);
         });
 
+        test("a 200 with a page instead of JCasC's empty answer (a login form, a proxy) is not taken for applied", () => {
+            mountConfigMap(CONFIG_A);
+            const r = run(1, {
+                1: [jenkinsAnswers(200, "<html>\n<body>Sign in</body></html>"), kubeletUpdate(CONFIG_B)],
+            });
+            expect(r.stdout).not.toMatch(/applied/);
+            expect(r.stderr).toContain(
+                "failed: HTTP 200 with a body that is not JCasC's answer: <html> <body>Sign in</body></html>",
+            );
+        });
+
+        test("JCasC's message is found wherever it stands in the body, escapes and all", () => {
+            mountConfigMap(CONFIG_A);
+            const body = '{"message":"bad key \\"x\\"","status":"error","data":{"line":3}}';
+            const r = run(1, { 1: [jenkinsAnswers(500, body), kubeletUpdate(CONFIG_B)] });
+            expect(r.stderr).toContain('failed: JCasC refused the document (HTTP 500): bad key \\"x\\"; retrying');
+        });
+
         test.each([
             [401, "the reload token was refused (HTTP 401)"],
             [404, "reloading is off (HTTP 404)"],
@@ -558,7 +576,45 @@ describe("casc-reload.sh", () => {
             ]);
         });
 
-        test("no secret is ever on a command line: not the reload token, not the ServiceAccount token", () => {
+        test("a body with control characters still makes a valid Event", () => {
+            mountConfigMap(CONFIG_A);
+            const body = '{"status":"error","message":"bad\u001b[31m red \f form feed"}';
+            run(1, { 1: [jenkinsAnswers(500, body), kubeletUpdate(CONFIG_B)] }, POD);
+            expect(events().map((e) => e.reason)).toEqual(["CascReloadFailed"]);
+            expect(events()[0].message).toContain("bad[31m red  form feed");
+        });
+
+        test("no secret is on any process's command line: every command the script runs is logged", () => {
+            // Shims for each external command the script uses, before the real ones on PATH.
+            const shims = path.join(tmp, "shims");
+            fs.mkdirSync(shims);
+            for (const cmd of ["cat", "tr", "sed", "grep", "cut", "sha256sum", "date", "head"]) {
+                const real = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim();
+                writeExecutable(
+                    path.join(shims, cmd),
+                    `#!/bin/sh\nprintf '%s ' ${cmd} "$@" >>"$FAKE/argv.log"\necho >>"$FAKE/argv.log"\nexec ${real} "$@"\n`,
+                );
+            }
+            mountConfigMap(CONFIG_A);
+            run(
+                4,
+                { 1: [jenkinsAnswers(401), kubeletUpdate(CONFIG_B)], 2: [jenkinsAnswers(200)] },
+                {
+                    ...POD,
+                    PATH: `${path.join(fake, "bin")}${path.delimiter}${shims}${path.delimiter}${process.env.PATH ?? ""}`,
+                },
+            );
+            const argv = [
+                ...fs.readFileSync(path.join(fake, "argv.log"), "utf8").split("\n"),
+                ...curlCalls().map((c) => c.args.join(" ")),
+            ].filter((l) => l !== "");
+            expect(argv.some((l) => l.startsWith("cat ") && l.includes(tokenFile))).toBe(true);
+            expect(argv.filter((l) => l.includes(TOKEN_1.slice(0, 8)) || l.includes(SA_TOKEN.slice(0, 12)))).toEqual(
+                [],
+            );
+        });
+
+        test("no secret is ever on curl's command line: not the reload token, not the ServiceAccount token", () => {
             mountConfigMap(CONFIG_A);
             run(4, { 1: [jenkinsAnswers(401), kubeletUpdate(CONFIG_B)], 2: [jenkinsAnswers(200)] }, POD);
             const calls = curlCalls();

@@ -7,6 +7,8 @@ import { PROJECT } from "../config/keys";
 import { buildCasc, cascInput, renderCasc, templateId, templatePodYaml } from "../jcasc/jcasc";
 import { deriveNames } from "../config/names";
 import { settingsFrom } from "../config/settings";
+import { prePullGroups } from "../components/cloudConfig";
+import { templatesSchema } from "../config/podTemplates";
 import { runDefaults, runDefaultsWarned } from "./harness";
 import schema from "../schemas/jcasc.schema.json";
 
@@ -170,7 +172,17 @@ describe("the JCasC document", () => {
     });
 
     it("writes strings that YAML 1.1 (SnakeYAML, as JCasC and the plugin read) would take for another type as strings", () => {
-        const tricky = { A: "yes", B: "on", C: "no", D: "2024-01-01", E: "0755", F: "~", G: "12:30:00", H: "y" };
+        const tricky = {
+            A: "yes",
+            B: "on",
+            C: "no",
+            D: "2024-01-01",
+            E: "0755",
+            F: "~",
+            G: "12:30:00",
+            H: "y",
+            I: "<<",
+        };
         const s = settings({
             podTemplates: [
                 {
@@ -182,6 +194,8 @@ describe("the JCasC document", () => {
             ],
         });
         const text = renderCasc(buildCasc(cascInput(s, deriveNames(s))));
+        // SnakeYAML reads a plain << as its merge key, wherever it stands: it must be quoted.
+        expect(text).toContain('value: "<<"');
         const doc = parse(text, { version: "1.1" });
         const template = templateOf(doc, "kubernetes", "a");
         const env = Object.fromEntries(template.envVars.map((e: any) => [e.envVar.key, e.envVar.value]));
@@ -410,6 +424,19 @@ describe("under the mock runtime", () => {
             });
         }
         expect((await runDefaults()).objects("DaemonSet")).toHaveLength(0);
+    });
+
+    it("pre-pull: a toleration with tolerationSeconds is kept without it, so the pre-puller is not evicted and recreated in a loop", () => {
+        const [template] = templatesSchema.parse([
+            {
+                name: "gpu",
+                labels: ["gpu"],
+                tolerations: [{ key: "gpu", operator: "Exists", effect: "NoExecute", tolerationSeconds: 60 }],
+            },
+        ]);
+        expect(prePullGroups([template]).map((g) => g.tolerations)).toEqual([
+            [{ key: "gpu", operator: "Exists", effect: "NoExecute" }],
+        ]);
     });
 
     it("uses the default Kubernetes provider, so the stack's kubernetes:* settings apply", async () => {

@@ -1,7 +1,7 @@
 // Each component's variants, under the mock runtime, through the real program.
 // Long by design: one block per component, each switching its settings one at a time.
 import { parse } from "yaml";
-import { podScripts, restartHash } from "../components/master/workload";
+import { podScripts, posixZone, restartHash } from "../components/master/workload";
 import { settingsFrom } from "../config/settings";
 import { runDefaults, runDefaultsWarned } from "./harness";
 
@@ -157,6 +157,19 @@ describe("JenkinsMaster", () => {
         // Applied by the reload sidecar, without killing running builds.
         expect(await hash({ agentLabel: "other", containerCap: 3 })).toBe(base);
         expect(await hash({ podTemplates: [{ name: "maven", labels: ["maven"] }] })).toBe(base);
+    });
+
+    it.each([
+        ["Asia/Shanghai", "Asia/Shanghai"],
+        ["UTC", "UTC"],
+        ["GMT+08:00", "Etc/GMT-8"],
+        ["GMT-5", "Etc/GMT+5"],
+        ["GMT+0", "UTC"],
+        ["GMT+05:30", undefined],
+        ["PST", undefined],
+        ["EST5EDT", "EST5EDT"],
+    ])("the container's TZ for the JVM zone %s is %s (POSIX reads GMT+8 as UTC-8)", (zone, tz) => {
+        expect(posixZone(zone)).toBe(tz);
     });
 
     it("a comment or whitespace edit in the pod's scripts keeps the restart hash; a changed command does not", () => {

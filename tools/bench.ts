@@ -105,8 +105,14 @@ export function precompile(): string {
             }
         }
     };
-    // Every source tsconfig includes (so a new folder is never missed), and the pod's scripts.
+    // Every source tsconfig includes (so a new folder is never missed), the JSON data beside
+    // them (imported through resolveJsonModule), and the pod's scripts.
     config.fileNames.forEach((f) => copy(path.relative(ROOT, f)));
+    for (const dir of new Set(config.fileNames.map((f) => path.dirname(path.relative(ROOT, f))))) {
+        readdirSync(path.join(ROOT, dir))
+            .filter((f) => f.endsWith(".json"))
+            .forEach((f) => copy(path.join(dir, f)));
+    }
     walk("controller");
     readdirSync(ROOT)
         .filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))

@@ -65,6 +65,25 @@ export function javaOpts(controller: Settings["controller"]): string {
 }
 
 /**
+ * The container's TZ (for the shell tools and logs beside the JVM) for a zone the JVM takes: the
+ * same tz database name; a whole-hour GMT+h as Etc/GMT-h (POSIX counts west as positive, so TZ=GMT+8
+ * would be UTC-8); none for what glibc would misread (GMT+05:30, the JVM's three-letter IDs), which
+ * then leaves the shell tools in UTC.
+ */
+export function posixZone(zone: string): string | undefined {
+    const offset = /^GMT([+-])(\d{1,2})(?::?00)?$/.exec(zone);
+    if (offset) {
+        return Number(offset[2]) === 0 ? "UTC" : `Etc/GMT${offset[1] === "+" ? "-" : "+"}${Number(offset[2])}`;
+    }
+    if (/^GMT[+-]/.test(zone)) {
+        return undefined;
+    }
+    return zone.includes("/") || /^(UTC|UCT|GMT|Zulu|Universal|Greenwich|[A-Z]{3}\d[A-Z]{3})$/.test(zone)
+        ? zone
+        : undefined;
+}
+
+/**
  * A shell script as far as it runs: without comment lines, blank lines and the indentation
  * around each line (the scripts have no here-documents, where that would matter).
  */
@@ -221,7 +240,9 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             // JCasC adds its credentials to those made in the UI
                             // instead of replacing them all on every load.
                             { name: "CASC_CREDENTIALS_MERGE_STRATEGY", value: "merge" },
-                            { name: "TZ", value: controller.timezone },
+                            ...(posixZone(controller.timezone)
+                                ? [{ name: "TZ", value: posixZone(controller.timezone) }]
+                                : []),
                         ],
                         ports: [
                             { name: "http", containerPort: HTTP_PORT },
