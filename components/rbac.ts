@@ -58,7 +58,8 @@ const RELOAD_EVENTS_RULE: k8s.types.input.rbac.v1.PolicyRule = {
  * - the scheduler places it (no `nodeName`, which would pick a node past taints and affinity);
  * - it mounts no claim but the shared claims its tier's templates name, and its ephemeral
  *   volumes (a genericEphemeralVolume workspace) ask for a new, empty claim: no data source to
- *   clone, no volume or selector to bind, so no build reads another build's workspace.
+ *   clone, no volume or selector to bind, no annotations, on the default class or one the tier's
+ *   templates name, so no build reads another build's workspace; and no inline CSI volume.
  */
 export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount" | "apiAccess" | "templates">[]): {
     variables: { name: string; expression: string }[];
@@ -69,9 +70,14 @@ export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount
     const quote = (v: string) => `'${v}'`;
     const account = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
     const volumes = "(has(object.spec.volumes) ? object.spec.volumes : [])";
-    const fresh = ["dataSource", "dataSourceRef", "volumeName", "selector"]
-        .map((f) => `!has(v.ephemeral.volumeClaimTemplate.spec.${f})`)
-        .join(" && ");
+    const claim = "v.ephemeral.volumeClaimTemplate";
+    const fresh = [
+        ...["dataSource", "dataSourceRef", "volumeName", "selector"].map((f) => `!has(${claim}.spec.${f})`),
+        // Some provisioners choose where the data lives from the claim's annotations.
+        `(!has(${claim}.metadata) || !has(${claim}.metadata.annotations))`,
+        // The cluster's default class, or a class a template of the tier names.
+        `(!has(${claim}.spec.storageClassName) || ${claim}.spec.storageClassName in variables.classes)`,
+    ].join(" && ");
     const ns = "namespaceObject.metadata.name";
     return {
         variables: [
@@ -85,6 +91,22 @@ export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount
                             ...new Set(
                                 t.templates.flatMap((x) =>
                                     x.volumes.flatMap((v) => (v.type === "pvc" ? [quote(v.claimName)] : [])),
+                                ),
+                            ),
+                        ].join(", ")}]`,
+                ),
+            },
+            {
+                name: "classes",
+                expression: map(
+                    (t) =>
+                        `[${[
+                            ...new Set(
+                                t.templates.flatMap((x) =>
+                                    x.workspaceVolume.type === "genericEphemeralVolume" &&
+                                    x.workspaceVolume.storageClass
+                                        ? [quote(x.workspaceVolume.storageClass)]
+                                        : [],
                                 ),
                             ),
                         ].join(", ")}]`,
@@ -114,7 +136,13 @@ export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount
             },
             {
                 expression: `${volumes}.all(v, !has(v.ephemeral) || !has(v.ephemeral.volumeClaimTemplate) || ${fresh})`,
-                messageExpression: `'jenkins-k8s agent trust tiers: ephemeral volumes of pods in ' + ${ns} + ' ask for a new, empty claim: no dataSource, dataSourceRef, volumeName or selector'`,
+                messageExpression: `'jenkins-k8s agent trust tiers: ephemeral volumes of pods in ' + ${ns} + ' ask for a new, empty claim: no dataSource, dataSourceRef, volumeName, selector or annotations, and the default class or one the tier templates name'`,
+                reason: "Forbidden",
+            },
+            {
+                // Inline CSI volumes (secrets-store and the like) reach what their driver serves; no template asks for one.
+                expression: `${volumes}.all(v, !has(v.csi))`,
+                messageExpression: `'jenkins-k8s agent trust tiers: pods in ' + ${ns} + ' mount no inline CSI volume'`,
                 reason: "Forbidden",
             },
         ],

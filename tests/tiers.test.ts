@@ -84,7 +84,7 @@ describe("deriveTiers", () => {
 });
 
 describe("the admission policy's rules", () => {
-    it("map each tier namespace to its one account, its token rule and its shared claims", () => {
+    it("map each tier namespace to its one account, its token rule, its shared claims and its workspace classes", () => {
         const rules = agentPodRules([
             {
                 namespace: "a",
@@ -92,6 +92,11 @@ describe("the admission policy's rules", () => {
                 apiAccess: false,
                 templates: templates([
                     { name: "x", labels: ["x"], volumes: [{ type: "pvc", claimName: "m2-cache", mountPath: "/m2" }] },
+                    {
+                        name: "y",
+                        labels: ["y"],
+                        workspaceVolume: { type: "genericEphemeralVolume", size: "5Gi", storageClass: "fast" },
+                    },
                 ]),
             },
             { namespace: "a-deploy", podServiceAccount: "jenkins-deployer", apiAccess: true, templates: [] },
@@ -103,9 +108,10 @@ describe("the admission policy's rules", () => {
             },
             { name: "tokenless", expression: "{'a': true, 'a-deploy': false}[namespaceObject.metadata.name]" },
             { name: "claims", expression: "{'a': ['m2-cache'], 'a-deploy': []}[namespaceObject.metadata.name]" },
+            { name: "classes", expression: "{'a': ['fast'], 'a-deploy': []}[namespaceObject.metadata.name]" },
         ]);
         // What each rule refuses is proven on the API server (npm run test:cluster).
-        expect(rules.validations.map((v) => v.reason)).toEqual(Array(5).fill("Forbidden"));
+        expect(rules.validations.map((v) => v.reason)).toEqual(Array(6).fill("Forbidden"));
     });
 });
 

@@ -587,6 +587,58 @@ function describeStack(stack: string, render: Render): void {
                                 pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
                             },
                         },
+                        {
+                            what: "a pod whose ephemeral claim carries annotations (some provisioners place data by them)",
+                            make: (pod: Obj) => {
+                                pod.spec.volumes = [
+                                    {
+                                        name: "ws",
+                                        ephemeral: {
+                                            volumeClaimTemplate: {
+                                                metadata: { annotations: { "nfs.io/storage-path": "another-build" } },
+                                                spec: {
+                                                    accessModes: ["ReadWriteOnce"],
+                                                    resources: { requests: { storage: "1Gi" } },
+                                                },
+                                            },
+                                        },
+                                    },
+                                ];
+                                pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
+                            },
+                        },
+                        {
+                            what: "a pod whose ephemeral claim asks for a storage class no template names",
+                            make: (pod: Obj) => {
+                                pod.spec.volumes = [
+                                    {
+                                        name: "ws",
+                                        ephemeral: {
+                                            volumeClaimTemplate: {
+                                                spec: {
+                                                    accessModes: ["ReadWriteOnce"],
+                                                    storageClassName: "shared-nfs",
+                                                    resources: { requests: { storage: "1Gi" } },
+                                                },
+                                            },
+                                        },
+                                    },
+                                ];
+                                pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
+                            },
+                        },
+                        {
+                            what: "a pod with an inline CSI volume",
+                            make: (pod: Obj) => {
+                                pod.spec.volumes = [
+                                    {
+                                        name: "secrets",
+                                        csi: { driver: "secrets-store.csi.k8s.io", readOnly: true },
+                                    },
+                                ];
+                                pod.spec.containers[0].volumeMounts = [{ name: "secrets", mountPath: "/s" }];
+                            },
+                        },
                         ...(["dataSource", "volumeName"] as const).map((field) => ({
                             what: `a pod whose ephemeral workspace ${field === "dataSource" ? "clones another build's claim" : "binds a volume by name"}`,
                             make: (pod: Obj) => {
