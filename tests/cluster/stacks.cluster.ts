@@ -587,85 +587,59 @@ function describeStack(stack: string, render: Render): void {
                                 pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
                             },
                         },
-                        {
-                            what: "a pod whose ephemeral claim carries annotations (some provisioners place data by them)",
-                            make: (pod: Obj) => {
-                                pod.spec.volumes = [
+                        ...(
+                            [
+                                [
+                                    "a pod whose ephemeral claim carries annotations (some provisioners place data by them)",
+                                    { metadata: { annotations: { "nfs.io/storage-path": "another-build" } } },
+                                ],
+                                [
+                                    "a pod whose ephemeral claim asks for a storage class no template names",
+                                    { spec: { storageClassName: "shared-nfs" } },
+                                ],
+                                [
+                                    "a pod whose ephemeral workspace clones another build's claim",
                                     {
-                                        name: "ws",
-                                        ephemeral: {
-                                            volumeClaimTemplate: {
-                                                metadata: { annotations: { "nfs.io/storage-path": "another-build" } },
-                                                spec: {
-                                                    accessModes: ["ReadWriteOnce"],
-                                                    resources: { requests: { storage: "1Gi" } },
-                                                },
+                                        spec: {
+                                            dataSource: {
+                                                kind: "PersistentVolumeClaim",
+                                                name: "another-build-x1y2z-workspace-volume",
                                             },
                                         },
                                     },
-                                ];
-                                pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
-                            },
-                        },
-                        {
-                            what: "a pod whose ephemeral claim asks for a storage class no template names",
+                                ],
+                                [
+                                    "a pod whose ephemeral workspace binds a volume by name",
+                                    { spec: { volumeName: "pv-of-another-build" } },
+                                ],
+                            ] as [string, Obj][]
+                        ).map(([what, extra]) => ({
+                            what,
                             make: (pod: Obj) => {
+                                const spec = {
+                                    accessModes: ["ReadWriteOnce"],
+                                    resources: { requests: { storage: "1Gi" } },
+                                };
                                 pod.spec.volumes = [
                                     {
                                         name: "ws",
                                         ephemeral: {
-                                            volumeClaimTemplate: {
-                                                spec: {
-                                                    accessModes: ["ReadWriteOnce"],
-                                                    storageClassName: "shared-nfs",
-                                                    resources: { requests: { storage: "1Gi" } },
-                                                },
-                                            },
-                                        },
-                                    },
-                                ];
-                                pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
-                            },
-                        },
-                        {
-                            what: "a pod with an inline CSI volume",
-                            make: (pod: Obj) => {
-                                pod.spec.volumes = [
-                                    {
-                                        name: "secrets",
-                                        csi: { driver: "secrets-store.csi.k8s.io", readOnly: true },
-                                    },
-                                ];
-                                pod.spec.containers[0].volumeMounts = [{ name: "secrets", mountPath: "/s" }];
-                            },
-                        },
-                        ...(["dataSource", "volumeName"] as const).map((field) => ({
-                            what: `a pod whose ephemeral workspace ${field === "dataSource" ? "clones another build's claim" : "binds a volume by name"}`,
-                            make: (pod: Obj) => {
-                                pod.spec.volumes = [
-                                    {
-                                        name: "ws",
-                                        ephemeral: {
-                                            volumeClaimTemplate: {
-                                                spec: {
-                                                    accessModes: ["ReadWriteOnce"],
-                                                    resources: { requests: { storage: "1Gi" } },
-                                                    ...(field === "dataSource"
-                                                        ? {
-                                                              dataSource: {
-                                                                  kind: "PersistentVolumeClaim",
-                                                                  name: "another-build-x1y2z-workspace-volume",
-                                                              },
-                                                          }
-                                                        : { volumeName: "pv-of-another-build" }),
-                                                },
-                                            },
+                                            volumeClaimTemplate: { ...extra, spec: { ...spec, ...(extra.spec ?? {}) } },
                                         },
                                     },
                                 ];
                                 pod.spec.containers[0].volumeMounts = [{ name: "ws", mountPath: "/ws" }];
                             },
                         })),
+                        {
+                            what: "a pod with an inline CSI volume",
+                            make: (pod: Obj) => {
+                                pod.spec.volumes = [
+                                    { name: "secrets", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true } },
+                                ];
+                                pod.spec.containers[0].volumeMounts = [{ name: "secrets", mountPath: "/s" }];
+                            },
+                        },
                     ];
                 for (const { cloud, launcher, podAccount } of cloudList) {
                     for (const probe of policyProbes) {
