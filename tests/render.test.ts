@@ -1,6 +1,7 @@
 // What `pulumi up` would apply, checked without a cluster, for every stack file in the repo:
 // Kubernetes objects against the Kubernetes OpenAPI schemas, the JCasC against the plugin's keys,
 // URNs, cross-references, and the committed golden render.
+import * as pulumi from "@pulumi/pulumi";
 import Ajv from "ajv";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -44,11 +45,20 @@ describe.each(stacks)("stack %s", (stack) => {
     let objects: K8sObject[];
     let files: Map<string, string>;
     let casc: any;
+    let warnings: string[];
     beforeAll(async () => {
+        // tests/setup.ts collects the program's warnings instead of printing them.
+        const warn = jest.mocked(pulumi.log.warn);
+        const before = warn.mock.calls.length;
         evaluation = await evaluate(readStackConfig(stack), { stack, preview: true });
+        warnings = warn.mock.calls.slice(before).map((c) => String(c[0]));
         objects = kubernetesObjects(evaluation);
         files = renderFiles(evaluation);
         casc = parse(files.get(CASC_OUT)!);
+    });
+
+    it("previews without a warning: an example stack shows what a clean preview looks like", () => {
+        expect(warnings).toEqual([]);
     });
 
     it("every Kubernetes object validates against the Kubernetes schema", () => {
