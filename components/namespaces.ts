@@ -4,7 +4,7 @@
 // the stacks that exist, so an upgrade never replaces a namespace (and the claims in it).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { namespaceLevels, podSecurityLabels, SecurityLevel, weakerThan } from "../config/podSecurity";
+import { controllerLevel, podSecurityLabels, SecurityLevel, weakerThan } from "../config/podSecurity";
 import type { Tier } from "../config/tiers";
 
 export interface StackNamespacesArgs {
@@ -44,23 +44,19 @@ export interface StackNamespaces {
  * here rather than with the settings' warnings.
  */
 export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
-    const levels = namespaceLevels(args.controller, args.nfsHome, args.tiers);
-    const namespace = (resourceName: string, name: string, keep: boolean): pulumi.Output<string> =>
-        args.create
-            ? new k8s.core.v1.Namespace(
-                  resourceName,
-                  { metadata: { name, labels: { ...args.labels, ...podSecurityLabels(levels.get(name)!) } } },
-                  { retainOnDelete: keep },
-              ).metadata.name
-            : pulumi.output(name);
+    const namespace = (resourceName: string, name: string, level: SecurityLevel, keep: boolean) =>
+        new k8s.core.v1.Namespace(
+            resourceName,
+            { metadata: { name, labels: { ...args.labels, ...podSecurityLabels(level) } } },
+            { retainOnDelete: keep },
+        );
+    // Made by the program when it makes namespaces; named otherwise.
+    const own = (resourceName: string, name: string, level: SecurityLevel, keep: boolean): pulumi.Output<string> =>
+        args.create ? namespace(resourceName, name, level, keep).metadata.name : pulumi.output(name);
 
     const deploy = args.deploy.map((ns) => {
         if (args.createDeploy) {
-            return new k8s.core.v1.Namespace(
-                `deploy-namespace-${ns}`,
-                { metadata: { name: ns, labels: { ...args.labels, ...podSecurityLabels(args.deployLevel) } } },
-                { retainOnDelete: true },
-            );
+            return namespace(`deploy-namespace-${ns}`, ns, args.deployLevel, true);
         }
         // Read at preview: a namespace that does not exist fails the preview, naming it.
         const existing = k8s.core.v1.Namespace.get(`deploy-namespace-${ns}`, ns);
@@ -83,11 +79,16 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
     });
 
     return {
-        controller: namespace("controller-namespace", args.controller, args.keepControllerNamespace),
+        controller: own(
+            "controller-namespace",
+            args.controller,
+            controllerLevel(args.nfsHome),
+            args.keepControllerNamespace,
+        ),
         tiers: Object.fromEntries(
             args.tiers.map((t) => [
                 t.name,
-                namespace(t.name === "build" ? "agent-namespace" : `${t.name}-agent-namespace`, t.namespace, false),
+                own(t.name === "build" ? "agent-namespace" : `${t.name}-agent-namespace`, t.namespace, t.level, false),
             ]),
         ),
         deploy,

@@ -23,12 +23,25 @@ function limited(limits: string, check: (value: string) => string | undefined): 
     return Object.assign(check, { limits });
 }
 
+/** What zod keeps of a schema's shape (its `_zod.def`): the parts the reader and the docs walk. */
+export type SchemaDef = {
+    type: string;
+    innerType?: z.ZodType;
+    in?: z.ZodType;
+    element?: z.ZodType;
+    valueType?: z.ZodType;
+    shape?: Record<string, z.ZodType>;
+    options?: z.ZodType[];
+    values?: unknown[];
+};
+export const schemaDef = (schema: z.ZodType): SchemaDef => (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+
 /** What a schema allows, as the config reference prints it; undefined when it says nothing more than its type. */
 export function limitsOf(schema: z.ZodType): string | undefined {
     const own = (schema.meta() as { limits?: string } | undefined)?.limits;
-    const element = (schema as unknown as { _zod: { def: { type: string; element?: z.ZodType } } })._zod.def;
-    if (own === undefined && element.type === "array" && element.element) {
-        const each = limitsOf(element.element);
+    const def = schemaDef(schema);
+    if (own === undefined && def.type === "array" && def.element) {
+        const each = limitsOf(def.element);
         return each && `each: ${each}`;
     }
     return own;

@@ -3,8 +3,6 @@
 // in policy/facts.ts, shared with the policy pack). Each namespace enforces the strictest standard
 // that what runs in it allows, warns at that same level (so a warning means "this would be
 // refused", never noise), and audits against restricted, so anything weaker is recorded.
-import type { Tier } from "./tiers";
-
 export const SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
 export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
 
@@ -35,20 +33,8 @@ export function restrictedContainer(uid: number) {
  * The controller pod meets `restricted`. On NFS the one exception is the init container that
  * fixes ownership (root, with CHOWN, DAC_OVERRIDE and FOWNER), which `baseline` allows.
  */
-function controllerLevel(nfsHome: boolean): SecurityLevel {
+export function controllerLevel(nfsHome: boolean): SecurityLevel {
     return nfsHome ? "baseline" : "restricted";
-}
-
-/** Namespace name -> the level it enforces: the controller's, and each agent tier's. */
-export function namespaceLevels(
-    controllerNamespace: string,
-    nfsHome: boolean,
-    tiers: Pick<Tier, "namespace" | "level">[],
-): Map<string, SecurityLevel> {
-    return new Map<string, SecurityLevel>([
-        [controllerNamespace, controllerLevel(nfsHome)],
-        ...tiers.map((t) => [t.namespace, t.level] as const),
-    ]);
 }
 
 export function podSecurityLabels(level: SecurityLevel): Record<string, string> {

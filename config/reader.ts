@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import { z } from "zod";
+import { schemaDef } from "./checks";
 import { KEYS, KeyName, KeySpec, KeyType, PROJECT, ValidValues } from "./keys";
 
 /** A bad config value, reported the way `pulumi preview` shows a RunError: message, no stack. */
@@ -113,33 +114,22 @@ export function readValues(raw: Record<string, string | undefined>): ReadValues 
     return { values: guarded as ValidValues, problems };
 }
 
-type Def = {
-    type: string;
-    innerType?: z.ZodType;
-    in?: z.ZodType;
-    element?: z.ZodType;
-    valueType?: z.ZodType;
-    shape?: Record<string, z.ZodType>;
-    options?: z.ZodType[];
-};
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
-
 /** The schema itself, past optional, default and pipe wrappers; a union's member that fits `value`. */
 function unwrap(schema: z.ZodType, value: unknown): z.ZodType {
     for (;;) {
-        const def = defOf(schema);
+        const def = schemaDef(schema);
         const inner = def.innerType ?? def.in;
         if (inner) {
             schema = inner;
         } else if (def.type === "union" && def.options) {
             // The member whose literal fields (the discriminator) match the value, else the first.
             const fits = (o: z.ZodType) =>
-                Object.entries(defOf(o).shape ?? {}).every(([k, field]) => {
-                    const d = defOf(field) as Def & { values?: unknown[] };
+                Object.entries(schemaDef(o).shape ?? {}).every(([k, field]) => {
+                    const d = schemaDef(field);
                     return d.type !== "literal" || (d.values ?? []).includes((value as Record<string, unknown>)?.[k]);
                 });
             schema = def.options.find(fits) ?? def.options[0];
-            if (defOf(schema).type === "union") {
+            if (schemaDef(schema).type === "union") {
                 continue;
             }
             return schema;
@@ -153,7 +143,7 @@ function unwrap(schema: z.ZodType, value: unknown): z.ZodType {
 function knownKeys(schema: z.ZodType, path: readonly PropertyKey[], root: unknown): string[] {
     let value = root;
     for (const part of path) {
-        const def = defOf(unwrap(schema, value));
+        const def = schemaDef(unwrap(schema, value));
         const next = def.shape?.[String(part)] ?? def.element ?? def.valueType;
         if (!next) {
             return [];
@@ -161,7 +151,7 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[], root: unknow
         schema = next;
         value = (value as Record<PropertyKey, unknown> | undefined)?.[part];
     }
-    return Object.keys(defOf(unwrap(schema, value)).shape ?? {});
+    return Object.keys(schemaDef(unwrap(schema, value)).shape ?? {});
 }
 
 /** One zod issue as the user should read it: where, what was there, and what would do. */

@@ -6,10 +6,9 @@ import { cidrWithin, pluginId } from "./checks";
 import { crossChecks } from "./crossChecks";
 import { AgentConnection, PodRetention, ServiceType, ValidValues } from "./keys";
 import type { AccessMode } from "./checks";
-import { AGENT_SERVICE_ACCOUNT, DEPLOYER_SERVICE_ACCOUNT } from "./names";
 import { AgentContainer, defaultTemplates, JNLP, PodTemplate, SecurityLevel, templatesSchema } from "./podTemplates";
 import { ConfigError, readValues } from "./reader";
-import { deriveTiers, Tier } from "./tiers";
+import { deriveTiers, mountsSecret, Tier } from "./tiers";
 
 export type { AgentContainer, PodTemplate };
 
@@ -207,15 +206,12 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             containerCap: v.containerCap,
             podRetention: v.podRetention,
             templates,
-            tiers: deriveTiers(
-                {
-                    agentNamespace: v.agentNamespace,
-                    templates,
-                    deployNamespaces: v.deployNamespaces,
-                    allowPrivilegedAgents: v.allowPrivilegedAgents,
-                },
-                { agentServiceAccount: AGENT_SERVICE_ACCOUNT, deployerServiceAccount: DEPLOYER_SERVICE_ACCOUNT },
-            ),
+            tiers: deriveTiers({
+                agentNamespace: v.agentNamespace,
+                templates,
+                deployNamespaces: v.deployNamespaces,
+                allowPrivilegedAgents: v.allowPrivilegedAgents,
+            }),
             deployNamespaces: v.deployNamespaces,
             deployClusterRole: v.deployClusterRole,
             createDeployNamespaces: v.createDeployNamespaces,
@@ -245,7 +241,7 @@ function warningsAbout(s: Settings): string[] {
         );
     }
     const build = s.agents.tiers.find((t) => t.name === "build")!;
-    for (const t of build.templates.filter((x) => x.volumes.some((vol) => vol.type === "secret"))) {
+    for (const t of build.templates.filter(mountsSecret)) {
         warnings.push(
             `pod template '${t.name}' mounts a Secret in the build tier (${build.namespace}), whose cloud every job ` +
                 "may use: any Jenkinsfile can read that Secret with a pod of its own. Keep it in a Jenkins credential " +

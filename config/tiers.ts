@@ -17,6 +17,7 @@
 // registry credentials) is usage restricted, and only then has a launcher of its own, whose token
 // is the one credential that can create pods in its namespace.
 import { DEFAULT_CLOUD } from "../policy/facts";
+import { AGENT_SERVICE_ACCOUNT, DEPLOYER_SERVICE_ACCOUNT } from "./names";
 import { PodTemplate, SecurityLevel, TierName, tierOf } from "./podTemplates";
 
 export type { TierName };
@@ -84,9 +85,9 @@ export function tierNamespace(agentNamespace: string, tier: TierName): string {
     return tier === "build" ? agentNamespace : `${agentNamespace}-${tier}`;
 }
 
-/** Whether templates mount a Secret: every pod of their cloud's namespace could then read it. */
-function mountsSecrets(templates: PodTemplate[]): boolean {
-    return templates.some((t) => t.volumes.some((v) => v.type === "secret"));
+/** Whether a template mounts a Secret: every pod of its cloud's namespace could then read it. */
+export function mountsSecret(t: Pick<PodTemplate, "volumes">): boolean {
+    return t.volumes.some((v) => v.type === "secret");
 }
 
 /** Whether the stack has this tier: build always; the others when they have templates or a purpose. */
@@ -103,19 +104,13 @@ function present(tier: TierName, s: TierInputs): boolean {
     }
 }
 
-/**
- * The stack's tiers, build first. `agentServiceAccount` and `deployerServiceAccount` are what the
- * tiers' pods run as.
- */
-export function deriveTiers(
-    s: TierInputs,
-    accounts: { agentServiceAccount: string; deployerServiceAccount: string },
-): Tier[] {
+/** The stack's tiers, build first. */
+export function deriveTiers(s: TierInputs): Tier[] {
     return TIER_NAMES.filter((name) => present(name, s)).map((name) => {
         const templates = s.templates.filter((t) => tierOf(t) === name);
         // The default cloud stays open to every job: it is where pipelines' own pods go.
         const usageRestricted =
-            name === "privileged" || name === "deploy" || (name !== "build" && mountsSecrets(templates));
+            name === "privileged" || name === "deploy" || (name !== "build" && templates.some(mountsSecret));
         return {
             name,
             namespace: tierNamespace(s.agentNamespace, name),
@@ -129,7 +124,7 @@ export function deriveTiers(
                       credentialsId: `jenkins-${name}-launcher`,
                   }
                 : undefined,
-            podServiceAccount: name === "deploy" ? accounts.deployerServiceAccount : accounts.agentServiceAccount,
+            podServiceAccount: name === "deploy" ? DEPLOYER_SERVICE_ACCOUNT : AGENT_SERVICE_ACCOUNT,
             usageRestricted,
             restrictedPss: name !== "privileged",
             apiAccess: name === "deploy",

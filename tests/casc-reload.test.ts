@@ -5,10 +5,11 @@
 // check k. Nothing waits on real time and nothing touches the network.
 // Long by design: each reload case scripts the fake clock step by step.
 import { createHash } from "crypto";
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
+import { RELOAD_TOKEN, runReloadScript } from "./cluster/reloadScript";
 import * as os from "os";
 import * as path from "path";
 
@@ -627,75 +628,47 @@ describe("casc-reload.sh", () => {
     });
 
     test("with the real curl: the form field and the bearer header reach a JCasC-like endpoint and an API server on loopback", async () => {
-        mountConfigMap(CONFIG_A);
-        const seen: { path: string; auth?: string; type?: string; body: string }[] = [];
-        const server = http.createServer((req, res) => {
+        const events: { path?: string; auth?: string; type?: string; body: string }[] = [];
+        const api = http.createServer((req, res) => {
             let body = "";
             req.on("data", (chunk) => (body += chunk));
             req.on("end", () => {
-                seen.push({
-                    path: req.url ?? "",
+                events.push({
+                    path: req.url,
                     auth: req.headers.authorization,
                     type: req.headers["content-type"],
                     body,
                 });
-                if (req.url === "/reload-configuration-as-code/") {
-                    const token = new URLSearchParams(body).get("casc-reload-token");
-                    res.writeHead(token === TOKEN_1 ? 200 : 401).end();
-                } else {
-                    res.writeHead(201, { "content-type": "application/json" }).end("{}");
-                }
+                res.writeHead(201, { "content-type": "application/json" }).end("{}");
             });
         });
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
         try {
-            // The real curl: only the fake clock is put first on PATH.
-            const bin = path.join(tmp, "clock-only");
-            fs.mkdirSync(bin);
-            fs.copyFileSync(path.join(fake, "bin", "sleep"), path.join(bin, "sleep"));
-            fs.writeFileSync(path.join(fake, "actions", "1.sh"), kubeletUpdate(CONFIG_B) + "\n");
-            const env = {
-                ...process.env,
-                PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
-                FAKE: fake,
-                CASC_FILE: cascFile,
-                TOKEN_FILE: tokenFile,
-                JENKINS_URL: url,
-                KUBE_API: url,
-                KUBE_DIR: kubeDir,
-                WORK: work,
-                INTERVAL: "0",
-                MAX_CHECKS: "2",
-                POD_NAME: "jenkins-0",
-                POD_NAMESPACE: "kube-ops",
-                POD_UID: "uid-1",
-            };
-            const child = spawn("sh", [SCRIPT], { env });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (d) => (stdout += d));
-            child.stderr.on("data", (d) => (stderr += d));
-            const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
-            expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
-            expect(stdout).toContain(`casc-reload: applied ${sha256(CONFIG_B)}`);
-            const [reload, event] = seen;
-            expect(reload).toMatchObject({
-                path: "/reload-configuration-as-code/",
-                type: "application/x-www-form-urlencoded",
-                body: `casc-reload-token=${TOKEN_1}`,
+            const run = await runReloadScript({
+                script: fs.readFileSync(SCRIPT, "utf8"),
+                apiServer: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+                token: SA_TOKEN,
+                caPem: "ca",
+                pod: { name: "jenkins-0", namespace: "kube-ops", uid: "uid-1" },
+                jenkins: { status: 200, body: "" },
             });
-            expect(event).toMatchObject({
+            expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+            expect(run.stdout).toContain("casc-reload: applied");
+            expect(run.reloads).toEqual([
+                { contentType: "application/x-www-form-urlencoded", body: `casc-reload-token=${RELOAD_TOKEN}` },
+            ]);
+            expect(events).toHaveLength(1);
+            expect(events[0]).toMatchObject({
                 path: "/api/v1/namespaces/kube-ops/events",
                 auth: `Bearer ${SA_TOKEN}`,
                 type: "application/json",
             });
-            expect(JSON.parse(event.body)).toMatchObject({
+            expect(JSON.parse(events[0].body)).toMatchObject({
                 reason: "CascReloaded",
                 involvedObject: { name: "jenkins-0" },
             });
         } finally {
-            server.close();
+            api.close();
         }
     });
 });

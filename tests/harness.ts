@@ -21,11 +21,17 @@ export function runDefaults(overrides: Config = {}): Promise<Stack> {
 
 /** Like runDefaults, and also returns the warnings the program printed (pulumi.log.warn). */
 export async function runDefaultsWarned(overrides: Config = {}): Promise<{ stack: Stack; warnings: string[] }> {
+    const { result: stack, warnings } = await warningsOf(() => runDefaults(overrides));
+    return { stack, warnings };
+}
+
+/** What `run` returns, and the warnings the program printed meanwhile (pulumi.log.warn). */
+export async function warningsOf<T>(run: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
     // tests/setup.ts has replaced pulumi.log.warn with a mock for every suite.
     const warn = jest.mocked(pulumi.log.warn);
     const before = warn.mock.calls.length;
-    const stack = await runDefaults(overrides);
-    return { stack, warnings: warn.mock.calls.slice(before).map((c) => String(c[0])) };
+    const result = await run();
+    return { result, warnings: warn.mock.calls.slice(before).map((c) => String(c[0])) };
 }
 
 /** Evaluates the program for a stack file in the repo, plus `overrides`. */

@@ -1,7 +1,6 @@
 // What `pulumi up` would apply, checked without a cluster, for every stack file in the repo:
 // Kubernetes objects against the Kubernetes OpenAPI schemas, the JCasC against the plugin's keys,
 // URNs, cross-references, and the committed golden render.
-import * as pulumi from "@pulumi/pulumi";
 import Ajv from "ajv";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -23,6 +22,7 @@ import {
     writeRender,
 } from "../tools/render";
 import { listStacks, readStackConfig } from "../tools/stackConfig";
+import { warningsOf } from "./harness";
 import schema from "../schemas/jcasc.schema.json";
 
 const validateCasc = new Ajv({ allErrors: true, strict: true }).compile(schema);
@@ -47,11 +47,9 @@ describe.each(stacks)("stack %s", (stack) => {
     let casc: any;
     let warnings: string[];
     beforeAll(async () => {
-        // tests/setup.ts collects the program's warnings instead of printing them.
-        const warn = jest.mocked(pulumi.log.warn);
-        const before = warn.mock.calls.length;
-        evaluation = await evaluate(readStackConfig(stack), { stack, preview: true });
-        warnings = warn.mock.calls.slice(before).map((c) => String(c[0]));
+        ({ result: evaluation, warnings } = await warningsOf(() =>
+            evaluate(readStackConfig(stack), { stack, preview: true }),
+        ));
         objects = kubernetesObjects(evaluation);
         files = renderFiles(evaluation);
         casc = parse(files.get(CASC_OUT)!);

@@ -3,8 +3,7 @@
 import { readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { z } from "zod";
-import { limitsOf } from "../config/checks";
+import { limitsOf, schemaDef } from "../config/checks";
 import { DEFAULT_PLUGINS, KEYS, KeySpec } from "../config/keys";
 import { templatesSchema } from "../config/podTemplates";
 import { configTable, projectFile, readmeTable } from "../tools/docs";
@@ -299,10 +298,9 @@ describe("README", () => {
     it("states every limit the reader enforces on a template field, in the podTemplates table", () => {
         const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
         const table = readme.slice(readme.indexOf("### `podTemplates`"), readme.indexOf("## Agent trust tiers"));
-        const def = (schema: any) => schema._zod.def;
-        const fields = def(def(templatesSchema).element).shape as Record<string, z.ZodType>;
+        const fields = schemaDef(schemaDef(templatesSchema).element!).shape!;
         const unstated = Object.entries(fields).flatMap(([field, schema]) => {
-            const limits = limitsOf(def(schema).innerType ?? schema);
+            const limits = limitsOf(schemaDef(schema).innerType ?? schema);
             const row = table
                 .split("\n")
                 .find((line) => line.startsWith("| ") && line.split(" | ")[0].includes(`\`${field}\``));

@@ -8,36 +8,29 @@ import { PodTemplate, templatesSchema } from "../config/podTemplates";
 import { cidrWithin } from "../config/checks";
 import { runDefaults, runDefaultsWarned } from "./harness";
 
-const accounts = { agentServiceAccount: "jenkins-agent", deployerServiceAccount: "jenkins-deployer" };
 const templates = (list: object[]): PodTemplate[] => templatesSchema.parse(list);
 
 describe("deriveTiers", () => {
     it("always has the build tier, and the others only when something needs them", () => {
-        const only = deriveTiers(
-            {
-                agentNamespace: "a",
-                templates: templates([{ name: "x", labels: ["x"] }]),
-                deployNamespaces: [],
-                allowPrivilegedAgents: false,
-            },
-            accounts,
-        );
+        const only = deriveTiers({
+            agentNamespace: "a",
+            templates: templates([{ name: "x", labels: ["x"] }]),
+            deployNamespaces: [],
+            allowPrivilegedAgents: false,
+        });
         expect(only.map((t) => [t.name, t.namespace, t.level, t.cloud])).toEqual([
             ["build", "a", "restricted", "kubernetes"],
         ]);
-        const all = deriveTiers(
-            {
-                agentNamespace: "a",
-                templates: templates([
-                    { name: "x", labels: ["x"] },
-                    { name: "k", labels: ["k"], podSecurity: "baseline" },
-                    { name: "d", labels: ["d"], deploy: true },
-                ]),
-                deployNamespaces: ["staging"],
-                allowPrivilegedAgents: true,
-            },
-            accounts,
-        );
+        const all = deriveTiers({
+            agentNamespace: "a",
+            templates: templates([
+                { name: "x", labels: ["x"] },
+                { name: "k", labels: ["k"], podSecurity: "baseline" },
+                { name: "d", labels: ["d"], deploy: true },
+            ]),
+            deployNamespaces: ["staging"],
+            allowPrivilegedAgents: true,
+        });
         expect(all.map((t) => [t.name, t.namespace, t.level, t.cloud, t.podServiceAccount, t.usageRestricted])).toEqual(
             [
                 ["build", "a", "restricted", "kubernetes", "jenkins-agent", false],
@@ -59,23 +52,20 @@ describe("deriveTiers", () => {
     });
 
     it("restricts a tier whose templates mount a Secret (every pod of its cloud could read it), and gives it a launcher", () => {
-        const [, baseline] = deriveTiers(
-            {
-                agentNamespace: "a",
-                templates: templates([
-                    { name: "x", labels: ["x"] },
-                    {
-                        name: "k",
-                        labels: ["k"],
-                        podSecurity: "baseline",
-                        volumes: [{ type: "secret", secretName: "regcred", mountPath: "/r" }],
-                    },
-                ]),
-                deployNamespaces: [],
-                allowPrivilegedAgents: false,
-            },
-            accounts,
-        );
+        const [, baseline] = deriveTiers({
+            agentNamespace: "a",
+            templates: templates([
+                { name: "x", labels: ["x"] },
+                {
+                    name: "k",
+                    labels: ["k"],
+                    podSecurity: "baseline",
+                    volumes: [{ type: "secret", secretName: "regcred", mountPath: "/r" }],
+                },
+            ]),
+            deployNamespaces: [],
+            allowPrivilegedAgents: false,
+        });
         expect([baseline.usageRestricted, baseline.launcher?.serviceAccount]).toEqual([
             true,
             "jenkins-baseline-launcher",

@@ -166,10 +166,11 @@ async function main(): Promise<void> {
     }
     const compiled = precompile();
     try {
+        const nodeArgs = pulumiNodeArgs();
         const cases: [string, string[], string][] = [
             ["floor (SDKs only)", [], SDKS],
             ["precompiled JS", [], evaluateDev(compiled)],
-            [`loader (${pulumiNodeArgs().join(" ")})`, pulumiNodeArgs(), evaluateDev(ROOT)],
+            [`loader (${nodeArgs.join(" ")})`, nodeArgs, evaluateDev(ROOT)],
         ];
         const runs: Run[][] = cases.map(() => []);
         cases.forEach(([, args, script]) => runChild(args, script)); // warm the file cache

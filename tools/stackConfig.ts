@@ -34,7 +34,7 @@ export function projectDefaults(root = ROOT): Record<string, string> {
     return out;
 }
 
-function stackFile(stack: string, root = ROOT): string {
+export function stackFile(stack: string, root = ROOT): string {
     return path.join(root, `Pulumi.${stack}.yaml`);
 }
 

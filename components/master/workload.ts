@@ -137,6 +137,7 @@ export interface WorkloadInput {
 export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.DeploymentSpec {
     const { names, controller } = i;
     const tcp = i.agentConnection === "tcp";
+    const tz = posixZone(controller.timezone);
     const homeMount = { name: "jenkins-home", mountPath: HOME };
     const tmpMount = { name: "tmp", mountPath: "/tmp" };
     const scriptsMount = { name: "scripts", mountPath: SCRIPTS_DIR, readOnly: true };
@@ -240,9 +241,7 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             // JCasC adds its credentials to those made in the UI
                             // instead of replacing them all on every load.
                             { name: "CASC_CREDENTIALS_MERGE_STRATEGY", value: "merge" },
-                            ...(posixZone(controller.timezone)
-                                ? [{ name: "TZ", value: posixZone(controller.timezone) }]
-                                : []),
+                            ...(tz !== undefined ? [{ name: "TZ", value: tz }] : []),
                         ],
                         ports: [
                             { name: "http", containerPort: HTTP_PORT },

@@ -116,13 +116,20 @@ export class StackFixtures {
         }
     }
 
-    private hasDefaultStorageClass = async (): Promise<boolean> => {
-        const api = this.cluster.api(this.cluster.k8s.StorageV1Api);
-        const classes = await api.listStorageClass();
-        return classes.items.some(
-            (c) => c.metadata?.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
-        );
-    };
+    private defaultClass?: Promise<boolean>;
+
+    /** Whether the cluster provisions claims on a default class; asked once per stack. */
+    private hasDefaultStorageClass(): Promise<boolean> {
+        this.defaultClass ??= this.cluster
+            .api(this.cluster.k8s.StorageV1Api)
+            .listStorageClass()
+            .then((classes) =>
+                classes.items.some(
+                    (c) => c.metadata?.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
+                ),
+            );
+        return this.defaultClass;
+    }
 
     /** Claims on the default class, when the cluster has none: a hostPath PV bound to each (no provisioner here). */
     private fixtureVolumes(): KubeObject[] {

@@ -6,7 +6,7 @@ import { RENDER_ROOT, stacksUnderTest, VARIANTS } from "./renders";
 export default async function globalSetup(): Promise<void> {
     for (const name of stacksUnderTest()) {
         const variant = VARIANTS[name];
-        const files = variant ? await renderStack(variant.stack, variant.overrides) : await renderStack(name);
+        const files = await renderStack(variant?.stack ?? name, variant?.overrides);
         writeRender(files, path.join(RENDER_ROOT, name));
     }
 }

@@ -6,6 +6,7 @@
 // Long by design: apply, dry run, impersonation and the access reviews, each a small function.
 import type * as K from "@kubernetes/client-node";
 import { readFileSync } from "fs";
+import { describeObject as describe } from "../../tools/kubeSchema";
 
 type Obj = Record<string, any>;
 export type KubeObject = {
@@ -299,9 +300,7 @@ export class Cluster {
     }
 }
 
-export function describe(o: { kind: string; metadata: { name: string; namespace?: string } }): string {
-    return `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
-}
+export { describe };
 
 function refusal(err: unknown, what: string): Error {
     const e = err as { code?: number; body?: unknown; message?: string };

@@ -1,4 +1,5 @@
-// Runs the JCasC reload sidecar's script, as the render deploys it, against the real API server:
+// Runs the JCasC reload sidecar's script with the real curl, against an API server (the real one
+// in the cluster tier, a loopback stand-in in the unit suite):
 // with a token of the controller's own account and the cluster's CA in a ServiceAccount folder,
 // the controller pod's name, namespace and uid, a loopback stand-in for Jenkins' reload endpoint,
 // and a clock that makes the JCasC document change before the first check. No container runtime
@@ -14,7 +15,12 @@ export interface ReloadRun {
     status: number | null;
     stdout: string;
     stderr: string;
+    /** What reached the stand-in for Jenkins: each request's content type and body. */
+    reloads: { contentType?: string; body: string }[];
 }
+
+/** The reload token the run's TOKEN_FILE holds. */
+export const RELOAD_TOKEN = "reload-token";
 
 export async function runReloadScript(options: {
     script: string;
@@ -26,9 +32,14 @@ export async function runReloadScript(options: {
     jenkins: { status: number; body: string };
 }): Promise<ReloadRun> {
     const dir = mkdtempSync(path.join(tmpdir(), "casc-reload-cluster-"));
+    const reloads: ReloadRun["reloads"] = [];
     const server = http.createServer((req, res) => {
-        req.resume();
-        req.on("end", () => res.writeHead(options.jenkins.status).end(options.jenkins.body));
+        let body = "";
+        req.on("data", (chunk) => (body += chunk));
+        req.on("end", () => {
+            reloads.push({ contentType: req.headers["content-type"], body });
+            res.writeHead(options.jenkins.status).end(options.jenkins.body);
+        });
     });
     try {
         const sa = path.join(dir, "serviceaccount");
@@ -37,7 +48,7 @@ export async function runReloadScript(options: {
         writeFileSync(path.join(sa, "ca.crt"), options.caPem);
         const secrets = path.join(dir, "secrets");
         mkdirSync(secrets);
-        writeFileSync(path.join(secrets, "casc-reload-token"), "reload-token");
+        writeFileSync(path.join(secrets, "casc-reload-token"), `${RELOAD_TOKEN}\n`);
         mkdirSync(path.join(dir, "work"));
         const script = path.join(dir, "casc-reload.sh");
         writeFileSync(script, options.script);
@@ -71,7 +82,7 @@ export async function runReloadScript(options: {
         child.stdout.on("data", (d) => (stdout += d));
         child.stderr.on("data", (d) => (stderr += d));
         const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
-        return { status, stdout, stderr };
+        return { status, stdout, stderr, reloads };
     } finally {
         server.close();
         rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { CASC_OUT, RESOURCES_OUT } from "../../tools/render";
 import { settingsFrom } from "../../config/settings";
-import { listStacks, readStackConfig, ROOT } from "../../tools/stackConfig";
+import { listStacks, readStackConfig, stackFile } from "../../tools/stackConfig";
 import type { KubeObject } from "./kube";
 
 type Obj = Record<string, any>;
@@ -81,13 +81,13 @@ export interface Render {
 /** The settings a stack file (plus a variant's overrides) spells out, so a test can tell a default from a choice. */
 function ownConfigOf(name: string): Record<string, unknown> {
     const variant = VARIANTS[name];
-    const file = path.join(ROOT, `Pulumi.${variant?.stack ?? name}.yaml`);
+    const file = stackFile(variant?.stack ?? name);
     const own = (parse(readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
     return { ...own, ...(variant?.overrides ?? {}) };
 }
 
 /** The settings a stack (or variant) is rendered from. */
-function configOf(name: string): Record<string, string> {
+export function configOf(name: string): Record<string, string> {
     const variant = VARIANTS[name];
     return variant ? { ...readStackConfig(variant.stack), ...variant.overrides } : readStackConfig(name);
 }

@@ -348,9 +348,8 @@ function describeStack(stack: string, render: Render): void {
 
         describe("RBAC, asked of the API server as each ServiceAccount", () => {
             // A genericEphemeralVolume workspace is created by Kubernetes, so no cloud needs claim rights.
-            const needsOf = (_cloud: Obj) => LAUNCHER_NEEDS;
             for (const { cloud, launcher } of cloudList) {
-                for (const need of needsOf(cloud)) {
+                for (const need of LAUNCHER_NEEDS) {
                     test(`YES ${userOf(launcher)} may ${show(need)} in ${cloud.namespace} (cloud ${cloud.name})`, async () => {
                         expect(await cluster.can(launcher, { ...need, namespace: cloud.namespace })).toBe(true);
                     });
@@ -411,7 +410,7 @@ function describeStack(stack: string, render: Render): void {
                 }
                 const launched = cloudOf(account, ns);
                 if (launched) {
-                    grantsOf(needsOf(launched.cloud)).forEach((g) => want.add(g));
+                    grantsOf(LAUNCHER_NEEDS).forEach((g) => want.add(g));
                 }
                 for (const b of boundTo(account).filter(
                     (x) => x.metadata.namespace === ns && x.roleRef.kind === "ClusterRole",
