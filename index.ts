@@ -15,7 +15,7 @@ import { cascInput } from "./jcasc/jcasc";
 // Exported as a function: Pulumi calls it and the returned object is the stack's outputs. The
 // offline render and the tests call the same function under the mock runtime.
 export = () => {
-    const { settings, warnings } = loadSettings();
+    const { settings, warnings, lock, lockFile } = loadSettings();
     for (const warning of warnings) {
         void pulumi.log.warn(warning);
     }
@@ -64,7 +64,7 @@ export = () => {
         names,
         controller: settings.controller,
         adminUsername: settings.adminUsername,
-        plugins: settings.plugins,
+        plugins: { lock, lockFile, mirror: settings.plugins.mirror },
         agentConnection: agents.connection,
         service: settings.service,
         ingress: settings.ingress,

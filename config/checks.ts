@@ -276,6 +276,35 @@ export function pluginId(spec: string): string {
     return spec.split(":")[0];
 }
 
+/** The version part of `artifactId:version`. */
+export function pluginVersion(spec: string): string {
+    return spec.slice(spec.indexOf(":") + 1);
+}
+
+// Jenkins releases: weekly 2.569, LTS 2.568.2. The official images' tags start with it
+// (jenkins/jenkins:2.568.2-jdk21), which is how the controller's core is read from its image.
+const JENKINS_RELEASE = /^\d+\.\d+(\.\d+)?$/;
+
+export const checkJenkinsVersion = limited("a Jenkins release such as 2.568.2", (value: string) =>
+    JENKINS_RELEASE.test(value) ? undefined : "must be a Jenkins release number such as 2.568.2",
+);
+
+/** The Jenkins core an image's tag names (jenkins/jenkins:2.568.2-jdk21: 2.568.2), if it names one. */
+export function imageJenkinsVersion(image: string): string | undefined {
+    const tag = /:([\w][\w.-]*)(?:@sha256:[a-f0-9]{64})?$/.exec(image)?.[1];
+    return /^(\d+\.\d+(?:\.\d+)?)(?:-|$)/.exec(tag ?? "")?.[1];
+}
+
+// The update center's warning ids: SECURITY-2004 (jenkins-infra/update-center2's warnings list).
+export const checkWarningId = limited("SECURITY-<number>", (value: string) =>
+    /^SECURITY-\d+([-_.][A-Za-z0-9]+)*$/.test(value)
+        ? undefined
+        : "must be a security warning id such as SECURITY-2004",
+);
+
+/** A download base: plugins are fetched from BASE/plugins/NAME/VERSION/NAME.hpi. */
+export const checkMirrorUrl = limited("http(s), no query or fragment", (value: string) => checkHttpUrl(value));
+
 // Time zones as the JVM takes them from -Duser.timezone (java.util.TimeZone.getTimeZone): a zone
 // ID the JDK knows, exactly as written (IDs are case-sensitive: `asia/shanghai` or `US/EASTERN`
 // silently run in GMT), or a custom ID GMT+hh:mm / GMT+hhmm / GMT+h. The JDKs' IDs are in

@@ -6,7 +6,7 @@ import { PodTemplate, templateProblems } from "./podTemplates";
 import type { Resources } from "./settings";
 import { formatPath, RefusedKey } from "./reader";
 import { LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
-import { cidrWithin, parseQuantity, pluginId } from "./checks";
+import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId } from "./checks";
 
 const key = (name: string) => `${PROJECT}:${name}`;
 
@@ -252,6 +252,18 @@ export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): s
                     (missing.includes("instance-identity")
                         ? " (TCP agents need it; or set agentConnection to websocket)"
                         : ""),
+            );
+        }
+    });
+    rule(() => {
+        const tagged = imageJenkinsVersion(v.controllerImage);
+        if (v.jenkinsVersion === "" && tagged === undefined) {
+            problems.push(
+                `${key("controllerImage")} = "${v.controllerImage}": its tag names no Jenkins release, so the plugin lock cannot be matched to it; set ${key("jenkinsVersion")} to the core the image runs`,
+            );
+        } else if (v.jenkinsVersion !== "" && tagged !== undefined && tagged !== v.jenkinsVersion) {
+            problems.push(
+                `${key("jenkinsVersion")} = "${v.jenkinsVersion}": ${key("controllerImage")} ("${v.controllerImage}") runs Jenkins ${tagged}; leave jenkinsVersion empty, or make them agree`,
             );
         }
     });

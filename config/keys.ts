@@ -124,7 +124,37 @@ export const KEYS = {
         type: "array",
         default: DEFAULT_PLUGINS,
         schema: pluginList,
-        description: "Plugins to install, `artifactId:version` (dependencies are resolved by jenkins-plugin-cli).",
+        description:
+            "Plugins to install, `artifactId:version`. What they need comes from the plugin lock (`npm run plugins:lock`), installed exactly and checked by SHA-256.",
+    },
+    jenkinsVersion: {
+        type: "string",
+        default: "",
+        schema: optional(v.checkJenkinsVersion),
+        description:
+            "The Jenkins core the controller image runs, which the plugin lock is resolved for; empty: read from `controllerImage`'s tag (jenkins/jenkins:2.568.2-jdk21 runs 2.568.2).",
+    },
+    pluginLockDir: {
+        type: "string",
+        default: "plugin-locks",
+        schema: checked(v.checkRelativePath),
+        description: "Folder of the plugin locks, relative to the project (`npm run plugins:lock` writes them).",
+    },
+    pluginMirror: {
+        type: "string",
+        default: "",
+        schema: optional(v.checkMirrorUrl),
+        description:
+            "Where the controller downloads plugins: a server with the update center's download layout (BASE/plugins/NAME/VERSION/NAME.hpi), e.g. an Artifactory or Nexus proxy of https://updates.jenkins.io/download, or an internal host. Empty: updates.jenkins.io, then archives.jenkins.io.",
+    },
+    pluginSecurityWarnings: {
+        type: "array",
+        default: [],
+        schema: z.array(checked(v.checkWarningId), {
+            error: () => "must be a list of warning ids such as SECURITY-2004",
+        }),
+        description:
+            "Security warnings (ids such as SECURITY-2004) on locked plugin versions that the stack deploys anyway; the preview reports each. Any other warning fails the preview and `plugins:lock`.",
     },
     serviceType: {
         type: "string",

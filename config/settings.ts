@@ -2,7 +2,10 @@
 // -> values checked key by key (reader.ts) -> checked across keys (crossChecks.ts) -> shaped here,
 // with the warnings a preview prints. Nothing downstream reads the raw values.
 import * as pulumi from "@pulumi/pulumi";
-import { cidrWithin, pluginId } from "./checks";
+import * as path from "path";
+import { Lock, stackLock, StackLock } from "../plugins/lock";
+import { FIXTURE_ID } from "../plugins/metadata";
+import { cidrWithin, imageJenkinsVersion, pluginId } from "./checks";
 import { crossChecks } from "./crossChecks";
 import { AgentConnection, PodRetention, ServiceType, ValidValues } from "./keys";
 import type { AccessMode } from "./checks";
@@ -36,7 +39,18 @@ export interface Settings {
         timezone: string;
     };
     adminUsername: string;
-    plugins: string[];
+    plugins: {
+        /** `artifactId:version`: the stack's list, the Prometheus plugin included when metrics are on. */
+        list: string[];
+        /** The Jenkins core of the controller image, which the lock is resolved for. */
+        jenkins: string;
+        /** Folder of the plugin locks, relative to the project. */
+        lockDir: string;
+        /** Download base for the plugin archives; none: the update center's. */
+        mirror?: string;
+        /** Security warning ids the stack deploys anyway. */
+        acknowledged: string[];
+    };
     service: {
         type: ServiceType;
         nodePort?: number;
@@ -151,10 +165,16 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
         },
         adminUsername: v.adminUsername,
         // The Prometheus plugin joins the list only when metrics are on, unless it is listed already.
-        plugins:
-            v.metrics && !v.plugins.some((p) => pluginId(p) === pluginId(v.metricsPlugin))
-                ? [...v.plugins, v.metricsPlugin]
-                : v.plugins,
+        plugins: {
+            list:
+                v.metrics && !v.plugins.some((p) => pluginId(p) === pluginId(v.metricsPlugin))
+                    ? [...v.plugins, v.metricsPlugin]
+                    : v.plugins,
+            jenkins: v.jenkinsVersion || imageJenkinsVersion(v.controllerImage)!,
+            lockDir: v.pluginLockDir,
+            mirror: v.pluginMirror || undefined,
+            acknowledged: v.pluginSecurityWarnings,
+        },
         service: {
             type: v.serviceType,
             nodePort: v.nodePort === 0 ? undefined : v.nodePort,
@@ -265,7 +285,44 @@ function warningsAbout(s: Settings): string[] {
     return warnings;
 }
 
-/** Reads the running stack's config (the engine's, or the mock runtime's). */
-export function loadSettings(): LoadedSettings {
-    return readSettings(pulumi.runtime.allConfig());
+/** The project's folder (the plugin locks' folder is relative to it). */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+export interface StackSettings extends LoadedSettings {
+    /** The committed plugin lock for the stack's plugins, checked against them. */
+    lock: Lock;
+    lockFile: string;
+}
+
+/**
+ * Reads the running stack's config (the engine's, or the mock runtime's) and its plugin lock;
+ * throws a ConfigError for bad settings, then for a lock that does not fit them.
+ */
+export function loadSettings(): StackSettings {
+    const loaded = readSettings(pulumi.runtime.allConfig());
+    const found = stackLock(
+        { ...loaded.settings.plugins, plugins: loaded.settings.plugins.list },
+        PROJECT_ROOT,
+        pulumi.getStack(),
+    );
+    if (found.problems.length > 0 || !found.lock) {
+        throw new ConfigError(found.problems);
+    }
+    return {
+        ...loaded,
+        warnings: [...loaded.warnings, ...found.notes, ...fixtureWarning(found)],
+        lock: found.lock,
+        lockFile: found.file,
+    };
+}
+
+/** The example stacks' locks come from the test fixture's metadata, whose checksums are made up. */
+function fixtureWarning(found: StackLock): string[] {
+    return found.lock?.updateCenter.id === FIXTURE_ID
+        ? [
+              `${found.file} was resolved from the test fixture's update center (${found.lock.updateCenter.source}), ` +
+                  "not the real one: its checksums match no real plugin archive, so the controller would not start. " +
+                  "Run `npm run plugins:lock` where updates.jenkins.io (or your mirror) is reachable, and commit the lock.",
+          ]
+        : [];
 }

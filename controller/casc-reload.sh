@@ -13,8 +13,7 @@
 # Secrets stay off every command line (/proc/<pid>/cmdline is readable in the pod): the reload
 # token and the ServiceAccount token reach curl through its config on stdin (`-K -`), written by
 # the shell's builtin printf. Every outcome is a log line and a Kubernetes Event on this pod
-# (`kubectl describe pod`), created with the pod's ServiceAccount, which may create events in
-# its namespace and nothing more here. After a failure the next try waits twice as long as the
+# (`kubectl describe pod`; k8s-event.sh). After a failure the next try waits twice as long as the
 # last, up to MAX_BACKOFF seconds; a newer document is still picked up at that try.
 set -u
 CASC_FILE=${CASC_FILE:-/var/jenkins_casc/jenkins.yaml}
@@ -24,35 +23,12 @@ INTERVAL=${INTERVAL:-10}
 MAX_BACKOFF=${MAX_BACKOFF:-300}
 # Bounded runs for tests; 0 watches forever.
 MAX_CHECKS=${MAX_CHECKS:-0}
-# Where Events go: the API server, this pod's ServiceAccount files, and the pod (downward API).
-KUBE_API=${KUBE_API:-https://kubernetes.default.svc}
-KUBE_DIR=${KUBE_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
-POD_NAME=${POD_NAME:-}
-POD_NAMESPACE=${POD_NAMESPACE:-}
-POD_UID=${POD_UID:-}
 WORK=${WORK:-${TMPDIR:-/tmp}}
+EVENT_COMPONENT=casc-reload
+# event TYPE REASON MESSAGE, and quoted VALUE (k8s-event.sh, mounted beside this script).
+. "${0%/*}/k8s-event.sh"
 
 digest() { sha256sum "$CASC_FILE" 2>/dev/null | cut -d' ' -f1; }
-
-# A value for a double-quoted string of curl's config file or of JSON: backslashes and quotes
-# escaped, line breaks and tabs made spaces, other control characters dropped.
-quoted() { printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037\177' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
-
-# event TYPE REASON MESSAGE: a core/v1 Event about this pod; a failure to record it is logged only.
-event() {
-    if [ -z "$POD_NAME" ] || [ -z "$POD_NAMESPACE" ] || [ ! -r "$KUBE_DIR/token" ]; then
-        return 0
-    fi
-    stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    printf '%s\n' "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"generateName\":\"$POD_NAME.casc-reload-\",\"namespace\":\"$POD_NAMESPACE\"},\"involvedObject\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":\"$POD_NAME\",\"namespace\":\"$POD_NAMESPACE\",\"uid\":\"$POD_UID\"},\"type\":\"$1\",\"reason\":\"$2\",\"message\":\"$(quoted "$3")\",\"source\":{\"component\":\"casc-reload\"},\"reportingComponent\":\"jenkins-k8s/casc-reload\",\"reportingInstance\":\"$POD_NAME\",\"firstTimestamp\":\"$stamp\",\"lastTimestamp\":\"$stamp\",\"count\":1}" >"$WORK/casc-event.json"
-    code=$(printf 'header = "Authorization: Bearer %s"\n' "$(quoted "$(cat "$KUBE_DIR/token")")" |
-        curl -sS -K - --max-time 10 -o /dev/null -w '%{http_code}' --cacert "$KUBE_DIR/ca.crt" \
-            -H 'Content-Type: application/json' --data-binary "@$WORK/casc-event.json" \
-            "$KUBE_API/api/v1/namespaces/$POD_NAMESPACE/events" 2>"$WORK/casc-event.err")
-    if [ "$code" != 201 ]; then
-        echo "casc-reload: could not record the event $2 (HTTP $code$(tr '\n' ' ' <"$WORK/casc-event.err"))" >&2
-    fi
-}
 
 # reload: POSTs the reload; prints nothing and returns 0 when JCasC applied it, else prints why.
 reload() {

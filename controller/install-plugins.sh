@@ -1,161 +1,188 @@
 #!/bin/sh
-# Init container: install the Jenkins plugins listed in PLUGINS_FILE into
-# $JENKINS_HOME/plugins, but only when the list (or the Jenkins core) changed
-# since the last successful install, so ordinary pod restarts need neither the
-# update center nor minutes of downloads.
+# Init container: installs exactly the plugin lock (LOCK_FILE: every plugin Jenkins loads, each
+# with its version, SHA-256 and download path, written by `npm run plugins:lock`) into
+# $JENKINS_HOME/plugins. Nothing is resolved here: no update center is asked what to install.
+#
+# - An unchanged lock downloads nothing (the installed archives are checked against it).
+# - A changed lock downloads only the archives that changed; the rest are copied from the
+#   installed set. Every archive's SHA-256 is checked before it is used.
+# - The new set is built beside the old one and swapped in by renames, so Jenkins never sees a
+#   half-installed set, and plugins dropped from the lock disappear.
+# - A download that fails is retried with backoff, from each source in turn (PLUGIN_SOURCES: a
+#   mirror, or the update center and then its archive). When the set still cannot be completed,
+#   a complete previous set on the volume boots Jenkins as it was; without one the pod fails,
+#   naming the plugin and the URLs. Either way the log and a Kubernetes Event on the pod say so.
 #
 # Env contract (defaults in brackets):
-#   PLUGINS_FILE  [/var/jenkins_plugins/plugins.txt]  artifactId:version lines
-#   JENKINS_HOME  [/var/jenkins_home]                 persistent volume
-#   JENKINS_WAR   [/usr/share/jenkins/jenkins.war]
-#   PLUGIN_CLI    [jenkins-plugin-cli]                one executable, no args
+#   LOCK_FILE       [/var/jenkins_scripts/plugins.lock]  lines: NAME VERSION SHA256 PATH, '#' comments
+#   JENKINS_HOME    [/var/jenkins_home]                  the persistent volume
+#   PLUGIN_SOURCES  [https://updates.jenkins.io/download https://archives.jenkins.io]
+#                   download bases, tried in order; an archive is BASE/PATH
+#   ATTEMPTS [4], BACKOFF [5]  tries per archive, and the first wait in seconds (then doubled)
+#   and k8s-event.sh's (POD_NAME, POD_NAMESPACE, POD_UID, KUBE_API, KUBE_DIR, WORK)
 set -eu
 
-PLUGINS_FILE=${PLUGINS_FILE:-/var/jenkins_plugins/plugins.txt}
+LOCK_FILE=${LOCK_FILE:-/var/jenkins_scripts/plugins.lock}
 JENKINS_HOME=${JENKINS_HOME:-/var/jenkins_home}
-JENKINS_WAR=${JENKINS_WAR:-/usr/share/jenkins/jenkins.war}
-PLUGIN_CLI=${PLUGIN_CLI:-jenkins-plugin-cli}
+PLUGIN_SOURCES=${PLUGIN_SOURCES:-https://updates.jenkins.io/download https://archives.jenkins.io}
+ATTEMPTS=${ATTEMPTS:-4}
+BACKOFF=${BACKOFF:-5}
+EVENT_COMPONENT=install-plugins
+# event TYPE REASON MESSAGE (k8s-event.sh, mounted beside this script).
+. "${0%/*}/k8s-event.sh"
 
 plugins_dir=$JENKINS_HOME/plugins
 staging_dir=$JENKINS_HOME/plugins.staging
 old_dir=$JENKINS_HOME/plugins.old
 marker=$plugins_dir/.installed-plugins.sha256
 
-# Bump when the install semantics change (flags below, normalisation), so
-# every existing volume re-installs once under the new rules.
-HASH_SCHEME='install-plugins/v1 --latest false'
+# Bump when the install semantics change, so every existing volume re-installs once.
+HASH_SCHEME='install-plugins/v2 lock'
 
 log() { printf 'install-plugins: %s\n' "$*"; }
 die() {
-	printf 'install-plugins: ERROR: %s\n' "$*" >&2
-	exit 1
+    printf 'install-plugins: ERROR: %s\n' "$*" >&2
+    event Warning PluginInstallFailed "$*"
+    exit 1
 }
-
-# Same reading of the file as jenkins-plugin-cli's txt parser (drop
-# " #..." tails and all whitespace, skip '#' lines and empty lines), plus CR
-# removal and sorting, so only edits that change what gets installed change
-# the hash.
-normalised_plugin_list() {
-	tr -d '\r' <"$PLUGINS_FILE" |
-		sed -e 's/[[:space:]]#.*$//' -e 's/[[:space:]]//g' -e '/^#/d' -e '/^$/d' |
-		LC_ALL=C sort -u
-}
+sha256_of() { sha256sum "$1" | cut -d ' ' -f 1; }
 
 # --- validate inputs before touching the volume -----------------------------
 
-if [ ! -f "$PLUGINS_FILE" ] || [ ! -r "$PLUGINS_FILE" ]; then
-	die "PLUGINS_FILE $PLUGINS_FILE does not exist or is not readable"
+if [ ! -f "$LOCK_FILE" ] || [ ! -r "$LOCK_FILE" ]; then
+    die "LOCK_FILE $LOCK_FILE does not exist or is not readable"
 fi
-# The CLI picks its parser from the extension and rejects anything else;
-# failing here gives a clearer message than its stack trace.
-case $PLUGINS_FILE in
-*.txt) ;;
-*) die "PLUGINS_FILE $PLUGINS_FILE must end in .txt (jenkins-plugin-cli format)" ;;
-esac
-plugin_list=$(normalised_plugin_list)
-[ -n "$plugin_list" ] ||
-	die "PLUGINS_FILE $PLUGINS_FILE lists no plugins; refusing to install an empty plugin set"
-
-if [ ! -f "$JENKINS_WAR" ] || [ ! -r "$JENKINS_WAR" ]; then
-	die "JENKINS_WAR $JENKINS_WAR does not exist or is not readable"
-fi
+lock=$(tr -d '\r' <"$LOCK_FILE" | sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d')
+[ -n "$lock" ] || die "LOCK_FILE $LOCK_FILE locks no plugins; refusing to install an empty plugin set"
+bad=$(printf '%s\n' "$lock" | awk '
+    NF != 4 || $1 !~ /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ || length($3) != 64 || $3 ~ /[^0-9a-f]/ ||
+    $4 ~ /^\// || $4 ~ /(^|\/)\.\.(\/|$)/ { print NR ": " $0; exit }')
+[ -z "$bad" ] || die "LOCK_FILE $LOCK_FILE line $bad is not NAME VERSION SHA256 PATH"
 if [ ! -d "$JENKINS_HOME" ] || [ ! -w "$JENKINS_HOME" ]; then
-	die "JENKINS_HOME $JENKINS_HOME is not a writable directory (is the volume mounted?)"
+    die "JENKINS_HOME $JENKINS_HOME is not a writable directory (is the volume mounted?)"
 fi
 
 # --- recover from an interrupted previous run --------------------------------
 
 if [ -d "$old_dir" ]; then
-	if [ -d "$plugins_dir" ]; then
-		# Staging was already swapped in; the old set is garbage. If the marker
-		# was not written yet, the hash check below re-installs anyway.
-		log "removing leftover $old_dir from an interrupted swap"
-		rm -rf "$old_dir"
-	else
-		# Interrupted between the two renames: put the previous working set
-		# back so a failing install below still leaves Jenkins bootable.
-		log "restoring $plugins_dir from leftover $old_dir (interrupted swap)"
-		mv "$old_dir" "$plugins_dir"
-	fi
+    if [ -d "$plugins_dir" ]; then
+        # Staging was already swapped in; the old set is garbage. If the marker was not
+        # written yet, the check below re-installs anyway.
+        log "removing leftover $old_dir from an interrupted swap"
+        rm -rf "$old_dir"
+    else
+        # Interrupted between the two renames: put the previous set back so a failing install
+        # below still leaves Jenkins bootable.
+        log "restoring $plugins_dir from leftover $old_dir (interrupted swap)"
+        mv "$old_dir" "$plugins_dir"
+    fi
 fi
 if [ -e "$staging_dir" ]; then
-	log "removing leftover $staging_dir from an interrupted install"
-	rm -rf "$staging_dir"
+    log "removing leftover $staging_dir from an interrupted install"
+    rm -rf "$staging_dir"
 fi
 
-# --- skip when nothing relevant changed --------------------------------------
+# --- skip when the installed set is the lock ---------------------------------
 
-# Hash the WAR's content rather than size+mtime: one sequential read of
-# ~100 MB per pod start is well under a second, and it is exact even when an
-# image rebuild keeps the size or the layer extraction resets mtimes.
-war_sha=$(sha256sum <"$JENKINS_WAR" | cut -d ' ' -f 1)
-wanted_hash=$(
-	printf '%s\n' "scheme: $HASH_SCHEME" "war-sha256: $war_sha" "$plugin_list" |
-		sha256sum | cut -d ' ' -f 1
-)
-
+wanted_hash=$(printf '%s\n' "scheme: $HASH_SCHEME" "$lock" | LC_ALL=C sort | sha256sum | cut -d ' ' -f 1)
+count=$(printf '%s\n' "$lock" | wc -l | tr -d ' ')
 installed_hash=
 if [ -f "$marker" ]; then
-	installed_hash=$(cat "$marker")
+    installed_hash=$(cat "$marker")
 fi
 if [ "$installed_hash" = "$wanted_hash" ]; then
-	log "plugins are up to date (hash $wanted_hash), skipping download"
-	exit 0
-fi
-
-if [ -z "$installed_hash" ]; then
-	log "no completed install recorded in $marker; installing plugins"
+    # The marker says this lock was installed; the archives say whether they still are.
+    changed=$(printf '%s\n' "$lock" | while read -r name version sha path; do
+        f=$plugins_dir/$name.jpi
+        if [ ! -f "$f" ] || [ "$(sha256_of "$f")" != "$sha" ]; then
+            echo "$name"
+        fi
+    done)
+    if [ -z "$changed" ]; then
+        log "the $count locked plugins are installed (lock $wanted_hash); nothing to download"
+        exit 0
+    fi
+    log "installed archives differ from the lock ($(echo $changed)); installing again"
+elif [ -z "$installed_hash" ]; then
+    log "no completed install recorded in $marker; installing $count plugins"
 else
-	log "plugin list or Jenkins WAR changed (hash $installed_hash -> $wanted_hash); installing plugins"
+    log "the plugin lock changed ($installed_hash -> $wanted_hash); installing $count plugins"
 fi
 
-# --- install into staging, on the same volume so the swap is a rename -------
+# --- build the new set in staging, on the same volume so the swap is a rename --
 
-command -v "$PLUGIN_CLI" >/dev/null 2>&1 ||
-	die "PLUGIN_CLI $PLUGIN_CLI not found on PATH; existing plugins left untouched"
+# fetch NAME VERSION SHA PATH: puts NAME.jpi in staging, or sets $failure to why not and returns 1.
+fetch() {
+    target=$staging_dir/$1.jpi
+    # An archive the installed set already has (same SHA-256) is copied, not downloaded.
+    if [ -f "$plugins_dir/$1.jpi" ] && [ "$(sha256_of "$plugins_dir/$1.jpi")" = "$3" ]; then
+        cp "$plugins_dir/$1.jpi" "$target"
+        return 0
+    fi
+    why=
+    attempt=1
+    wait=$BACKOFF
+    while :; do
+        for base in $PLUGIN_SOURCES; do
+            url=${base%/}/$4
+            if curl -fsSL --connect-timeout 10 --max-time 600 -o "$target.part" "$url" 2>"$staging_dir/.curl.err"; then
+                got=$(sha256_of "$target.part")
+                if [ "$got" = "$3" ]; then
+                    mv "$target.part" "$target"
+                    log "downloaded $1:$2 from $url"
+                    return 0
+                fi
+                why="$why; $url: checksum mismatch (expected $3, got $got)"
+            else
+                why="$why; $url: $(tr '\n' ' ' <"$staging_dir/.curl.err" | sed 's/ *$//')"
+            fi
+            rm -f "$target.part"
+        done
+        if [ "$attempt" -ge "$ATTEMPTS" ]; then
+            break
+        fi
+        log "$1:$2 not downloaded (try $attempt of $ATTEMPTS), retrying in ${wait}s"
+        sleep "$wait"
+        attempt=$((attempt + 1))
+        wait=$((wait * 2))
+    done
+    failure="$1:$2 could not be installed after $ATTEMPTS tries${why}"
+    return 1
+}
 
 mkdir "$staging_dir"
-# --latest false: the CLI defaults to upgrading dependencies to their latest
-# release, which makes the result depend on the day the pod starts; false
-# resolves dependencies from the pinned plugins' own requirements instead.
-if ! "$PLUGIN_CLI" \
-	--war "$JENKINS_WAR" \
-	--plugin-file "$PLUGINS_FILE" \
-	--plugin-download-directory "$staging_dir" \
-	--latest false \
-	--verbose; then
-	rm -rf "$staging_dir"
-	die "jenkins-plugin-cli failed; existing $plugins_dir left untouched, will retry on next start"
+failure=
+while read -r name version sha path; do
+    fetch "$name" "$version" "$sha" "$path" || break
+done <<EOF
+$lock
+EOF
+rm -f "$staging_dir/.curl.err"
+
+if [ -n "$failure" ]; then
+    rm -rf "$staging_dir"
+    if [ -n "$installed_hash" ] && [ -d "$plugins_dir" ]; then
+        # A complete earlier install (its marker is written last) is a Jenkins that boots as it
+        # did: better than no Jenkins. The next start of the pod tries the lock again.
+        message="booting with the previously installed plugins (lock $installed_hash), not the new lock: $failure"
+        printf 'install-plugins: WARNING: %s\n' "$message" >&2
+        event Warning PluginInstallFailed "$message"
+        exit 0
+    fi
+    die "no plugins installed and none to fall back on: $failure"
 fi
 
-# A "successful" run that produced no plugin archives would swap in an empty
-# set and boot a Jenkins without its plugins; keep the old set instead.
-found_archive=
-for f in "$staging_dir"/*.jpi "$staging_dir"/*.hpi; do
-	if [ -e "$f" ]; then
-		found_archive=yes
-		break
-	fi
-done
-if [ -z "$found_archive" ]; then
-	rm -rf "$staging_dir"
-	die "jenkins-plugin-cli exited 0 but downloaded no .jpi/.hpi files into $staging_dir; existing $plugins_dir left untouched"
-fi
+# --- swap -------------------------------------------------------------------------
 
-# --- swap ---------------------------------------------------------------------
-
-# The whole directory is replaced (not merged) so plugins dropped from the list
-# really disappear; Jenkins re-expands the archives it finds on startup.
 if [ -d "$plugins_dir" ]; then
-	mv "$plugins_dir" "$old_dir"
+    mv "$plugins_dir" "$old_dir"
 fi
 mv "$staging_dir" "$plugins_dir"
-# Marker last, via rename: any interruption before this line leaves no
-# matching marker, so the next start installs again instead of trusting a
-# half-finished swap.
+# Marker last, via rename: any interruption before this line leaves no matching marker, so the
+# next start installs again instead of trusting a half-finished swap.
 printf '%s\n' "$wanted_hash" >"$marker.tmp"
 mv "$marker.tmp" "$marker"
 rm -rf "$old_dir"
 
-count=$(find "$plugins_dir" -maxdepth 1 -type f \( -name '*.jpi' -o -name '*.hpi' \) | wc -l)
-log "installed $((count + 0)) plugin archives into $plugins_dir (hash $wanted_hash)"
+log "installed the $count locked plugins into $plugins_dir (lock $wanted_hash)"
+event Normal PluginsInstalled "installed the $count locked plugins (lock $wanted_hash)"

@@ -645,7 +645,12 @@ describe("casc-reload.sh", () => {
         await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
         try {
             const run = await runReloadScript({
-                script: fs.readFileSync(SCRIPT, "utf8"),
+                scripts: Object.fromEntries(
+                    ["casc-reload.sh", "k8s-event.sh"].map((f) => [
+                        f,
+                        fs.readFileSync(path.join(path.dirname(SCRIPT), f), "utf8"),
+                    ]),
+                ),
                 apiServer: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
                 token: SA_TOKEN,
                 caPem: "ca",

@@ -3,7 +3,7 @@
 import { parse } from "yaml";
 import { podScripts, posixZone, restartHash } from "../components/master/workload";
 import { settingsFrom } from "../config/settings";
-import { runDefaults, runDefaultsWarned } from "./harness";
+import { runDefaults, runDefaultsWarned, withLock, withoutFixtureLock } from "./harness";
 
 describe("JenkinsStorage", () => {
     it("nfs mode: a static PV like the original, but Retain, bound only to our claim", async () => {
@@ -100,10 +100,12 @@ describe("JenkinsRbac", () => {
 
 describe("JenkinsMaster", () => {
     it("WebSocket agents: no agent Service, no agent port, inbound port disabled", async () => {
-        const s = await runDefaults({
-            agentConnection: "websocket",
-            plugins: ["kubernetes:4540.v612369217f87", "configuration-as-code:2115.vf6de120eef70"],
-        });
+        const s = await runDefaults(
+            withLock({
+                agentConnection: "websocket",
+                plugins: ["kubernetes:4540.v612369217f87", "configuration-as-code:2115.vf6de120eef70"],
+            }),
+        );
         expect(s.objects("Service").map((x) => x.metadata.name)).toEqual(["jenkins"]);
         expect(s.container("jenkins").ports.map((p: any) => p.name)).toEqual(["http"]);
         const casc = parse(s.casc);
@@ -146,7 +148,9 @@ describe("JenkinsMaster", () => {
 
     it("a different plugin list, image or JVM option changes the restart hash; JCasC changes do not", async () => {
         const hash = async (o: Record<string, unknown>) =>
-            (await runDefaults(o)).object("Deployment").spec.template.metadata.annotations["jenkins-k8s/restart-hash"];
+            (await runDefaults(withLock(o))).object("Deployment").spec.template.metadata.annotations[
+                "jenkins-k8s/restart-hash"
+            ];
         const base = await hash({});
         expect(await hash({})).toBe(base);
         expect(await hash({ controllerImage: "jenkins/jenkins:2.568.3-jdk21" })).not.toBe(base);
@@ -174,7 +178,7 @@ describe("JenkinsMaster", () => {
 
     it("a comment or whitespace edit in the pod's scripts keeps the restart hash; a changed command does not", () => {
         const controller = settingsFrom({}).controller;
-        const scripts = podScripts(["kubernetes:1.0"]);
+        const scripts = podScripts("kubernetes 1.0 " + "0".repeat(64) + " plugins/kubernetes/1.0/kubernetes.hpi\n");
         const script = scripts["install-plugins.sh"];
         const edited = (text: string) => restartHash(controller, { ...scripts, "install-plugins.sh": text });
         const base = restartHash(controller, scripts);
@@ -391,9 +395,10 @@ describe("exposure and metrics", () => {
     });
 
     it("metrics: the pinned Prometheus plugin joins the plugin list once, and a ServiceMonitor scrapes /prometheus/", async () => {
-        const s = await runDefaults({ metrics: true, serviceMonitor: true });
-        const plugins = s.object("ConfigMap", "jenkins-scripts").data["plugins.txt"].trim().split("\n");
-        expect(plugins.filter((p: string) => p.startsWith("prometheus:"))).toEqual(["prometheus:856.vc9e3d6e4b_b_9e"]);
+        const s = await runDefaults(withLock({ metrics: true, serviceMonitor: true }));
+        expect(s.lockedPlugins.filter((p: string) => p.startsWith("prometheus:"))).toEqual([
+            "prometheus:856.vc9e3d6e4b_b_9e",
+        ]);
         const sm = s.object("ServiceMonitor", "jenkins");
         expect(sm.apiVersion).toBe("monitoring.coreos.com/v1");
         expect(sm.spec.endpoints).toEqual([{ port: "http", path: "/prometheus/", interval: "30s" }]);
@@ -402,14 +407,16 @@ describe("exposure and metrics", () => {
     });
 
     it("metrics with the plugin already listed keeps the user's version; metrics off adds nothing", async () => {
-        const listed = await runDefaults({
-            metrics: true,
-            plugins: ["kubernetes:1", "configuration-as-code:1", "instance-identity:1", "prometheus:900.v1"],
-        });
-        expect(listed.object("ConfigMap", "jenkins-scripts").data["plugins.txt"]).toContain("prometheus:900.v1\n");
-        expect(listed.object("ConfigMap", "jenkins-scripts").data["plugins.txt"]).not.toContain("856");
+        const listed = await runDefaults(
+            withLock({
+                metrics: true,
+                plugins: ["kubernetes:1", "configuration-as-code:1", "instance-identity:1", "prometheus:900.v1"],
+            }),
+        );
+        expect(listed.lockedPlugins).toContain("prometheus:900.v1");
+        expect(listed.lockedPlugins.join()).not.toContain("856");
         const off = await runDefaults();
-        expect(off.object("ConfigMap", "jenkins-scripts").data["plugins.txt"]).not.toContain("prometheus");
+        expect(off.lockedPlugins.join()).not.toContain("prometheus");
         expect(off.objects("ServiceMonitor")).toHaveLength(0);
     });
 });
@@ -437,7 +444,7 @@ describe("review findings", () => {
         expect(
             (await warnings({ serviceType: "NodePort", publicUrl: "http://10.0.0.5:30002/" })).join("\n"),
         ).not.toContain("publicUrl");
-        expect(await warnings({})).toEqual([]);
+        expect(withoutFixtureLock(await warnings({}))).toEqual([]);
     });
 
     it("warns at preview when the privileged tier is on, naming its cloud and namespace", async () => {

@@ -63,7 +63,7 @@ describe("defaults", () => {
             ["default", ["jenkins-agent"]],
             ["image-build", ["image-build"]],
         ]);
-        expect(s.plugins.map((p) => p.split(":")[0])).toEqual(
+        expect(s.plugins.list.map((p) => p.split(":")[0])).toEqual(
             expect.arrayContaining([
                 "kubernetes",
                 "configuration-as-code",
@@ -85,7 +85,7 @@ describe("defaults", () => {
         );
         expect(s.service.nodePort).toBe(30002);
         expect(s.createNamespaces).toBe(false);
-        expect(s.plugins).toHaveLength(3);
+        expect(s.plugins.list).toHaveLength(3);
     });
 
     it("normalises the public URL to end in a slash", () => {
@@ -193,6 +193,33 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         { plugins: ["kubernetes:1", "configuration-as-code:1"] },
         "plugins",
         "instance-identity",
+    ],
+    ["Jenkins version not a release", { jenkinsVersion: "2.568.2-jdk21" }, "jenkinsVersion", "2.568.2"],
+    [
+        "Jenkins version the image's tag contradicts",
+        { jenkinsVersion: "2.568.3" },
+        "jenkinsVersion",
+        "runs Jenkins 2.568.2; leave jenkinsVersion empty",
+    ],
+    [
+        "custom controller image without a Jenkins version",
+        { controllerImage: "registry.example.com/ci/jenkins:7" },
+        "controllerImage",
+        "set jenkins-k8s:jenkinsVersion",
+    ],
+    ["plugin lock folder outside the project", { pluginLockDir: "../locks" }, "pluginLockDir", "relative path"],
+    ["plugin mirror not a URL", { pluginMirror: "nexus.internal/jenkins" }, "pluginMirror", "http:// or https://"],
+    [
+        "plugin mirror with a query",
+        { pluginMirror: "https://nexus.internal/jenkins?x=1" },
+        "pluginMirror",
+        "query string",
+    ],
+    [
+        "security warning acknowledged by title",
+        { pluginSecurityWarnings: ["XSS in git"] },
+        "pluginSecurityWarnings[0]",
+        "SECURITY-2004",
     ],
     ["unknown service type", { serviceType: "Ingress" }, "serviceType", "ClusterIP, NodePort, LoadBalancer"],
     ["lowercase service type", { serviceType: "nodeport" }, "serviceType", "one of"],

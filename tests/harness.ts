@@ -1,8 +1,15 @@
 // Shared by the suites: evaluates the real program for a config and finds what it registered.
 import * as pulumi from "@pulumi/pulumi";
 import { evaluate, EvaluatedResource, Evaluation } from "../tools/evaluate";
-import { projectDefaults, readStackConfig } from "../tools/stackConfig";
+import { projectDefaults, readStackConfig, ROOT } from "../tools/stackConfig";
 import { PROJECT } from "../config/keys";
+import { settingsFrom } from "../config/settings";
+import { lockFileName, serialiseLock, stackLock } from "../plugins/lock";
+import { Metadata, Release } from "../plugins/metadata";
+import { resolveLock } from "../plugins/resolve";
+import { createHash } from "crypto";
+import { mkdirSync, writeFileSync } from "fs";
+import * as path from "path";
 
 export type Config = Record<string, unknown>;
 
@@ -14,6 +21,51 @@ function toRaw(base: Record<string, string>, overrides: Config): Record<string, 
     return raw;
 }
 
+/** Where withLock writes its locks: inside the project (pluginLockDir is relative to it), ignored by git. */
+export const TEST_LOCKS = "node_modules/.cache/jenkins-k8s-test-locks";
+
+/** Metadata that publishes exactly these plugin releases, none needing another. */
+export function metadataOf(plugins: string[], jenkins: string): Metadata {
+    const release = (spec: string): Release => {
+        const [name, version] = [spec.slice(0, spec.indexOf(":")), spec.slice(spec.indexOf(":") + 1)];
+        return {
+            name,
+            version,
+            url: `https://updates.jenkins.io/download/plugins/${name}/${version}/${name}.hpi`,
+            sha256: createHash("sha256").update(`${name} ${version}`).digest("base64"),
+            requiredCore: jenkins,
+            dependencies: [],
+        };
+    };
+    return {
+        updateCenter: { id: "tests", plugins: {} },
+        pluginVersions: {
+            plugins: Object.fromEntries(plugins.map((p) => [p.split(":")[0], { [release(p).version]: release(p) }])),
+        },
+        source: "tests/harness.ts",
+    };
+}
+
+/**
+ * `overrides` plus a plugin lock for the plugin list they make, for tests that change the list
+ * or the core: the generator's lock from metadata that lists just those plugins, in a folder of
+ * its own. The stacks' own lists use the committed locks.
+ */
+export function withLock(overrides: Config, stack?: string): Config {
+    const raw = toRaw(stack ? readStackConfig(stack) : projectDefaults(), overrides);
+    const p = settingsFrom(raw).plugins;
+    if (stackLock({ ...p, plugins: p.list }, ROOT, stack).lock) {
+        return overrides;
+    }
+    const lock = resolveLock(
+        { plugins: p.list, jenkins: p.jenkins, acknowledged: p.acknowledged },
+        metadataOf(p.list, p.jenkins),
+    );
+    mkdirSync(path.join(ROOT, TEST_LOCKS), { recursive: true });
+    writeFileSync(path.join(ROOT, TEST_LOCKS, lockFileName(p.list, p.jenkins)), serialiseLock(lock));
+    return { ...overrides, pluginLockDir: TEST_LOCKS };
+}
+
 /** Evaluates the program for Pulumi.yaml's defaults plus `overrides`. */
 export function runDefaults(overrides: Config = {}): Promise<Stack> {
     return evaluate(toRaw(projectDefaults(), overrides)).then((e) => new Stack(e));
@@ -23,6 +75,16 @@ export function runDefaults(overrides: Config = {}): Promise<Stack> {
 export async function runDefaultsWarned(overrides: Config = {}): Promise<{ stack: Stack; warnings: string[] }> {
     const { result: stack, warnings } = await warningsOf(() => runDefaults(overrides));
     return { stack, warnings };
+}
+
+/**
+ * Warnings without the one every example stack's preview prints: its committed plugin lock comes
+ * from the test fixture's metadata (no update center is reachable where this project is built).
+ */
+export function withoutFixtureLock(warnings: string[]): string[] {
+    return warnings.filter(
+        (w) => !/^plugin-locks\/\w+\.json was resolved from the test fixture's update center/.test(w),
+    );
 }
 
 /** What `run` returns, and the warnings the program printed meanwhile (pulumi.log.warn). */
@@ -73,6 +135,14 @@ export class Stack {
             throw new Error(`no ${type} named ${name}`);
         }
         return r;
+    }
+
+    /** The plugins the controller installs, `name:version`, from the scripts ConfigMap's lock. */
+    get lockedPlugins(): string[] {
+        return this.object("ConfigMap", "jenkins-scripts")
+            .data["plugins.lock"].split("\n")
+            .filter((line: string) => line !== "" && !line.startsWith("#"))
+            .map((line: string) => line.split(" ").slice(0, 2).join(":"));
     }
 
     get controllerPod(): Record<string, any> {

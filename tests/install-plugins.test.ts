@@ -1,46 +1,54 @@
-// Runs the real init-container script against a throwaway JENKINS_HOME with a
-// fake jenkins-plugin-cli, so the skip/reinstall/swap behaviour is checked the
-// way an operator would see it: CLI calls, files on the volume, exit status.
-// Long by design: each install case lays out a home volume and reads back what the script did.
+// Runs the real init-container script against a throwaway JENKINS_HOME with a fake curl that
+// serves files from a folder per host (or fails as an unreachable host, a 404), so what an
+// operator would see is checked: which URLs were fetched, what is on the volume, the exit status,
+// the log and the Events. Long by design: each case lays out a home volume and a download source.
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { runStack } from "./harness";
 
-const SCRIPT = path.resolve(__dirname, "..", "controller", "install-plugins.sh");
+const CONTROLLER = path.resolve(__dirname, "..", "controller");
+const SCRIPT = path.join(CONTROLLER, "install-plugins.sh");
 
-// Records its argv (tab-separated, one invocation per line) and, like the real
-// CLI, creates <artifactId>.jpi in the download directory for every plugin line.
-const FAKE_CLI = `#!/bin/sh
-set -eu
-printf '%s\\t' "$@" >>"$FAKE_CLI_LOG"
-printf '\\n' >>"$FAKE_CLI_LOG"
-dir= file=
+// curl as the script calls it: -o FILE URL for archives (exit 6 for a host with no folder, 22 for
+// a missing file), and -K - ... --data-binary @FILE URL for Events (kept, answered 201).
+const FAKE_CURL = `#!/bin/sh
+out= data= url=
 while [ $# -gt 0 ]; do
   case $1 in
-    --plugin-download-directory) dir=$2; shift ;;
-    --plugin-file) file=$2; shift ;;
+    -o) out=$2; shift ;;
+    --data-binary) data=\${2#@}; shift ;;
+    -K) cat >/dev/null; shift ;;
+    -w|-H|--cacert|--max-time|--connect-timeout) shift ;;
+    -*) ;;
+    *) url=$1 ;;
   esac
   shift
 done
-mkdir -p "$dir"
-tr -d '\\r' <"$file" | sed -e 's/[[:space:]]#.*$//' -e 's/[[:space:]]//g' -e '/^#/d' -e '/^$/d' |
-while IFS= read -r line; do
-  printf '%s\\n' "$line" >"$dir/\${line%%:*}.jpi"
-done
+case $url in
+  */api/v1/namespaces/*/events)
+    cp "$data" "$FAKE_EVENTS/$(ls "$FAKE_EVENTS" | wc -l).json"
+    printf 201
+    exit 0 ;;
+esac
+printf '%s\\n' "$url" >>"$FAKE_CURL_LOG"
+rest=\${url#*://}
+host=\${rest%%/*}
+if [ ! -d "$FAKE_WEB/$host" ]; then
+  echo "curl: (6) Could not resolve host: $host" >&2
+  exit 6
+fi
+if [ ! -f "$FAKE_WEB/$rest" ]; then
+  echo "curl: (22) The requested URL returned error: 404" >&2
+  exit 22
+fi
+cp "$FAKE_WEB/$rest" "$out"
 `;
 
-// Fails half-way through a download, as a network error would.
-const FAILING_CLI = `#!/bin/sh
-printf '%s\\t' "$@" >>"$FAKE_CLI_LOG"
-printf '\\n' >>"$FAKE_CLI_LOG"
-while [ $# -gt 0 ]; do
-  [ "$1" = --plugin-download-directory ] && mkdir -p "$2" && : >"$2/partial.jpi.tmp"
-  shift
-done
-echo "ERROR: failed to download kubernetes:4.0" >&2
-exit 1
-`;
+const UPDATES = "https://updates.jenkins.io/download";
+const ARCHIVES = "https://archives.jenkins.io";
 
 interface Run {
     status: number | null;
@@ -50,323 +58,371 @@ interface Run {
 
 let tmp: string;
 let home: string;
-let pluginsFile: string;
-let war: string;
-let cliLog: string;
+let web: string;
+let lockFile: string;
+let curlLog: string;
+let eventsDir: string;
 let binDir: string;
-let failingCli: string;
 
-const pluginsDir = (): string => path.join(home, "plugins");
-const markerFile = (): string => path.join(pluginsDir(), ".installed-plugins.sha256");
-const stagingDir = (): string => path.join(home, "plugins.staging");
-const oldDir = (): string => path.join(home, "plugins.old");
+const pluginsDir = () => path.join(home, "plugins");
+const markerFile = () => path.join(pluginsDir(), ".installed-plugins.sha256");
+const stagingDir = () => path.join(home, "plugins.staging");
+const oldDir = () => path.join(home, "plugins.old");
 
-function writeExecutable(file: string, content: string): void {
+const archive = (name: string, version: string) => `archive of ${name} ${version}\n`;
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const archivePath = (name: string, version: string) => `plugins/${name}/${version}/${name}.hpi`;
+
+/** Puts an archive where a download base serves it (its content, unless given). */
+function serve(base: string, name: string, version: string, content = archive(name, version)): void {
+    const file = path.join(web, base.replace(/^https?:\/\//, ""), archivePath(name, version));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content);
-    fs.chmodSync(file, 0o755);
 }
 
-function writePlugins(content: string): void {
-    fs.writeFileSync(pluginsFile, content);
+/** A host that answers (an empty folder): files not put there are 404s. */
+function reachable(base: string): void {
+    fs.mkdirSync(path.join(web, base.replace(/^https?:\/\//, "")), { recursive: true });
 }
 
-function run(extraEnv: Record<string, string> = {}): Run {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ["PLUGIN_CLI", "PLUGINS_FILE", "JENKINS_HOME", "JENKINS_WAR"]) delete env[k];
-    Object.assign(env, {
-        PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
-        PLUGINS_FILE: pluginsFile,
-        JENKINS_HOME: home,
-        JENKINS_WAR: war,
-        FAKE_CLI_LOG: cliLog,
-        ...extraEnv,
+/** A lock of these `name:version`s, with the checksums of the archives serve() publishes. */
+function lockOf(specs: string[]): string {
+    const lines = specs.map((spec) => {
+        const [name, version] = spec.split(":");
+        return `${name} ${version} ${sha256(archive(name, version))} ${archivePath(name, version)}`;
     });
-    const r = spawnSync("sh", [SCRIPT], { env, encoding: "utf8", timeout: 10_000 });
+    return ["# plugin-locks/test.json: a test lock", ...lines].join("\n") + "\n";
+}
+
+function writeLock(specs: string[] | string): void {
+    fs.writeFileSync(lockFile, typeof specs === "string" ? specs : lockOf(specs));
+}
+
+function run(extraEnv: Record<string, string> = {}, script = SCRIPT): Run {
+    const env: NodeJS.ProcessEnv = {
+        PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+        LOCK_FILE: lockFile,
+        JENKINS_HOME: home,
+        PLUGIN_SOURCES: `${UPDATES} ${ARCHIVES}`,
+        BACKOFF: "0",
+        WORK: tmp,
+        FAKE_WEB: web,
+        FAKE_CURL_LOG: curlLog,
+        FAKE_EVENTS: eventsDir,
+        ...extraEnv,
+    };
+    const r = spawnSync("sh", [script], { env, encoding: "utf8", timeout: 20_000 });
     if (r.error) throw r.error;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function cliCalls(): string[][] {
-    if (!fs.existsSync(cliLog)) return [];
-    return fs
-        .readFileSync(cliLog, "utf8")
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => l.split("\t").filter((a) => a !== ""));
+function downloads(): string[] {
+    return fs.existsSync(curlLog) ? fs.readFileSync(curlLog, "utf8").split("\n").filter(Boolean) : [];
 }
 
-function installedArchives(): string[] {
+function installed(): Record<string, string> {
+    return Object.fromEntries(
+        fs
+            .readdirSync(pluginsDir())
+            .filter((f) => f.endsWith(".jpi"))
+            .sort()
+            .map((f) => [f, fs.readFileSync(path.join(pluginsDir(), f), "utf8")]),
+    );
+}
+
+function events(): { type: string; reason: string; message: string; source: { component: string } }[] {
     return fs
-        .readdirSync(pluginsDir())
-        .filter((f) => f.endsWith(".jpi"))
-        .sort();
+        .readdirSync(eventsDir)
+        .sort()
+        .map((f) => JSON.parse(fs.readFileSync(path.join(eventsDir, f), "utf8")));
 }
 
 function expectSuccess(r: Run): void {
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
 }
 
-const BASE_LIST = "kubernetes:4.0\nconfiguration-as-code:1900.v1\ngit:5.7.0\n";
+const BASE = ["kubernetes:4540.v1", "configuration-as-code:2115.v1", "git:5.10.1"];
 
 beforeEach(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "install-plugins-"));
     home = path.join(tmp, "jenkins_home");
     fs.mkdirSync(home);
-    pluginsFile = path.join(tmp, "plugins.txt");
-    war = path.join(tmp, "jenkins.war");
-    fs.writeFileSync(war, "fake war 2.568.2");
-    cliLog = path.join(tmp, "cli.log");
+    web = path.join(tmp, "web");
+    lockFile = path.join(tmp, "plugins.lock");
+    curlLog = path.join(tmp, "curl.log");
+    eventsDir = path.join(tmp, "events");
+    fs.mkdirSync(eventsDir);
     binDir = path.join(tmp, "bin");
     fs.mkdirSync(binDir);
-    writeExecutable(path.join(binDir, "jenkins-plugin-cli"), FAKE_CLI);
-    failingCli = path.join(tmp, "failing-cli");
-    writeExecutable(failingCli, FAILING_CLI);
-    writePlugins(BASE_LIST);
+    fs.writeFileSync(path.join(binDir, "curl"), FAKE_CURL, { mode: 0o755 });
+    // The waits between tries, recorded instead of slept.
+    fs.writeFileSync(path.join(binDir, "sleep"), `#!/bin/sh\nprintf '%s\\n' "$1" >>"${tmp}/sleeps"\n`, { mode: 0o755 });
+    for (const spec of BASE) serve(UPDATES, ...(spec.split(":") as [string, string]));
+    writeLock(BASE);
 });
 
 afterEach(() => {
     fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+const sleeps = () => (fs.existsSync(path.join(tmp, "sleeps")) ? fs.readFileSync(path.join(tmp, "sleeps"), "utf8") : "");
+
 describe("install-plugins.sh", () => {
-    test("script passes sh -n", () => {
+    test("passes sh -n, with the event helper it sources", () => {
         expect(spawnSync("sh", ["-n", SCRIPT]).status).toBe(0);
+        expect(spawnSync("sh", ["-n", path.join(CONTROLLER, "k8s-event.sh")]).status).toBe(0);
     });
 
-    test("first run calls the CLI once with war, plugin file and staging dir, then installs and writes the marker", () => {
+    test("a clean install downloads each locked archive once, checks it, and installs exactly the lock", () => {
         const r = run();
         expectSuccess(r);
-
-        const calls = cliCalls();
-        expect(calls).toHaveLength(1);
-        expect(calls[0]).toEqual([
-            "--war",
-            war,
-            "--plugin-file",
-            pluginsFile,
-            "--plugin-download-directory",
-            stagingDir(),
-            "--latest",
-            "false",
-            "--verbose",
+        expect(downloads()).toEqual([
+            `${UPDATES}/plugins/kubernetes/4540.v1/kubernetes.hpi`,
+            `${UPDATES}/plugins/configuration-as-code/2115.v1/configuration-as-code.hpi`,
+            `${UPDATES}/plugins/git/5.10.1/git.hpi`,
         ]);
-
-        expect(installedArchives()).toEqual(["configuration-as-code.jpi", "git.jpi", "kubernetes.jpi"]);
+        expect(installed()).toEqual({
+            "configuration-as-code.jpi": archive("configuration-as-code", "2115.v1"),
+            "git.jpi": archive("git", "5.10.1"),
+            "kubernetes.jpi": archive("kubernetes", "4540.v1"),
+        });
         expect(fs.readFileSync(markerFile(), "utf8")).toMatch(/^[0-9a-f]{64}\n$/);
         expect(fs.existsSync(stagingDir())).toBe(false);
         expect(fs.existsSync(oldDir())).toBe(false);
-        expect(r.stdout).toMatch(/^install-plugins: installed 3 plugin archives/m);
+        expect(r.stdout).toMatch(/^install-plugins: installed the 3 locked plugins/m);
     });
 
-    test("second run with the same list does not call the CLI and says up to date", () => {
+    test("an unchanged lock downloads nothing, and keeps what Jenkins expanded beside the archives", () => {
         expectSuccess(run());
-        const marker = fs.readFileSync(markerFile(), "utf8");
-        // Jenkins expands archives next to them at runtime; a skipped run must keep that.
         fs.mkdirSync(path.join(pluginsDir(), "git"));
-
+        fs.rmSync(curlLog);
+        // Comments and line endings are not the lock.
+        writeLock(lockOf(BASE).replace(/\n/g, "\r\n").replace("# plugin-locks", "# another header\n# plugin-locks"));
         const r = run();
         expectSuccess(r);
-        expect(cliCalls()).toHaveLength(1);
+        expect(downloads()).toEqual([]);
         expect(r.stdout.trim().split("\n")).toEqual([
-            expect.stringMatching(/^install-plugins: plugins are up to date/),
+            expect.stringMatching(/^install-plugins: the 3 locked plugins are installed .*nothing to download$/),
         ]);
-        expect(fs.readFileSync(markerFile(), "utf8")).toBe(marker);
         expect(fs.existsSync(path.join(pluginsDir(), "git"))).toBe(true);
     });
 
-    test("cosmetic edits (order, comments, blank lines, CRLF, trailing spaces) do not trigger a reinstall", () => {
+    test("a changed lock downloads only what changed, and plugins it dropped disappear", () => {
         expectSuccess(run());
-        writePlugins(
-            "# managed by pulumi\r\n\r\ngit:5.7.0   \r\n  # core\r\nkubernetes:4.0 # cloud\r\n\r\nconfiguration-as-code:1900.v1\t\r\n",
+        fs.rmSync(curlLog);
+        serve(UPDATES, "git", "5.11.0");
+        serve(UPDATES, "timestamper", "1.27");
+        writeLock(["kubernetes:4540.v1", "git:5.11.0", "timestamper:1.27"]);
+        const r = run();
+        expectSuccess(r);
+        expect(r.stdout).toMatch(/the plugin lock changed \(\w+ -> \w+\); installing 3 plugins/);
+        expect(downloads()).toEqual([
+            `${UPDATES}/plugins/git/5.11.0/git.hpi`,
+            `${UPDATES}/plugins/timestamper/1.27/timestamper.hpi`,
+        ]);
+        expect(installed()).toEqual({
+            "git.jpi": archive("git", "5.11.0"),
+            "kubernetes.jpi": archive("kubernetes", "4540.v1"),
+            "timestamper.jpi": archive("timestamper", "1.27"),
+        });
+    });
+
+    test("an archive changed on the volume under an unchanged lock is installed again", () => {
+        expectSuccess(run());
+        fs.writeFileSync(path.join(pluginsDir(), "git.jpi"), "tampered");
+        fs.rmSync(curlLog);
+        const r = run();
+        expectSuccess(r);
+        expect(r.stdout).toContain("installed archives differ from the lock (git)");
+        expect(downloads()).toEqual([`${UPDATES}/plugins/git/5.10.1/git.hpi`]);
+        expect(installed()["git.jpi"]).toBe(archive("git", "5.10.1"));
+    });
+
+    test("a checksum mismatch is refused: with no previous set the pod fails, naming the plugin, URL and both sums", () => {
+        serve(UPDATES, "git", "5.10.1", "a different archive\n");
+        serve(ARCHIVES, "git", "5.10.1", "another different archive\n");
+        const r = run();
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain(
+            "ERROR: no plugins installed and none to fall back on: git:5.10.1 could not be installed",
         );
-        const r = run();
-        expectSuccess(r);
-        expect(cliCalls()).toHaveLength(1);
-        expect(r.stdout).toMatch(/up to date/);
-    });
-
-    test.each([
-        [
-            "version bump",
-            "kubernetes:4.1\nconfiguration-as-code:1900.v1\ngit:5.7.0\n",
-            ["configuration-as-code.jpi", "git.jpi", "kubernetes.jpi"],
-        ],
-        [
-            "plugin added",
-            BASE_LIST + "timestamper:1.27\n",
-            ["configuration-as-code.jpi", "git.jpi", "kubernetes.jpi", "timestamper.jpi"],
-        ],
-        [
-            "plugin removed",
-            "kubernetes:4.0\nconfiguration-as-code:1900.v1\n",
-            ["configuration-as-code.jpi", "kubernetes.jpi"],
-        ],
-    ])("changed list (%s) reinstalls and the plugins dir matches the new list exactly", (name, list, expected) => {
-        expectSuccess(run());
-        const firstMarker = fs.readFileSync(markerFile(), "utf8");
-        writePlugins(list);
-
-        const r = run();
-        expectSuccess(r);
-        expect(r.stdout).toMatch(/^install-plugins: plugin list or Jenkins WAR changed/m);
-        expect(cliCalls()).toHaveLength(2);
-        expect(installedArchives()).toEqual(expected);
-        expect(fs.readFileSync(markerFile(), "utf8")).not.toBe(firstMarker);
-        if (name === "version bump") {
-            expect(fs.readFileSync(path.join(pluginsDir(), "kubernetes.jpi"), "utf8")).toBe("kubernetes:4.1\n");
-        }
+        expect(r.stderr).toContain(
+            `${UPDATES}/plugins/git/5.10.1/git.hpi: checksum mismatch (expected ${sha256(archive("git", "5.10.1"))}, got ${sha256("a different archive\n")})`,
+        );
+        expect(r.stderr).toContain(`${ARCHIVES}/plugins/git/5.10.1/git.hpi: checksum mismatch`);
+        expect(fs.existsSync(pluginsDir())).toBe(false);
         expect(fs.existsSync(stagingDir())).toBe(false);
-        expect(fs.existsSync(oldDir())).toBe(false);
-
-        expectSuccess(run());
-        expect(cliCalls()).toHaveLength(2);
     });
 
-    test("a changed Jenkins WAR triggers a reinstall", () => {
-        expectSuccess(run());
-        fs.writeFileSync(war, "fake war 2.570.1");
-        const r = run();
-        expectSuccess(r);
-        expect(cliCalls()).toHaveLength(2);
-        expect(r.stdout).toMatch(/changed/);
+    test("a mirror (pluginMirror) is the only source asked", () => {
+        const mirror = "https://nexus.internal/repository/jenkins";
+        for (const spec of BASE) serve(mirror, ...(spec.split(":") as [string, string]));
+        expectSuccess(run({ PLUGIN_SOURCES: mirror }));
+        expect(downloads()).toEqual([
+            `${mirror}/plugins/kubernetes/4540.v1/kubernetes.hpi`,
+            `${mirror}/plugins/configuration-as-code/2115.v1/configuration-as-code.hpi`,
+            `${mirror}/plugins/git/5.10.1/git.hpi`,
+        ]);
+        expect(Object.keys(installed())).toHaveLength(3);
     });
 
-    test("CLI failure exits non-zero, keeps the old plugins and marker, removes staging, and the next run retries", () => {
+    test("a source that does not have an archive is followed by the next one (the update center, then its archive)", () => {
+        fs.rmSync(path.join(web, "updates.jenkins.io/download", archivePath("git", "5.10.1")));
+        serve(ARCHIVES, "git", "5.10.1");
         expectSuccess(run());
+        expect(downloads().slice(-2)).toEqual([
+            `${UPDATES}/plugins/git/5.10.1/git.hpi`,
+            `${ARCHIVES}/plugins/git/5.10.1/git.hpi`,
+        ]);
+        expect(installed()["git.jpi"]).toBe(archive("git", "5.10.1"));
+    });
+
+    test("unreachable sources are retried with a doubling wait, then named with their errors", () => {
+        fs.rmSync(web, { recursive: true });
+        const r = run({ ATTEMPTS: "3", BACKOFF: "5" });
+        expect(r.status).toBe(1);
+        expect(sleeps()).toBe("5\n10\n");
+        expect(r.stdout).toContain("kubernetes:4540.v1 not downloaded (try 1 of 3), retrying in 5s");
+        expect(r.stdout).toContain("kubernetes:4540.v1 not downloaded (try 2 of 3), retrying in 10s");
+        expect(r.stderr).toContain("kubernetes:4540.v1 could not be installed after 3 tries");
+        expect(r.stderr).toContain(
+            `${UPDATES}/plugins/kubernetes/4540.v1/kubernetes.hpi: curl: (6) Could not resolve host: updates.jenkins.io`,
+        );
+        expect(r.stderr).toContain(
+            `${ARCHIVES}/plugins/kubernetes/4540.v1/kubernetes.hpi: curl: (6) Could not resolve host`,
+        );
+        expect(downloads()).toHaveLength(6);
+    });
+
+    test("unreachable sources with a complete previous set: Jenkins boots with it, says so, and the next start installs", () => {
+        expectSuccess(run());
+        const before = installed();
         const marker = fs.readFileSync(markerFile(), "utf8");
-        const before = installedArchives();
-        writePlugins(BASE_LIST + "timestamper:1.27\n");
-
-        const failed = run({ PLUGIN_CLI: failingCli });
-        expect(failed.status).not.toBe(0);
-        expect(failed.stderr).toMatch(/^install-plugins: ERROR: jenkins-plugin-cli failed/m);
-        expect(installedArchives()).toEqual(before);
+        writeLock(["kubernetes:4540.v1", "configuration-as-code:2115.v1", "git:5.11.0"]);
+        fs.rmSync(web, { recursive: true });
+        const r = run({ ATTEMPTS: "2" });
+        expect(r.status).toBe(0);
+        expect(r.stderr).toMatch(
+            /^install-plugins: WARNING: booting with the previously installed plugins \(lock \w+\), not the new lock: git:5\.11\.0 could not be installed after 2 tries; https:\/\/updates\.jenkins\.io\/download\/plugins\/git\/5\.11\.0\/git\.hpi: curl: \(6\)/,
+        );
+        expect(installed()).toEqual(before);
         expect(fs.readFileSync(markerFile(), "utf8")).toBe(marker);
         expect(fs.existsSync(stagingDir())).toBe(false);
-        expect(fs.existsSync(oldDir())).toBe(false);
-        expect(cliCalls()).toHaveLength(2);
 
-        const retry = run();
-        expectSuccess(retry);
-        expect(cliCalls()).toHaveLength(3);
-        expect(installedArchives()).toContain("timestamper.jpi");
+        serve(UPDATES, "git", "5.11.0");
+        reachable(ARCHIVES);
+        const again = run();
+        expectSuccess(again);
+        expect(installed()["git.jpi"]).toBe(archive("git", "5.11.0"));
     });
 
-    test("CLI failure on the very first run leaves no plugins dir and no marker", () => {
-        const r = run({ PLUGIN_CLI: failingCli });
-        expect(r.status).not.toBe(0);
-        expect(fs.existsSync(pluginsDir())).toBe(false);
-        expect(fs.existsSync(stagingDir())).toBe(false);
-    });
-
-    test("CLI that succeeds without downloading anything does not replace the plugins dir", () => {
-        expectSuccess(run());
-        const before = installedArchives();
-        const noop = path.join(tmp, "noop-cli");
-        writeExecutable(noop, "#!/bin/sh\nexit 0\n");
-        writePlugins(BASE_LIST + "timestamper:1.27\n");
-
-        const r = run({ PLUGIN_CLI: noop });
-        expect(r.status).not.toBe(0);
-        expect(r.stderr).toMatch(/downloaded no \.jpi\/\.hpi files/);
-        expect(installedArchives()).toEqual(before);
-        expect(fs.existsSync(stagingDir())).toBe(false);
-    });
-
-    test("leftover plugins.staging from an interrupted install is removed", () => {
-        expectSuccess(run());
-        fs.mkdirSync(stagingDir());
-        fs.writeFileSync(path.join(stagingDir(), "half.jpi"), "");
-
-        const r = run();
-        expectSuccess(r);
-        expect(r.stdout).toMatch(/removing leftover .*plugins\.staging/);
-        expect(fs.existsSync(stagingDir())).toBe(false);
-        expect(cliCalls()).toHaveLength(1);
-    });
-
-    test("leftover plugins.old without plugins/ (interrupted mid-swap) is restored, then the changed list is installed", () => {
-        expectSuccess(run());
-        // State after `mv plugins plugins.old` but before `mv staging plugins`.
-        fs.renameSync(pluginsDir(), oldDir());
-        fs.mkdirSync(stagingDir());
-        writePlugins("kubernetes:4.0\n");
-
-        const r = run();
-        expectSuccess(r);
-        expect(r.stdout).toMatch(/restoring .*plugins from leftover .*plugins\.old/);
-        expect(cliCalls()).toHaveLength(2);
-        expect(installedArchives()).toEqual(["kubernetes.jpi"]);
-        expect(fs.existsSync(oldDir())).toBe(false);
-        expect(fs.existsSync(stagingDir())).toBe(false);
-    });
-
-    test("leftover plugins.old without plugins/ and an unchanged list is restored without a download", () => {
-        expectSuccess(run());
-        fs.renameSync(pluginsDir(), oldDir());
-
-        const r = run();
-        expectSuccess(r);
-        expect(r.stdout).toMatch(/up to date/);
-        expect(cliCalls()).toHaveLength(1);
-        expect(installedArchives()).toEqual(["configuration-as-code.jpi", "git.jpi", "kubernetes.jpi"]);
-        expect(fs.existsSync(oldDir())).toBe(false);
-    });
-
-    test("leftover plugins.old next to a swapped-in plugins/ without marker is removed and the install is redone", () => {
-        expectSuccess(run());
-        // State after both renames but before the marker was written.
-        fs.mkdirSync(oldDir());
-        fs.writeFileSync(path.join(oldDir(), "stale.jpi"), "");
-        fs.rmSync(markerFile());
-
-        const r = run();
-        expectSuccess(r);
-        expect(r.stdout).toMatch(/removing leftover .*plugins\.old/);
-        expect(cliCalls()).toHaveLength(2);
-        expect(fs.existsSync(oldDir())).toBe(false);
-        expect(fs.existsSync(markerFile())).toBe(true);
-    });
-
-    test("leftover plugins.old next to a complete install (marker written) is removed without a download", () => {
-        expectSuccess(run());
-        // State after the marker was written but before `rm -rf plugins.old`.
-        fs.mkdirSync(oldDir());
-        fs.writeFileSync(path.join(oldDir(), "stale.jpi"), "");
-
-        const r = run();
-        expectSuccess(r);
-        expect(r.stdout).toMatch(/removing leftover .*plugins\.old/);
-        expect(r.stdout).toMatch(/up to date/);
-        expect(cliCalls()).toHaveLength(1);
-        expect(fs.existsSync(oldDir())).toBe(false);
+    test("every outcome is an Event on the pod: installed, fell back, failed", () => {
+        const pod = {
+            POD_NAME: "jenkins-0",
+            POD_NAMESPACE: "ci",
+            POD_UID: "uid-1",
+            KUBE_DIR: tmp,
+            KUBE_API: "https://api",
+        };
+        fs.writeFileSync(path.join(tmp, "token"), "sa-token");
+        expectSuccess(run(pod));
+        writeLock(["kubernetes:4540.v1", "configuration-as-code:2115.v1", "git:9.9"]);
+        expect(run({ ...pod, ATTEMPTS: "1" }).status).toBe(0);
+        fs.rmSync(pluginsDir(), { recursive: true });
+        expect(run({ ...pod, ATTEMPTS: "1" }).status).toBe(1);
+        expect(events().map((e) => [e.type, e.reason, e.source.component])).toEqual([
+            ["Normal", "PluginsInstalled", "install-plugins"],
+            ["Warning", "PluginInstallFailed", "install-plugins"],
+            ["Warning", "PluginInstallFailed", "install-plugins"],
+        ]);
+        expect(events()[1].message).toMatch(
+            /^booting with the previously installed plugins .*git:9\.9 could not be installed/,
+        );
+        expect(events()[2].message).toMatch(
+            /^no plugins installed and none to fall back on: git:9\.9 could not be installed.*404/,
+        );
     });
 
     test.each([
-        ["empty", ""],
-        ["only comments and blank lines", "# nothing here\n\n   \r\n"],
-    ])("%s plugin file fails with a message naming PLUGINS_FILE and never calls the CLI", (_name, content) => {
-        writePlugins(content);
+        ["an empty lock", "# nothing\n\n", "locks no plugins"],
+        ["a line without a checksum", "git 5.10.1 plugins/git/5.10.1/git.hpi\n", "line 1: git 5.10.1"],
+        [
+            "a path leaving the download base",
+            `git 5.10.1 ${"a".repeat(64)} ../../etc/passwd\n`,
+            "is not NAME VERSION SHA256 PATH",
+        ],
+        ["an absolute path", `git 5.10.1 ${"a".repeat(64)} /etc/passwd\n`, "is not NAME VERSION SHA256 PATH"],
+    ])("%s is refused before the volume is touched, naming LOCK_FILE", (_, text, message) => {
+        writeLock(text);
         const r = run();
-        expect(r.status).not.toBe(0);
-        expect(r.stderr).toContain(`PLUGINS_FILE ${pluginsFile}`);
-        expect(cliCalls()).toHaveLength(0);
-        expect(fs.existsSync(pluginsDir())).toBe(false);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain(`LOCK_FILE ${lockFile}`);
+        expect(r.stderr).toContain(message);
+        expect(downloads()).toEqual([]);
+        expect(fs.readdirSync(home)).toEqual([]);
     });
 
-    test("missing plugin file fails with a message naming PLUGINS_FILE", () => {
-        fs.rmSync(pluginsFile);
+    test("a missing lock file fails naming it", () => {
+        fs.rmSync(lockFile);
         const r = run();
-        expect(r.status).not.toBe(0);
-        expect(r.stderr).toContain(`PLUGINS_FILE ${pluginsFile}`);
-        expect(cliCalls()).toHaveLength(0);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain(`LOCK_FILE ${lockFile} does not exist`);
     });
 
-    test("missing WAR fails with a message naming JENKINS_WAR", () => {
-        fs.rmSync(war);
+    test("leftover staging from an interrupted install is removed before installing", () => {
+        fs.mkdirSync(stagingDir());
+        fs.writeFileSync(path.join(stagingDir(), "half.jpi.part"), "x");
         const r = run();
-        expect(r.status).not.toBe(0);
-        expect(r.stderr).toContain(`JENKINS_WAR ${war}`);
-        expect(cliCalls()).toHaveLength(0);
+        expectSuccess(r);
+        expect(r.stdout).toContain("removing leftover");
+        expect(Object.keys(installed())).toHaveLength(3);
+    });
+
+    test("plugins.old without plugins/ (interrupted mid-swap) is restored, and is what an unreachable source falls back on", () => {
+        expectSuccess(run());
+        fs.renameSync(pluginsDir(), oldDir());
+        writeLock(["kubernetes:4540.v1", "configuration-as-code:2115.v1", "git:9.9"]);
+        const r = run({ ATTEMPTS: "1" });
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain(`restoring ${pluginsDir()} from leftover ${oldDir()}`);
+        expect(r.stderr).toContain("booting with the previously installed plugins");
+        expect(installed()["git.jpi"]).toBe(archive("git", "5.10.1"));
+    });
+
+    test("plugins.old next to a swapped-in set without its marker is removed and the install redone", () => {
+        expectSuccess(run());
+        fs.mkdirSync(oldDir());
+        fs.rmSync(markerFile());
+        fs.rmSync(curlLog);
+        const r = run();
+        expectSuccess(r);
+        expect(r.stdout).toContain("removing leftover");
+        expect(fs.existsSync(oldDir())).toBe(false);
+        // Nothing downloaded: the archives on the volume match the lock and are copied.
+        expect(downloads()).toEqual([]);
+        expect(fs.existsSync(markerFile())).toBe(true);
+    });
+});
+
+describe("install-plugins.sh with a stack's own lock", () => {
+    test("installs the dev stack's committed lock, as rendered, from archives with the fixture metadata's checksums", async () => {
+        const dev = await runStack("dev");
+        const data: Record<string, string> = dev.object("ConfigMap", "jenkins-scripts").data;
+        const scripts = path.join(tmp, "scripts");
+        fs.mkdirSync(scripts);
+        for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(scripts, file), text);
+        // The fixture's archives: the bytes its published SHA-256 values were computed from.
+        for (const line of data["plugins.lock"].split("\n").filter((l) => l && !l.startsWith("#"))) {
+            const [name, version] = line.split(" ");
+            serve(UPDATES, name, version, `jenkins-k8s fixture archive ${name} ${version}\n`);
+        }
+        writeLock(data["plugins.lock"]);
+        const r = run(
+            { PLUGIN_SOURCES: dev.env("install-plugins").PLUGIN_SOURCES },
+            path.join(scripts, "install-plugins.sh"),
+        );
+        expectSuccess(r);
+        expect(Object.keys(installed())).toHaveLength(dev.lockedPlugins.length);
+        expect(Object.keys(installed())).toEqual(expect.arrayContaining(["kubernetes.jpi", "credentials.jpi"]));
     });
 });

@@ -180,13 +180,20 @@ describe("the dev stack (mirrors the original)", () => {
             expect(JSON.stringify(env)).not.toContain(dev.outputs.adminPassword);
         });
 
-        it("installs the pinned plugins with jenkins-plugin-cli from the controller image", () => {
+        it("installs its committed plugin lock from the update center, with no resolution at pod start", () => {
             const init = dev.container("install-plugins");
             expect(init.image).toBe("jenkins/jenkins:2.568.2-jdk21");
             expect(init.command).toEqual(["sh", "/var/jenkins_scripts/install-plugins.sh"]);
-            const plugins = dev.object("ConfigMap", "jenkins-scripts");
-            expect(plugins.data["plugins.txt"].trim().split("\n")).toEqual(DEFAULT_PLUGINS);
-            expect(plugins.data["install-plugins.sh"]).toContain("jenkins-plugin-cli");
+            expect(dev.env("install-plugins")).toMatchObject({
+                LOCK_FILE: "/var/jenkins_scripts/plugins.lock",
+                PLUGIN_SOURCES: "https://updates.jenkins.io/download https://archives.jenkins.io",
+            });
+            // The listed plugins at their pins, and what they need: the lock's closure, not the list.
+            expect(dev.lockedPlugins).toEqual(expect.arrayContaining(DEFAULT_PLUGINS));
+            expect(dev.lockedPlugins.length).toBeGreaterThan(DEFAULT_PLUGINS.length);
+            const scripts = dev.object("ConfigMap", "jenkins-scripts").data;
+            expect(scripts["install-plugins.sh"]).not.toContain("jenkins-plugin-cli");
+            expect(scripts["plugins.lock"]).toMatch(/^# plugin-locks\/\w+\.json: \d+ plugins for Jenkins 2\.568\.2/);
         });
 
         it("runs the JCasC reload sidecar with the token from the Secret, on no command line, reporting on its pod", () => {

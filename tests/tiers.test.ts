@@ -6,7 +6,7 @@ import { agentPodRules } from "../components/rbac";
 import { deriveTiers, tierNamespace } from "../config/tiers";
 import { PodTemplate, templatesSchema } from "../config/podTemplates";
 import { cidrWithin } from "../config/checks";
-import { runDefaults, runDefaultsWarned } from "./harness";
+import { runDefaults, runDefaultsWarned, withLock } from "./harness";
 
 const templates = (list: object[]): PodTemplate[] => templatesSchema.parse(list);
 
@@ -255,10 +255,12 @@ describe("the tiers under the mock runtime", () => {
     });
 
     it("agent egress: DNS, the controller's ports, the internet without private ranges, each except under its family", async () => {
-        const s = await runDefaults({
-            agentConnection: "websocket",
-            plugins: ["kubernetes:1", "configuration-as-code:1"],
-        });
+        const s = await runDefaults(
+            withLock({
+                agentConnection: "websocket",
+                plugins: ["kubernetes:1", "configuration-as-code:1"],
+            }),
+        );
         const np = s
             .objects("NetworkPolicy")
             .find((n) => n.metadata.name === "jenkins-agent-egress" && n.metadata.namespace === "jenkins-agents")!;

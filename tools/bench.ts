@@ -16,6 +16,7 @@ import { parseArgs } from "util";
 import { parse } from "yaml";
 import { evaluate } from "./evaluate";
 import { readStackConfig, ROOT } from "./stackConfig";
+import { LOCK_DIR } from "../plugins/lock";
 
 const MARKER = "BENCH ";
 
@@ -106,7 +107,7 @@ export function precompile(): string {
         }
     };
     // Every source tsconfig includes (so a new folder is never missed), the JSON data beside
-    // them (imported through resolveJsonModule), and the pod's scripts.
+    // them (imported through resolveJsonModule), the pod's scripts and the plugin locks.
     config.fileNames.forEach((f) => copy(path.relative(ROOT, f)));
     for (const dir of new Set(config.fileNames.map((f) => path.dirname(path.relative(ROOT, f))))) {
         readdirSync(path.join(ROOT, dir))
@@ -114,6 +115,7 @@ export function precompile(): string {
             .forEach((f) => copy(path.join(dir, f)));
     }
     walk("controller");
+    walk(LOCK_DIR);
     readdirSync(ROOT)
         .filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))
         .forEach(copy);

@@ -11,6 +11,8 @@ import { SECRET_FILES } from "../../jcasc/jcasc";
 import { agentServiceSpec, externalUrl, ingressSpec, serviceMonitorSpec, webServiceSpec } from "./exposure";
 import { controllerIngress, disruptionBudgetSpec } from "./guards";
 import { podScripts, restartHash, workloadSpec } from "./workload";
+import { installList, Lock } from "../../plugins/lock";
+import { DEFAULT_SOURCES } from "../../plugins/metadata";
 
 export interface JenkinsMasterArgs {
     /** Namespace of the controller and of everything this component makes. */
@@ -21,8 +23,8 @@ export interface JenkinsMasterArgs {
     controller: Settings["controller"];
     /** Id of the admin user; its password is generated here and kept in the stack's state. */
     adminUsername: string;
-    /** `artifactId:version` lines for plugins.txt (the Prometheus plugin included when metrics are on). */
-    plugins: string[];
+    /** The plugin lock to install (checked against the stack's list at preview), and where it is. */
+    plugins: { lock: Lock; lockFile: string; mirror?: string };
     /** tcp: the inbound agent port and its Service; websocket: HTTP only. */
     agentConnection: AgentConnection;
     /** The web Service: ClusterIP (default), NodePort or LoadBalancer. */
@@ -102,7 +104,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
             child,
         );
 
-        const scripts = podScripts(args.plugins);
+        const scripts = podScripts(installList(args.plugins.lock, args.plugins.lockFile));
         const scriptsConfigMap = new k8s.core.v1.ConfigMap(
             `${name}-scripts`,
             { metadata: meta(names.scriptsConfigMap), data: scripts },
@@ -119,6 +121,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                     controller: args.controller,
                     agentConnection: args.agentConnection,
                     nfsHome: args.nfsHome,
+                    pluginSources: args.plugins.mirror ? [args.plugins.mirror] : DEFAULT_SOURCES,
                     restartHash: restartHash(args.controller, scripts),
                     serviceAccountName: args.serviceAccountName,
                     homeClaimName: args.homeClaimName,

@@ -25,21 +25,16 @@ const WAR_CACHE = "/var/jenkins_cache";
 const UID = 1000;
 
 const script = (file: string) => readFileSync(path.join(__dirname, "..", "..", "controller", file), "utf8");
-const INSTALL_PLUGINS_SCRIPT = script("install-plugins.sh");
-const CASC_RELOAD_SCRIPT = script("casc-reload.sh");
+const POD_SCRIPTS = {
+    "install-plugins.sh": script("install-plugins.sh"),
+    "casc-reload.sh": script("casc-reload.sh"),
+    // Sourced by both: records what they did as Events on the pod.
+    "k8s-event.sh": script("k8s-event.sh"),
+};
 
-/** plugins.txt for jenkins-plugin-cli: one `artifactId:version` a line. */
-export function pluginsFile(plugins: string[]): string {
-    return plugins.join("\n") + "\n";
-}
-
-/** The scripts ConfigMap's data: the plugin list and the two scripts the pod runs. */
-export function podScripts(plugins: string[]): Record<string, string> {
-    return {
-        "plugins.txt": pluginsFile(plugins),
-        "install-plugins.sh": INSTALL_PLUGINS_SCRIPT,
-        "casc-reload.sh": CASC_RELOAD_SCRIPT,
-    };
+/** The scripts ConfigMap's data: the plugin lock as the init container reads it, and the pod's scripts. */
+export function podScripts(pluginLock: string): Record<string, string> {
+    return { "plugins.lock": pluginLock, ...POD_SCRIPTS };
 }
 
 /**
@@ -119,6 +114,8 @@ export interface WorkloadInput {
     agentConnection: AgentConnection;
     /** Jenkins home is on NFS, whose export may belong to root: an init container fixes ownership. */
     nfsHome: boolean;
+    /** Download bases for the plugin archives, tried in order (a mirror, or the update center's). */
+    pluginSources: string[];
     /** The pod's annotation that changes when a restart is needed (restartHash). */
     restartHash: string;
     serviceAccountName: pulumi.Input<string>;
@@ -146,6 +143,11 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
     // resolves `${file}` from SECRETS); the sidecar sees only the reload token.
     const secretMount = { name: "secrets", mountPath: SECRETS_DIR, readOnly: true };
     const reloadTokenMount = { name: "reload-token", mountPath: SECRETS_DIR, readOnly: true };
+    // The pod the scripts' Events are about (kubectl describe pod shows every install and reload).
+    const podEnv = (["name", "namespace", "uid"] as const).map((field) => ({
+        name: `POD_${field.toUpperCase()}`,
+        valueFrom: { fieldRef: { fieldPath: `metadata.${field}` } },
+    }));
     const initContainers: k8s.types.input.core.v1.Container[] = [];
     if (i.nfsHome) {
         // fsGroup is not applied to NFS volumes, so the export may belong to root. This is the
@@ -179,14 +181,16 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
         image: controller.image,
         command: ["sh", `${SCRIPTS_DIR}/install-plugins.sh`],
         env: [
-            { name: "PLUGINS_FILE", value: `${SCRIPTS_DIR}/plugins.txt` },
+            { name: "LOCK_FILE", value: `${SCRIPTS_DIR}/plugins.lock` },
             { name: "JENKINS_HOME", value: HOME },
-            { name: "JAVA_OPTS", value: "-XX:MaxRAMPercentage=50" },
+            { name: "PLUGIN_SOURCES", value: i.pluginSources.join(" ") },
+            ...podEnv,
         ],
         securityContext: restrictedContainer,
+        // curl and sha256sum only: no JVM runs here any more.
         resources: {
-            requests: { cpu: "100m", memory: "256Mi" },
-            limits: { cpu: controller.resources.cpuLimit, memory: "1Gi" },
+            requests: { cpu: "50m", memory: "32Mi" },
+            limits: { cpu: controller.resources.cpuLimit, memory: "256Mi" },
         },
         volumeMounts: [homeMount, tmpMount, scriptsMount],
     });
@@ -276,11 +280,7 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             { name: "CASC_FILE", value: `${CASC_DIR}/${CASC_FILE}` },
                             { name: "TOKEN_FILE", value: `${SECRETS_DIR}/${SECRET_FILES.reloadToken}` },
                             { name: "JENKINS_URL", value: `http://localhost:${HTTP_PORT}` },
-                            // The pod its Events are about (kubectl describe pod shows every reload).
-                            ...(["name", "namespace", "uid"] as const).map((field) => ({
-                                name: `POD_${field.toUpperCase()}`,
-                                valueFrom: { fieldRef: { fieldPath: `metadata.${field}` } },
-                            })),
+                            ...podEnv,
                         ],
                         resources: {
                             requests: { cpu: "10m", memory: "16Mi" },

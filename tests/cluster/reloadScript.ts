@@ -23,7 +23,8 @@ export interface ReloadRun {
 export const RELOAD_TOKEN = "reload-token";
 
 export async function runReloadScript(options: {
-    script: string;
+    /** The scripts ConfigMap's data: casc-reload.sh and the k8s-event.sh it sources. */
+    scripts: Record<string, string>;
     apiServer: string;
     token: string;
     caPem: string;
@@ -50,8 +51,10 @@ export async function runReloadScript(options: {
         mkdirSync(secrets);
         writeFileSync(path.join(secrets, "casc-reload-token"), `${RELOAD_TOKEN}\n`);
         mkdirSync(path.join(dir, "work"));
+        for (const [file, text] of Object.entries(options.scripts)) {
+            writeFileSync(path.join(dir, file), text);
+        }
         const script = path.join(dir, "casc-reload.sh");
-        writeFileSync(script, options.script);
         const casc = path.join(dir, "jenkins.yaml");
         // The clock: no wait, and the document appears (changes) during the first sleep.
         const bin = path.join(dir, "bin");

@@ -207,7 +207,7 @@ function describeStack(stack: string, render: Render): void {
             const scripts = ofKind(render, "ConfigMap").find((c) => c.data?.["casc-reload.sh"] !== undefined)!;
             const message = 'Failed to reload configuration: Invalid configuration elements: "systemMesage"';
             const run = await runReloadScript({
-                script: scripts.data["casc-reload.sh"],
+                scripts: scripts.data,
                 apiServer: cluster.server,
                 token: await cluster.tokenFor(controllerAccount),
                 caPem: cluster.caPem(),
