@@ -5,10 +5,14 @@
 //   npm run test:cluster            (CLUSTER_STACKS=dev to run one stack)
 // Long by design: the tests are declared per stack from its render, so one file walks a stack from
 // apply to hostile pods; the client, the plugin's pod model and the expectations live beside it.
+import { createHash } from "crypto";
+import { mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import { parse } from "yaml";
 import { Account, Cluster, describe as what, KubeObject, Refused, userOf, waitFor } from "./kube";
 import { grants, grantsOf, LAUNCHER_NEEDS, minus, NEVER, NEVER_CLUSTER, RELOAD_REPORT_NEEDS, show } from "./access";
-import { runReloadScript } from "./reloadScript";
+import { runPodScript, runReloadScript, withLoopbackServer } from "./reloadScript";
 import { agentPod } from "./agentPod";
 import { launcherOf, podAccountOf, same } from "./launchers";
 import { namespacesOf, StackFixtures, tagged } from "./fixtures";
@@ -226,6 +230,83 @@ function describeStack(stack: string, render: Render): void {
                 ["Warning", "casc-reload", pod.metadata!.uid],
             ]);
             expect(events.items[0].message).toContain("JCasC refused the document");
+        });
+
+        test("records each plugin install as an Event on the controller pod, with the controller's own account: installed, then booted on the previous set", async () => {
+            const namespace = deployment.metadata.namespace!;
+            const core = cluster.api(cluster.k8s.CoreV1Api);
+            const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: controllerSelector })).items.filter(
+                (p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp,
+            );
+            const scripts = ofKind(render, "ConfigMap").find((c) => c.data?.["install-plugins.sh"] !== undefined)!;
+            const init = (deployment.spec.template.spec.initContainers as Obj[]).find(
+                (c) => c.name === "install-plugins",
+            )!;
+            const lockFile = (init.env as Obj[]).find((e) => e.name === "LOCK_FILE")!.value as string;
+            // The pod tells the init container who it is, as it tells the sidecar.
+            expect((init.env as Obj[]).filter((e) => e.valueFrom?.fieldRef).map((e) => e.name)).toEqual([
+                "POD_NAME",
+                "POD_NAMESPACE",
+                "POD_UID",
+            ]);
+            // The deployed script, on a lock of two archives a loopback source serves (the stack's
+            // own lock holds the checksums of archives no test can download).
+            const archives: Record<string, string> = {
+                "plugins/a/1/a.hpi": "archive a 1\n",
+                "plugins/b/2/b.hpi": "archive b 2\n",
+            };
+            const lock = (extra = "") =>
+                Object.entries(archives)
+                    .map(
+                        ([p, text]) =>
+                            `${p.split("/")[1]} ${p.split("/")[2]} ${createHash("sha256").update(text).digest("hex")} ${p}`,
+                    )
+                    .join("\n") + `\n${extra}`;
+            const token = await cluster.tokenFor(controllerAccount);
+            const home = mkdtempSync(path.join(tmpdir(), "jenkins-home-"));
+            try {
+                const install = (text: string) =>
+                    withLoopbackServer(
+                        (req, res) => {
+                            const body = archives[req.url!.replace(/^\//, "")];
+                            res.writeHead(body === undefined ? 404 : 200).end(body);
+                        },
+                        (source) =>
+                            runPodScript({
+                                scripts: { ...scripts.data, [path.basename(lockFile)]: text },
+                                script: "install-plugins.sh",
+                                apiServer: cluster.server,
+                                token,
+                                caPem: cluster.caPem(),
+                                pod: { name: pod.metadata!.name!, namespace, uid: pod.metadata!.uid! },
+                                env: {
+                                    LOCK_FILE: `$DIR/scripts/${path.basename(lockFile)}`,
+                                    JENKINS_HOME: home,
+                                    PLUGIN_SOURCES: source,
+                                    ATTEMPTS: "1",
+                                },
+                            }),
+                    );
+                const first = await install(lock());
+                expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: "" });
+                const second = await install(lock(`c 3 ${"0".repeat(64)} plugins/c/3/c.hpi\n`));
+                expect(second.status).toBe(0);
+                expect(second.stderr).not.toContain("could not record");
+                expect(second.stderr).toContain("booting with the previously installed plugins");
+            } finally {
+                rmSync(home, { recursive: true, force: true });
+            }
+            const events = await core.listNamespacedEvent({
+                namespace,
+                fieldSelector: `involvedObject.name=${pod.metadata!.name},source=install-plugins`,
+            });
+            const seen = events.items
+                .sort((a, b) => a.metadata!.creationTimestamp!.getTime() - b.metadata!.creationTimestamp!.getTime())
+                .map((e) => [e.type, e.reason, e.involvedObject.uid]);
+            expect(seen.slice(-2)).toEqual([
+                ["Normal", "PluginsInstalled", pod.metadata!.uid],
+                ["Warning", "PluginInstallFailed", pod.metadata!.uid],
+            ]);
         });
 
         // Asked for in the stack file, or not: the default must leave drains free.
