@@ -11,15 +11,33 @@ import { JenkinsRbac } from "./components/rbac";
 import { loadSettings } from "./config/settings";
 import { JenkinsStorage } from "./components/storage";
 import { cascInput } from "./jcasc/jcasc";
+import { cluster } from "./components/cluster";
+import { adoptOption, keptByValue, keptObjects, planAdoption } from "./components/kept";
+import { fixtureLockProblem } from "./plugins/lock";
+import { ConfigError } from "./config/reader";
 
 // Exported as a function: Pulumi calls it and the returned object is the stack's outputs. The
 // offline render and the tests call the same function under the mock runtime.
-export = () => {
+export = async () => {
     const { settings, warnings, lock, lockFile } = loadSettings();
-    for (const warning of warnings) {
+    const fixture = fixtureLockProblem(lock, lockFile);
+    if (fixture && !cluster.offline) {
+        throw new ConfigError([`jenkins-k8s:plugins: ${fixture}`]);
+    }
+    for (const warning of [...warnings, ...(fixture ? [fixture] : [])]) {
         void pulumi.log.warn(warning);
     }
     const names = deriveNames(settings);
+    // What an earlier `pulumi destroy` of this stack kept, adopted rather than created again.
+    const keptBy = keptByValue(pulumi.getProject(), pulumi.getStack());
+    const kept = keptObjects(settings, names);
+    const adoption = await planAdoption(kept, cluster.reader, settings, names, keptBy);
+    if (adoption.problems.length > 0) {
+        throw new ConfigError(adoption.problems);
+    }
+    for (const note of adoption.notes) {
+        void pulumi.log.info(note);
+    }
     const agents = settings.agents;
     const tiers = agents.tiers;
     const storageSettings = settings.storage;
@@ -34,11 +52,23 @@ export = () => {
         createDeploy: agents.createDeployNamespaces,
         deployLevel: agents.deployNamespacePodSecurity,
         labels: names.labels,
+        keptBy,
+        adopt: Object.fromEntries(
+            [kept.controllerNamespace, ...kept.deployNamespaces].flatMap((o) =>
+                o && adoptOption(adoption, o).import ? [[o.name, adoptOption(adoption, o).import!]] : [],
+            ),
+        ),
     });
     const controllerNamespace = namespaces.controller;
     const tierNamespaces = namespaces.tiers;
 
-    const storage = new JenkinsStorage("jenkins", { namespace: controllerNamespace, storage: settings.storage, names });
+    const storage = new JenkinsStorage("jenkins", {
+        namespace: controllerNamespace,
+        storage: settings.storage,
+        names,
+        keptBy,
+        adopt: { claim: adoptOption(adoption, kept.claim).import, volume: adoptOption(adoption, kept.volume).import },
+    });
     const rbac = new JenkinsRbac("jenkins", {
         namespace: controllerNamespace,
         tierNamespaces,

@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerLevel, podSecurityLabels, SecurityLevel, weakerThan } from "../config/podSecurity";
 import type { Tier } from "../config/tiers";
+import { KEPT_BY } from "./kept";
 
 export interface StackNamespacesArgs {
     /** The controller's namespace. */
@@ -25,6 +26,10 @@ export interface StackNamespacesArgs {
     deployLevel: SecurityLevel;
     /** Labels of every namespace the program creates. */
     labels: Record<string, string>;
+    /** The stack's KEPT_BY label value, put on the namespaces kept on destroy. */
+    keptBy: string;
+    /** Kept namespaces to adopt (kept.ts), by name: their `import` IDs. */
+    adopt: Record<string, string>;
 }
 
 export interface StackNamespaces {
@@ -47,8 +52,17 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
     const namespace = (resourceName: string, name: string, level: SecurityLevel, keep: boolean) =>
         new k8s.core.v1.Namespace(
             resourceName,
-            { metadata: { name, labels: { ...args.labels, ...podSecurityLabels(level) } } },
-            { retainOnDelete: keep },
+            {
+                metadata: {
+                    name,
+                    labels: {
+                        ...args.labels,
+                        ...podSecurityLabels(level),
+                        ...(keep ? { [KEPT_BY]: args.keptBy } : {}),
+                    },
+                },
+            },
+            { retainOnDelete: keep, ...(keep && args.adopt[name] ? { import: args.adopt[name] } : {}) },
         );
     // Made by the program when it makes namespaces; named otherwise.
     const own = (resourceName: string, name: string, level: SecurityLevel, keep: boolean): pulumi.Output<string> =>

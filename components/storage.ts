@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Names } from "../config/names";
 import { Storage } from "../config/settings";
+import { KEPT_BY } from "./kept";
 
 export interface JenkinsStorageArgs {
     /** Namespace of the claim; pass the Namespace's output so the claim waits for it. */
@@ -10,6 +11,10 @@ export interface JenkinsStorageArgs {
     storage: Storage;
     /** Names shared with the other components (the claim's, the PV's, the labels). */
     names: Names;
+    /** The stack's KEPT_BY label value, put on the claim and volume kept on destroy. */
+    keptBy: string;
+    /** The kept claim and volume to adopt (kept.ts): their `import` IDs. */
+    adopt: { claim?: string; volume?: string };
 }
 
 /**
@@ -32,7 +37,12 @@ export class JenkinsStorage extends pulumi.ComponentResource {
             this.claimName = pulumi.output(storage.claimName);
         } else {
             const keep = { parent: this, retainOnDelete: storage.retainOnDestroy };
-            const labels = { ...names.labels, "app.kubernetes.io/component": "home" };
+            const labels = {
+                ...names.labels,
+                "app.kubernetes.io/component": "home",
+                ...(storage.retainOnDestroy ? { [KEPT_BY]: args.keptBy } : {}),
+            };
+            const adopt = (id: string | undefined) => (id ? { import: id } : {});
             if (storage.mode === "nfs") {
                 this.volume = new k8s.core.v1.PersistentVolume(
                     `${name}-nfs`,
@@ -48,7 +58,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                             nfs: { server: storage.server, path: storage.path },
                         },
                     },
-                    keep,
+                    { ...keep, ...adopt(args.adopt.volume) },
                 );
             }
             this.claim = new k8s.core.v1.PersistentVolumeClaim(
@@ -69,7 +79,16 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                               : {}),
                     },
                 },
-                { ...keep, dependsOn: this.volume ? [this.volume] : [] },
+                {
+                    ...keep,
+                    ...adopt(args.adopt.claim),
+                    dependsOn: this.volume ? [this.volume] : [],
+                    // An adopted claim's state comes from the cluster, with the volume and class the
+                    // provisioner filled in; both fields force a replacement, which must never
+                    // happen to a kept home. A change the settings ask for is refused at preview
+                    // instead (kept.ts), from the live claim.
+                    ...(storage.retainOnDestroy ? { ignoreChanges: ["spec.volumeName", "spec.storageClassName"] } : {}),
+                },
             );
             this.claimName = this.claim.metadata.name;
         }

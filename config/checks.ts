@@ -490,6 +490,19 @@ export function cidrWithin(inner: string, outer: string): boolean {
     return list.check(ia, family === 4 ? "ipv4" : "ipv6");
 }
 
+/** A folder of the project, below it: relative, not the project itself, without '..'. */
+export const checkProjectFolder = limited(
+    "a folder below the project",
+    (value: string): string | undefined =>
+        checkRelativePath(value) ??
+        (value
+            .replace(/\/+$/, "")
+            .split("/")
+            .every((part) => part === "." || part === "")
+            ? "must be a folder below the project, not the project itself"
+            : undefined),
+);
+
 /** A path inside a volume: relative, without '..' segments (the API server refuses both). */
 export function checkRelativePath(value: string): string | undefined {
     if (value === "" || value.startsWith("/") || value.split("/").includes("..")) {

@@ -256,6 +256,14 @@ export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): s
         }
     });
     rule(() => {
+        const own = Object.keys(v.ingressAnnotations ?? {}).find((k) => k === "pulumi.com/skipAwait");
+        if (own) {
+            problems.push(
+                `${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: sets ${own}, which the program writes from ${key("ingressAwait")}; set jenkins-k8s:ingressAwait instead`,
+            );
+        }
+    });
+    rule(() => {
         const tagged = imageJenkinsVersion(v.controllerImage);
         if (v.jenkinsVersion === "" && tagged === undefined) {
             problems.push(

@@ -137,7 +137,7 @@ export const KEYS = {
     pluginLockDir: {
         type: "string",
         default: "plugin-locks",
-        schema: checked(v.checkRelativePath),
+        schema: checked(v.checkProjectFolder),
         description: "Folder of the plugin locks, relative to the project (`npm run plugins:lock` writes them).",
     },
     pluginMirror: {
@@ -214,6 +214,13 @@ export const KEYS = {
             .optional(),
         docs: { type: "map of strings (stack file only)", default: "none" },
         description: "Annotations of the Ingress (a map, in the stack file), e.g. for cert-manager or body size.",
+    },
+    ingressAwait: {
+        type: "boolean",
+        default: false,
+        schema: bool,
+        description:
+            "Make `pulumi up` wait (up to 10 minutes, then fail) until the ingress controller publishes an address in the Ingress's status. Off by default, as in the Helm chart: controllers that publish no address (ingress-nginx without --publish-service, many bare-metal and local setups) would fail every update.",
     },
     metrics: {
         type: "boolean",

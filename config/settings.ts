@@ -3,8 +3,7 @@
 // with the warnings a preview prints. Nothing downstream reads the raw values.
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { Lock, stackLock, StackLock } from "../plugins/lock";
-import { FIXTURE_ID } from "../plugins/metadata";
+import { Lock, stackLock } from "../plugins/lock";
 import { cidrWithin, imageJenkinsVersion, pluginId } from "./checks";
 import { crossChecks } from "./crossChecks";
 import { AgentConnection, PodRetention, ServiceType, ValidValues } from "./keys";
@@ -58,7 +57,14 @@ export interface Settings {
     };
     /** The URL users reach Jenkins at: publicUrl, else the Ingress's, else none. */
     publicUrl?: string;
-    ingress?: { host: string; className?: string; tlsSecret?: string; annotations: Record<string, string> };
+    ingress?: {
+        host: string;
+        className?: string;
+        tlsSecret?: string;
+        annotations: Record<string, string>;
+        /** Wait for the controller to publish an address (the provider's await); off: skipAwait. */
+        await: boolean;
+    };
     metrics: { serviceMonitor: boolean };
     storage: Storage;
     network: {
@@ -194,6 +200,7 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
                       className: v.ingressClass || undefined,
                       tlsSecret: v.ingressTlsSecret || undefined,
                       annotations: v.ingressAnnotations ?? {},
+                      await: v.ingressAwait,
                   },
         metrics: { serviceMonitor: v.serviceMonitor },
         storage:
@@ -310,19 +317,8 @@ export function loadSettings(): StackSettings {
     }
     return {
         ...loaded,
-        warnings: [...loaded.warnings, ...found.notes, ...fixtureWarning(found)],
+        warnings: [...loaded.warnings, ...found.notes],
         lock: found.lock,
         lockFile: found.file,
     };
-}
-
-/** The example stacks' locks come from the test fixture's metadata, whose checksums are made up. */
-function fixtureWarning(found: StackLock): string[] {
-    return found.lock?.updateCenter.id === FIXTURE_ID
-        ? [
-              `${found.file} was resolved from the test fixture's update center (${found.lock.updateCenter.source}), ` +
-                  "not the real one: its checksums match no real plugin archive, so the controller would not start. " +
-                  "Run `npm run plugins:lock` where updates.jenkins.io (or your mirror) is reachable, and commit the lock.",
-          ]
-        : [];
 }

@@ -26,7 +26,7 @@ MAX_CHECKS=${MAX_CHECKS:-0}
 WORK=${WORK:-${TMPDIR:-/tmp}}
 EVENT_COMPONENT=casc-reload
 # event TYPE REASON MESSAGE, and quoted VALUE (k8s-event.sh, mounted beside this script).
-. "${0%/*}/k8s-event.sh"
+. "$(dirname "$0")/k8s-event.sh"
 
 digest() { sha256sum "$CASC_FILE" 2>/dev/null | cut -d' ' -f1; }
 

@@ -29,7 +29,7 @@ ATTEMPTS=${ATTEMPTS:-4}
 BACKOFF=${BACKOFF:-5}
 EVENT_COMPONENT=install-plugins
 # event TYPE REASON MESSAGE (k8s-event.sh, mounted beside this script).
-. "${0%/*}/k8s-event.sh"
+. "$(dirname "$0")/k8s-event.sh"
 
 plugins_dir=$JENKINS_HOME/plugins
 staging_dir=$JENKINS_HOME/plugins.staging
@@ -91,13 +91,21 @@ if [ -f "$marker" ]; then
     installed_hash=$(cat "$marker")
 fi
 if [ "$installed_hash" = "$wanted_hash" ]; then
-    # The marker says this lock was installed; the archives say whether they still are.
+    # The marker says this lock was installed; the archives say whether they still are, and
+    # whether any other (one installed from the UI, or copied in) has joined them.
     changed=$(printf '%s\n' "$lock" | while read -r name version sha path; do
         f=$plugins_dir/$name.jpi
         if [ ! -f "$f" ] || [ "$(sha256_of "$f")" != "$sha" ]; then
             echo "$name"
         fi
     done)
+    extra=$(
+        cd "$plugins_dir" && for f in *.jpi *.hpi; do
+            [ -e "$f" ] || continue
+            printf '%s\n' "$lock" | awk -v n="${f%.*}" '$1 == n { found = 1 } END { exit !found }' || echo "$f"
+        done
+    )
+    changed="$changed${extra:+ $extra (not in the lock)}"
     if [ -z "$changed" ]; then
         log "the $count locked plugins are installed (lock $wanted_hash); nothing to download"
         exit 0
@@ -114,10 +122,14 @@ fi
 # fetch NAME VERSION SHA PATH: puts NAME.jpi in staging, or sets $failure to why not and returns 1.
 fetch() {
     target=$staging_dir/$1.jpi
-    # An archive the installed set already has (same SHA-256) is copied, not downloaded.
+    # An archive the installed set already has (same SHA-256) is linked (same volume), else
+    # copied, not downloaded; and checked again, since a full volume can cut a copy short.
     if [ -f "$plugins_dir/$1.jpi" ] && [ "$(sha256_of "$plugins_dir/$1.jpi")" = "$3" ]; then
-        cp "$plugins_dir/$1.jpi" "$target"
-        return 0
+        if { ln "$plugins_dir/$1.jpi" "$target" 2>/dev/null || cp "$plugins_dir/$1.jpi" "$target"; } &&
+            [ "$(sha256_of "$target")" = "$3" ]; then
+            return 0
+        fi
+        rm -f "$target"
     fi
     why=
     attempt=1
@@ -127,8 +139,7 @@ fetch() {
             url=${base%/}/$4
             if curl -fsSL --connect-timeout 10 --max-time 600 -o "$target.part" "$url" 2>"$staging_dir/.curl.err"; then
                 got=$(sha256_of "$target.part")
-                if [ "$got" = "$3" ]; then
-                    mv "$target.part" "$target"
+                if [ "$got" = "$3" ] && mv "$target.part" "$target"; then
                     log "downloaded $1:$2 from $url"
                     return 0
                 fi

@@ -17,7 +17,8 @@ WORK=${WORK:-${TMPDIR:-/tmp}}
 # escaped, line breaks and tabs made spaces, other control characters dropped.
 quoted() { printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037\177' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
 
-# event TYPE REASON MESSAGE: a core/v1 Event about this pod; a failure to record it is logged only.
+# event TYPE REASON MESSAGE: a core/v1 Event about this pod; a failure to record it (the API
+# server unreachable, curl failing) is logged only, never the caller's failure (set -e).
 event() {
     if [ -z "$POD_NAME" ] || [ -z "$POD_NAMESPACE" ] || [ ! -r "$KUBE_DIR/token" ]; then
         return 0
@@ -27,7 +28,7 @@ event() {
     code=$(printf 'header = "Authorization: Bearer %s"\n' "$(quoted "$(cat "$KUBE_DIR/token")")" |
         curl -sS -K - --max-time 10 -o /dev/null -w '%{http_code}' --cacert "$KUBE_DIR/ca.crt" \
             -H 'Content-Type: application/json' --data-binary "@$WORK/$EVENT_COMPONENT-event.json" \
-            "$KUBE_API/api/v1/namespaces/$POD_NAMESPACE/events" 2>"$WORK/$EVENT_COMPONENT-event.err")
+            "$KUBE_API/api/v1/namespaces/$POD_NAMESPACE/events" 2>"$WORK/$EVENT_COMPONENT-event.err") || code=000
     if [ "$code" != 201 ]; then
         echo "$EVENT_COMPONENT: could not record the event $2 (HTTP $code$(tr '\n' ' ' <"$WORK/$EVENT_COMPONENT-event.err"))" >&2
     fi

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { compareVersions } from "./version";
 import { pluginId, pluginVersion } from "../config/checks";
+import { FIXTURE_ID } from "./metadata";
 
 export interface LockedPlugin {
     version: string;
@@ -77,12 +78,37 @@ export function serialiseLock(lock: Lock): string {
     return JSON.stringify({ ...lock, plugins: normalised(lock.plugins), locked }, null, 2) + "\n";
 }
 
-export function readLocks(dir: string): { file: string; lock: Lock }[] {
+/** Lock files are named by a hash (lockFileName); nothing else in the folder is one. */
+const LOCK_FILE = /^[0-9a-f]{16}\.json$/;
+
+/** A file in the locks' folder: its lock, or why it cannot be read as one. */
+export interface LockFile {
+    file: string;
+    lock?: Lock;
+    problem?: string;
+}
+
+/** The lock files of a folder; one that is not valid JSON or not a lock says so (a merge conflict, say). */
+export function readLocks(dir: string): LockFile[] {
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
-        .filter((f) => f.endsWith(".json"))
+        .filter((f) => LOCK_FILE.test(f))
         .sort()
-        .map((f) => ({ file: f, lock: JSON.parse(readFileSync(path.join(dir, f), "utf8")) as Lock }));
+        .map((file) => {
+            try {
+                const lock = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as Lock;
+                const shaped =
+                    lock?.lockVersion === 1 &&
+                    Array.isArray(lock.plugins) &&
+                    typeof lock.jenkins === "string" &&
+                    typeof lock.locked === "object" &&
+                    lock.locked !== null &&
+                    Array.isArray(lock.warnings);
+                return shaped ? { file, lock } : { file, problem: "is not a plugin lock (lockVersion 1)" };
+            } catch (err) {
+                return { file, problem: `cannot be read: ${(err as Error).message}` };
+            }
+        });
 }
 
 /** Locked plugins that need a newer core than the controller image runs. */
@@ -180,6 +206,33 @@ export function checkLock(lock: Lock, want: Wanted): LockCheck {
             problems.push(`the lock asks for ${id}:${version}, which the list no longer has`);
         }
     }
+    for (const [id, version] of asked) {
+        if (locked.get(id) === version && !lock.locked[id]?.requested) {
+            problems.push(`${id}:${version} is listed, but the lock does not install it`);
+        }
+    }
+    // Every entry is something the list needs, each written as the init container reads it.
+    const needed = new Set<string>();
+    const visit = (name: string) => {
+        if (needed.has(name) || !lock.locked[name]) return;
+        needed.add(name);
+        Object.keys(lock.locked[name].dependencies).forEach(visit);
+    };
+    asked.forEach((_, id) => visit(id));
+    for (const [name, p] of Object.entries(lock.locked)) {
+        if (!needed.has(name)) {
+            problems.push(`the lock installs ${name}:${p.version}, which nothing listed needs`);
+        }
+        if (
+            !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) ||
+            !/^[0-9a-f]{64}$/.test(p.sha256) ||
+            p.path.startsWith("/") ||
+            p.path.split("/").includes("..") ||
+            /\s/.test(`${p.version}${p.path}`)
+        ) {
+            problems.push(`the entry for ${name} is not a plugin name, version, hex SHA-256 and relative path`);
+        }
+    }
     if (lock.jenkins !== want.jenkins) {
         problems.push(`the lock was resolved for Jenkins ${lock.jenkins}; the controller image runs ${want.jenkins}`);
     }
@@ -189,9 +242,10 @@ export function checkLock(lock: Lock, want: Wanted): LockCheck {
 }
 
 /** The lock sharing most plugins with a list: the one it had before it changed, most likely. */
-export function closestLock(locks: { file: string; lock: Lock }[], plugins: string[]): Lock | undefined {
+export function closestLock(locks: LockFile[], plugins: string[]): Lock | undefined {
     const ids = new Set(plugins.map(pluginId));
     return locks
+        .filter((l): l is { file: string; lock: Lock } => l.lock !== undefined)
         .map((l) => ({ lock: l.lock, shared: l.lock.plugins.filter((x) => ids.has(pluginId(x))).length }))
         .filter((l) => l.shared > 0)
         .sort((a, b) => b.shared - a.shared)[0]?.lock;
@@ -219,12 +273,21 @@ export function stackLock(p: PluginSettings, root: string, stack?: string): Stac
     const name = lockFileName(p.plugins, p.jenkins);
     const file = path.posix.join(p.lockDir, name);
     const fix = `run \`${fixCommand(stack)}\` and commit ${p.lockDir}/`;
-    const all = readLocks(dir);
+    const files = readLocks(dir);
+    const unreadable = files
+        .filter((f) => f.problem)
+        .map((f) => `${key}: ${path.posix.join(p.lockDir, f.file)} ${f.problem}: fix or delete it, then ${fix}`);
+    if (unreadable.length > 0) {
+        return { file, problems: unreadable, notes: [] };
+    }
+    const all = files as { file: string; lock: Lock }[];
     const found = all.find((l) => l.file === name);
     if (!found) {
         // The lock this list had before it changed: say what moved.
         const closest = closestLock(all, p.plugins);
-        const moved = closest ? checkLock(closest, { ...p, acknowledged: [] }).problems : [];
+        const moved = closest
+            ? checkLock(closest, { ...p, acknowledged: closest.warnings.map((w) => w.id) }).problems
+            : [];
         const differs = closest ? moved.filter((m) => !closureProblems(closest.locked, p.jenkins).includes(m)) : [];
         return {
             file,
@@ -270,4 +333,17 @@ export function installList(lock: Lock, file: string): string {
             return `${name} ${p.version} ${p.sha256} ${p.path}`;
         });
     return [header, ...lines].join("\n") + "\n";
+}
+
+/**
+ * A lock made from the test fixture's metadata (the example stacks' locks, on a machine that
+ * cannot reach the update center): its checksums match no real archive, so a controller would
+ * never start on it. Refused where it would be deployed; reported where it is only rendered.
+ */
+export function fixtureLockProblem(lock: Lock, file: string): string | undefined {
+    return lock.updateCenter.id === FIXTURE_ID
+        ? `${file} was resolved from the test fixture's update center (${lock.updateCenter.source}), not the real one: ` +
+              "its checksums match no real plugin archive, so the controller would not start. " +
+              `Run \`${LOCK_COMMAND}\` where updates.jenkins.io (or your mirror) is reachable, and commit the lock.`
+        : undefined;
 }

@@ -76,8 +76,19 @@ export function pluginVersionsUrl(base: string): string {
  * publishes use only syntax JavaScript reads the same way.
  */
 export function warningApplies(w: Warning, version: string): boolean {
-    // No version ranges: every version is affected (Jenkins' UpdateSite.Warning reads it so).
-    return w.versions.length === 0 || w.versions.some((v) => new RegExp(`^(?:${v.pattern})$`).test(version));
+    // No version ranges: every version is affected; a pattern that does not compile counts as
+    // `.*` (Jenkins' UpdateSite.Warning reads both so).
+    const ranges = w.versions ?? [];
+    return (
+        ranges.length === 0 ||
+        ranges.some((v) => {
+            try {
+                return new RegExp(`^(?:${v.pattern})$`).test(version);
+            } catch {
+                return true;
+            }
+        })
+    );
 }
 
 /** The archive's path below the downloads base: plugins/NAME/VERSION/NAME.hpi. */

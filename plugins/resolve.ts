@@ -30,7 +30,6 @@ export function resolveLock(req: LockRequest, meta: Metadata): Lock {
     const releases = meta.pluginVersions.plugins;
     const release = (name: string, version: string): Release | undefined => releases[name]?.[version];
     const pinned = new Map(req.plugins.map((p) => [pluginId(p), p.slice(p.indexOf(":") + 1)]));
-    const chosen = new Map(pinned);
     const reported = new Set<string>();
     const report = (problem: string) => {
         if (!reported.has(problem)) {
@@ -50,46 +49,59 @@ export function resolveLock(req: LockRequest, meta: Metadata): Lock {
         }
     }
 
-    // Raise each plugin to what its dependents need until nothing moves. Versions only go up, so
-    // this ends; a pinned plugin is never moved, a conflict is reported instead.
-    const raise = (dependent: string, dep: { name: string; version: string }, optional: boolean) => {
-        const have = chosen.get(dep.name);
-        if (have === undefined) {
-            if (optional) return false;
-            chosen.set(dep.name, dep.version);
-            return true;
-        }
-        if (compareVersions(have, dep.version) >= 0) return false;
-        if (pinned.has(dep.name)) {
-            report(
-                `${dependent} needs ${dep.name} ${dep.version} or newer, but the list pins ${dep.name}:${have}: raise that pin`,
-            );
-            return false;
-        }
-        chosen.set(dep.name, dep.version);
-        return true;
+    // Each round: the plugins the list reaches through required dependencies at this round's
+    // versions, and each dependency at the highest version one of them requires (an optional one
+    // only when something else brings it in). A plugin raised past a version that needed
+    // something no longer counts for it. Pins never move; rounds repeat until nothing does.
+    const depsOf = (name: string, versions: Map<string, string>) =>
+        release(name, versions.get(name)!)?.dependencies ?? [];
+    const reachable = (versions: Map<string, string>): Set<string> => {
+        const seen = new Set<string>();
+        const visit = (name: string) => {
+            if (seen.has(name) || !versions.has(name)) return;
+            seen.add(name);
+            for (const dep of depsOf(name, versions)) if (!dep.optional) visit(dep.name);
+        };
+        pinned.forEach((_, name) => visit(name));
+        return seen;
     };
-    for (let changed = true; changed;) {
-        changed = false;
-        for (const [name, version] of [...chosen]) {
-            const r = release(name, version);
-            for (const dep of r?.dependencies ?? []) {
-                changed = raise(`${name}:${version}`, dep, dep.optional) || changed;
+    let chosen = new Map(pinned);
+    let reach = reachable(chosen);
+    for (let round = 0; ; round++) {
+        const next = new Map(pinned);
+        const require = (dep: { name: string; version: string }) => {
+            const have = next.get(dep.name);
+            if (!pinned.has(dep.name) && (have === undefined || compareVersions(have, dep.version) < 0)) {
+                next.set(dep.name, dep.version);
+            }
+        };
+        for (const name of reach) for (const dep of depsOf(name, chosen)) if (!dep.optional) require(dep);
+        for (const name of reach)
+            for (const dep of depsOf(name, chosen)) if (dep.optional && next.has(dep.name)) require(dep);
+        const settled = next.size === chosen.size && [...next].every(([n, v]) => chosen.get(n) === v);
+        chosen = next;
+        reach = reachable(chosen);
+        if (settled) break;
+        if (round === 100) {
+            report(
+                "the dependency versions did not settle after 100 rounds: the metadata's requirements go round in a circle",
+            );
+            break;
+        }
+    }
+    // A pin below what a plugin in the set requires: jenkins-plugin-cli refuses it too.
+    for (const name of reach) {
+        for (const dep of depsOf(name, chosen)) {
+            const pin = pinned.get(dep.name);
+            if (pin !== undefined && compareVersions(pin, dep.version) < 0) {
+                report(
+                    dep.optional
+                        ? `${name}:${chosen.get(name)} works with ${dep.name} ${dep.version} or newer when it is installed (Jenkins refuses it next to an older one), but the list pins ${dep.name}:${pin}: raise that pin`
+                        : `${name}:${chosen.get(name)} needs ${dep.name} ${dep.version} or newer, but the list pins ${dep.name}:${pin}: raise that pin`,
+                );
             }
         }
     }
-
-    // Keep what the list reaches through required dependencies (a plugin raised past a version
-    // that needed something may no longer need it).
-    const reach = new Set<string>();
-    const visit = (name: string) => {
-        if (reach.has(name)) return;
-        reach.add(name);
-        for (const dep of release(name, chosen.get(name)!)?.dependencies ?? []) {
-            if (!dep.optional) visit(dep.name);
-        }
-    };
-    pinned.forEach((_, name) => visit(name));
 
     const locked: Record<string, LockedPlugin> = {};
     for (const name of [...reach].sort()) {
@@ -104,6 +116,12 @@ export function resolveLock(req: LockRequest, meta: Metadata): Lock {
                         : `${name} (needed by ${who}) is not in the update center's metadata (${meta.source})`,
                 );
             }
+            continue;
+        }
+        if (typeof r.sha256 !== "string" || hexDigest(r.sha256).length !== 64) {
+            report(
+                `${name}:${version} has no SHA-256 in the metadata (${meta.source}), so it cannot be checked: not locked`,
+            );
             continue;
         }
         locked[name] = {

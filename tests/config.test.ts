@@ -221,6 +221,13 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "pluginSecurityWarnings[0]",
         "SECURITY-2004",
     ],
+    ["ingressAwait not a boolean", { ingressAwait: "no" }, "ingressAwait", "true or false"],
+    [
+        "skipAwait set by hand on the Ingress",
+        { ingressHost: "ci.example.com", ingressAnnotations: { "pulumi.com/skipAwait": "false" } },
+        "ingressAnnotations",
+        "set jenkins-k8s:ingressAwait instead",
+    ],
     ["unknown service type", { serviceType: "Ingress" }, "serviceType", "ClusterIP, NodePort, LoadBalancer"],
     ["lowercase service type", { serviceType: "nodeport" }, "serviceType", "one of"],
     ["nodePort below range", { serviceType: "NodePort", nodePort: 8080 }, "nodePort", "30000 to 32767"],

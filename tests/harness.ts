@@ -4,11 +4,11 @@ import { evaluate, EvaluatedResource, Evaluation } from "../tools/evaluate";
 import { projectDefaults, readStackConfig, ROOT } from "../tools/stackConfig";
 import { PROJECT } from "../config/keys";
 import { settingsFrom } from "../config/settings";
-import { lockFileName, serialiseLock, stackLock } from "../plugins/lock";
+import { Lock, lockFileName, serialiseLock, stackLock } from "../plugins/lock";
 import { Metadata, Release } from "../plugins/metadata";
 import { resolveLock } from "../plugins/resolve";
 import { createHash } from "crypto";
-import { mkdirSync, writeFileSync } from "fs";
+import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 
 export type Config = Record<string, unknown>;
@@ -23,6 +23,22 @@ function toRaw(base: Record<string, string>, overrides: Config): Record<string, 
 
 /** Where withLock writes its locks: inside the project (pluginLockDir is relative to it), ignored by git. */
 export const TEST_LOCKS = "node_modules/.cache/jenkins-k8s-test-locks";
+
+/** The update center metadata in tests/fixtures/update-center, as plugins:lock reads it from the folder. */
+export function fixtureMetadata(): Metadata {
+    const dir = path.join(ROOT, "tests", "fixtures", "update-center");
+    return {
+        updateCenter: JSON.parse(readFileSync(path.join(dir, "update-center.actual.json"), "utf8")),
+        pluginVersions: JSON.parse(readFileSync(path.join(dir, "plugin-versions.json"), "utf8")),
+        source: path.relative(ROOT, dir),
+    };
+}
+
+/** Writes a lock where `pluginLockDir: TEST_LOCKS` finds it. */
+export function writeTestLock(lock: Lock): void {
+    mkdirSync(path.join(ROOT, TEST_LOCKS), { recursive: true });
+    writeFileSync(path.join(ROOT, TEST_LOCKS, lockFileName(lock.plugins, lock.jenkins)), serialiseLock(lock));
+}
 
 /** Metadata that publishes exactly these plugin releases, none needing another. */
 export function metadataOf(plugins: string[], jenkins: string): Metadata {
@@ -61,8 +77,7 @@ export function withLock(overrides: Config, stack?: string): Config {
         { plugins: p.list, jenkins: p.jenkins, acknowledged: p.acknowledged },
         metadataOf(p.list, p.jenkins),
     );
-    mkdirSync(path.join(ROOT, TEST_LOCKS), { recursive: true });
-    writeFileSync(path.join(ROOT, TEST_LOCKS, lockFileName(p.list, p.jenkins)), serialiseLock(lock));
+    writeTestLock(lock);
     return { ...overrides, pluginLockDir: TEST_LOCKS };
 }
 

@@ -7,7 +7,10 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runStack } from "./harness";
+import { fixtureMetadata, runStack, TEST_LOCKS, writeTestLock } from "./harness";
+import { settingsFrom } from "../config/settings";
+import { resolveLock } from "../plugins/resolve";
+import { readStackConfig } from "../tools/stackConfig";
 
 const CONTROLLER = path.resolve(__dirname, "..", "controller");
 const SCRIPT = path.join(CONTROLLER, "install-plugins.sh");
@@ -29,7 +32,11 @@ while [ $# -gt 0 ]; do
 done
 case $url in
   */api/v1/namespaces/*/events)
-    cp "$data" "$FAKE_EVENTS/$(ls "$FAKE_EVENTS" | wc -l).json"
+    if [ -n "\${FAKE_API_DOWN:-}" ]; then
+      echo "curl: (7) Failed to connect to api port 443" >&2
+      exit 7
+    fi
+    cat "$data" >"$FAKE_EVENTS/$(ls "$FAKE_EVENTS" | wc -l).json"
     printf 201
     exit 0 ;;
 esac
@@ -44,7 +51,7 @@ if [ ! -f "$FAKE_WEB/$rest" ]; then
   echo "curl: (22) The requested URL returned error: 404" >&2
   exit 22
 fi
-cp "$FAKE_WEB/$rest" "$out"
+cat "$FAKE_WEB/$rest" >"$out"
 `;
 
 const UPDATES = "https://updates.jenkins.io/download";
@@ -343,6 +350,59 @@ describe("install-plugins.sh", () => {
         );
     });
 
+    test("an API server it cannot reach loses the Event, never the install or the fallback", () => {
+        const pod = { POD_NAME: "jenkins-0", POD_NAMESPACE: "ci", POD_UID: "uid-1", KUBE_DIR: tmp, FAKE_API_DOWN: "1" };
+        fs.writeFileSync(path.join(tmp, "token"), "sa-token");
+        const first = run(pod);
+        expect(first.status).toBe(0);
+        expect(first.stderr).toContain("install-plugins: could not record the event PluginsInstalled (HTTP 000");
+        writeLock(["kubernetes:4540.v1", "configuration-as-code:2115.v1", "git:9.9"]);
+        const fallback = run({ ...pod, ATTEMPTS: "1" });
+        expect(fallback.status).toBe(0);
+        expect(fallback.stderr).toContain("booting with the previously installed plugins");
+        expect(fallback.stderr).toContain("could not record the event PluginInstallFailed");
+    });
+
+    test("a link or copy of an unchanged archive that comes out wrong is downloaded instead, never installed", () => {
+        expectSuccess(run());
+        fs.rmSync(curlLog);
+        // A volume that cannot link, and fills up half-way through a copy.
+        fs.writeFileSync(path.join(binDir, "ln"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+        fs.writeFileSync(path.join(binDir, "cp"), '#!/bin/sh\n: >"$2"\nexit 1\n', { mode: 0o755 });
+        serve(UPDATES, "git", "5.11.0");
+        writeLock(["kubernetes:4540.v1", "configuration-as-code:2115.v1", "git:5.11.0"]);
+        expectSuccess(run());
+        expect(installed()).toEqual({
+            "configuration-as-code.jpi": archive("configuration-as-code", "2115.v1"),
+            "git.jpi": archive("git", "5.11.0"),
+            "kubernetes.jpi": archive("kubernetes", "4540.v1"),
+        });
+        expect(downloads()).toHaveLength(3);
+    });
+
+    test("a plugin on the volume that the lock does not list (installed from the UI) is removed at the next start", () => {
+        expectSuccess(run());
+        fs.writeFileSync(path.join(pluginsDir(), "extra.jpi"), "from the update center UI");
+        fs.writeFileSync(path.join(pluginsDir(), "old.hpi"), "copied in by hand");
+        fs.rmSync(curlLog);
+        const r = run();
+        expectSuccess(r);
+        expect(r.stdout).toContain("extra.jpi old.hpi (not in the lock)");
+        expect(Object.keys(installed())).toEqual(["configuration-as-code.jpi", "git.jpi", "kubernetes.jpi"]);
+        expect(fs.existsSync(path.join(pluginsDir(), "old.hpi"))).toBe(false);
+        expect(downloads()).toEqual([]);
+    });
+
+    test("runs from the scripts folder itself (sh install-plugins.sh), finding the event helper beside it", () => {
+        const r = spawnSync("sh", ["install-plugins.sh"], {
+            cwd: CONTROLLER,
+            env: { PATH: process.env.PATH, LOCK_FILE: path.join(tmp, "missing.lock") },
+            encoding: "utf8",
+        });
+        expect(r.stderr).toContain("does not exist or is not readable");
+        expect(r.stderr).not.toContain("k8s-event.sh");
+    });
+
     test.each([
         ["an empty lock", "# nothing\n\n", "locks no plugins"],
         ["a line without a checksum", "git 5.10.1 plugins/git/5.10.1/git.hpi\n", "line 1: git 5.10.1"],
@@ -405,8 +465,11 @@ describe("install-plugins.sh", () => {
 });
 
 describe("install-plugins.sh with a stack's own lock", () => {
-    test("installs the dev stack's committed lock, as rendered, from archives with the fixture metadata's checksums", async () => {
-        const dev = await runStack("dev");
+    test("installs the dev stack's lock, as rendered, from archives with the metadata's checksums", async () => {
+        // dev's list locked from the fixture's metadata, whose archives this test can serve.
+        const p = settingsFrom(readStackConfig("dev")).plugins;
+        writeTestLock(resolveLock({ plugins: p.list, jenkins: p.jenkins, acknowledged: [] }, fixtureMetadata()));
+        const dev = await runStack("dev", { pluginLockDir: TEST_LOCKS });
         const data: Record<string, string> = dev.object("ConfigMap", "jenkins-scripts").data;
         const scripts = path.join(tmp, "scripts");
         fs.mkdirSync(scripts);

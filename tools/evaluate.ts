@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
 import { PROJECT } from "../config/keys";
+import { cluster, EMPTY_CLUSTER } from "../components/cluster";
+import type { ClusterReader } from "../components/kept";
 
 export interface EvaluatedResource {
     urn: string;
@@ -15,6 +17,10 @@ export interface EvaluatedResource {
     inputs: Record<string, any>;
     /** What `retainOnDelete`, `protect` and `dependsOn` say, as the engine would get them. */
     retainOnDelete: boolean;
+    /** The `import` option: the ID of an existing object the engine adopts instead of creating. */
+    importId?: string;
+    /** Input paths whose changes the engine ignores (`ignoreChanges`). */
+    ignoreChanges: string[];
     protect: boolean;
     dependencies: string[];
     /** Custom timeouts that are set, e.g. { create: "20m" }. */
@@ -49,6 +55,8 @@ export interface EvaluateOptions {
     /** The program module to run, and its project name; this project's index.ts by default. */
     program?: string;
     project?: string;
+    /** The cluster the program reads its kept objects from; none exist by default (a first `up`). */
+    cluster?: ClusterReader;
     /** Outputs that StackReferences resolve to, by referenced stack name. */
     stackOutputs?: Record<string, Record<string, unknown>>;
 }
@@ -143,6 +151,8 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
             custom: req.getCustom(),
             inputs: {},
             retainOnDelete: req.getRetainondelete?.() ?? false,
+            importId: req.getImportid?.() || undefined,
+            ignoreChanges: req.getIgnorechangesList?.() ?? [],
             protect: req.getProtect?.() ?? false,
             dependencies: req.getDependenciesList?.() ?? [],
             customTimeouts: Object.fromEntries(
@@ -173,6 +183,8 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         read(req, callback);
     };
 
+    cluster.reader = options.cluster ?? EMPTY_CLUSTER;
+    cluster.offline = true;
     // The program module is loaded once; each evaluation calls its exported function afresh.
     const program: () => Promise<Record<string, unknown>> | Record<string, unknown> = require(
         options.program ?? "../index",

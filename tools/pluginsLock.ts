@@ -10,7 +10,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../config/reader";
 import { settingsFrom } from "../config/settings";
-import { closestLock, Lock, lockFileName, readLocks, serialiseLock } from "../plugins/lock";
+import { closestLock, Lock, LOCK_COMMAND, lockFileName, readLocks, serialiseLock } from "../plugins/lock";
 import {
     DEFAULT_UPDATE_CENTER,
     Metadata,
@@ -29,14 +29,24 @@ function parseJsonp(text: string): unknown {
 }
 
 async function read(location: string): Promise<unknown> {
-    if (/^https?:\/\//.test(location)) {
-        const response = await fetch(location, { signal: AbortSignal.timeout(120_000) });
-        if (!response.ok) {
-            throw new Error(`${location}: HTTP ${response.status} ${response.statusText}`);
+    let text: string;
+    try {
+        if (/^https?:\/\//.test(location)) {
+            const response = await fetch(location, { signal: AbortSignal.timeout(120_000) });
+            if (!response.ok) {
+                throw new Error(`HTTP ${response.status} ${response.statusText}`);
+            }
+            text = await response.text();
+        } else {
+            text = readFileSync(location, "utf8");
         }
-        return parseJsonp(await response.text());
+        return parseJsonp(text);
+    } catch (err) {
+        // fetch says only "fetch failed"; the reason (DNS, refused, TLS, timeout) is its cause.
+        const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+        const why = [(err as Error).message, cause?.code ?? cause?.message].filter(Boolean).join(": ");
+        throw new LockToolError(`cannot read the update center's metadata at ${location} (${why})`);
     }
-    return parseJsonp(readFileSync(location, "utf8"));
 }
 
 /**
@@ -89,73 +99,103 @@ function stackPlugins(stack: string, root: string): StackPlugins {
     return { stack, ...s.plugins, plugins: s.plugins.list };
 }
 
+/** What `plugins:lock` cannot do, said in one line: a source it cannot read, a lock folder it will not clean. */
+export class LockToolError extends Error {}
+
 /** The command: for the stacks of the project at `root`, printing through `out`; the exit code. */
 export async function main(argv: string[], out: (line: string) => void, root = ROOT): Promise<number> {
     const { values } = parseArgs({
         args: argv,
-        options: { stack: { type: "string" }, "update-center": { type: "string", default: DEFAULT_UPDATE_CENTER } },
+        options: {
+            stack: { type: "string" },
+            "update-center": { type: "string", default: DEFAULT_UPDATE_CENTER },
+            // For a scheduled job: fail when a committed lock is not what the metadata gives today
+            // (a new security warning, a release pulled), writing nothing.
+            check: { type: "boolean", default: false },
+        },
     });
     // Every stack's settings: the locks they use are kept, all others removed.
     const all = listStacks(root).map((stack) => stackPlugins(stack, root));
     const chosen = values.stack ? [stackPlugins(values.stack, root)] : all;
     const metadata = new Map<string, Promise<Metadata>>();
     const failures: string[] = [];
-    const written = new Set<string>();
+    const results = new Map<string, { stacks: string[]; lock: Lock }>();
+    // Every stack is resolved before anything is written: one that cannot be locked leaves all as they were.
     for (const s of chosen) {
-        const file = path.join(root, s.lockDir, lockFileName(s.plugins, s.jenkins));
         if (!metadata.has(s.jenkins)) {
             metadata.set(s.jenkins, loadMetadata(values["update-center"], s.jenkins, root));
         }
-        let lock: Lock;
         try {
-            lock = resolveLock(
+            const lock = resolveLock(
                 { plugins: s.plugins, jenkins: s.jenkins, acknowledged: s.acknowledged },
                 await metadata.get(s.jenkins)!,
             );
+            const file = path.join(root, s.lockDir, lockFileName(s.plugins, s.jenkins));
+            const entry = results.get(file) ?? { stacks: [], lock };
+            entry.stacks.push(s.stack);
+            results.set(file, entry);
         } catch (err) {
             if (!(err instanceof LockError)) throw err;
             failures.push(`stack ${s.stack}: the plugins cannot be locked:\n${err.message}`);
-            continue;
         }
-        const relative = path.relative(root, file);
-        if (written.has(file)) {
-            out(`stack ${s.stack}: ${relative} (shared, written above)`);
-            continue;
-        }
-        written.add(file);
-        const before = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Lock) : undefined;
-        const text = serialiseLock(lock);
-        const count = Object.keys(lock.locked).length;
-        out(
-            `stack ${s.stack}: ${relative}, ${count} plugins for Jenkins ${s.jenkins} from ${lock.updateCenter.source}`,
-        );
-        // A new lock replaces the one of the list it came from: diff against the stack's old lock.
-        const previous = before ?? previousLock(s, all, root);
-        for (const line of lockChanges(previous, lock)) out(`  ${line}`);
-        for (const w of lock.warnings) out(`  ! ${w.plugin}:${w.version}: ${w.id} acknowledged (${w.url})`);
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, text);
     }
     if (failures.length > 0) {
         for (const f of failures) out(f);
+        out("nothing written");
         return 1;
     }
-    // Locks no stack asks for any more (the list or the core changed) go.
+    let stale = 0;
+    for (const [file, { stacks, lock }] of results) {
+        const relative = path.relative(root, file);
+        const before = existsSync(file)
+            ? readLocks(path.dirname(file)).find((l) => l.file === path.basename(file))?.lock
+            : undefined;
+        const count = Object.keys(lock.locked).length;
+        out(
+            `stack ${stacks.join(", ")}: ${relative}, ${count} plugins for Jenkins ${lock.jenkins} from ${lock.updateCenter.source}`,
+        );
+        // A new lock replaces the one of the list it came from: diff against the stack's old lock.
+        const changes = lockChanges(before ?? previousLock(stacks[0], all, root), lock);
+        for (const line of changes) out(`  ${line}`);
+        for (const w of lock.warnings) out(`  ! ${w.plugin}:${w.version}: ${w.id} acknowledged (${w.url})`);
+        if (values.check) {
+            const same =
+                before &&
+                JSON.stringify([before.locked, before.warnings]) === JSON.stringify([lock.locked, lock.warnings]);
+            if (!same) {
+                stale++;
+                out(`  ${relative} is not what the metadata gives today: run ${LOCK_COMMAND} and review the diff`);
+            }
+            continue;
+        }
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, serialiseLock(lock));
+    }
+    if (values.check) {
+        return stale > 0 ? 1 : 0;
+    }
+    // Locks no stack asks for any more (the list or the core changed) go; only files named and
+    // shaped as locks are touched, and one that cannot be read is left for a person to look at.
     const used = new Set(all.map((s) => path.join(root, s.lockDir, lockFileName(s.plugins, s.jenkins))));
+    let unreadable = 0;
     for (const dir of new Set(all.map((s) => path.join(root, s.lockDir)))) {
-        for (const { file } of readLocks(dir)) {
-            const full = path.join(dir, file);
-            if (!used.has(full)) {
+        for (const l of readLocks(dir)) {
+            const full = path.join(dir, l.file);
+            if (l.problem) {
+                unreadable++;
+                out(`${path.relative(root, full)} ${l.problem}: fix or delete it`);
+            } else if (!used.has(full)) {
                 rmSync(full);
                 out(`removed ${path.relative(root, full)}: no stack uses it`);
             }
         }
     }
-    return 0;
+    return unreadable > 0 ? 1 : 0;
 }
 
 /** The lock a stack used before its list changed: the closest one no stack uses now. */
-function previousLock(s: StackPlugins, all: StackPlugins[], root: string): Lock | undefined {
+function previousLock(stack: string, all: StackPlugins[], root: string): Lock | undefined {
+    const s = all.find((x) => x.stack === stack)!;
     const used = new Set(all.map((x) => lockFileName(x.plugins, x.jenkins)));
     const unused = readLocks(path.join(root, s.lockDir)).filter((l) => !used.has(l.file));
     return closestLock(unused, s.plugins);
@@ -166,7 +206,7 @@ if (require.main === module) {
         (code) => process.exit(code),
         (err) => {
             // Bad settings, an unknown stack, an unreachable update center: one message, no stack trace.
-            const known = err instanceof ConfigError || err instanceof StackError || err instanceof TypeError;
+            const known = err instanceof ConfigError || err instanceof StackError || err instanceof LockToolError;
             console.error(`plugins:lock: ${known ? err.message : (err?.stack ?? err)}`);
             process.exit(1);
         },

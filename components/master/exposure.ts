@@ -33,6 +33,15 @@ export function agentServiceSpec(names: Names): k8s.types.input.core.v1.ServiceS
     };
 }
 
+/**
+ * The Ingress's annotations: the stack's, and the provider's skipAwait unless the stack waits for
+ * an address (the provider otherwise waits up to 10 minutes for .status.loadBalancer, and fails
+ * on controllers that never publish one).
+ */
+export function ingressAnnotations(ingress: NonNullable<Settings["ingress"]>): Record<string, string> {
+    return ingress.await ? ingress.annotations : { ...ingress.annotations, "pulumi.com/skipAwait": "true" };
+}
+
 export function ingressSpec(
     ingress: NonNullable<Settings["ingress"]>,
     serviceName: pulumi.Input<string>,

@@ -8,7 +8,14 @@ import { Names } from "../../config/names";
 import type { AgentConnection } from "../../config/keys";
 import type { Settings } from "../../config/settings";
 import { SECRET_FILES } from "../../jcasc/jcasc";
-import { agentServiceSpec, externalUrl, ingressSpec, serviceMonitorSpec, webServiceSpec } from "./exposure";
+import {
+    agentServiceSpec,
+    externalUrl,
+    ingressAnnotations,
+    ingressSpec,
+    serviceMonitorSpec,
+    webServiceSpec,
+} from "./exposure";
 import { controllerIngress, disruptionBudgetSpec } from "./guards";
 import { podScripts, restartHash, workloadSpec } from "./workload";
 import { installList, Lock } from "../../plugins/lock";
@@ -151,7 +158,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
             new k8s.networking.v1.Ingress(
                 `${name}-web`,
                 {
-                    metadata: meta(names.service, { annotations: args.ingress.annotations }),
+                    metadata: meta(names.service, { annotations: ingressAnnotations(args.ingress) }),
                     spec: ingressSpec(args.ingress, this.service.metadata.name),
                 },
                 // An Ingress waits for an address from its controller; that is not ours to await.

@@ -301,7 +301,7 @@ function describeStack(stack: string, render: Render): void {
                 fieldSelector: `involvedObject.name=${pod.metadata!.name},source=install-plugins`,
             });
             const seen = events.items
-                .sort((a, b) => a.metadata!.creationTimestamp!.getTime() - b.metadata!.creationTimestamp!.getTime())
+                .sort((a, b) => a.metadata.creationTimestamp!.getTime() - b.metadata.creationTimestamp!.getTime())
                 .map((e) => [e.type, e.reason, e.involvedObject.uid]);
             expect(seen.slice(-2)).toEqual([
                 ["Normal", "PluginsInstalled", pod.metadata!.uid],

@@ -1,0 +1,235 @@
+// What a stack keeps on `pulumi destroy` (the controller's namespace when it holds the home, the
+// home claim, the static NFS volume, the deploy namespaces it created), and how the next
+// `pulumi up` of the same stack gets them back: each kept object carries a label naming the
+// stack; one that exists with this stack's label is adopted (the `import` resource option), so
+// the same home is mounted with no config change and no manual import. Anything else in the way
+// is not adopted: an object of another stack, or of no stack, fails the preview saying what
+// collided and why. A kept home that no longer fits the settings fails the preview too, rather
+// than silently starting a second, empty home. The decisions are pure (adoptionPlan); the cluster
+// is read through a ClusterReader (cluster.ts).
+import { parseQuantity } from "../config/checks";
+import type { Names } from "../config/names";
+import type { Settings } from "../config/settings";
+
+/** The label on every object a stack keeps on destroy: which stack may adopt it. */
+export const KEPT_BY = "jenkins-k8s/kept-by";
+/** What every object this program makes carries (config/names.ts), in older releases too. */
+const PART_OF = "app.kubernetes.io/part-of";
+
+export type KeptKind = "Namespace" | "PersistentVolumeClaim" | "PersistentVolume";
+
+export interface Kept {
+    kind: KeptKind;
+    name: string;
+    namespace?: string;
+}
+
+/** What the reader returns of a live object. */
+export interface Live {
+    labels: Record<string, string>;
+    uid: string;
+    spec?: Record<string, any>;
+}
+
+/** Reads the kept objects of a stack from the cluster the stack deploys to. */
+export interface ClusterReader {
+    /** The object, or undefined when it does not exist. */
+    read(object: Kept): Promise<Live | undefined>;
+    /** Every claim, in any namespace, that carries `KEPT_BY=value`. */
+    keptClaims(value: string): Promise<(Kept & Live)[]>;
+}
+
+/** The label value for a stack: `project.stack`, as labels allow (63 characters, [-._a-zA-Z0-9]). */
+export function keptByValue(project: string, stack: string): string {
+    const value = `${project}.${stack}`.replace(/[^-._a-zA-Z0-9]/g, "-");
+    return value.length <= 63 ? value : value.slice(0, 63).replace(/[-._]+$/, "");
+}
+
+export function describeKept(o: Kept): string {
+    const kind = { Namespace: "namespace", PersistentVolumeClaim: "claim", PersistentVolume: "persistent volume" }[
+        o.kind
+    ];
+    return `${kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`;
+}
+
+/** The `import` ID the Kubernetes provider takes: namespace/name, or the name of a cluster-wide object. */
+export function importId(o: Kept): string {
+    return o.namespace ? `${o.namespace}/${o.name}` : o.name;
+}
+
+const key = (o: Kept) => `${o.kind}/${importId(o)}`;
+
+/** What the stack keeps on destroy, by role, from its settings. */
+export interface KeptSet {
+    controllerNamespace?: Kept;
+    claim?: Kept;
+    volume?: Kept;
+    deployNamespaces: Kept[];
+}
+
+export function keptObjects(s: Settings, names: Names): KeptSet {
+    const storage = s.storage;
+    const keepsHome = storage.mode !== "existingClaim" && storage.retainOnDestroy;
+    return {
+        controllerNamespace: s.createNamespaces && keepsHome ? { kind: "Namespace", name: s.namespace } : undefined,
+        claim: keepsHome ? { kind: "PersistentVolumeClaim", name: names.homeClaim, namespace: s.namespace } : undefined,
+        volume: keepsHome && storage.mode === "nfs" ? { kind: "PersistentVolume", name: names.homeVolume } : undefined,
+        deployNamespaces: s.agents.createDeployNamespaces
+            ? s.agents.deployNamespaces.map((name) => ({ kind: "Namespace" as const, name }))
+            : [],
+    };
+}
+
+export function allKept(set: KeptSet): Kept[] {
+    return [set.controllerNamespace, set.claim, set.volume, ...set.deployNamespaces].filter(
+        (o): o is Kept => o !== undefined,
+    );
+}
+
+export interface AdoptionPlan {
+    /** Import IDs of the kept objects to adopt, by kind/id. */
+    adopt: Map<string, string>;
+    /** What fails the preview. */
+    problems: string[];
+    /** What the preview reports. */
+    notes: string[];
+}
+
+const cfg = (k: string) => `jenkins-k8s:${k}`;
+
+/** Where the home claim's spec differs from what the settings would create. */
+function claimDrift(live: Live, storage: Settings["storage"], volumeName: string): string[] {
+    if (storage.mode === "existingClaim") return [];
+    const spec = live.spec ?? {};
+    const drift: string[] = [];
+    // A claim can grow in place (where its class allows expansion), never shrink.
+    const size: string | undefined = spec.resources?.requests?.storage;
+    if (size !== undefined && parseQuantity(storage.size) < parseQuantity(size)) {
+        drift.push(`${cfg("storageSize")} is "${storage.size}", smaller than the claim's ${size}`);
+    }
+    const modes: string[] = spec.accessModes ?? [];
+    if (modes.length > 0 && !modes.includes(storage.accessMode)) {
+        drift.push(`${cfg("storageAccessMode")} is ${storage.accessMode}, the claim has ${modes.join(", ")}`);
+    }
+    if (storage.mode === "nfs") {
+        if ((spec.volumeName ?? "") !== volumeName || (spec.storageClassName ?? "") !== "") {
+            drift.push(
+                `${cfg("storageMode")} is nfs (the static volume ${volumeName}), the claim has ${spec.volumeName ? `volume ${spec.volumeName}` : "no fixed volume"} and storage class "${spec.storageClassName ?? ""}"`,
+            );
+        }
+    } else if (storage.storageClass !== undefined && spec.storageClassName !== storage.storageClass) {
+        drift.push(
+            `${cfg("storageClass")} is "${storage.storageClass}", the claim has "${spec.storageClassName ?? ""}"`,
+        );
+    } else if (storage.storageClass === undefined && spec.storageClassName === "") {
+        drift.push(`${cfg("storageMode")} is dynamic, the claim is bound statically (storage class "")`);
+    }
+    return drift;
+}
+
+function volumeDrift(live: Live, storage: Settings["storage"]): string[] {
+    if (storage.mode !== "nfs") return [];
+    const nfs = live.spec?.nfs ?? {};
+    const drift: string[] = [];
+    if (nfs.server !== storage.server)
+        drift.push(`${cfg("nfsServer")} is "${storage.server}", the volume has "${nfs.server}"`);
+    if (nfs.path !== storage.path) drift.push(`${cfg("nfsPath")} is "${storage.path}", the volume has "${nfs.path}"`);
+    return drift;
+}
+
+/**
+ * What `pulumi up` does with each kept object that already exists: adopt it (it carries this
+ * stack's label and fits the settings), or refuse at preview (another stack's, no stack's, or a
+ * kept home the settings no longer describe). `keptClaims` are the claims anywhere that carry this
+ * stack's label: one that is not where the settings put the home is a home they would orphan.
+ */
+export function adoptionPlan(
+    set: KeptSet,
+    live: Map<string, Live | undefined>,
+    keptClaims: (Kept & Live)[],
+    s: Settings,
+    names: Names,
+    stackValue: string,
+): AdoptionPlan {
+    const plan: AdoptionPlan = { adopt: new Map(), problems: [], notes: [] };
+    for (const o of allKept(set)) {
+        const found = live.get(key(o));
+        if (!found) continue;
+        const owner = found.labels[KEPT_BY];
+        const what = describeKept(o);
+        if (owner === stackValue) {
+            const drift =
+                o === set.claim
+                    ? claimDrift(found, s.storage, names.homeVolume)
+                    : o === set.volume
+                      ? volumeDrift(found, s.storage)
+                      : [];
+            if (drift.length > 0) {
+                plan.problems.push(
+                    `the ${what} holds the Jenkins home this stack kept on destroy, and the settings no longer describe it: ` +
+                        `${drift.join("; ")}. Re-creating it would start an empty home, and a claim's storage cannot change in place: ` +
+                        `set these back to the ${o.kind === "PersistentVolume" ? "volume" : "claim"}'s values to adopt it, or delete it (and its data) to start anew.`,
+                );
+                continue;
+            }
+            // In the stack's state (an ordinary update) the engine sees the same ID and updates it;
+            // after a destroy it imports it, and the preview shows "= import" for it.
+            plan.adopt.set(key(o), importId(o));
+        } else if (owner !== undefined) {
+            plan.problems.push(
+                `the ${what} exists and was kept by another stack (${KEPT_BY}=${owner}), not this one (${stackValue}): ` +
+                    "it is not adopted, so that one stack never takes over another's Jenkins home. Choose another name, or destroy that stack's kept objects first.",
+            );
+        } else if (found.labels[PART_OF] === "jenkins-k8s") {
+            // Made by an older release (before the label), by this stack or another: an update
+            // of a stack that manages it adds the label; a create would fail as a collision.
+            plan.notes.push(
+                `the ${what} exists and was made by jenkins-k8s but carries no ${KEPT_BY} label: if this stack manages it, ` +
+                    "this update labels it; if it does not, it is not adopted and creating it fails (already exists).",
+            );
+        } else {
+            plan.problems.push(
+                `the ${what} already exists and is not one this stack kept (no ${KEPT_BY}=${stackValue} label): ` +
+                    `it is not adopted, since taking over an object this stack did not make would hide a name collision. ` +
+                    (o.kind === "Namespace" && o === set.controllerNamespace
+                        ? `Choose another ${cfg("namespace")}, or set ${cfg("createNamespaces")} to false to use it as it is.`
+                        : "Choose another name, or remove it."),
+            );
+        }
+    }
+    if (set.claim) {
+        for (const other of keptClaims) {
+            if (other.namespace !== set.claim.namespace || other.name !== set.claim.name) {
+                plan.problems.push(
+                    `this stack kept its Jenkins home in the ${describeKept(other)} on destroy, but the settings now put the home in ` +
+                        `the ${describeKept(set.claim)}, which would start an empty second home: set ${cfg("namespace")} back to ` +
+                        `${other.namespace}, or to move on from the old home delete that claim (and its data) first.`,
+                );
+            }
+        }
+    }
+    return plan;
+}
+
+/** Reads the kept objects and plans their adoption. */
+export async function planAdoption(
+    set: KeptSet,
+    reader: ClusterReader,
+    s: Settings,
+    names: Names,
+    stackValue: string,
+): Promise<AdoptionPlan> {
+    const objects = allKept(set);
+    const [found, claims] = await Promise.all([
+        Promise.all(objects.map((o) => reader.read(o))),
+        set.claim ? reader.keptClaims(stackValue) : Promise.resolve([]),
+    ]);
+    const live = new Map(objects.map((o, i) => [key(o), found[i]]));
+    return adoptionPlan(set, live, claims, s, names, stackValue);
+}
+
+/** The `import` option for a kept object the plan adopts; none otherwise. */
+export function adoptOption(plan: AdoptionPlan, o: Kept | undefined): { import?: string } {
+    const id = o ? plan.adopt.get(key(o)) : undefined;
+    return id ? { import: id } : {};
+}
