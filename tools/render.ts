@@ -12,6 +12,8 @@ import { stringify } from "yaml";
 import { createTwoFilesPatch } from "diff";
 import { ConfigError } from "../config/reader";
 import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
+import { liveCluster } from "../components/cluster";
+import type { ClusterReader } from "../components/kept";
 import { listStacks, readStackConfig, ROOT, StackError } from "./stackConfig";
 
 /** Where the committed renders live; the test suite compares against them. */
@@ -135,6 +137,7 @@ function pulumiResources(e: Evaluation): Record<string, unknown>[] {
             resource: `${r.type}::${r.name}`,
             ...(r.parent ? { parent: short(r.parent) } : {}),
             ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
+            ...(r.importId ? { import: r.importId } : {}),
             ...(r.protect ? { protect: true } : {}),
             ...(Object.keys(r.customTimeouts).length > 0 ? { customTimeouts: r.customTimeouts } : {}),
             ...(r.custom && !r.type.startsWith("kubernetes:") ? { inputs: redact(r.inputs) } : {}),
@@ -142,9 +145,17 @@ function pulumiResources(e: Evaluation): Record<string, unknown>[] {
         .sort((a, b) => a.resource.localeCompare(b.resource));
 }
 
-/** Renders a stack's settings, with `overrides` (full key -> config string) on top when given. */
-export async function renderStack(stack: string, overrides: Record<string, string> = {}): Promise<Map<string, string>> {
-    return renderFiles(await evaluate({ ...readStackConfig(stack), ...overrides }, { stack, preview: true }));
+/**
+ * Renders a stack's settings, with `overrides` (full key -> config string) on top when given: as
+ * a first `pulumi up` would apply them, or, given a cluster to read, adopting what an earlier
+ * destroy of the stack kept there.
+ */
+export async function renderStack(
+    stack: string,
+    overrides: Record<string, string> = {},
+    cluster?: ClusterReader,
+): Promise<Map<string, string>> {
+    return renderFiles(await evaluate({ ...readStackConfig(stack), ...overrides }, { stack, preview: true, cluster }));
 }
 
 /**
@@ -219,9 +230,10 @@ export function renderDiff(before: Map<string, string>, after: Map<string, strin
 /** A mistake in how the tool was called: printed as one line, without a stack. */
 export class RenderError extends Error {}
 
-const USAGE = "usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>] | --update-golden";
+const USAGE =
+    "usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>] [--cluster] | --update-golden";
 
-function options(argv: string[]): { stacks: string[]; out?: string; golden: boolean } {
+function options(argv: string[]): { stacks: string[]; out?: string; golden: boolean; cluster: boolean } {
     let parsed;
     try {
         parsed = parseArgs({
@@ -230,6 +242,9 @@ function options(argv: string[]): { stacks: string[]; out?: string; golden: bool
                 stack: { type: "string", short: "s", multiple: true, default: [] },
                 out: { type: "string", short: "o" },
                 "update-golden": { type: "boolean", default: false },
+                // Read the cluster the kubeconfig names, as `pulumi up` does at preview: what it
+                // would adopt of a destroyed stack's kept objects shows as `import` in pulumi-resources.yaml.
+                cluster: { type: "boolean", default: false },
             },
             strict: true,
             allowPositionals: false,
@@ -245,14 +260,17 @@ function options(argv: string[]): { stacks: string[]; out?: string; golden: bool
     if (parsed.out !== undefined && (stacks.length > 1 || golden)) {
         throw new RenderError("--out takes one stack; without --out each stack goes to render/<stack>");
     }
-    return { stacks, out: parsed.out, golden };
+    if (parsed.cluster && golden) {
+        throw new RenderError("--cluster renders against a live cluster; the golden renders are a first up");
+    }
+    return { stacks, out: parsed.out, golden, cluster: parsed.cluster };
 }
 
 async function main(): Promise<void> {
-    const { stacks, out, golden } = options(process.argv.slice(2));
+    const { stacks, out, golden, cluster } = options(process.argv.slice(2));
     for (const stack of stacks) {
         const dir = path.resolve(out ?? path.join(golden ? GOLDEN_DIR : path.join(ROOT, "render"), stack));
-        const files = await renderStack(stack);
+        const files = await renderStack(stack, {}, cluster ? liveCluster() : undefined);
         writeRender(files, dir);
         console.log(`${stack}: ${files.size} files in ${path.relative(process.cwd(), dir) || "."}`);
         for (const f of files.keys()) {
