@@ -106,7 +106,7 @@ export function readLocks(dir: string): LockFile[] {
                     Array.isArray(lock.warnings);
                 return shaped ? { file, lock } : { file, problem: "is not a plugin lock (lockVersion 1)" };
             } catch (err) {
-                return { file, problem: `cannot be read: ${(err as Error).message}` };
+                return { file, problem: `cannot be read: ${(err as Error).message.replace(/\s+/g, " ")}` };
             }
         });
 }

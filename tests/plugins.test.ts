@@ -406,6 +406,53 @@ describe("npm run plugins:lock", () => {
         expect(readdirSync(path.join(root, "plugin-locks"))).toHaveLength(before.length);
     });
 
+    it("--check passes while the locks are what the metadata gives, and fails, writing nothing, once one is not", async () => {
+        await lock("--update-center", FIXTURE);
+        out = [];
+        expect(await lock("--check", "--update-center", FIXTURE)).toBe(0);
+        const dir = path.join(root, "plugin-locks");
+        const [file] = readdirSync(dir);
+        const edited = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as Lock;
+        edited.locked["git-client"].version = "6.1.2";
+        writeFileSync(path.join(dir, file), serialiseLock(edited));
+        out = [];
+        expect(await lock("--check", "--update-center", FIXTURE)).toBe(1);
+        expect(out).toContain(
+            `  plugin-locks/${file} is not what the metadata gives today: run npm run plugins:lock and review the diff`,
+        );
+        expect(JSON.parse(readFileSync(path.join(dir, file), "utf8")).locked["git-client"].version).toBe("6.1.2");
+    });
+
+    it("cleans only lock files: other JSON beside them stays, and an unreadable lock is named, not deleted", async () => {
+        await lock("--update-center", FIXTURE);
+        const dir = path.join(root, "plugin-locks");
+        writeFileSync(path.join(dir, "notes.json"), "{}");
+        writeFileSync(path.join(dir, "0123456789abcdef.json"), "<<<<<<< HEAD\n");
+        out = [];
+        expect(await lock("--update-center", FIXTURE)).toBe(1);
+        expect(out).toContain(
+            "plugin-locks/0123456789abcdef.json cannot be read: " +
+                out.find((l) => l.includes("cannot be read"))!.split("cannot be read: ")[1],
+        );
+        expect(readdirSync(dir)).toEqual(expect.arrayContaining(["notes.json", "0123456789abcdef.json"]));
+    });
+
+    it("a preview names an unreadable lock file (a merge conflict left in it) instead of failing with a parse error", async () => {
+        const raw = readStackConfig("dev");
+        writeTestLock(fixtureLock(settingsFrom(raw).plugins.list, "2.568.2"));
+        writeFileSync(path.join(ROOT, TEST_LOCKS, "fedcba9876543210.json"), "<<<<<<< HEAD\n");
+        try {
+            const error = await runStack("dev", { pluginLockDir: TEST_LOCKS }).catch((e) => e);
+            expect((error as ConfigError).problems).toEqual([
+                expect.stringMatching(
+                    /^jenkins-k8s:plugins: node_modules\/.cache\/jenkins-k8s-test-locks\/fedcba9876543210\.json cannot be read: .*: fix or delete it, then run `npm run plugins:lock -- --stack dev`/,
+                ),
+            ]);
+        } finally {
+            rmSync(path.join(ROOT, TEST_LOCKS, "fedcba9876543210.json"));
+        }
+    });
+
     it("refuses a version with a security warning, naming it; acknowledged in the stack, locks it and says so", async () => {
         const plugins = ["kubernetes:4540.v612369217f87", "configuration-as-code:2115.vf6de120eef70", "git:5.7.0"];
         setPlugins("prod", plugins);
