@@ -29,9 +29,11 @@ export = async () => {
     }
     const names = deriveNames(settings);
     // What an earlier `pulumi destroy` of this stack kept, adopted rather than created again.
-    const keptBy = keptByValue(pulumi.getProject(), pulumi.getStack());
+    const keptBy = keptByValue(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack());
     const kept = keptObjects(settings, names);
-    const adoption = await planAdoption(kept, cluster.reader, settings, names, keptBy);
+    const adoption = settings.adoptKeptObjects
+        ? await planAdoption(kept, cluster.reader, settings, names, keptBy)
+        : { adopt: new Map<string, string>(), problems: [], notes: [] };
     if (adoption.problems.length > 0) {
         throw new ConfigError(adoption.problems);
     }

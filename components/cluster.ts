@@ -1,69 +1,189 @@
 // Reads the kept objects (kept.ts) from the cluster the stack deploys to, at preview, through the
-// official client with the kubeconfig and context the Kubernetes provider uses (the stack's
-// kubernetes:kubeconfig and kubernetes:context, else KUBECONFIG or ~/.kube/config). Read only:
-// three GETs and one list of claims by label. The offline evaluation (tests, the render) has no
-// cluster and sets `cluster.reader` to one, as a first `pulumi up` sees it, before the program runs.
+// official client, with the kubeconfig the Kubernetes provider uses: the stack's
+// kubernetes:kubeconfig (a path, `~` expanded, or the YAML itself), else KUBECONFIG (several
+// files merged as client-go merges them: the first current-context, the first entry of each
+// name), else ~/.kube/config, else the in-cluster account; then kubernetes:context and
+// kubernetes:cluster. Read only: a GET per object, and one list of claims by label. The offline
+// evaluation (tests, the render) has no cluster and sets `cluster.reader` to one, as a first
+// `pulumi up` sees it, before the program runs.
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "fs";
+import { homedir } from "os";
+import * as path from "path";
 import type * as Client from "@kubernetes/client-node";
 import { ClusterReader, Kept, KEPT_BY, Live } from "./kept";
 
-function live(o: { metadata?: { labels?: Record<string, string>; uid?: string }; spec?: object }): Live {
-    return { labels: o.metadata?.labels ?? {}, uid: o.metadata?.uid ?? "", spec: o.spec as Record<string, any> };
+/** The cluster could not be read: says where the program looked, and how to stop it looking. */
+export class ClusterReadError extends pulumi.RunError {}
+
+type Obj = {
+    metadata?: { labels?: Record<string, string>; uid?: string; deletionTimestamp?: unknown };
+    spec?: object;
+    status?: object;
+};
+
+function live(o: Obj): Live {
+    return {
+        labels: o.metadata?.labels ?? {},
+        uid: o.metadata?.uid ?? "",
+        deleting: o.metadata?.deletionTimestamp !== undefined,
+        spec: o.spec as Record<string, any>,
+        status: o.status as Record<string, any>,
+    };
+}
+
+/** Where the provider's kubeconfig comes from, as the program reads it. */
+export interface KubeconfigSource {
+    /** Files to merge in order; none: the YAML in `text`, or the client's defaults (in-cluster included). */
+    files: string[];
+    text?: string;
+    /** What named them, for messages. */
+    from: string;
+    context?: string;
+    cluster?: string;
+}
+
+const expandHome = (p: string) => (p === "~" || p.startsWith("~/") ? path.join(homedir(), p.slice(1)) : p);
+
+/** The provider's kubeconfig settings and the environment, resolved as the provider resolves them. */
+export function kubeconfigSource(
+    config: { kubeconfig?: string; context?: string; cluster?: string },
+    env: NodeJS.ProcessEnv,
+): KubeconfigSource {
+    const base = { context: config.context || undefined, cluster: config.cluster || undefined };
+    const value = config.kubeconfig;
+    if (value !== undefined && value !== "") {
+        const file = expandHome(value);
+        // A value with a line break, or one that parses as a document, is the kubeconfig itself.
+        if (existsSync(file) || !/[\n:]\s/.test(value)) {
+            if (!existsSync(file)) {
+                throw new ClusterReadError(`kubernetes:kubeconfig names ${value}, which does not exist`);
+            }
+            return { ...base, files: [file], from: "kubernetes:kubeconfig" };
+        }
+        return { ...base, files: [], text: value, from: "kubernetes:kubeconfig" };
+    }
+    const list = (env.KUBECONFIG ?? "").split(path.delimiter).filter((f) => f !== "");
+    if (list.length > 0) {
+        return { ...base, files: list.map(expandHome).filter((f) => existsSync(f)), from: "KUBECONFIG" };
+    }
+    return { ...base, files: [], from: "the default kubeconfig (~/.kube/config, or the pod's account)" };
+}
+
+/**
+ * client-node, ESM-only, imported where sucrase's require hook cannot turn the import() into a
+ * require() (it rewrites every import() it sees; Node before 20.19 and 22.12 cannot require ESM).
+ */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a fixed string; the one way to keep import() past the hook
+const importClient = new Function("m", "return import(m)") as (m: string) => Promise<typeof Client>;
+
+async function kubeConfig(source: KubeconfigSource): Promise<Client.KubeConfig> {
+    const k8s = await importClient("@kubernetes/client-node");
+    const kc = new k8s.KubeConfig();
+    if (source.text !== undefined) {
+        kc.loadFromString(source.text);
+    } else if (source.files.length === 0) {
+        kc.loadFromDefault();
+    } else {
+        // client-go's merge: the first file that sets current-context wins, and the first entry of
+        // each name (client-node's own merge takes the last, or fails on a duplicate).
+        const parts = source.files.map((f) => {
+            const one = new k8s.KubeConfig();
+            one.loadFromFile(f);
+            return one;
+        });
+        const first = <T extends { name: string }>(lists: T[][]) =>
+            lists.flat().filter((x, i, all) => all.findIndex((y) => y.name === x.name) === i);
+        kc.loadFromOptions({
+            clusters: first(parts.map((p) => p.getClusters())),
+            users: first(parts.map((p) => p.getUsers())),
+            contexts: first(parts.map((p) => p.getContexts())),
+            currentContext: parts.map((p) => p.getCurrentContext()).find((c) => c !== "") ?? "",
+        });
+    }
+    if (source.context) {
+        kc.setCurrentContext(source.context);
+    }
+    if (source.cluster) {
+        const current = kc.getContextObject(kc.getCurrentContext());
+        kc.loadFromOptions({
+            clusters: kc.getClusters(),
+            users: kc.getUsers(),
+            contexts: kc.getContexts().map((c) => (c.name === current?.name ? { ...c, cluster: source.cluster! } : c)),
+            currentContext: kc.getCurrentContext(),
+        });
+    }
+    return kc;
 }
 
 /** The cluster the default Kubernetes provider deploys to, read with @kubernetes/client-node. */
 export function liveCluster(): ClusterReader {
-    let connected: Client.CoreV1Api | undefined;
-    const core = (): Client.CoreV1Api => {
-        if (!connected) {
-            // ESM-only; Node 20.19+ and 22.12+ load it with require (engines asks for those).
-            const k8s: typeof Client = require("@kubernetes/client-node");
-            const kc = new k8s.KubeConfig();
+    let connected: Promise<{ core: Client.CoreV1Api; where: string }> | undefined;
+    const connect = () =>
+        (connected ??= (async () => {
             const config = new pulumi.Config("kubernetes");
-            const kubeconfig = config.get("kubeconfig");
-            if (kubeconfig === undefined) {
-                kc.loadFromDefault();
-            } else if (existsSync(kubeconfig)) {
-                kc.loadFromFile(kubeconfig);
-            } else {
-                kc.loadFromString(kubeconfig);
-            }
-            const context = config.get("context");
-            if (context) {
-                kc.setCurrentContext(context);
-            }
-            connected = kc.makeApiClient(k8s.CoreV1Api);
-        }
-        return connected;
-    };
-    const absentOn404 = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+            const source = kubeconfigSource(
+                {
+                    kubeconfig: config.get("kubeconfig"),
+                    context: config.get("context"),
+                    cluster: config.get("cluster"),
+                },
+                process.env,
+            );
+            const kc = await kubeConfig(source);
+            const k8s = await importClient("@kubernetes/client-node");
+            const where = `${kc.getCurrentCluster()?.server ?? "no server"} (context ${kc.getCurrentContext() || "none"}, from ${source.from})`;
+            return { core: kc.makeApiClient(k8s.CoreV1Api), where };
+        })());
+    const call = async <T>(what: string, read: (core: Client.CoreV1Api) => Promise<T>): Promise<T | undefined> => {
+        const { core, where } = await connect();
         try {
-            return await read();
+            return await read(core);
         } catch (err) {
-            if ((err as { code?: number }).code === 404) return undefined;
-            throw err;
+            const code = (err as { code?: number }).code;
+            if (code === 404) return undefined;
+            const why = code ? `HTTP ${code}` : ((err as Error).message ?? String(err)).split("\n")[0];
+            throw new ClusterReadError(
+                `cannot ${what} in the cluster at ${where}: ${why}. The program reads what an earlier ` +
+                    "`pulumi destroy` of this stack kept there; set jenkins-k8s:adoptKeptObjects to false to preview without reading it.",
+            );
         }
     };
     return {
         async read(o: Kept) {
-            const found = await absentOn404(async () => {
-                switch (o.kind) {
-                    case "Namespace":
-                        return core().readNamespace({ name: o.name });
-                    case "PersistentVolume":
-                        return core().readPersistentVolume({ name: o.name });
-                    case "PersistentVolumeClaim":
-                        return core().readNamespacedPersistentVolumeClaim({ name: o.name, namespace: o.namespace! });
-                }
-            });
+            const found = await call<Obj>(
+                `read the ${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`,
+                (core) => {
+                    switch (o.kind) {
+                        case "Namespace":
+                            return core.readNamespace({ name: o.name });
+                        case "PersistentVolume":
+                            return core.readPersistentVolume({ name: o.name });
+                        case "PersistentVolumeClaim":
+                            return core.readNamespacedPersistentVolumeClaim({ name: o.name, namespace: o.namespace! });
+                    }
+                },
+            );
             return found ? live(found) : undefined;
         },
-        async keptClaims(value: string) {
-            const list = await core().listPersistentVolumeClaimForAllNamespaces({
-                labelSelector: `${KEPT_BY}=${value}`,
-            });
-            return list.items.map((c) => ({
+        async keptClaims(value: string, namespaces: string[]) {
+            const labelSelector = `${KEPT_BY}=${value}`;
+            const { core } = await connect();
+            let items: Client.V1PersistentVolumeClaim[];
+            try {
+                items = (await core.listPersistentVolumeClaimForAllNamespaces({ labelSelector })).items;
+            } catch (err) {
+                if ((err as { code?: number }).code !== 403) throw err;
+                // A deployer limited to its namespaces: look where this stack could have kept its home.
+                items = [];
+                for (const namespace of namespaces) {
+                    const list = await call(`list claims in ${namespace}`, (c) =>
+                        c.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }),
+                    );
+                    items.push(...(list?.items ?? []));
+                }
+            }
+            return items.map((c) => ({
                 kind: "PersistentVolumeClaim" as const,
                 name: c.metadata!.name!,
                 namespace: c.metadata!.namespace!,

@@ -7,12 +7,20 @@
 // collided and why. A kept home that no longer fits the settings fails the preview too, rather
 // than silently starting a second, empty home. The decisions are pure (adoptionPlan); the cluster
 // is read through a ClusterReader (cluster.ts).
+import { createHash } from "crypto";
 import { parseQuantity } from "../config/checks";
 import type { Names } from "../config/names";
 import type { Settings } from "../config/settings";
 
 /** The label on every object a stack keeps on destroy: which stack may adopt it. */
 export const KEPT_BY = "jenkins-k8s/kept-by";
+
+/**
+ * The annotations of a kept object. After a destroy and an import the provider applies with a new
+ * field manager, while the old one still owns the fields it set: forcing lets the stack change
+ * them again (grow the claim, move a label), as it could before.
+ */
+export const KEPT_ANNOTATIONS = { "pulumi.com/patchForce": "true" };
 /** What every object this program makes carries (config/names.ts), in older releases too. */
 const PART_OF = "app.kubernetes.io/part-of";
 
@@ -28,21 +36,31 @@ export interface Kept {
 export interface Live {
     labels: Record<string, string>;
     uid: string;
+    /** It has a deletionTimestamp: going away (finalizers still running). */
+    deleting?: boolean;
     spec?: Record<string, any>;
+    status?: Record<string, any>;
 }
 
 /** Reads the kept objects of a stack from the cluster the stack deploys to. */
 export interface ClusterReader {
     /** The object, or undefined when it does not exist. */
     read(object: Kept): Promise<Live | undefined>;
-    /** Every claim, in any namespace, that carries `KEPT_BY=value`. */
-    keptClaims(value: string): Promise<(Kept & Live)[]>;
+    /** Every claim that carries `KEPT_BY=value`: in any namespace, or (without the right to list them all) in these. */
+    keptClaims(value: string, namespaces: string[]): Promise<(Kept & Live)[]>;
 }
 
-/** The label value for a stack: `project.stack`, as labels allow (63 characters, [-._a-zA-Z0-9]). */
-export function keptByValue(project: string, stack: string): string {
-    const value = `${project}.${stack}`.replace(/[^-._a-zA-Z0-9]/g, "-");
-    return value.length <= 63 ? value : value.slice(0, 63).replace(/[-._]+$/, "");
+/**
+ * The label value for a stack: `organization.project.stack` as a label value allows (at most 63
+ * characters of [-._a-zA-Z0-9], starting and ending with a letter or digit); a longer one keeps
+ * its start and ends with a hash of the whole, so two stacks never share one.
+ */
+export function keptByValue(organization: string, project: string, stack: string): string {
+    const full = `${organization}.${project}.${stack}`;
+    const value = full.replace(/[^-._a-zA-Z0-9]/g, "-").replace(/^[-._]+|[-._]+$/g, "");
+    if (value.length <= 63 && value === full) return value;
+    const hash = createHash("sha256").update(full).digest("hex").slice(0, 10);
+    return `${value.slice(0, 52).replace(/[-._]+$/, "")}-${hash}`;
 }
 
 export function describeKept(o: Kept): string {
@@ -67,13 +85,18 @@ export interface KeptSet {
     deployNamespaces: Kept[];
 }
 
+/**
+ * What the stack makes that a destroy of it may have kept: its namespace, home claim and NFS
+ * volume (kept when it keeps its home, now or at an earlier destroy), the deploy namespaces it
+ * creates. Each is read, so that one this stack kept is adopted whatever the settings keep today.
+ */
 export function keptObjects(s: Settings, names: Names): KeptSet {
     const storage = s.storage;
-    const keepsHome = storage.mode !== "existingClaim" && storage.retainOnDestroy;
+    const ownsHome = storage.mode !== "existingClaim";
     return {
-        controllerNamespace: s.createNamespaces && keepsHome ? { kind: "Namespace", name: s.namespace } : undefined,
-        claim: keepsHome ? { kind: "PersistentVolumeClaim", name: names.homeClaim, namespace: s.namespace } : undefined,
-        volume: keepsHome && storage.mode === "nfs" ? { kind: "PersistentVolume", name: names.homeVolume } : undefined,
+        controllerNamespace: s.createNamespaces ? { kind: "Namespace", name: s.namespace } : undefined,
+        claim: ownsHome ? { kind: "PersistentVolumeClaim", name: names.homeClaim, namespace: s.namespace } : undefined,
+        volume: storage.mode === "nfs" ? { kind: "PersistentVolume", name: names.homeVolume } : undefined,
         deployNamespaces: s.agents.createDeployNamespaces
             ? s.agents.deployNamespaces.map((name) => ({ kind: "Namespace" as const, name }))
             : [],
@@ -102,9 +125,14 @@ function claimDrift(live: Live, storage: Settings["storage"], volumeName: string
     if (storage.mode === "existingClaim") return [];
     const spec = live.spec ?? {};
     const drift: string[] = [];
-    // A claim can grow in place (where its class allows expansion), never shrink.
+    // A dynamic claim can grow in place (where its class allows expansion), never shrink; a
+    // statically bound one (nfs) cannot change size at all.
     const size: string | undefined = spec.resources?.requests?.storage;
-    if (size !== undefined && parseQuantity(storage.size) < parseQuantity(size)) {
+    if (size !== undefined && storage.mode === "nfs" && parseQuantity(storage.size) !== parseQuantity(size)) {
+        drift.push(
+            `${cfg("storageSize")} is "${storage.size}", the claim has ${size} (a static claim cannot be resized)`,
+        );
+    } else if (size !== undefined && parseQuantity(storage.size) < parseQuantity(size)) {
         drift.push(`${cfg("storageSize")} is "${storage.size}", smaller than the claim's ${size}`);
     }
     const modes: string[] = spec.accessModes ?? [];
@@ -152,22 +180,27 @@ export function adoptionPlan(
     stackValue: string,
 ): AdoptionPlan {
     const plan: AdoptionPlan = { adopt: new Map(), problems: [], notes: [] };
+    const claim = set.claim ? live.get(key(set.claim)) : undefined;
     for (const o of allKept(set)) {
         const found = live.get(key(o));
         if (!found) continue;
         const owner = found.labels[KEPT_BY];
         const what = describeKept(o);
-        if (owner === stackValue) {
+        if (found.deleting) {
+            plan.problems.push(
+                `the ${what} is being deleted: wait until it is gone (kubectl get ${o.kind.toLowerCase()}), then preview again`,
+            );
+        } else if (owner === stackValue) {
             const drift =
                 o === set.claim
                     ? claimDrift(found, s.storage, names.homeVolume)
                     : o === set.volume
-                      ? volumeDrift(found, s.storage)
+                      ? [...volumeDrift(found, s.storage), ...bindingDrift(found, o.name, claim, set.claim!)]
                       : [];
             if (drift.length > 0) {
                 plan.problems.push(
-                    `the ${what} holds the Jenkins home this stack kept on destroy, and the settings no longer describe it: ` +
-                        `${drift.join("; ")}. Re-creating it would start an empty home, and a claim's storage cannot change in place: ` +
+                    `the ${what} holds the Jenkins home this stack keeps, and the settings no longer describe it: ` +
+                        `${drift.join("; ")}. Re-creating it would start an empty home, and its storage cannot change in place: ` +
                         `set these back to the ${o.kind === "PersistentVolume" ? "volume" : "claim"}'s values to adopt it, or delete it (and its data) to start anew.`,
                 );
                 continue;
@@ -178,37 +211,63 @@ export function adoptionPlan(
         } else if (owner !== undefined) {
             plan.problems.push(
                 `the ${what} exists and was kept by another stack (${KEPT_BY}=${owner}), not this one (${stackValue}): ` +
-                    "it is not adopted, so that one stack never takes over another's Jenkins home. Choose another name, or destroy that stack's kept objects first.",
+                    `it is not adopted, so that one stack never takes over another's Jenkins home. ${fixFor(o, set)}, or destroy that stack's kept objects first. ` +
+                    "(Renamed this stack? Relabel its objects: kubectl label --overwrite ... " +
+                    `${KEPT_BY}=${stackValue}.)`,
             );
         } else if (found.labels[PART_OF] === "jenkins-k8s") {
             // Made by an older release (before the label), by this stack or another: an update
             // of a stack that manages it adds the label; a create would fail as a collision.
             plan.notes.push(
                 `the ${what} exists and was made by jenkins-k8s but carries no ${KEPT_BY} label: if this stack manages it, ` +
-                    "this update labels it; if it does not, it is not adopted and creating it fails (already exists).",
+                    "this update labels it; if it does not (an older release's destroy kept it), creating it fails (already exists) " +
+                    `unless you label it first: kubectl label ${o.kind.toLowerCase()} ${o.namespace ? `-n ${o.namespace} ` : ""}${o.name} ${KEPT_BY}=${stackValue}.`,
             );
         } else {
             plan.problems.push(
                 `the ${what} already exists and is not one this stack kept (no ${KEPT_BY}=${stackValue} label): ` +
-                    `it is not adopted, since taking over an object this stack did not make would hide a name collision. ` +
-                    (o.kind === "Namespace" && o === set.controllerNamespace
-                        ? `Choose another ${cfg("namespace")}, or set ${cfg("createNamespaces")} to false to use it as it is.`
-                        : "Choose another name, or remove it."),
+                    `it is not adopted, since taking over an object this stack did not make would hide a name collision. ${fixFor(o, set)}.`,
             );
         }
     }
-    if (set.claim) {
-        for (const other of keptClaims) {
-            if (other.namespace !== set.claim.namespace || other.name !== set.claim.name) {
-                plan.problems.push(
-                    `this stack kept its Jenkins home in the ${describeKept(other)} on destroy, but the settings now put the home in ` +
-                        `the ${describeKept(set.claim)}, which would start an empty second home: set ${cfg("namespace")} back to ` +
-                        `${other.namespace}, or to move on from the old home delete that claim (and its data) first.`,
-                );
-            }
-        }
+    // A home this stack keeps that the settings do not put Jenkins on: another namespace, another
+    // storage mode, or no longer kept. Starting an empty second home silently is what this stops.
+    const home: Kept | undefined =
+        s.storage.mode === "existingClaim"
+            ? { kind: "PersistentVolumeClaim", namespace: s.namespace, name: s.storage.claimName }
+            : set.claim;
+    for (const other of keptClaims) {
+        if (home && other.namespace === home.namespace && other.name === home.name) continue;
+        plan.problems.push(
+            `this stack's Jenkins home is the ${describeKept(other)} (it carries ${KEPT_BY}=${stackValue}), but the settings put the home ` +
+                (home ? `in the ${describeKept(home)}` : "elsewhere") +
+                `, which would start Jenkins on another, empty home: set ${cfg("namespace")} and the storage settings back to ` +
+                `that claim's (or ${cfg("storageMode")}: existingClaim with ${cfg("existingClaim")}: ${other.name} in ${other.namespace}), ` +
+                "or to move on from the old home delete that claim (and its data) first.",
+        );
     }
     return plan;
+}
+
+/** The setting that resolves a collision on this object. */
+function fixFor(o: Kept, set: KeptSet): string {
+    if (o === set.controllerNamespace) {
+        return `Choose another ${cfg("namespace")}, or set ${cfg("createNamespaces")} to false to use it as it is`;
+    }
+    if (set.deployNamespaces.includes(o)) {
+        return `Set ${cfg("createDeployNamespaces")} to false to deploy into it as it is`;
+    }
+    return `Choose another ${cfg("namespace")} (the home's claim and volume are named after it)`;
+}
+
+/** A kept NFS volume whose claim is gone, or another claim's: the claim would never bind to it. */
+function bindingDrift(volume: Live, volumeName: string, claim: Live | undefined, claimObject: Kept): string[] {
+    const bound = volume.spec?.claimRef?.uid as string | undefined;
+    if (bound === undefined || bound === claim?.uid) return [];
+    return [
+        `it is reserved for a claim (uid ${bound}) that ${claim ? `is not the ${describeKept(claimObject)} (uid ${claim.uid})` : "no longer exists"}, ` +
+            `so a new claim would never bind to it: free it with kubectl patch pv ${volumeName} --type json -p '[{"op":"remove","path":"/spec/claimRef/uid"}]'`,
+    ];
 }
 
 /** Reads the kept objects and plans their adoption. */
@@ -222,7 +281,7 @@ export async function planAdoption(
     const objects = allKept(set);
     const [found, claims] = await Promise.all([
         Promise.all(objects.map((o) => reader.read(o))),
-        set.claim ? reader.keptClaims(stackValue) : Promise.resolve([]),
+        reader.keptClaims(stackValue, [s.namespace]),
     ]);
     const live = new Map(objects.map((o, i) => [key(o), found[i]]));
     return adoptionPlan(set, live, claims, s, names, stackValue);

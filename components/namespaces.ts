@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerLevel, podSecurityLabels, SecurityLevel, weakerThan } from "../config/podSecurity";
 import type { Tier } from "../config/tiers";
-import { KEPT_BY } from "./kept";
+import { KEPT_ANNOTATIONS, KEPT_BY } from "./kept";
 
 export interface StackNamespacesArgs {
     /** The controller's namespace. */
@@ -60,9 +60,10 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
                         ...podSecurityLabels(level),
                         ...(keep ? { [KEPT_BY]: args.keptBy } : {}),
                     },
+                    ...(keep ? { annotations: KEPT_ANNOTATIONS } : {}),
                 },
             },
-            { retainOnDelete: keep, ...(keep && args.adopt[name] ? { import: args.adopt[name] } : {}) },
+            { retainOnDelete: keep, ...(args.adopt[name] ? { import: args.adopt[name] } : {}) },
         );
     // Made by the program when it makes namespaces; named otherwise.
     const own = (resourceName: string, name: string, level: SecurityLevel, keep: boolean): pulumi.Output<string> =>

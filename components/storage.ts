@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Names } from "../config/names";
 import { Storage } from "../config/settings";
-import { KEPT_BY } from "./kept";
+import { KEPT_ANNOTATIONS, KEPT_BY } from "./kept";
 
 export interface JenkinsStorageArgs {
     /** Namespace of the claim; pass the Namespace's output so the claim waits for it. */
@@ -43,11 +43,12 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                 ...(storage.retainOnDestroy ? { [KEPT_BY]: args.keptBy } : {}),
             };
             const adopt = (id: string | undefined) => (id ? { import: id } : {});
+            const annotations = storage.retainOnDestroy ? { annotations: KEPT_ANNOTATIONS } : {};
             if (storage.mode === "nfs") {
                 this.volume = new k8s.core.v1.PersistentVolume(
                     `${name}-nfs`,
                     {
-                        metadata: { name: names.homeVolume, labels },
+                        metadata: { name: names.homeVolume, labels, ...annotations },
                         spec: {
                             capacity: { storage: storage.size },
                             accessModes: [storage.accessMode],
@@ -68,6 +69,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                         name: names.homeClaim,
                         namespace: args.namespace,
                         labels,
+                        ...annotations,
                     },
                     spec: {
                         accessModes: [storage.accessMode],
@@ -87,7 +89,9 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                     // provisioner filled in; both fields force a replacement, which must never
                     // happen to a kept home. A change the settings ask for is refused at preview
                     // instead (kept.ts), from the live claim.
-                    ...(storage.retainOnDestroy ? { ignoreChanges: ["spec.volumeName", "spec.storageClassName"] } : {}),
+                    ...(storage.retainOnDestroy || args.adopt.claim
+                        ? { ignoreChanges: ["spec.volumeName", "spec.storageClassName"] }
+                        : {}),
                 },
             );
             this.claimName = this.claim.metadata.name;

@@ -256,7 +256,10 @@ export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): s
         }
     });
     rule(() => {
-        const own = Object.keys(v.ingressAnnotations ?? {}).find((k) => k === "pulumi.com/skipAwait");
+        // The old way to skip the wait ("true") still says what ingressAwait: false does.
+        const own = Object.entries(v.ingressAnnotations ?? {}).find(
+            ([k, value]) => k === "pulumi.com/skipAwait" && (v.ingressAwait || value !== "true"),
+        )?.[0];
         if (own) {
             problems.push(
                 `${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: sets ${own}, which the program writes from ${key("ingressAwait")}; set jenkins-k8s:ingressAwait instead`,

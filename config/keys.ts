@@ -215,6 +215,13 @@ export const KEYS = {
         docs: { type: "map of strings (stack file only)", default: "none" },
         description: "Annotations of the Ingress (a map, in the stack file), e.g. for cert-manager or body size.",
     },
+    adoptKeptObjects: {
+        type: "boolean",
+        default: true,
+        schema: bool,
+        description:
+            "At preview, read the cluster for what an earlier `pulumi destroy` of this stack kept (its namespace, home claim, NFS volume, created deploy namespaces) and adopt it; false: no read, and a kept object in the way fails `pulumi up` (already exists). For previews that cannot reach the cluster.",
+    },
     ingressAwait: {
         type: "boolean",
         default: false,

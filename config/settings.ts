@@ -73,6 +73,8 @@ export interface Settings {
         webAllowedNamespaces: string[];
     };
     disruptionBudget: boolean;
+    /** Read the cluster at preview and adopt what a destroy of this stack kept (components/kept.ts). */
+    adoptKeptObjects: boolean;
     agents: {
         connection: AgentConnection;
         containerCap: number;
@@ -228,6 +230,7 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             webAllowedNamespaces: v.webAllowedNamespaces,
         },
         disruptionBudget: v.disruptionBudget,
+        adoptKeptObjects: v.adoptKeptObjects,
         agents: {
             connection: v.agentConnection,
             containerCap: v.containerCap,

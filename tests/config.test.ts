@@ -222,6 +222,7 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "SECURITY-2004",
     ],
     ["ingressAwait not a boolean", { ingressAwait: "no" }, "ingressAwait", "true or false"],
+    ["adoptKeptObjects not a boolean", { adoptKeptObjects: "maybe" }, "adoptKeptObjects", "true or false"],
     [
         "skipAwait set by hand on the Ingress",
         { ingressHost: "ci.example.com", ingressAnnotations: { "pulumi.com/skipAwait": "false" } },

@@ -131,6 +131,8 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         options.project ?? PROJECT,
         options.stack ?? "test",
         options.preview ?? false,
+        // What the local backend (pulumi login --local) calls every stack's organization.
+        "organization",
     );
 
     // The mock monitor neither checks URNs nor tells the mocks a resource's parent or options

@@ -12,7 +12,7 @@ import { stringify } from "yaml";
 import { createTwoFilesPatch } from "diff";
 import { ConfigError } from "../config/reader";
 import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
-import { liveCluster } from "../components/cluster";
+import { ClusterReadError, liveCluster } from "../components/cluster";
 import type { ClusterReader } from "../components/kept";
 import { listStacks, readStackConfig, ROOT, StackError } from "./stackConfig";
 
@@ -288,6 +288,7 @@ if (require.main === module) {
                 err instanceof ConfigError ||
                 err instanceof RenderError ||
                 err instanceof StackError ||
+                err instanceof ClusterReadError ||
                 !(err instanceof Error);
             console.error(plain ? `error: ${err.message ?? err}` : err.stack);
             process.exit(1);

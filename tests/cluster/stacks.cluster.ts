@@ -7,7 +7,7 @@
 // apply to hostile pods; the client, the plugin's pod model and the expectations live beside it.
 import { createHash } from "crypto";
 import { spawnSync } from "child_process";
-import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
@@ -804,7 +804,7 @@ function describeStack(stack: string, render: Render): void {
             describe("destroy, then up again", () => {
                 const claim = ofKind(render, "PersistentVolumeClaim").find((c) => c.metadata.name === "jenkins-home")!;
                 /** The program, as `pulumi up` runs it at preview, reading this cluster: what it imports, or why it refuses. */
-                const previewUp = () => {
+                const previewUp = (env: NodeJS.ProcessEnv = process.env) => {
                     const out = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-recreate-"));
                     try {
                         const run = spawnSync(
@@ -819,7 +819,7 @@ function describeStack(stack: string, render: Render): void {
                                 "--out",
                                 out,
                             ],
-                            { cwd: ROOT, env: process.env, encoding: "utf8" },
+                            { cwd: ROOT, env, encoding: "utf8" },
                         );
                         const imports =
                             run.status === 0
@@ -844,8 +844,9 @@ function describeStack(stack: string, render: Render): void {
                         metadata: { name: before.spec.volumeName },
                     };
                     const volumeUid = (await cluster.read(volume))!.metadata.uid;
-                    // Nothing to adopt while the stack is up: every kept object is in its state,
-                    // and the import IDs are the state's own (the engine then updates, not imports).
+                    // While the stack is up the program names every kept object with the ID the
+                    // provider gives it (namespace/name, or the name), which the engine finds in
+                    // its state and updates; the engine itself does not run here.
                     const up = previewUp();
                     expect({ status: up.status, stderr: up.stderr.replace(/^.*warning.*\n?/gim, "") }).toEqual({
                         status: 0,
@@ -890,6 +891,32 @@ function describeStack(stack: string, render: Render): void {
                             "not yet"
                         );
                     });
+                });
+
+                test("reads the cluster the provider would: with several KUBECONFIG files, the first current-context (as client-go)", () => {
+                    const dir = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-kubeconfig-"));
+                    try {
+                        const other = path.join(dir, "other");
+                        writeFileSync(
+                            other,
+                            "apiVersion: v1\nkind: Config\ncurrent-context: elsewhere\n" +
+                                "clusters: [{name: elsewhere, cluster: {server: 'https://127.0.0.1:1'}}]\n" +
+                                "users: [{name: elsewhere, user: {token: x}}]\n" +
+                                "contexts: [{name: elsewhere, context: {cluster: elsewhere, user: elsewhere}}]\n",
+                        );
+                        const real = process.env.KUBECONFIG!;
+                        const first = previewUp({ ...process.env, KUBECONFIG: [real, other].join(path.delimiter) });
+                        expect(first.status).toBe(0);
+                        expect(first.imports).toEqual(kept.map(idOf).sort());
+                        const wrong = previewUp({ ...process.env, KUBECONFIG: [other, real].join(path.delimiter) });
+                        expect(wrong.status).toBe(1);
+                        expect(wrong.stderr).toContain(
+                            "in the cluster at https://127.0.0.1:1 (context elsewhere, from KUBECONFIG)",
+                        );
+                        expect(wrong.stderr).toContain("set jenkins-k8s:adoptKeptObjects to false");
+                    } finally {
+                        rmSync(dir, { recursive: true, force: true });
+                    }
                 });
 
                 test("a namespace of the stack's name it did not keep is not adopted: the preview fails, saying so", async () => {
