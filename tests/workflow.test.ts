@@ -50,6 +50,13 @@ describe("examples/github-actions/pulumi.yml", () => {
         });
     });
 
+    it("checks the plugin locks against the update center on every push and every week", () => {
+        expect(workflow.on.schedule).toEqual([{ cron: expect.any(String) }]);
+        const steps = workflow.jobs["plugin-locks"].steps.map((st: any) => st.run).filter(Boolean);
+        expect(steps).toContain("npm ci && npm run plugins:lock -- --check");
+        expect(workflow.jobs.test.if).toBe("github.event_name != 'schedule'");
+    });
+
     it("runs pulumi up on merges to main, one environment at a time", () => {
         expect(workflow.jobs.up.if).toContain("refs/heads/main");
         expect(workflow.jobs.up.strategy["max-parallel"]).toBe(1);
