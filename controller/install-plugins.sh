@@ -35,6 +35,8 @@ plugins_dir=$JENKINS_HOME/plugins
 staging_dir=$JENKINS_HOME/plugins.staging
 old_dir=$JENKINS_HOME/plugins.old
 marker=$plugins_dir/.installed-plugins.sha256
+# NAME SIZE MTIME of each archive as installed: an unchanged one is not hashed again at each start.
+manifest=$plugins_dir/.installed-plugins.stat
 
 # Bump when the install semantics change, so every existing volume re-installs once.
 HASH_SCHEME='install-plugins/v2 lock'
@@ -46,6 +48,7 @@ die() {
     exit 1
 }
 sha256_of() { sha256sum "$1" | cut -d ' ' -f 1; }
+stat_of() { stat -c '%s %Y' "$1"; }
 
 # --- validate inputs before touching the volume -----------------------------
 
@@ -93,9 +96,12 @@ fi
 if [ "$installed_hash" = "$wanted_hash" ]; then
     # The marker says this lock was installed; the archives say whether they still are, and
     # whether any other (one installed from the UI, or copied in) has joined them.
+    # An archive with the size and mtime it was installed with is taken as it was; any other is hashed.
     changed=$(printf '%s\n' "$lock" | while read -r name version sha path; do
         f=$plugins_dir/$name.jpi
-        if [ ! -f "$f" ] || [ "$(sha256_of "$f")" != "$sha" ]; then
+        if [ ! -f "$f" ]; then
+            echo "$name"
+        elif ! grep -qxF "$name $(stat_of "$f")" "$manifest" 2>/dev/null && [ "$(sha256_of "$f")" != "$sha" ]; then
             echo "$name"
         fi
     done)
@@ -184,6 +190,12 @@ if [ -n "$failure" ]; then
 fi
 
 # --- swap -------------------------------------------------------------------------
+
+while read -r name version sha path; do
+    printf '%s %s\n' "$name" "$(stat_of "$staging_dir/$name.jpi")"
+done >"$staging_dir/.installed-plugins.stat" <<EOF
+$lock
+EOF
 
 if [ -d "$plugins_dir" ]; then
     mv "$plugins_dir" "$old_dir"

@@ -214,6 +214,24 @@ describe("install-plugins.sh", () => {
         expect(fs.existsSync(path.join(pluginsDir(), "git"))).toBe(true);
     });
 
+    test("an unchanged start hashes no archive: each has the size and mtime it was installed with", () => {
+        expectSuccess(run());
+        const real = spawnSync("sh", ["-c", "command -v sha256sum"], { encoding: "utf8" }).stdout.trim();
+        const hashed = path.join(tmp, "hashed");
+        fs.writeFileSync(
+            path.join(binDir, "sha256sum"),
+            `#!/bin/sh\n[ $# -gt 0 ] && printf '%s\\n' "$@" >>"${hashed}"\nexec ${real} "$@"\n`,
+            { mode: 0o755 },
+        );
+        expectSuccess(run());
+        expect(fs.existsSync(hashed)).toBe(false);
+        // One that was touched is hashed (and, still matching its lock line, kept).
+        const later = new Date(Date.now() + 60_000);
+        fs.utimesSync(path.join(pluginsDir(), "git.jpi"), later, later);
+        expectSuccess(run());
+        expect(fs.readFileSync(hashed, "utf8").trim().split("\n")).toEqual([path.join(pluginsDir(), "git.jpi")]);
+    });
+
     test("a changed lock downloads only what changed, and plugins it dropped disappear", () => {
         expectSuccess(run());
         fs.rmSync(curlLog);
