@@ -12,7 +12,7 @@ import { loadSettings } from "./config/settings";
 import { JenkinsStorage } from "./components/storage";
 import { cascInput } from "./jcasc/jcasc";
 import { cluster } from "./components/cluster";
-import { adoptOption, keptByValue, keptObjects, planAdoption } from "./components/kept";
+import { adoptOption, keptByValue, KeptObjectsError, keptObjects, planAdoption } from "./components/kept";
 import { fixtureLockProblem } from "./plugins/lock";
 import { ConfigError } from "./config/reader";
 
@@ -35,7 +35,7 @@ export = async () => {
         ? await planAdoption(kept, cluster.reader, settings, names, keptBy)
         : { adopt: new Map<string, string>(), problems: [], notes: [] };
     if (adoption.problems.length > 0) {
-        throw new ConfigError(adoption.problems);
+        throw new KeptObjectsError(adoption.problems);
     }
     for (const note of adoption.notes) {
         void pulumi.log.info(note);

@@ -16,6 +16,9 @@ import { ClusterReader, Kept, KEPT_BY, Live } from "./kept";
 /** The cluster could not be read: says where the program looked, and how to stop it looking. */
 export class ClusterReadError extends pulumi.RunError {}
 
+const OPT_OUT =
+    "The program reads what an earlier `pulumi destroy` of this stack kept there; set jenkins-k8s:adoptKeptObjects to false to preview without reading it.";
+
 type Obj = {
     metadata?: { labels?: Record<string, string>; uid?: string; deletionTimestamp?: unknown };
     spec?: object;
@@ -130,23 +133,33 @@ export function liveCluster(): ClusterReader {
                 },
                 process.env,
             );
-            const kc = await kubeConfig(source);
+            let kc: Client.KubeConfig;
+            try {
+                kc = await kubeConfig(source);
+            } catch (err) {
+                throw new ClusterReadError(
+                    `cannot load the kubeconfig (from ${source.from}): ${((err as Error).message ?? String(err)).split("\n")[0]}. ${OPT_OUT}`,
+                );
+            }
             const k8s = await importClient("@kubernetes/client-node");
             const where = `${kc.getCurrentCluster()?.server ?? "no server"} (context ${kc.getCurrentContext() || "none"}, from ${source.from})`;
             return { core: kc.makeApiClient(k8s.CoreV1Api), where };
         })());
-    const call = async <T>(what: string, read: (core: Client.CoreV1Api) => Promise<T>): Promise<T | undefined> => {
+    /** A read; 404 is "absent", any other failure says where it went and how not to read at all. */
+    const call = async <T>(
+        what: string,
+        read: (core: Client.CoreV1Api) => Promise<T>,
+        passOn: number[] = [],
+    ): Promise<T | undefined> => {
         const { core, where } = await connect();
         try {
             return await read(core);
         } catch (err) {
             const code = (err as { code?: number }).code;
             if (code === 404) return undefined;
+            if (code !== undefined && passOn.includes(code)) throw err;
             const why = code ? `HTTP ${code}` : ((err as Error).message ?? String(err)).split("\n")[0];
-            throw new ClusterReadError(
-                `cannot ${what} in the cluster at ${where}: ${why}. The program reads what an earlier ` +
-                    "`pulumi destroy` of this stack kept there; set jenkins-k8s:adoptKeptObjects to false to preview without reading it.",
-            );
+            throw new ClusterReadError(`cannot ${what} in the cluster at ${where}: ${why}. ${OPT_OUT}`);
         }
     };
     return {
@@ -168,10 +181,14 @@ export function liveCluster(): ClusterReader {
         },
         async keptClaims(value: string, namespaces: string[]) {
             const labelSelector = `${KEPT_BY}=${value}`;
-            const { core } = await connect();
             let items: Client.V1PersistentVolumeClaim[];
             try {
-                items = (await core.listPersistentVolumeClaimForAllNamespaces({ labelSelector })).items;
+                const all = await call(
+                    "list the claims of every namespace",
+                    (c) => c.listPersistentVolumeClaimForAllNamespaces({ labelSelector }),
+                    [403],
+                );
+                items = all?.items ?? [];
             } catch (err) {
                 if ((err as { code?: number }).code !== 403) throw err;
                 // A deployer limited to its namespaces: look where this stack could have kept its home.

@@ -7,10 +7,22 @@
 // collided and why. A kept home that no longer fits the settings fails the preview too, rather
 // than silently starting a second, empty home. The decisions are pure (adoptionPlan); the cluster
 // is read through a ClusterReader (cluster.ts).
+import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { parseQuantity } from "../config/checks";
 import type { Names } from "../config/names";
 import type { Settings } from "../config/settings";
+
+/** What stands in the way of adopting a kept object: the cluster's state, not a bad setting. */
+export class KeptObjectsError extends pulumi.RunError {
+    constructor(readonly problems: string[]) {
+        super(
+            `The cluster holds objects in this stack's way (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "KeptObjectsError";
+    }
+}
 
 /** The label on every object a stack keeps on destroy: which stack may adopt it. */
 export const KEPT_BY = "jenkins-k8s/kept-by";

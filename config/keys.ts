@@ -125,7 +125,7 @@ export const KEYS = {
         default: DEFAULT_PLUGINS,
         schema: pluginList,
         description:
-            "Plugins to install, `artifactId:version`. What they need comes from the plugin lock (`npm run plugins:lock`), installed exactly and checked by SHA-256.",
+            "Plugins to install, `artifactId:version`; must include kubernetes and configuration-as-code (and instance-identity with TCP agents). What they need comes from the plugin lock (`npm run plugins:lock`), installed exactly and checked by SHA-256. A stack that changes the list writes it whole (the default is not merged).",
     },
     jenkinsVersion: {
         type: "string",
@@ -294,7 +294,8 @@ export const KEYS = {
         type: "boolean",
         default: true,
         schema: bool,
-        description: "Keep the Jenkins home claim (and NFS PV) in the cluster on `pulumi destroy`.",
+        description:
+            "Keep Jenkins home on `pulumi destroy`: the claim, the NFS PV, and the controller's namespace that holds them (when the stack creates it); the next `pulumi up` of the stack adopts them.",
     },
     agentConnection: {
         type: "string",

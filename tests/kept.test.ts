@@ -1,9 +1,17 @@
 // Recreate after destroy: which kept objects a `pulumi up` adopts, when, and the preview's error
 // otherwise; first as the pure plan, then through the program under mocks with a stand-in cluster.
-import { ConfigError } from "../config/reader";
 import { deriveNames } from "../config/names";
 import { settingsFrom } from "../config/settings";
-import { adoptionPlan, ClusterReader, Kept, keptByValue, keptObjects, KEPT_BY, Live } from "../components/kept";
+import {
+    adoptionPlan,
+    ClusterReader,
+    Kept,
+    keptByValue,
+    KeptObjectsError,
+    keptObjects,
+    KEPT_BY,
+    Live,
+} from "../components/kept";
 import { readStackConfig } from "../tools/stackConfig";
 import { kubeconfigSource } from "../components/cluster";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
@@ -336,8 +344,10 @@ describe("recreate after destroy, under mocks", () => {
             stack: "prod",
             cluster: standIn(cluster({ namespace: live({}), claim: undefined, volume: undefined })),
         }).catch((e) => e);
-        expect(error).toBeInstanceOf(ConfigError);
-        expect((error as ConfigError).problems).toEqual([expect.stringContaining("the namespace ci already exists")]);
+        expect(error).toBeInstanceOf(KeptObjectsError);
+        expect((error as KeptObjectsError).problems).toEqual([
+            expect.stringContaining("the namespace ci already exists"),
+        ]);
     });
 });
 
@@ -414,7 +424,8 @@ describe("the kept claim's options", () => {
                 ),
         };
         const error = await evaluate(readStackConfig("prod"), { stack: "prod", cluster: reader }).catch((e) => e);
-        expect((error as ConfigError).problems).toEqual([
+        expect(error).toBeInstanceOf(KeptObjectsError);
+        expect((error as KeptObjectsError).problems).toEqual([
             expect.stringContaining("this stack's Jenkins home is the claim ci-old/jenkins-home"),
         ]);
         // Told not to read the cluster, it does not.

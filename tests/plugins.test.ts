@@ -418,9 +418,15 @@ describe("npm run plugins:lock", () => {
         out = [];
         expect(await lock("--check", "--update-center", FIXTURE)).toBe(1);
         expect(out).toContain(
-            `  plugin-locks/${file} is not what the metadata gives today: run npm run plugins:lock and review the diff`,
+            `  plugin-locks/${file} is not what the metadata gives today: run npm run plugins:lock -- --update-center ${FIXTURE} and review the diff`,
         );
         expect(JSON.parse(readFileSync(path.join(dir, file), "utf8")).locked["git-client"].version).toBe("6.1.2");
+    });
+
+    it("a bad argument is said as one usage line", async () => {
+        await expect(lock("--stak", "dev")).rejects.toThrow(
+            /^Unknown option '--stak'.*; usage: npm run plugins:lock \[-- \[--stack <name>\] \[--update-center <url or folder>\] \[--check\]\]$/,
+        );
     });
 
     it("cleans only lock files: other JSON beside them stays, and an unreadable lock is named, not deleted", async () => {

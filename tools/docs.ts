@@ -85,7 +85,10 @@ if (require.main === module) {
     if (start === -1 || end === -1) {
         throw new Error(`README.md has no ${START} ... ${END} section`);
     }
-    writeFileSync(README, `${readme.slice(0, start + START.length)}\n${configTable()}\n${readme.slice(end)}`);
-    writeFileSync(PROJECT_FILE, projectFile());
-    console.log("README.md and Pulumi.yaml: config reference updated");
+    const readmeText = `${readme.slice(0, start + START.length)}\n${configTable()}\n${readme.slice(end)}`;
+    const projectText = projectFile();
+    const changed = readmeText !== readme || projectText !== readFileSync(PROJECT_FILE, "utf8");
+    writeFileSync(README, readmeText);
+    writeFileSync(PROJECT_FILE, projectText);
+    console.log(`README.md and Pulumi.yaml: config reference ${changed ? "updated" : "already up to date"}`);
 }

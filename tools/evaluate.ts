@@ -55,6 +55,8 @@ export interface EvaluateOptions {
     /** The program module to run, and its project name; this project's index.ts by default. */
     program?: string;
     project?: string;
+    /** The stack's organization; the local backend's ("organization") by default. */
+    organization?: string;
     /** The cluster the program reads its kept objects from; none exist by default (a first `up`). */
     cluster?: ClusterReader;
     /** Outputs that StackReferences resolve to, by referenced stack name. */
@@ -132,7 +134,7 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         options.stack ?? "test",
         options.preview ?? false,
         // What the local backend (pulumi login --local) calls every stack's organization.
-        "organization",
+        options.organization ?? "organization",
     );
 
     // The mock monitor neither checks URNs nor tells the mocks a resource's parent or options

@@ -102,18 +102,29 @@ function stackPlugins(stack: string, root: string): StackPlugins {
 /** What `plugins:lock` cannot do, said in one line: a source it cannot read, a lock folder it will not clean. */
 export class LockToolError extends Error {}
 
+const USAGE = "usage: npm run plugins:lock [-- [--stack <name>] [--update-center <url or folder>] [--check]]";
+
+/** The command's options; a bad argument is said as the usage line. */
+function argsOf(argv: string[]) {
+    try {
+        return parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string" },
+                "update-center": { type: "string", default: DEFAULT_UPDATE_CENTER },
+                // For a scheduled job: fail when a committed lock is not what the metadata gives today
+                // (a new security warning, a release pulled), writing nothing.
+                check: { type: "boolean", default: false },
+            },
+        }).values;
+    } catch (err) {
+        throw new LockToolError(`${(err as Error).message}; ${USAGE}`);
+    }
+}
+
 /** The command: for the stacks of the project at `root`, printing through `out`; the exit code. */
 export async function main(argv: string[], out: (line: string) => void, root = ROOT): Promise<number> {
-    const { values } = parseArgs({
-        args: argv,
-        options: {
-            stack: { type: "string" },
-            "update-center": { type: "string", default: DEFAULT_UPDATE_CENTER },
-            // For a scheduled job: fail when a committed lock is not what the metadata gives today
-            // (a new security warning, a release pulled), writing nothing.
-            check: { type: "boolean", default: false },
-        },
-    });
+    const values = argsOf(argv);
     // Every stack's settings: the locks they use are kept, all others removed.
     const all = listStacks(root).map((stack) => stackPlugins(stack, root));
     const chosen = values.stack ? [stackPlugins(values.stack, root)] : all;
@@ -164,7 +175,13 @@ export async function main(argv: string[], out: (line: string) => void, root = R
                 JSON.stringify([before.locked, before.warnings]) === JSON.stringify([lock.locked, lock.warnings]);
             if (!same) {
                 stale++;
-                out(`  ${relative} is not what the metadata gives today: run ${LOCK_COMMAND} and review the diff`);
+                const again =
+                    values["update-center"] === DEFAULT_UPDATE_CENTER
+                        ? ""
+                        : ` -- --update-center ${values["update-center"]}`;
+                out(
+                    `  ${relative} is not what the metadata gives today: run ${LOCK_COMMAND}${again} and review the diff`,
+                );
             }
             continue;
         }

@@ -13,7 +13,7 @@ import { createTwoFilesPatch } from "diff";
 import { ConfigError } from "../config/reader";
 import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
 import { ClusterReadError, liveCluster } from "../components/cluster";
-import type { ClusterReader } from "../components/kept";
+import { ClusterReader, KeptObjectsError } from "../components/kept";
 import { listStacks, readStackConfig, ROOT, StackError } from "./stackConfig";
 
 /** Where the committed renders live; the test suite compares against them. */
@@ -154,8 +154,11 @@ export async function renderStack(
     stack: string,
     overrides: Record<string, string> = {},
     cluster?: ClusterReader,
+    organization?: string,
 ): Promise<Map<string, string>> {
-    return renderFiles(await evaluate({ ...readStackConfig(stack), ...overrides }, { stack, preview: true, cluster }));
+    return renderFiles(
+        await evaluate({ ...readStackConfig(stack), ...overrides }, { stack, preview: true, cluster, organization }),
+    );
 }
 
 /**
@@ -231,9 +234,15 @@ export function renderDiff(before: Map<string, string>, after: Map<string, strin
 export class RenderError extends Error {}
 
 const USAGE =
-    "usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>] [--cluster] | --update-golden";
+    "usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>] [--cluster [--organization <org>]] | --update-golden";
 
-function options(argv: string[]): { stacks: string[]; out?: string; golden: boolean; cluster: boolean } {
+function options(argv: string[]): {
+    stacks: string[];
+    out?: string;
+    golden: boolean;
+    cluster: boolean;
+    organization?: string;
+} {
     let parsed;
     try {
         parsed = parseArgs({
@@ -245,6 +254,8 @@ function options(argv: string[]): { stacks: string[]; out?: string; golden: bool
                 // Read the cluster the kubeconfig names, as `pulumi up` does at preview: what it
                 // would adopt of a destroyed stack's kept objects shows as `import` in pulumi-resources.yaml.
                 cluster: { type: "boolean", default: false },
+                // The stack's Pulumi organization (its kept objects' label names it); the local backend's by default.
+                organization: { type: "string" },
             },
             strict: true,
             allowPositionals: false,
@@ -263,14 +274,14 @@ function options(argv: string[]): { stacks: string[]; out?: string; golden: bool
     if (parsed.cluster && golden) {
         throw new RenderError("--cluster renders against a live cluster; the golden renders are a first up");
     }
-    return { stacks, out: parsed.out, golden, cluster: parsed.cluster };
+    return { stacks, out: parsed.out, golden, cluster: parsed.cluster, organization: parsed.organization };
 }
 
 async function main(): Promise<void> {
-    const { stacks, out, golden, cluster } = options(process.argv.slice(2));
+    const { stacks, out, golden, cluster, organization } = options(process.argv.slice(2));
     for (const stack of stacks) {
         const dir = path.resolve(out ?? path.join(golden ? GOLDEN_DIR : path.join(ROOT, "render"), stack));
-        const files = await renderStack(stack, {}, cluster ? liveCluster() : undefined);
+        const files = await renderStack(stack, {}, cluster ? liveCluster() : undefined, organization);
         writeRender(files, dir);
         console.log(`${stack}: ${files.size} files in ${path.relative(process.cwd(), dir) || "."}`);
         for (const f of files.keys()) {
@@ -289,6 +300,7 @@ if (require.main === module) {
                 err instanceof RenderError ||
                 err instanceof StackError ||
                 err instanceof ClusterReadError ||
+                err instanceof KeptObjectsError ||
                 !(err instanceof Error);
             console.error(plain ? `error: ${err.message ?? err}` : err.stack);
             process.exit(1);

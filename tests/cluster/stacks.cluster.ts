@@ -914,6 +914,21 @@ function describeStack(stack: string, render: Render): void {
                             "in the cluster at https://127.0.0.1:1 (context elsewhere, from KUBECONFIG)",
                         );
                         expect(wrong.stderr).toContain("set jenkins-k8s:adoptKeptObjects to false");
+                        // A refused token, and no kubeconfig at all: one line each, saying where.
+                        const refused = path.join(dir, "refused");
+                        writeFileSync(
+                            refused,
+                            readFileSync(real, "utf8").replace(/(token|client-key-data): .*/g, "token: not-a-token"),
+                        );
+                        for (const env of [
+                            { ...process.env, KUBECONFIG: refused },
+                            { ...process.env, KUBECONFIG: "", HOME: dir },
+                        ]) {
+                            const run = previewUp(env);
+                            expect(run.status).toBe(1);
+                            expect(run.stderr).toMatch(/^error: cannot (read|list|load) .*adoptKeptObjects to false/m);
+                            expect(run.stderr).not.toContain("    at ");
+                        }
                     } finally {
                         rmSync(dir, { recursive: true, force: true });
                     }
