@@ -3,11 +3,13 @@
 // kubernetes:kubeconfig (a path, `~` expanded, or the YAML itself), else KUBECONFIG (several
 // files merged as client-go merges them: the first current-context, the first entry of each
 // name), else ~/.kube/config, else the in-cluster account; then kubernetes:context and
-// kubernetes:cluster. Read only: a GET per object, and one list of claims by label. The offline
-// evaluation (tests, the render) has no cluster and sets `cluster.reader` to one, as a first
-// `pulumi up` sees it, before the program runs.
+// kubernetes:cluster; through the proxy client-go would take from HTTPS_PROXY and NO_PROXY.
+// Read only: a GET per object, and one list of claims by label. The offline evaluation (tests,
+// the render) has no cluster and sets `cluster.reader` to one, as a first `pulumi up` sees it,
+// before the program runs.
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "fs";
+import { BlockList, isIP } from "net";
 import { homedir } from "os";
 import * as path from "path";
 import type * as Client from "@kubernetes/client-node";
@@ -74,6 +76,49 @@ export function kubeconfigSource(
 }
 
 /**
+ * The proxy the provider (client-go) would use for a server, by Go's rules
+ * (golang.org/x/net/http/httpproxy): HTTPS_PROXY (or https_proxy) for https, HTTP_PROXY for http;
+ * never for localhost or a loopback address; not for a host NO_PROXY names: `*`, an IP, a CIDR,
+ * a domain with its subdomains (`.example.com`: the subdomains only), with a port if it gives one.
+ * client-node reads only the kubeconfig's proxy-url, so this is what makes it reach the same
+ * clusters the provider reaches.
+ */
+export function proxyFor(server: string, env: NodeJS.ProcessEnv): string | undefined {
+    let url: URL;
+    try {
+        url = new URL(server);
+    } catch {
+        return undefined;
+    }
+    const https = url.protocol === "https:";
+    const proxy = https ? env.HTTPS_PROXY || env.https_proxy : env.HTTP_PROXY || env.http_proxy;
+    if (!proxy) return undefined;
+    const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    const port = url.port || (https ? "443" : "80");
+    if (host === "localhost" || /^127\./.test(host) || host === "::1") return undefined;
+    for (const entry of (env.NO_PROXY || env.no_proxy || "").split(",").map((e) => e.trim().toLowerCase())) {
+        if (entry === "") continue;
+        if (entry === "*") return undefined;
+        const cidr = /^([0-9a-f.:]+)\/(\d+)$/.exec(entry);
+        if (cidr) {
+            const family = isIP(host);
+            if (family !== 0 && family === isIP(cidr[1])) {
+                const list = new BlockList();
+                list.addSubnet(cidr[1], Number(cidr[2]), family === 4 ? "ipv4" : "ipv6");
+                if (list.check(host, family === 4 ? "ipv4" : "ipv6")) return undefined;
+            }
+            continue;
+        }
+        const withPort = entry.includes("::") ? null : /^(.*):(\d+)$/.exec(entry);
+        const [name, wanted] = withPort ? [withPort[1], withPort[2]] : [entry, undefined];
+        if (wanted !== undefined && wanted !== port) continue;
+        if (name === host) return undefined;
+        if (name.startsWith(".") ? host.endsWith(name) : host.endsWith(`.${name}`)) return undefined;
+    }
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
+}
+
+/**
  * client-node, ESM-only, imported where sucrase's require hook cannot turn the import() into a
  * require() (it rewrites every import() it sees; Node before 20.19 and 22.12 cannot require ESM).
  */
@@ -113,6 +158,17 @@ async function kubeConfig(source: KubeconfigSource): Promise<Client.KubeConfig> 
             clusters: kc.getClusters(),
             users: kc.getUsers(),
             contexts: kc.getContexts().map((c) => (c.name === current?.name ? { ...c, cluster: source.cluster! } : c)),
+            currentContext: kc.getCurrentContext(),
+        });
+    }
+    // The proxy the provider would use, where the kubeconfig names none.
+    const target = kc.getCurrentCluster();
+    const proxy = target && !target.proxyUrl ? proxyFor(target.server, process.env) : undefined;
+    if (target && proxy) {
+        kc.loadFromOptions({
+            clusters: kc.getClusters().map((c) => (c.name === target.name ? { ...c, proxyUrl: proxy } : c)),
+            users: kc.getUsers(),
+            contexts: kc.getContexts(),
             currentContext: kc.getCurrentContext(),
         });
     }

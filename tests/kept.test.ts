@@ -13,7 +13,7 @@ import {
     Live,
 } from "../components/kept";
 import { readStackConfig } from "../tools/stackConfig";
-import { kubeconfigSource } from "../components/cluster";
+import { kubeconfigSource, proxyFor } from "../components/cluster";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { homedir, tmpdir } from "os";
 import * as path from "path";
@@ -444,5 +444,34 @@ describe("the Ingress await", () => {
         expect(off.object("Ingress").metadata.annotations["pulumi.com/skipAwait"]).toBe("true");
         const on = await runStack("prod", { ingressAwait: true });
         expect(on.object("Ingress").metadata.annotations["pulumi.com/skipAwait"]).toBeUndefined();
+    });
+});
+
+describe("the proxy the reader takes: client-go's (golang.org/x/net/http/httpproxy)", () => {
+    const env = {
+        HTTPS_PROXY: "proxy.corp:3128",
+        HTTP_PROXY: "http://plain:80",
+        NO_PROXY: "internal.example.com,.svc,10.0.0.0/8,api.other:6443",
+    };
+    it.each([
+        ["https://api.example.com:6443", "http://proxy.corp:3128"],
+        ["http://api.example.com", "http://plain:80"],
+        ["https://internal.example.com", undefined],
+        ["https://k8s.internal.example.com", undefined],
+        ["https://kubernetes.default.svc", undefined],
+        ["https://10.1.2.3:6443", undefined],
+        ["https://11.1.2.3:6443", "http://proxy.corp:3128"],
+        ["https://api.other:6443", undefined],
+        ["https://api.other:443", "http://proxy.corp:3128"],
+        ["https://127.0.0.1:6443", undefined],
+        ["https://localhost:6443", undefined],
+    ])("%s: %s", (server, proxy) => {
+        expect(proxyFor(server, env)).toBe(proxy);
+    });
+
+    it("none without a proxy variable, and none for anything with NO_PROXY=*", () => {
+        expect(proxyFor("https://api.example.com", {})).toBeUndefined();
+        expect(proxyFor("https://api.example.com", { https_proxy: "http://p:1", no_proxy: "*" })).toBeUndefined();
+        expect(proxyFor("https://api.example.com", { https_proxy: "http://p:1" })).toBe("http://p:1");
     });
 });
