@@ -12,6 +12,8 @@ import { loadSettings } from "./config/settings";
 import { JenkinsStorage } from "./components/storage";
 import { cascInput } from "./jcasc/jcasc";
 import { cluster } from "./components/cluster";
+import { backupProblems } from "./components/backups";
+import { controllerRestartHash } from "./components/master/workload";
 import { adoptOption, keptByValue, KeptObjectsError, keptObjects, planAdoption } from "./components/kept";
 import { fixtureLockProblem } from "./plugins/lock";
 import { ConfigError } from "./config/reader";
@@ -34,10 +36,19 @@ export = async () => {
     const adoption = settings.adoptKeptObjects
         ? await planAdoption(kept, cluster.reader, settings, names, keptBy)
         : { adopt: new Map<string, string>(), problems: [], notes: [] };
+    // Backups and restores need the snapshot API; a restart of a running controller, a restore point.
+    const backupCheck = await backupProblems(settings, cluster.reader);
+    if (backupCheck.problems.length > 0) {
+        throw new ConfigError(backupCheck.problems);
+    }
+    const hash = controllerRestartHash(settings.controller, lock, lockFile);
+    const liveHash = settings.backups
+        ? await cluster.reader.restartHash(settings.namespace, names.controller)
+        : undefined;
     if (adoption.problems.length > 0) {
         throw new KeptObjectsError(adoption.problems);
     }
-    for (const note of adoption.notes) {
+    for (const note of [...adoption.notes, ...backupCheck.notes]) {
         void pulumi.log.info(note);
     }
     const agents = settings.agents;
@@ -70,6 +81,9 @@ export = async () => {
         names,
         keptBy,
         adopt: { claim: adoptOption(adoption, kept.claim).import, volume: adoptOption(adoption, kept.volume).import },
+        backups: settings.backups,
+        restartTo: liveHash !== undefined && liveHash !== hash ? hash : undefined,
+        restoreFrom: settings.restoreFromSnapshot,
     });
     const rbac = new JenkinsRbac("jenkins", {
         namespace: controllerNamespace,
@@ -112,6 +126,7 @@ export = async () => {
         homeClaimName: storage.claimName,
         serviceAccountName: rbac.controllerServiceAccount.metadata.name,
         cascConfigMapName: cloud.configMapName,
+        after: storage.restorePoint ? [storage.restorePoint] : [],
     });
 
     return {

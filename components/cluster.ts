@@ -177,7 +177,13 @@ async function kubeConfig(source: KubeconfigSource): Promise<Client.KubeConfig> 
 
 /** The cluster the default Kubernetes provider deploys to, read with @kubernetes/client-node. */
 export function liveCluster(): ClusterReader {
-    let connected: Promise<{ core: Client.CoreV1Api; where: string }> | undefined;
+    type Clients = {
+        core: Client.CoreV1Api;
+        custom: Client.CustomObjectsApi;
+        apps: Client.AppsV1Api;
+        where: string;
+    };
+    let connected: Promise<Clients> | undefined;
     const connect = () =>
         (connected ??= (async () => {
             const config = new pulumi.Config("kubernetes");
@@ -199,17 +205,23 @@ export function liveCluster(): ClusterReader {
             }
             const k8s = await importClient("@kubernetes/client-node");
             const where = `${kc.getCurrentCluster()?.server ?? "no server"} (context ${kc.getCurrentContext() || "none"}, from ${source.from})`;
-            return { core: kc.makeApiClient(k8s.CoreV1Api), where };
+            return {
+                core: kc.makeApiClient(k8s.CoreV1Api),
+                custom: kc.makeApiClient(k8s.CustomObjectsApi),
+                apps: kc.makeApiClient(k8s.AppsV1Api),
+                where,
+            };
         })());
     /** A read; 404 is "absent", any other failure says where it went and how not to read at all. */
     const call = async <T>(
         what: string,
-        read: (core: Client.CoreV1Api) => Promise<T>,
+        read: (core: Client.CoreV1Api, clients: Clients) => Promise<T>,
         passOn: number[] = [],
     ): Promise<T | undefined> => {
-        const { core, where } = await connect();
+        const clients = await connect();
+        const { core, where } = clients;
         try {
-            return await read(core);
+            return await read(core, clients);
         } catch (err) {
             const code = (err as { code?: number }).code;
             if (code === 404) return undefined;
@@ -218,7 +230,41 @@ export function liveCluster(): ClusterReader {
             throw new ClusterReadError(`cannot ${what} in the cluster at ${where}: ${why}. ${OPT_OUT}`);
         }
     };
+    const group = "snapshot.storage.k8s.io";
     return {
+        async servesSnapshots() {
+            const list = await call("list the VolumeSnapshotClasses", (_, c) =>
+                c.custom.listClusterCustomObject({ group, version: "v1", plural: "volumesnapshotclasses" }),
+            );
+            return list !== undefined;
+        },
+        snapshotClass(name: string) {
+            return call(`read the VolumeSnapshotClass ${name}`, (_, c) =>
+                c.custom.getClusterCustomObject({ group, version: "v1", plural: "volumesnapshotclasses", name }),
+            ) as Promise<object | undefined>;
+        },
+        async snapshot(namespace: string, name: string) {
+            const found = (await call(`read the VolumeSnapshot ${namespace}/${name}`, (_, c) =>
+                c.custom.getNamespacedCustomObject({
+                    group,
+                    version: "v1",
+                    plural: "volumesnapshots",
+                    namespace,
+                    name,
+                }),
+            )) as
+                | { status?: { readyToUse?: boolean }; spec?: { source?: { persistentVolumeClaimName?: string } } }
+                | undefined;
+            return found
+                ? { readyToUse: found.status?.readyToUse, claim: found.spec?.source?.persistentVolumeClaimName }
+                : undefined;
+        },
+        async restartHash(namespace: string, name: string) {
+            const found = await call(`read the Deployment ${namespace}/${name}`, (_, c) =>
+                c.apps.readNamespacedDeployment({ namespace, name }),
+            );
+            return found?.spec?.template?.metadata?.annotations?.["jenkins-k8s/restart-hash"];
+        },
         async read(o: Kept) {
             const found = await call<Obj>(
                 `read the ${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`,
@@ -270,6 +316,11 @@ export function liveCluster(): ClusterReader {
 export const EMPTY_CLUSTER: ClusterReader = {
     read: () => Promise.resolve(undefined),
     keptClaims: () => Promise.resolve([]),
+    // A cluster the stack can run on: it serves snapshots (and has no snapshot or Deployment yet).
+    servesSnapshots: () => Promise.resolve(true),
+    snapshotClass: () => Promise.resolve({}),
+    snapshot: () => Promise.resolve(undefined),
+    restartHash: () => Promise.resolve(undefined),
 };
 
 /**

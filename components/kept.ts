@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { parseQuantity } from "../config/checks";
+import type { SnapshotReader } from "./backups";
 import type { Names } from "../config/names";
 import type { Settings } from "../config/settings";
 
@@ -54,8 +55,8 @@ export interface Live {
     status?: Record<string, any>;
 }
 
-/** Reads the kept objects of a stack from the cluster the stack deploys to. */
-export interface ClusterReader {
+/** Reads the kept objects of a stack from the cluster the stack deploys to (and what backups need). */
+export interface ClusterReader extends SnapshotReader {
     /** The object, or undefined when it does not exist. */
     read(object: Kept): Promise<Live | undefined>;
     /** Every claim that carries `KEPT_BY=value`: in any namespace, or (without the right to list them all) in these. */
@@ -250,6 +251,13 @@ export function adoptionPlan(
             : set.claim;
     for (const other of keptClaims) {
         if (home && other.namespace === home.namespace && other.name === home.name) continue;
+        if (s.restoreFromSnapshot && other.namespace === s.namespace) {
+            // The home before a restore, or an earlier restore's: left as it was, for the user to delete.
+            plan.notes.push(
+                `the ${describeKept(other)} held Jenkins home before the restore from ${s.restoreFromSnapshot}: it stays as it is, unmounted; delete it once the restored home is verified`,
+            );
+            continue;
+        }
         plan.problems.push(
             `this stack's Jenkins home is the ${describeKept(other)} (it carries ${KEPT_BY}=${stackValue}), but the settings put the home ` +
                 (home ? `in the ${describeKept(home)}` : "elsewhere") +

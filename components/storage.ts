@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Names } from "../config/names";
-import { Storage } from "../config/settings";
+import { Settings, Storage } from "../config/settings";
+import { backupResources, SNAPSHOT_GROUP } from "./backups";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "./kept";
 
 export interface JenkinsStorageArgs {
@@ -15,6 +16,12 @@ export interface JenkinsStorageArgs {
     keptBy: string;
     /** The kept claim and volume to adopt (kept.ts): their `import` IDs. */
     adopt: { claim?: string; volume?: string };
+    /** Scheduled snapshots and restore points (backups.ts); none when unset. */
+    backups?: Settings["backups"];
+    /** This update restarts the controller to this hash: take a restore point first. */
+    restartTo?: string;
+    /** Create the home claim from this VolumeSnapshot (a restore). */
+    restoreFrom?: string;
 }
 
 /**
@@ -28,6 +35,8 @@ export class JenkinsStorage extends pulumi.ComponentResource {
     /** The static NFS PersistentVolume, in nfs mode. */
     public readonly volume?: k8s.core.v1.PersistentVolume;
     public readonly claim?: k8s.core.v1.PersistentVolumeClaim;
+    /** The snapshot taken before this update's restart, which the controller must wait for. */
+    public readonly restorePoint?: pulumi.Resource;
 
     constructor(name: string, args: JenkinsStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins:index:JenkinsStorage", name, {}, opts);
@@ -74,6 +83,15 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                     spec: {
                         accessModes: [storage.accessMode],
                         resources: { requests: { storage: storage.size } },
+                        ...(args.restoreFrom
+                            ? {
+                                  dataSource: {
+                                      apiGroup: SNAPSHOT_GROUP,
+                                      kind: "VolumeSnapshot",
+                                      name: args.restoreFrom,
+                                  },
+                              }
+                            : {}),
                         ...(storage.mode === "nfs"
                             ? { storageClassName: "", volumeName: names.homeVolume }
                             : storage.storageClass !== undefined
@@ -95,6 +113,22 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                 },
             );
             this.claimName = this.claim.metadata.name;
+        }
+
+        if (args.backups) {
+            ({ restorePoint: this.restorePoint } = backupResources(
+                name,
+                {
+                    namespace: args.namespace,
+                    names,
+                    claimName: this.claimName,
+                    backups: args.backups,
+                    keptBy: args.keptBy,
+                    restartTo: args.restartTo,
+                    labels: names.labels,
+                },
+                this,
+            ));
         }
 
         this.registerOutputs({ claimName: this.claimName });

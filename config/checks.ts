@@ -490,6 +490,16 @@ export function cidrWithin(inner: string, outer: string): boolean {
     return list.check(ia, family === 4 ? "ipv4" : "ipv6");
 }
 
+// A CronJob schedule (batch/v1): five fields of digits, *, /, ',' and '-' (or the month and day
+// names), or one of the macros the CronJob controller takes.
+export const checkCron = limited("5 cron fields, or @hourly, @daily, @weekly, @monthly, @yearly", (value: string) => {
+    if (/^@(hourly|daily|midnight|weekly|monthly|yearly|annually)$/.test(value)) return undefined;
+    const fields = value.trim().split(/\s+/);
+    return fields.length === 5 && fields.every((f) => /^[\d*/,?A-Za-z-]+$/.test(f))
+        ? undefined
+        : "must be a CronJob schedule of 5 fields (minute hour day month weekday), such as 0 3 * * *, or @daily";
+});
+
 /** A folder of the project, below it: relative, not the project itself, without '..'. */
 export const checkProjectFolder = limited(
     "a folder below the project",

@@ -256,6 +256,26 @@ export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): s
         }
     });
     rule(() => {
+        if (v.backups && v.storageMode === "nfs") {
+            problems.push(
+                `${key("backups")} = true: Jenkins home is a static NFS volume (${key("storageMode")} = nfs), which CSI snapshots cannot take; ` +
+                    "snapshot the export on the NFS server (its own snapshots, or a copy of the export), or move home to a CSI storage class (storageMode: dynamic)",
+            );
+        }
+    });
+    rule(() => {
+        if (v.restoreFromSnapshot === "") return;
+        if (v.storageMode !== "dynamic") {
+            problems.push(
+                `${key("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": restores a claim from a CSI snapshot, so needs ${key("storageMode")} dynamic (it is ${v.storageMode})`,
+            );
+        } else if (!v.retainHomeOnDestroy) {
+            problems.push(
+                `${key("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": the restore moves the controller to a new claim and leaves the current one in the cluster, which needs ${key("retainHomeOnDestroy")} = true (otherwise the current home would be deleted)`,
+            );
+        }
+    });
+    rule(() => {
         // The old way to skip the wait ("true") still says what ingressAwait: false does.
         const own = Object.entries(v.ingressAnnotations ?? {}).find(
             ([k, value]) => k === "pulumi.com/skipAwait" && (v.ingressAwait || value !== "true"),

@@ -297,6 +297,53 @@ export const KEYS = {
         description:
             "Keep Jenkins home on `pulumi destroy`: the claim, the NFS PV, and the controller's namespace that holds them (when the stack creates it); the next `pulumi up` of the stack adopts them.",
     },
+    backups: {
+        type: "boolean",
+        default: false,
+        schema: bool,
+        description:
+            "CSI VolumeSnapshots of Jenkins home: on `backupSchedule` (a CronJob with an account of its own), and before every change that restarts the controller (named after the new restart hash; the controller waits until it is ready). Needs the snapshot API (external-snapshotter) and a CSI storage class; not for storageMode nfs.",
+    },
+    backupSchedule: {
+        type: "string",
+        default: "0 3 * * *",
+        schema: checked(v.checkCron),
+        description:
+            "When the scheduled snapshots are taken: a CronJob schedule (UTC unless the cluster says otherwise).",
+    },
+    backupRetention: {
+        type: "integer",
+        default: 7,
+        schema: int(1, 1000),
+        description:
+            "How many scheduled snapshots, and how many pre-upgrade ones, to keep; older ones are deleted by each scheduled run.",
+    },
+    backupMaxAgeDays: {
+        type: "integer",
+        default: 0,
+        schema: int(0, 3650),
+        description: "Also delete snapshots older than this many days (0: by count only).",
+    },
+    volumeSnapshotClass: {
+        type: "string",
+        default: "",
+        schema: optional(v.checkDnsSubdomain),
+        description: "The VolumeSnapshotClass of the snapshots; empty: the cluster's default class.",
+    },
+    backupImage: {
+        type: "string",
+        default: "curlimages/curl:8.11.1",
+        schema: checked(v.checkImage),
+        description:
+            "Image of the snapshot CronJob: a shell and curl (it talks to the API server with its own account).",
+    },
+    restoreFromSnapshot: {
+        type: "string",
+        default: "",
+        schema: optional(v.checkDnsSubdomain),
+        description:
+            "Name of a ready VolumeSnapshot in `namespace` to restore Jenkins home from: the controller moves to a new claim created from it; the current claim stays as it is, unmounted. Keep it set while that home is in use.",
+    },
     agentConnection: {
         type: "string",
         default: "tcp",

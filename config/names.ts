@@ -64,7 +64,12 @@ export function deriveNames(s: Settings): Names {
         agentEgressPolicy: `${base}-agent-egress`,
         // Cluster-scoped: the controller's namespace keeps two stacks' policies apart.
         agentAccountsPolicy: `${base}-k8s.${s.namespace}.agent-accounts`,
-        homeClaim: s.storage.mode === "existingClaim" ? s.storage.claimName : `${base}-home`,
+        homeClaim:
+            s.storage.mode === "existingClaim"
+                ? s.storage.claimName
+                : s.restoreFromSnapshot
+                  ? `${base}-home-from-${s.restoreFromSnapshot}`
+                  : `${base}-home`,
         homeVolume: `${s.namespace}-${base}-home`,
         jenkinsUrl: `http://${service}.${s.namespace}.svc:${HTTP_PORT}/`,
         jenkinsTunnel: `${agentService}.${s.namespace}.svc:${AGENT_PORT}`,

@@ -73,6 +73,10 @@ export interface Settings {
         webAllowedNamespaces: string[];
     };
     disruptionBudget: boolean;
+    /** CSI snapshots of Jenkins home: scheduled, and before each restart (components/backups.ts). */
+    backups?: { schedule: string; retention: number; maxAgeDays: number; snapshotClass?: string; image: string };
+    /** A VolumeSnapshot to create the home claim from (a new claim; the current one stays). */
+    restoreFromSnapshot?: string;
     /** Read the cluster at preview and adopt what a destroy of this stack kept (components/kept.ts). */
     adoptKeptObjects: boolean;
     agents: {
@@ -231,6 +235,16 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
         },
         disruptionBudget: v.disruptionBudget,
         adoptKeptObjects: v.adoptKeptObjects,
+        backups: v.backups
+            ? {
+                  schedule: v.backupSchedule,
+                  retention: v.backupRetention,
+                  maxAgeDays: v.backupMaxAgeDays,
+                  snapshotClass: v.volumeSnapshotClass || undefined,
+                  image: v.backupImage,
+              }
+            : undefined,
+        restoreFromSnapshot: v.restoreFromSnapshot || undefined,
         agents: {
             connection: v.agentConnection,
             containerCap: v.containerCap,

@@ -13,14 +13,17 @@ import {
     Live,
 } from "../components/kept";
 import { readStackConfig } from "../tools/stackConfig";
-import { kubeconfigSource, proxyFor } from "../components/cluster";
+import { EMPTY_CLUSTER, kubeconfigSource, proxyFor } from "../components/cluster";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { homedir, tmpdir } from "os";
 import * as path from "path";
 import { runStack, Stack } from "./harness";
+import { NFS_HOME } from "./cluster/renders";
 import { evaluate } from "../tools/evaluate";
 
-const prod = settingsFrom(readStackConfig("prod"));
+/** The prod stack with Jenkins home on NFS, as the original had it (prod itself uses a CSI class). */
+const prodNfs = (): Record<string, string> => ({ ...readStackConfig("prod"), ...NFS_HOME });
+const prod = settingsFrom(prodNfs());
 const names = deriveNames(prod);
 const OURS = keptByValue("organization", "jenkins-k8s", "prod");
 const set = keptObjects(prod, names);
@@ -164,7 +167,7 @@ describe("the adoption plan", () => {
     );
 
     it("a static (NFS) claim cannot change size at all: a bigger storageSize is drift too", () => {
-        const bigger = settingsFrom({ ...readStackConfig("prod"), "jenkins-k8s:storageSize": "200Gi" });
+        const bigger = settingsFrom({ ...prodNfs(), "jenkins-k8s:storageSize": "200Gi" });
         expect(adoptionPlan(set, cluster(), [], bigger, names, OURS).problems).toEqual([
             expect.stringContaining(
                 'jenkins-k8s:storageSize is "200Gi", the claim has 100Gi (a static claim cannot be resized)',
@@ -220,7 +223,7 @@ describe("the adoption plan", () => {
 
     it("a deploy namespace the stack creates: its own is adopted; someone else's is refused, naming the setting to use it", () => {
         const withDeploy = settingsFrom({
-            ...readStackConfig("prod"),
+            ...prodNfs(),
             "jenkins-k8s:createDeployNamespaces": "true",
         });
         const deploySet = keptObjects(withDeploy, names);
@@ -247,7 +250,7 @@ describe("the adoption plan", () => {
             ...live({ [KEPT_BY]: OURS }, keptClaimSpec),
         };
         const elsewhere = settingsFrom({
-            ...readStackConfig("prod"),
+            ...prodNfs(),
             "jenkins-k8s:storageMode": "existingClaim",
             "jenkins-k8s:existingClaim": "other-home",
             "jenkins-k8s:createNamespaces": "false",
@@ -265,7 +268,7 @@ describe("the adoption plan", () => {
         );
         // Pointing existingClaim at the kept home is a way back to it.
         const back = settingsFrom({
-            ...readStackConfig("prod"),
+            ...prodNfs(),
             "jenkins-k8s:storageMode": "existingClaim",
             "jenkins-k8s:existingClaim": "jenkins-home",
             "jenkins-k8s:createNamespaces": "false",
@@ -293,6 +296,7 @@ describe("the adoption plan", () => {
 describe("recreate after destroy, under mocks", () => {
     /** A stand-in for the cluster: these objects exist. */
     const standIn = (objects: Map<string, Live | undefined>): ClusterReader => ({
+        ...EMPTY_CLUSTER,
         read: (o) => Promise.resolve(objects.get(key(o))),
         keptClaims: (value) =>
             Promise.resolve(
@@ -306,7 +310,7 @@ describe("recreate after destroy, under mocks", () => {
     });
 
     it("a first up labels what it keeps, and imports nothing", async () => {
-        const s = await runStack("prod");
+        const s = new Stack(await evaluate(prodNfs(), { stack: "prod" }));
         for (const [type, name] of [
             ["kubernetes:core/v1:Namespace", "controller-namespace"],
             ["kubernetes:core/v1:PersistentVolumeClaim", "jenkins-home"],
@@ -327,7 +331,7 @@ describe("recreate after destroy, under mocks", () => {
     });
 
     it("after a destroy, the same objects are imported, and nothing else is", async () => {
-        const s = new Stack(await evaluate(readStackConfig("prod"), { stack: "prod", cluster: standIn(cluster()) }));
+        const s = new Stack(await evaluate(prodNfs(), { stack: "prod", cluster: standIn(cluster()) }));
         const imported = s.resources.filter((r) => r.importId).map((r) => [r.name, r.importId]);
         expect(imported).toEqual(
             expect.arrayContaining([
@@ -340,7 +344,7 @@ describe("recreate after destroy, under mocks", () => {
     });
 
     it("a colliding namespace fails the preview before anything is registered", async () => {
-        const error = await evaluate(readStackConfig("prod"), {
+        const error = await evaluate(prodNfs(), {
             stack: "prod",
             cluster: standIn(cluster({ namespace: live({}), claim: undefined, volume: undefined })),
         }).catch((e) => e);
@@ -417,23 +421,20 @@ describe("the kept claim's options", () => {
     it("is read by the program at preview: a home kept in another namespace fails it, found by label", async () => {
         const old = { kind: "PersistentVolumeClaim" as const, name: "jenkins-home", namespace: "ci-old" };
         const reader: ClusterReader = {
-            read: () => Promise.resolve(undefined),
+            ...EMPTY_CLUSTER,
             keptClaims: (value, namespaces) =>
                 Promise.resolve(
                     value === OURS && namespaces.includes("ci") ? [{ ...old, ...live({ [KEPT_BY]: OURS }) }] : [],
                 ),
         };
-        const error = await evaluate(readStackConfig("prod"), { stack: "prod", cluster: reader }).catch((e) => e);
+        const error = await evaluate(prodNfs(), { stack: "prod", cluster: reader }).catch((e) => e);
         expect(error).toBeInstanceOf(KeptObjectsError);
         expect((error as KeptObjectsError).problems).toEqual([
             expect.stringContaining("this stack's Jenkins home is the claim ci-old/jenkins-home"),
         ]);
         // Told not to read the cluster, it does not.
         await expect(
-            evaluate(
-                { ...readStackConfig("prod"), "jenkins-k8s:adoptKeptObjects": "false" },
-                { stack: "prod", cluster: reader },
-            ),
+            evaluate({ ...prodNfs(), "jenkins-k8s:adoptKeptObjects": "false" }, { stack: "prod", cluster: reader }),
         ).resolves.toBeDefined();
     });
 });

@@ -234,7 +234,7 @@ export function renderDiff(before: Map<string, string>, after: Map<string, strin
 export class RenderError extends Error {}
 
 const USAGE =
-    "usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>] [--cluster [--organization <org>]] | --update-golden";
+    "usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>] [--set <key>=<value> ...] [--cluster [--organization <org>]] | --update-golden";
 
 function options(argv: string[]): {
     stacks: string[];
@@ -242,6 +242,7 @@ function options(argv: string[]): {
     golden: boolean;
     cluster: boolean;
     organization?: string;
+    overrides: Record<string, string>;
 } {
     let parsed;
     try {
@@ -256,6 +257,8 @@ function options(argv: string[]): {
                 cluster: { type: "boolean", default: false },
                 // The stack's Pulumi organization (its kept objects' label names it); the local backend's by default.
                 organization: { type: "string" },
+                // A setting on top of the stack file's, as `pulumi config set` would put it there.
+                set: { type: "string", multiple: true, default: [] },
             },
             strict: true,
             allowPositionals: false,
@@ -274,14 +277,26 @@ function options(argv: string[]): {
     if (parsed.cluster && golden) {
         throw new RenderError("--cluster renders against a live cluster; the golden renders are a first up");
     }
-    return { stacks, out: parsed.out, golden, cluster: parsed.cluster, organization: parsed.organization };
+    const overrides: Record<string, string> = {};
+    for (const pair of parsed.set) {
+        const at = pair.indexOf("=");
+        if (at <= 0) {
+            throw new RenderError(`--set ${pair}: give key=value; ${USAGE}`);
+        }
+        const key = pair.slice(0, at);
+        overrides[key.includes(":") ? key : `jenkins-k8s:${key}`] = pair.slice(at + 1);
+    }
+    if (golden && parsed.set.length > 0) {
+        throw new RenderError("--set changes a stack's settings; the golden renders are the stack files as they are");
+    }
+    return { stacks, out: parsed.out, golden, cluster: parsed.cluster, organization: parsed.organization, overrides };
 }
 
 async function main(): Promise<void> {
-    const { stacks, out, golden, cluster, organization } = options(process.argv.slice(2));
+    const { stacks, out, golden, cluster, organization, overrides } = options(process.argv.slice(2));
     for (const stack of stacks) {
         const dir = path.resolve(out ?? path.join(golden ? GOLDEN_DIR : path.join(ROOT, "render"), stack));
-        const files = await renderStack(stack, {}, cluster ? liveCluster() : undefined, organization);
+        const files = await renderStack(stack, overrides, cluster ? liveCluster() : undefined, organization);
         writeRender(files, dir);
         console.log(`${stack}: ${files.size} files in ${path.relative(process.cwd(), dir) || "."}`);
         for (const f of files.keys()) {

@@ -58,6 +58,8 @@ export interface JenkinsMasterArgs {
     serviceAccountName: pulumi.Input<string>;
     /** The JCasC ConfigMap (JenkinsCloudConfig's), mounted where JCasC and the reload sidecar read it. */
     cascConfigMapName: pulumi.Input<string>;
+    /** What the controller's rollout must wait for: the restore point taken before a restart. */
+    after?: pulumi.Resource[];
 }
 
 /**
@@ -139,7 +141,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                 }),
             },
             // The first start downloads plugins; give it longer than the provider's 10 minutes.
-            { parent: this, customTimeouts: { create: "20m", update: "20m" } },
+            { parent: this, customTimeouts: { create: "20m", update: "20m" }, dependsOn: args.after ?? [] },
         );
 
         this.service = new k8s.core.v1.Service(

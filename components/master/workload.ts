@@ -9,6 +9,7 @@ import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
 import type { AgentConnection } from "../../config/keys";
 import type { Settings } from "../../config/settings";
 import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
+import { installList, Lock } from "../../plugins/lock";
 import {
     DROP_ALL,
     NO_ESCALATION,
@@ -100,6 +101,11 @@ export function restartHash(controller: Settings["controller"], scripts: Record<
         Object.entries(scripts).map(([name, text]) => [name, name.endsWith(".sh") ? scriptBehaviour(text) : text]),
     );
     return sha256(JSON.stringify([controller.image, javaOpts(controller), behaviour]));
+}
+
+/** The restart hash of a controller with this lock: what its pods' annotation will say. */
+export function controllerRestartHash(controller: Settings["controller"], lock: Lock, lockFile: string): string {
+    return restartHash(controller, podScripts(installList(lock, lockFile)));
 }
 
 const restrictedContainer: k8s.types.input.core.v1.SecurityContext = restrictedContainerOf(UID);

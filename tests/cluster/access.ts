@@ -39,6 +39,17 @@ export const LAUNCHER_NEEDS: Access[] = [
 export const RELOAD_REPORT_NEEDS: Access[] = [{ verb: "create", resource: "events" }];
 
 /**
+ * What the backup CronJob's account does, in the controller's namespace only
+ * (controller/backup-home.sh): create a VolumeSnapshot, list the stack's, delete those past the
+ * retention.
+ */
+export const BACKUP_NEEDS: Access[] = ["create", "delete", "list"].map((verb) => ({
+    verb,
+    resource: "volumesnapshots",
+    group: "snapshot.storage.k8s.io",
+}));
+
+/**
  * Requests no Jenkins account may make anywhere: each one is a way from a build (or the
  * controller) to more than it was given. Asked in every namespace of the stack and beyond.
  */

@@ -69,6 +69,27 @@ export class StackFixtures {
         }
         await this.crds();
         await this.storage();
+        for (const cls of this.snapshotClasses()) {
+            if (!(await this.cluster.read(cls))) await this.make(cls);
+        }
+    }
+
+    /** The VolumeSnapshotClass the stack's backups name (a CSI driver's, on a real cluster). */
+    private snapshotClasses(): KubeObject[] {
+        return this.render.objects
+            .filter((o) => o.kind === "CronJob")
+            .flatMap((o) => o.spec.jobTemplate.spec.template.spec.containers as Obj[])
+            .flatMap((c) => (c.env ?? []) as Obj[])
+            .filter((e) => e.name === "CLASS" && e.value)
+            .map((e) =>
+                tagged({
+                    apiVersion: "snapshot.storage.k8s.io/v1",
+                    kind: "VolumeSnapshotClass",
+                    metadata: { name: e.value },
+                    driver: "fixture.jenkins-k8s.test",
+                    deletionPolicy: "Retain",
+                }),
+            );
     }
 
     /**
@@ -76,7 +97,11 @@ export class StackFixtures {
      * on where the stack's namespaces or cluster-scoped objects exist without it.
      */
     private async removeLeftovers(): Promise<void> {
-        const targets = [...namespacesOf(this.render).map(ns), ...clusterScoped(this.render), ...this.fixtureVolumes()];
+        const targets = [
+            ...namespacesOf(this.render).map(ns),
+            ...clusterScoped(this.render),
+            ...(await this.fixtureVolumes()),
+        ];
         for (const o of targets) {
             const live = await this.cluster.read(o);
             if (!live) {
@@ -97,7 +122,12 @@ export class StackFixtures {
     private async crds(): Promise<void> {
         for (const crd of fixtureCrds()) {
             const { group, names } = crd.spec as Obj;
-            const used = this.render.objects.some((o) => o.kind === names.kind && o.apiVersion.startsWith(`${group}/`));
+            // The kinds the render holds, and those its objects work with (the backup CronJob's snapshots).
+            const used = this.render.objects.some(
+                (o) =>
+                    (o.kind === names.kind && o.apiVersion.startsWith(`${group}/`)) ||
+                    (o.kind === "Role" && (o.rules ?? []).some((r: Obj) => (r.apiGroups ?? []).includes(group))),
+            );
             if (!used) {
                 continue;
             }
@@ -131,12 +161,18 @@ export class StackFixtures {
         return this.defaultClass;
     }
 
-    /** Claims on the default class, when the cluster has none: a hostPath PV bound to each (no provisioner here). */
-    private fixtureVolumes(): KubeObject[] {
+    /**
+     * A hostPath PV bound to each claim no provisioner here serves: one on the default class when
+     * the cluster has none, and one naming a class (a CSI class of a real cluster, as prod's).
+     */
+    private async fixtureVolumes(): Promise<KubeObject[]> {
+        const defaultClass = await this.hasDefaultStorageClass();
         return this.render.objects
             .filter(
                 (o) =>
-                    o.kind === "PersistentVolumeClaim" && !o.spec?.volumeName && o.spec?.storageClassName === undefined,
+                    o.kind === "PersistentVolumeClaim" &&
+                    !o.spec?.volumeName &&
+                    (o.spec?.storageClassName === undefined ? !defaultClass : o.spec.storageClassName !== ""),
             )
             .map((claim) =>
                 volumeFor(
@@ -144,15 +180,13 @@ export class StackFixtures {
                     claim.metadata.name,
                     claim.spec.resources.requests.storage,
                     claim.spec.accessModes,
+                    claim.spec.storageClassName ?? "",
                 ),
             );
     }
 
     private async storage(): Promise<void> {
-        if (await this.hasDefaultStorageClass()) {
-            return;
-        }
-        for (const pv of this.fixtureVolumes()) {
+        for (const pv of await this.fixtureVolumes()) {
             await this.make(pv);
         }
     }
@@ -186,8 +220,14 @@ export class StackFixtures {
     }
 }
 
-/** A fixture PersistentVolume (hostPath, no class) pre-bound to one claim. */
-function volumeFor(namespace: string, claim: string, size: string, accessModes: string[]): KubeObject {
+/** A fixture PersistentVolume (hostPath, the claim's class) pre-bound to one claim. */
+function volumeFor(
+    namespace: string,
+    claim: string,
+    size: string,
+    accessModes: string[],
+    storageClassName = "",
+): KubeObject {
     return tagged({
         apiVersion: "v1",
         kind: "PersistentVolume",
@@ -196,7 +236,7 @@ function volumeFor(namespace: string, claim: string, size: string, accessModes: 
             capacity: { storage: size },
             accessModes,
             persistentVolumeReclaimPolicy: "Retain",
-            storageClassName: "",
+            storageClassName,
             claimRef: { namespace, name: claim },
             hostPath: { path: `/tmp/jenkins-k8s-cluster-tier/${namespace}/${claim}`, type: "DirectoryOrCreate" },
         },

@@ -19,7 +19,26 @@ export const RENDER_ROOT = path.join(tmpdir(), "jenkins-k8s-cluster-tier");
  * privileged tier and the controller's PodDisruptionBudget exist only on request, and no example
  * stack asks for them.
  */
+/** Prod's Jenkins home on NFS, as the original had it (a static PV, Retain): prod itself uses a CSI class. */
+export const NFS_HOME: Record<string, string> = {
+    "jenkins-k8s:storageMode": "nfs",
+    "jenkins-k8s:storageClass": "",
+    "jenkins-k8s:nfsServer": "nfs.internal.example.com",
+    "jenkins-k8s:nfsPath": "/exports/jenkins",
+    "jenkins-k8s:storageAccessMode": "ReadWriteMany",
+    "jenkins-k8s:backups": "false",
+    "jenkins-k8s:volumeSnapshotClass": "",
+};
+
 export const VARIANTS: Record<string, { stack: string; overrides: Record<string, string> }> = {
+    "prod-nfs": {
+        stack: "prod",
+        overrides: {
+            "jenkins-k8s:namespace": "ci-nfs",
+            "jenkins-k8s:agentNamespace": "ci-nfs-agents",
+            ...NFS_HOME,
+        },
+    },
     "dev-privileged": {
         stack: "dev",
         overrides: {

@@ -12,7 +12,17 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { Account, Cluster, describe as what, KubeObject, Refused, userOf, waitFor } from "./kube";
-import { grants, grantsOf, LAUNCHER_NEEDS, minus, NEVER, NEVER_CLUSTER, RELOAD_REPORT_NEEDS, show } from "./access";
+import {
+    BACKUP_NEEDS,
+    grants,
+    grantsOf,
+    LAUNCHER_NEEDS,
+    minus,
+    NEVER,
+    NEVER_CLUSTER,
+    RELOAD_REPORT_NEEDS,
+    show,
+} from "./access";
 import { runPodScript, runReloadScript, withLoopbackServer } from "./reloadScript";
 import { agentPod } from "./agentPod";
 import { launcherOf, podAccountOf, same } from "./launchers";
@@ -121,6 +131,11 @@ function describeStack(stack: string, render: Render): void {
             ),
         );
     const stackNamespaces = namespacesOf(render);
+    const backupJob = ofKind(render, "CronJob").find((c) => c.metadata.name.endsWith("-backup"));
+    const backupAccount: Account | undefined = backupJob && {
+        namespace: backupJob.metadata.namespace!,
+        name: backupJob.spec.jobTemplate.spec.template.spec.serviceAccountName,
+    };
     const everywhere = [...stackNamespaces, ...ELSEWHERE];
     // Each cloud with the account Jenkins launches its pods as, and the account its pods run as.
     const cloudList = clouds(render.casc).map((cloud) => ({
@@ -314,6 +329,63 @@ function describeStack(stack: string, render: Render): void {
             );
         });
 
+        if (backupJob && backupAccount) {
+            test("the backup CronJob's script, with its own account, snapshots the home claim and applies the retention", async () => {
+                const namespace = backupAccount.namespace;
+                const container = backupJob.spec.jobTemplate.spec.template.spec.containers[0];
+                const env = Object.fromEntries(
+                    (container.env as Obj[])
+                        .filter((e) => e.value !== undefined)
+                        .map((e) => [e.name, e.value as string]),
+                );
+                const scripts = ofKind(render, "ConfigMap").find((c) => c.data?.["backup-home.sh"] !== undefined)!;
+                const snapshot = (name: string): KubeObject => ({
+                    apiVersion: "snapshot.storage.k8s.io/v1",
+                    kind: "VolumeSnapshot",
+                    metadata: {
+                        name,
+                        namespace,
+                        labels: { "jenkins-k8s/snapshot": "scheduled", [KEPT_BY]: env.KEPT_BY },
+                    },
+                    spec: { source: { persistentVolumeClaimName: env.CLAIM } },
+                });
+                const older = ["20200101000000", "20200102000000", "20200103000000"].map((t) =>
+                    snapshot(`${env.PREFIX}-scheduled-${t}`),
+                );
+                for (const o of older) await cluster.apply(tagged(o));
+                const list = async () =>
+                    (
+                        (
+                            await cluster.api(cluster.k8s.CustomObjectsApi).listNamespacedCustomObject({
+                                group: "snapshot.storage.k8s.io",
+                                version: "v1",
+                                namespace,
+                                plural: "volumesnapshots",
+                                labelSelector: `${KEPT_BY}=${env.KEPT_BY}`,
+                            })
+                        ).items as Obj[]
+                    ).map((o) => o.metadata.name as string);
+                try {
+                    const run = await runPodScript({
+                        scripts: scripts.data,
+                        script: "backup-home.sh",
+                        apiServer: cluster.server,
+                        token: await cluster.tokenFor(backupAccount),
+                        caPem: cluster.caPem(),
+                        pod: { name: "backup", namespace, uid: "" },
+                        env: { ...env, NAMESPACE: namespace, RETENTION: "2", MAX_AGE_DAYS: "0" },
+                    });
+                    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+                    const made = /created the VolumeSnapshot \S+\/(\S+) of claim/.exec(run.stdout)?.[1];
+                    expect(made).toMatch(new RegExp(`^${env.PREFIX}-scheduled-\\d{14}$`));
+                    // The newest two of the kind stay: the one just taken, and the newest older one.
+                    expect((await list()).sort()).toEqual([older[2].metadata.name, made].sort());
+                } finally {
+                    for (const name of await list()) await cluster.delete(snapshot(name));
+                }
+            });
+        }
+
         // Asked for in the stack file, or not: the default must leave drains free.
         const budget = String(render.own["jenkins-k8s:disruptionBudget"]) === "true";
         test(
@@ -493,6 +565,9 @@ function describeStack(stack: string, render: Render): void {
                 const want = new Set<string>();
                 if (same(account, controllerAccount) && ns === controllerAccount.namespace) {
                     grantsOf(RELOAD_REPORT_NEEDS).forEach((g) => want.add(g));
+                }
+                if (backupAccount && same(account, backupAccount) && ns === backupAccount.namespace) {
+                    grantsOf(BACKUP_NEEDS).forEach((g) => want.add(g));
                 }
                 const launched = cloudOf(account, ns);
                 if (launched) {
@@ -800,7 +875,7 @@ function describeStack(stack: string, render: Render): void {
 
         // Last: it deletes the stack's objects, as `pulumi destroy` would, and brings them back.
         const kept = render.objects.filter((o) => o.metadata.labels?.[KEPT_BY] !== undefined);
-        if (!VARIANTS[stack] && kept.length > 0) {
+        if (kept.length > 0) {
             describe("destroy, then up again", () => {
                 const claim = ofKind(render, "PersistentVolumeClaim").find((c) => c.metadata.name === "jenkins-home")!;
                 /** The program, as `pulumi up` runs it at preview, reading this cluster: what it imports, or why it refuses. */
@@ -814,7 +889,11 @@ function describeStack(stack: string, render: Render): void {
                                 "sucrase/register/ts",
                                 "tools/render.ts",
                                 "--stack",
-                                stack,
+                                VARIANTS[stack]?.stack ?? stack,
+                                ...Object.entries(VARIANTS[stack]?.overrides ?? {}).flatMap(([k, v]) => [
+                                    "--set",
+                                    `${k}=${v}`,
+                                ]),
                                 "--cluster",
                                 "--out",
                                 out,

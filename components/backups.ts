@@ -1,0 +1,212 @@
+// Backups of Jenkins home as CSI VolumeSnapshots (snapshot.storage.k8s.io/v1): a CronJob that
+// takes one on a schedule and applies the retention, with an account that may only create, list
+// and delete VolumeSnapshots in the controller's namespace; a restore point before every change
+// that restarts the controller; and a restore that creates the home claim from a snapshot. What
+// the cluster must offer for that is checked at preview (backupProblems).
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "fs";
+import * as path from "path";
+import type { Names } from "../config/names";
+import { restrictedContainer, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecurity";
+import type { Settings } from "../config/settings";
+import { KEPT_ANNOTATIONS, KEPT_BY } from "./kept";
+
+export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
+export const SNAPSHOT_API = `${SNAPSHOT_GROUP}/v1`;
+/** What each snapshot this stack takes is labelled with: scheduled or pre-upgrade. */
+export const SNAPSHOT_KIND = "jenkins-k8s/snapshot";
+
+/** What the backup account may do, in the controller's namespace only. */
+export const BACKUP_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: [SNAPSHOT_GROUP], resources: ["volumesnapshots"], verbs: ["create", "delete", "list"] },
+];
+
+/** What the program reads of the cluster for backups and restores. */
+export interface SnapshotReader {
+    /** Whether the API server serves snapshot.storage.k8s.io/v1 (the external-snapshotter CRDs). */
+    servesSnapshots(): Promise<boolean>;
+    snapshotClass(name: string): Promise<object | undefined>;
+    snapshot(namespace: string, name: string): Promise<{ readyToUse?: boolean; claim?: string } | undefined>;
+    /** The restart hash on the live controller Deployment's pods, if it exists. */
+    restartHash(namespace: string, name: string): Promise<string | undefined>;
+}
+
+const key = (k: string) => `jenkins-k8s:${k}`;
+
+/**
+ * What the cluster lacks for the stack's backups or restore, each naming the setting: the snapshot
+ * API, the named class, a restore's snapshot (or its readiness); and what the preview reports.
+ */
+export async function backupProblems(
+    s: Settings,
+    reader: SnapshotReader,
+): Promise<{ problems: string[]; notes: string[] }> {
+    const problems: string[] = [];
+    const notes: string[] = [];
+    if (!s.backups && !s.restoreFromSnapshot) return { problems, notes };
+    if (!(await reader.servesSnapshots())) {
+        problems.push(
+            `${key(s.backups ? "backups" : "restoreFromSnapshot")}: the cluster does not serve ${SNAPSHOT_API} (VolumeSnapshot): ` +
+                "install the external-snapshotter CRDs and snapshot controller, and a CSI driver that takes snapshots",
+        );
+        return { problems, notes };
+    }
+    const cls = s.backups?.snapshotClass;
+    if (cls && !(await reader.snapshotClass(cls))) {
+        problems.push(`${key("volumeSnapshotClass")} = "${cls}": the cluster has no VolumeSnapshotClass of that name`);
+    }
+    const restore = s.restoreFromSnapshot;
+    if (restore) {
+        const snapshot = await reader.snapshot(s.namespace, restore);
+        if (!snapshot) {
+            problems.push(
+                `${key("restoreFromSnapshot")} = "${restore}": there is no VolumeSnapshot ${s.namespace}/${restore}`,
+            );
+        } else if (snapshot.readyToUse !== true) {
+            problems.push(
+                `${key("restoreFromSnapshot")} = "${restore}": the VolumeSnapshot ${s.namespace}/${restore} is not ready to use yet`,
+            );
+        } else {
+            notes.push(
+                `restoring Jenkins home from the VolumeSnapshot ${s.namespace}/${restore}${snapshot.claim ? ` (of claim ${snapshot.claim})` : ""}: ` +
+                    "the controller moves to a new claim created from it; the current claim stays in the cluster as it is, unmounted " +
+                    "(no longer in the stack's state): delete it yourself once the restored home is verified. Keep restoreFromSnapshot set while this home is in use.",
+            );
+        }
+    }
+    return { problems, notes };
+}
+
+/** A restore point's name: the home's prefix and the new restart hash. */
+export function restorePointName(names: Names, restartHash: string): string {
+    return `${names.homeClaim}-pre-${restartHash.slice(0, 16)}`;
+}
+
+export interface BackupsArgs {
+    namespace: pulumi.Input<string>;
+    names: Names;
+    claimName: pulumi.Input<string>;
+    backups: NonNullable<Settings["backups"]>;
+    keptBy: string;
+    /** Set when this update restarts the controller: the restart hash it restarts to. */
+    restartTo?: string;
+    labels: Record<string, string>;
+}
+
+/** The backup CronJob and its account, and the restore point of this update, if any. */
+export function backupResources(name: string, args: BackupsArgs, parent: pulumi.Resource) {
+    const child = { parent };
+    const account = `${name}-backup`;
+    const labels = { ...args.labels, "app.kubernetes.io/component": "backup" };
+    const meta = (metaName: string) => ({ name: metaName, namespace: args.namespace, labels });
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-backup`, { metadata: meta(account) }, child);
+    const role = new k8s.rbac.v1.Role(`${name}-backup`, { metadata: meta(account), rules: BACKUP_RULES }, child);
+    new k8s.rbac.v1.RoleBinding(
+        `${name}-backup`,
+        {
+            metadata: meta(account),
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: args.namespace }],
+        },
+        child,
+    );
+    const script = (file: string) => readFileSync(path.join(__dirname, "..", "controller", file), "utf8");
+    const scripts = new k8s.core.v1.ConfigMap(
+        `${name}-backup-script`,
+        {
+            metadata: meta(`${account}-script`),
+            data: { "backup-home.sh": script("backup-home.sh"), "k8s-event.sh": script("k8s-event.sh") },
+        },
+        child,
+    );
+    const { backups } = args;
+    new k8s.batch.v1.CronJob(
+        `${name}-backup`,
+        {
+            metadata: meta(account),
+            spec: {
+                schedule: backups.schedule,
+                concurrencyPolicy: "Forbid",
+                successfulJobsHistoryLimit: 3,
+                failedJobsHistoryLimit: 3,
+                jobTemplate: {
+                    spec: {
+                        backoffLimit: 2,
+                        template: {
+                            metadata: { labels },
+                            spec: {
+                                serviceAccountName: sa.metadata.name,
+                                restartPolicy: "Never",
+                                // curlimages/curl's user; the restricted profile throughout.
+                                securityContext: {
+                                    runAsNonRoot: true,
+                                    runAsUser: 100,
+                                    runAsGroup: 101,
+                                    seccompProfile: RUNTIME_DEFAULT_SECCOMP,
+                                },
+                                containers: [
+                                    {
+                                        name: "backup",
+                                        image: backups.image,
+                                        command: ["sh", "/scripts/backup-home.sh"],
+                                        env: [
+                                            {
+                                                name: "NAMESPACE",
+                                                valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } },
+                                            },
+                                            { name: "CLAIM", value: args.claimName },
+                                            { name: "KEPT_BY", value: args.keptBy },
+                                            { name: "CLASS", value: backups.snapshotClass ?? "" },
+                                            { name: "RETENTION", value: String(backups.retention) },
+                                            { name: "MAX_AGE_DAYS", value: String(backups.maxAgeDays) },
+                                            { name: "PREFIX", value: args.names.homeClaim },
+                                        ],
+                                        resources: {
+                                            requests: { cpu: "10m", memory: "16Mi" },
+                                            limits: { cpu: "200m", memory: "64Mi" },
+                                        },
+                                        securityContext: restrictedContainer(100),
+                                        volumeMounts: [
+                                            { name: "scripts", mountPath: "/scripts", readOnly: true },
+                                            { name: "work", mountPath: "/tmp" },
+                                        ],
+                                    },
+                                ],
+                                volumes: [
+                                    { name: "scripts", configMap: { name: scripts.metadata.name } },
+                                    { name: "work", emptyDir: {} },
+                                ],
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        child,
+    );
+
+    // Before a restart, a snapshot of the home as it is: the Deployment waits for it to be ready.
+    const restorePoint = args.restartTo
+        ? new k8s.apiextensions.CustomResource(
+              `${name}-restore-point`,
+              {
+                  apiVersion: SNAPSHOT_API,
+                  kind: "VolumeSnapshot",
+                  metadata: {
+                      name: restorePointName(args.names, args.restartTo),
+                      namespace: args.namespace,
+                      labels: { ...labels, [SNAPSHOT_KIND]: "pre-upgrade", [KEPT_BY]: args.keptBy },
+                      annotations: { ...KEPT_ANNOTATIONS, "pulumi.com/waitFor": "jsonpath={.status.readyToUse}=true" },
+                  },
+                  spec: {
+                      ...(backups.snapshotClass ? { volumeSnapshotClassName: backups.snapshotClass } : {}),
+                      source: { persistentVolumeClaimName: args.claimName },
+                  },
+              },
+              // Kept on destroy, and when the next upgrade takes its own: the retention prunes it.
+              { parent, retainOnDelete: true },
+          )
+        : undefined;
+    return { restorePoint };
+}
