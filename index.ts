@@ -37,14 +37,21 @@ export = async () => {
         ? await planAdoption(kept, cluster.reader, settings, names, keptBy)
         : { adopt: new Map<string, string>(), problems: [], notes: [] };
     // Backups and restores need the snapshot API; a restart of a running controller, a restore point.
-    const backupCheck = await backupProblems(settings, cluster.reader);
+    const restored =
+        settings.restoreFromSnapshot !== undefined &&
+        kept.claim !== undefined &&
+        (await cluster.reader.read(kept.claim)) !== undefined;
+    const backupCheck = await backupProblems(settings, cluster.reader, restored);
     if (backupCheck.problems.length > 0) {
         throw new ConfigError(backupCheck.problems);
     }
+    // A restore point when a running controller restarts to a new hash; none in the up that
+    // restores (its new claim is not the home being left, and may not bind before the pod).
     const hash = controllerRestartHash(settings.controller, lock, lockFile);
-    const liveHash = settings.backups
-        ? await cluster.reader.restartHash(settings.namespace, names.controller)
-        : undefined;
+    const live =
+        settings.backups && !(settings.restoreFromSnapshot && !restored)
+            ? await cluster.reader.controller(settings.namespace, names.controller)
+            : undefined;
     if (adoption.problems.length > 0) {
         throw new KeptObjectsError(adoption.problems);
     }
@@ -82,7 +89,7 @@ export = async () => {
         keptBy,
         adopt: { claim: adoptOption(adoption, kept.claim).import, volume: adoptOption(adoption, kept.volume).import },
         backups: settings.backups,
-        restartTo: liveHash !== undefined && liveHash !== hash ? hash : undefined,
+        restartTo: live?.hash !== undefined && live.hash !== hash ? { hash, generation: live.generation } : undefined,
         restoreFrom: settings.restoreFromSnapshot,
     });
     const rbac = new JenkinsRbac("jenkins", {

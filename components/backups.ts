@@ -28,8 +28,8 @@ export interface SnapshotReader {
     servesSnapshots(): Promise<boolean>;
     snapshotClass(name: string): Promise<object | undefined>;
     snapshot(namespace: string, name: string): Promise<{ readyToUse?: boolean; claim?: string } | undefined>;
-    /** The restart hash on the live controller Deployment's pods, if it exists. */
-    restartHash(namespace: string, name: string): Promise<string | undefined>;
+    /** The live controller Deployment's restart hash and generation, if it exists. */
+    controller(namespace: string, name: string): Promise<{ hash?: string; generation: number } | undefined>;
 }
 
 const key = (k: string) => `jenkins-k8s:${k}`;
@@ -41,10 +41,12 @@ const key = (k: string) => `jenkins-k8s:${k}`;
 export async function backupProblems(
     s: Settings,
     reader: SnapshotReader,
+    /** Whether the restored claim exists already (the restore happened at an earlier up). */
+    restored: boolean,
 ): Promise<{ problems: string[]; notes: string[] }> {
     const problems: string[] = [];
     const notes: string[] = [];
-    if (!s.backups && !s.restoreFromSnapshot) return { problems, notes };
+    if (!s.backups && !(s.restoreFromSnapshot && !restored)) return { problems, notes };
     if (!(await reader.servesSnapshots())) {
         problems.push(
             `${key(s.backups ? "backups" : "restoreFromSnapshot")}: the cluster does not serve ${SNAPSHOT_API} (VolumeSnapshot): ` +
@@ -56,7 +58,7 @@ export async function backupProblems(
     if (cls && !(await reader.snapshotClass(cls))) {
         problems.push(`${key("volumeSnapshotClass")} = "${cls}": the cluster has no VolumeSnapshotClass of that name`);
     }
-    const restore = s.restoreFromSnapshot;
+    const restore = restored ? undefined : s.restoreFromSnapshot;
     if (restore) {
         const snapshot = await reader.snapshot(s.namespace, restore);
         if (!snapshot) {
@@ -78,9 +80,12 @@ export async function backupProblems(
     return { problems, notes };
 }
 
-/** A restore point's name: the home's prefix and the new restart hash. */
-export function restorePointName(names: Names, restartHash: string): string {
-    return `${names.homeClaim}-pre-${restartHash.slice(0, 16)}`;
+/**
+ * A restore point's name: the home's prefix, the new restart hash, and the generation of the
+ * Deployment it is taken before (so a return to an earlier hash takes a snapshot of its own).
+ */
+export function restorePointName(names: Names, restartHash: string, generation: number): string {
+    return `${names.homeClaim}-pre-${restartHash.slice(0, 16)}-g${generation}`;
 }
 
 export interface BackupsArgs {
@@ -89,8 +94,10 @@ export interface BackupsArgs {
     claimName: pulumi.Input<string>;
     backups: NonNullable<Settings["backups"]>;
     keptBy: string;
-    /** Set when this update restarts the controller: the restart hash it restarts to. */
-    restartTo?: string;
+    /** Set when this update restarts a running controller: the hash it restarts to, from which generation. */
+    restartTo?: { hash: string; generation: number };
+    /** A snapshot the retention never deletes: the one the home was restored from. */
+    keep?: string;
     labels: Record<string, string>;
 }
 
@@ -132,7 +139,8 @@ export function backupResources(name: string, args: BackupsArgs, parent: pulumi.
                 failedJobsHistoryLimit: 3,
                 jobTemplate: {
                     spec: {
-                        backoffLimit: 2,
+                        // One try: a retry after a created snapshot would take another.
+                        backoffLimit: 0,
                         template: {
                             metadata: { labels },
                             spec: {
@@ -161,6 +169,7 @@ export function backupResources(name: string, args: BackupsArgs, parent: pulumi.
                                             { name: "RETENTION", value: String(backups.retention) },
                                             { name: "MAX_AGE_DAYS", value: String(backups.maxAgeDays) },
                                             { name: "PREFIX", value: args.names.homeClaim },
+                                            { name: "KEEP", value: args.keep ?? "" },
                                         ],
                                         resources: {
                                             requests: { cpu: "10m", memory: "16Mi" },
@@ -194,7 +203,7 @@ export function backupResources(name: string, args: BackupsArgs, parent: pulumi.
                   apiVersion: SNAPSHOT_API,
                   kind: "VolumeSnapshot",
                   metadata: {
-                      name: restorePointName(args.names, args.restartTo),
+                      name: restorePointName(args.names, args.restartTo.hash, args.restartTo.generation),
                       namespace: args.namespace,
                       labels: { ...labels, [SNAPSHOT_KIND]: "pre-upgrade", [KEPT_BY]: args.keptBy },
                       annotations: { ...KEPT_ANNOTATIONS, "pulumi.com/waitFor": "jsonpath={.status.readyToUse}=true" },
@@ -205,7 +214,8 @@ export function backupResources(name: string, args: BackupsArgs, parent: pulumi.
                   },
               },
               // Kept on destroy, and when the next upgrade takes its own: the retention prunes it.
-              { parent, retainOnDelete: true },
+              // A large volume can take long to be ready on some drivers: an hour before the up fails.
+              { parent, retainOnDelete: true, customTimeouts: { create: "60m", update: "60m" } },
           )
         : undefined;
     return { restorePoint };

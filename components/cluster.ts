@@ -19,7 +19,7 @@ import { ClusterReader, Kept, KEPT_BY, Live } from "./kept";
 export class ClusterReadError extends pulumi.RunError {}
 
 const OPT_OUT =
-    "The program reads what an earlier `pulumi destroy` of this stack kept there; set jenkins-k8s:adoptKeptObjects to false to preview without reading it.";
+    "The program reads what an earlier `pulumi destroy` of this stack kept there (set jenkins-k8s:adoptKeptObjects to false not to), and, with backups or a restore, what they need.";
 
 type Obj = {
     metadata?: { labels?: Record<string, string>; uid?: string; deletionTimestamp?: unknown };
@@ -233,10 +233,11 @@ export function liveCluster(): ClusterReader {
     const group = "snapshot.storage.k8s.io";
     return {
         async servesSnapshots() {
-            const list = await call("list the VolumeSnapshotClasses", (_, c) =>
-                c.custom.listClusterCustomObject({ group, version: "v1", plural: "volumesnapshotclasses" }),
+            // Discovery: no list right needed, and a 404 when the group is not served.
+            const resources = await call(`discover ${group}/v1`, (_, c) =>
+                c.custom.getAPIResources({ group, version: "v1" }),
             );
-            return list !== undefined;
+            return (resources?.resources ?? []).some((r) => r.name === "volumesnapshots");
         },
         snapshotClass(name: string) {
             return call(`read the VolumeSnapshotClass ${name}`, (_, c) =>
@@ -259,11 +260,16 @@ export function liveCluster(): ClusterReader {
                 ? { readyToUse: found.status?.readyToUse, claim: found.spec?.source?.persistentVolumeClaimName }
                 : undefined;
         },
-        async restartHash(namespace: string, name: string) {
+        async controller(namespace: string, name: string) {
             const found = await call(`read the Deployment ${namespace}/${name}`, (_, c) =>
                 c.apps.readNamespacedDeployment({ namespace, name }),
             );
-            return found?.spec?.template?.metadata?.annotations?.["jenkins-k8s/restart-hash"];
+            return found
+                ? {
+                      hash: found.spec?.template?.metadata?.annotations?.["jenkins-k8s/restart-hash"],
+                      generation: found.metadata?.generation ?? 0,
+                  }
+                : undefined;
         },
         async read(o: Kept) {
             const found = await call<Obj>(
@@ -320,7 +326,7 @@ export const EMPTY_CLUSTER: ClusterReader = {
     servesSnapshots: () => Promise.resolve(true),
     snapshotClass: () => Promise.resolve({}),
     snapshot: () => Promise.resolve(undefined),
-    restartHash: () => Promise.resolve(undefined),
+    controller: () => Promise.resolve(undefined),
 };
 
 /**

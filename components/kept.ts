@@ -258,6 +258,15 @@ export function adoptionPlan(
             );
             continue;
         }
+        const restoredFrom = /-home-from-(.+)$/.exec(other.name)?.[1];
+        if (restoredFrom) {
+            plan.problems.push(
+                `the ${describeKept(other)} is the home restored from the snapshot ${restoredFrom} (it carries ${KEPT_BY}=${stackValue}); ` +
+                    `the settings no longer name it: set ${cfg("restoreFromSnapshot")} back to ${restoredFrom} to keep using it. ` +
+                    "Without it the stack would go back to the home from before the restore, or to an empty one.",
+            );
+            continue;
+        }
         plan.problems.push(
             `this stack's Jenkins home is the ${describeKept(other)} (it carries ${KEPT_BY}=${stackValue}), but the settings put the home ` +
                 (home ? `in the ${describeKept(home)}` : "elsewhere") +

@@ -18,8 +18,8 @@ export interface JenkinsStorageArgs {
     adopt: { claim?: string; volume?: string };
     /** Scheduled snapshots and restore points (backups.ts); none when unset. */
     backups?: Settings["backups"];
-    /** This update restarts the controller to this hash: take a restore point first. */
-    restartTo?: string;
+    /** This update restarts a running controller to this hash: take a restore point first. */
+    restartTo?: { hash: string; generation: number };
     /** Create the home claim from this VolumeSnapshot (a restore). */
     restoreFrom?: string;
 }
@@ -72,7 +72,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                 );
             }
             this.claim = new k8s.core.v1.PersistentVolumeClaim(
-                `${name}-home`,
+                args.restoreFrom ? `${name}-home-from-${args.restoreFrom}` : `${name}-home`,
                 {
                     metadata: {
                         name: names.homeClaim,
@@ -125,6 +125,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                     backups: args.backups,
                     keptBy: args.keptBy,
                     restartTo: args.restartTo,
+                    keep: args.restoreFrom,
                     labels: names.labels,
                 },
                 this,

@@ -220,7 +220,7 @@ export const KEYS = {
         default: true,
         schema: bool,
         description:
-            "At preview, read the cluster for what an earlier `pulumi destroy` of this stack kept (its namespace, home claim, NFS volume, created deploy namespaces) and adopt it; false: no read, and a kept object in the way fails `pulumi up` (already exists). For previews that cannot reach the cluster.",
+            "At preview, read the cluster for what an earlier `pulumi destroy` of this stack kept (its namespace, home claim, NFS volume, created deploy namespaces) and adopt it; false: no such read, and a kept object in the way fails `pulumi up` (already exists). For previews that cannot reach the cluster (backups and a restore still read what they need).",
     },
     ingressAwait: {
         type: "boolean",
@@ -302,7 +302,7 @@ export const KEYS = {
         default: false,
         schema: bool,
         description:
-            "CSI VolumeSnapshots of Jenkins home: on `backupSchedule` (a CronJob with an account of its own), and before every change that restarts the controller (named after the new restart hash; the controller waits until it is ready). Needs the snapshot API (external-snapshotter) and a CSI storage class; not for storageMode nfs.",
+            "CSI VolumeSnapshots of Jenkins home: on `backupSchedule` (a CronJob with an account of its own), and before every up that changes the running controller's restart hash (image, JVM options, plugin lock, pod scripts; named after the new hash; the controller waits until it is ready). Needs the snapshot API (external-snapshotter) and a CSI storage class; not for storageMode nfs.",
     },
     backupSchedule: {
         type: "string",

@@ -50,7 +50,10 @@ describe("scheduled snapshots", () => {
     });
 
     it("none without backups: no CronJob, no account, no restore point", async () => {
-        const s = await run({ "jenkins-k8s:backups": "false" }, { restartHash: () => Promise.resolve("old") });
+        const s = await run(
+            { "jenkins-k8s:backups": "false" },
+            { controller: () => Promise.resolve({ hash: "old", generation: 4 }) },
+        );
         expect(s.objects("CronJob")).toHaveLength(0);
         expect(s.objects("ServiceAccount").map((a) => a.metadata.name)).not.toContain("jenkins-backup");
         expect(restorePoints(s)).toHaveLength(0);
@@ -63,7 +66,7 @@ describe("a restore point before every restart", () => {
         current = hashOf(await run());
     });
     const liveAt = (hash: string | undefined): Partial<SnapshotReader> => ({
-        restartHash: () => Promise.resolve(hash),
+        controller: () => Promise.resolve(hash === undefined ? undefined : { hash, generation: 7 }),
     });
 
     it("appears when the running controller's hash differs, named after the new one; the controller waits for it", async () => {
@@ -71,7 +74,7 @@ describe("a restore point before every restart", () => {
         const next = hashOf(s);
         expect(next).not.toBe(current);
         const [point] = restorePoints(s);
-        expect(point.metadata.name).toBe(`jenkins-home-pre-${next.slice(0, 16)}`);
+        expect(point.metadata.name).toBe(`jenkins-home-pre-${next.slice(0, 16)}-g7`);
         expect(point.metadata.labels["jenkins-k8s/snapshot"]).toBe("pre-upgrade");
         expect(point.metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.readyToUse}=true");
         expect(point.spec).toEqual({
@@ -128,6 +131,53 @@ describe("what the preview asks of the cluster", () => {
     });
 });
 
+describe("a restore, and after it", () => {
+    const snapshot = "jenkins-home-scheduled-20261101023000";
+    const restored = { kind: "PersistentVolumeClaim", name: `jenkins-home-from-${snapshot}`, namespace: "ci" };
+
+    it("once the restored claim exists: no snapshot checks (the retention keeps its source anyway), restore points again", async () => {
+        const reader: Partial<ClusterReader> = {
+            read: (o) =>
+                Promise.resolve(
+                    o.kind === "PersistentVolumeClaim" && o.name === restored.name
+                        ? {
+                              labels: { "jenkins-k8s/kept-by": "organization.jenkins-k8s.prod" },
+                              uid: "u",
+                              spec: { storageClassName: "csi-rbd", accessModes: ["ReadWriteOnce"] },
+                          }
+                        : undefined,
+                ),
+            keptClaims: () =>
+                Promise.resolve([{ ...restored, kind: "PersistentVolumeClaim" as const, labels: {}, uid: "u" }]),
+            controller: () => Promise.resolve({ hash: "old", generation: 3 }),
+        };
+        const s = await run({ "jenkins-k8s:restoreFromSnapshot": snapshot }, reader);
+        const env = Object.fromEntries(
+            s
+                .object("CronJob")
+                .spec.jobTemplate.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]),
+        );
+        expect(env.KEEP).toBe(snapshot);
+        expect(restorePoints(s).map((p) => p.spec.source.persistentVolumeClaimName)).toEqual([restored.name]);
+    });
+
+    it("the up that restores takes no restore point (its new claim is not the home being left)", async () => {
+        const s = await run(
+            { "jenkins-k8s:restoreFromSnapshot": snapshot, "jenkins-k8s:javaOpts": "-Dx=1" },
+            {
+                snapshot: () => Promise.resolve({ readyToUse: true }),
+                controller: () => Promise.resolve({ hash: "old", generation: 3 }),
+            },
+        );
+        expect(restorePoints(s)).toHaveLength(0);
+        // The restored claim is a resource of its own: nothing of the old claim's state is carried over.
+        expect(
+            s.resource("kubernetes:core/v1:PersistentVolumeClaim", `jenkins-home-from-${snapshot}`).ignoreChanges,
+        ).toEqual(["spec.volumeName", "spec.storageClassName"]);
+        expect(s.resources.some((r) => r.name === "jenkins-home")).toBe(false);
+    });
+});
+
 describe("a restore", () => {
     it("creates the home claim anew from the snapshot, and leaves the current one as it is", async () => {
         const snapshot = "jenkins-home-scheduled-20261101023000";
@@ -145,8 +195,8 @@ describe("a restore", () => {
         expect(
             s.controllerPod.volumes.find((v: any) => v.name === "jenkins-home").persistentVolumeClaim.claimName,
         ).toBe(claim.metadata.name);
-        // The current claim is not among the stack's objects any more; retainOnDelete keeps it in the cluster.
-        expect(s.resource("kubernetes:core/v1:PersistentVolumeClaim", "jenkins-home").retainOnDelete).toBe(true);
+        // The current claim is no longer a resource of the stack; its retainOnDelete leaves it in the cluster.
+        expect(s.resources.some((r) => r.name === "jenkins-home")).toBe(false);
     });
 });
 
@@ -162,8 +212,8 @@ describe("backup-home.sh", () => {
     afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
     /** One item as the API server lists it: compact JSON, metadata's keys in order. */
-    const item = (name: string, created: string, kind: string) =>
-        `{"apiVersion":"snapshot.storage.k8s.io/v1","kind":"VolumeSnapshot","metadata":{"annotations":{"x":"{\\"name\\":\\"not-this\\"}"},"creationTimestamp":"${created}","generation":1,"labels":{"jenkins-k8s/kept-by":"o.p.s","jenkins-k8s/snapshot":"${kind}"},"managedFields":[{"apiVersion":"snapshot.storage.k8s.io/v1","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{"f:jenkins-k8s/snapshot":{}}}},"manager":"curl","operation":"Update","time":"${created}"}],"name":"${name}","namespace":"ci","resourceVersion":"1","uid":"u"},"spec":{"source":{"persistentVolumeClaimName":"jenkins-home"}}}`;
+    const item = (name: string, created: string, kind: string, ready = true) =>
+        `{"apiVersion":"snapshot.storage.k8s.io/v1","kind":"VolumeSnapshot","metadata":{"annotations":{"x":"{\\"name\\":\\"not-this\\"}"},"creationTimestamp":"${created}","generation":1,"labels":{"jenkins-k8s/kept-by":"o.p.s","jenkins-k8s/snapshot":"${kind}"},"managedFields":[{"apiVersion":"snapshot.storage.k8s.io/v1","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{"f:jenkins-k8s/snapshot":{}}}},"manager":"curl","operation":"Update","time":"${created}"}],"name":"${name}","namespace":"ci","resourceVersion":"1","uid":"u"},"spec":{"source":{"persistentVolumeClaimName":"jenkins-home"}},"status":{"readyToUse":${ready}}}`;
 
     function runScript(items: string[], env: Record<string, string> = {}) {
         const list = `{"apiVersion":"snapshot.storage.k8s.io/v1","items":[${items.join(",")}],"kind":"VolumeSnapshotList","metadata":{"continue":"","resourceVersion":"9"}}`;
@@ -196,6 +246,7 @@ esac
                 CLAIM: "jenkins-home",
                 KEPT_BY: "o.p.s",
                 RETENTION: "2",
+                WAIT_SECONDS: "0",
                 KUBE_API: "https://api",
                 KUBE_DIR: tmp,
                 WORK: tmp,
@@ -234,10 +285,37 @@ esac
         ]);
     });
 
+    it("only ready snapshots count: a failing driver never rotates the good ones out; KEEP is never deleted", () => {
+        const r = runScript(
+            [
+                item("jenkins-home-scheduled-5", "2026-11-05T02:30:00Z", "scheduled", false),
+                item("jenkins-home-scheduled-4", "2026-11-04T02:30:00Z", "scheduled", false),
+                item("jenkins-home-scheduled-3", "2026-11-03T02:30:00Z", "scheduled"),
+                item("jenkins-home-scheduled-2", "2026-11-02T02:30:00Z", "scheduled"),
+                item("jenkins-home-scheduled-1", "2026-11-01T02:30:00Z", "scheduled"),
+                item("jenkins-home-scheduled-0", "2026-10-01T02:30:00Z", "scheduled"),
+            ],
+            { KEEP: "jenkins-home-scheduled-0" },
+        );
+        expect(r.status).toBe(0);
+        expect(r.requests.filter((q) => q.startsWith("DELETE"))).toEqual([`DELETE ${api}/jenkins-home-scheduled-1`]);
+    });
+
+    it("waits for the new snapshot; one the driver fails fails the Job before the retention runs", () => {
+        const failed = `{"apiVersion":"snapshot.storage.k8s.io/v1","kind":"VolumeSnapshot","metadata":{"name":"x"},"status":{"error":{"message":"quota exceeded","time":"2026-11-26T00:00:00Z"},"readyToUse":false}}`;
+        const r = runScript([failed.replace(/^\{"apiVersion":"snapshot.storage.k8s.io\/v1",/, "{")], {
+            WAIT_SECONDS: "600",
+        });
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain('failed: "message":"quota exceeded"');
+        expect(r.requests.filter((q) => q.startsWith("DELETE"))).toEqual([]);
+    });
+
     it("with MAX_AGE_DAYS, also deletes what is older, of either kind; with a class, snapshots with it", () => {
         const r = runScript(
             [
                 item("jenkins-home-scheduled-new", new Date().toISOString().replace(/\.\d+Z$/, "Z"), "scheduled"),
+                item("jenkins-home-pre-newer", "2020-02-01T00:00:00Z", "pre-upgrade"),
                 item("jenkins-home-pre-old", "2020-01-01T00:00:00Z", "pre-upgrade"),
             ],
             { MAX_AGE_DAYS: "30", CLASS: "csi-snap" },

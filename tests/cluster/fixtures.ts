@@ -210,13 +210,18 @@ export class StackFixtures {
             ...clusterScoped(this.render),
             ...this.made.filter((o) => o.kind !== "Namespace"),
         ];
-        for (const o of targets) {
-            const live = await this.cluster.read(o);
-            if (live?.metadata?.labels?.[TIER_LABEL] === "true") {
-                await this.cluster.delete(o);
+        // Objects of a fixture CRD's kind (a VolumeSnapshotClass) before the CRDs: once a CRD is
+        // gone, its kind cannot even be asked about.
+        const isCrd = (o: KubeObject) => o.kind === "CustomResourceDefinition";
+        for (const phase of [targets.filter((o) => !isCrd(o)), targets.filter(isCrd)]) {
+            for (const o of phase) {
+                const live = await this.cluster.read(o);
+                if (live?.metadata?.labels?.[TIER_LABEL] === "true") {
+                    await this.cluster.delete(o);
+                }
             }
+            await Promise.all(phase.map((o) => this.cluster.gone(o)));
         }
-        await Promise.all(targets.map((o) => this.cluster.gone(o)));
     }
 }
 
