@@ -35,12 +35,13 @@ export = async () => {
     const kept = keptObjects(settings, names);
     const adoption = settings.adoptKeptObjects
         ? await planAdoption(kept, cluster.reader, settings, names, keptBy)
-        : { adopt: new Map<string, string>(), problems: [], notes: [] };
+        : { adopt: new Map<string, string>(), problems: [], notes: [], live: new Map() };
     // Backups and restores need the snapshot API; a restart of a running controller, a restore point.
     const restored =
         settings.restoreFromSnapshot !== undefined &&
         kept.claim !== undefined &&
-        (await cluster.reader.read(kept.claim)) !== undefined;
+        (adoption.live.has(kept.claim) ? adoption.live.get(kept.claim) : await cluster.reader.read(kept.claim)) !==
+            undefined;
     const backupCheck = await backupProblems(settings, cluster.reader, restored);
     if (backupCheck.problems.length > 0) {
         throw new ConfigError(backupCheck.problems);
@@ -133,6 +134,7 @@ export = async () => {
         homeClaimName: storage.claimName,
         serviceAccountName: rbac.controllerServiceAccount.metadata.name,
         cascConfigMapName: cloud.configMapName,
+        restartHash: hash,
         after: storage.restorePoint ? [storage.restorePoint] : [],
     });
 

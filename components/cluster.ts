@@ -125,6 +125,16 @@ export function proxyFor(server: string, env: NodeJS.ProcessEnv): string | undef
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a fixed string; the one way to keep import() past the hook
 const importClient = new Function("m", "return import(m)") as (m: string) => Promise<typeof Client>;
 
+/** Loads a kubeconfig again with some of its lists replaced (client-node has no setters for them). */
+function rebuild(kc: Client.KubeConfig, change: { clusters?: Client.Cluster[]; contexts?: Client.Context[] }): void {
+    kc.loadFromOptions({
+        clusters: change.clusters ?? kc.getClusters(),
+        users: kc.getUsers(),
+        contexts: change.contexts ?? kc.getContexts(),
+        currentContext: kc.getCurrentContext(),
+    });
+}
+
 async function kubeConfig(source: KubeconfigSource): Promise<Client.KubeConfig> {
     const k8s = await importClient("@kubernetes/client-node");
     const kc = new k8s.KubeConfig();
@@ -154,22 +164,16 @@ async function kubeConfig(source: KubeconfigSource): Promise<Client.KubeConfig> 
     }
     if (source.cluster) {
         const current = kc.getContextObject(kc.getCurrentContext());
-        kc.loadFromOptions({
-            clusters: kc.getClusters(),
-            users: kc.getUsers(),
+        rebuild(kc, {
             contexts: kc.getContexts().map((c) => (c.name === current?.name ? { ...c, cluster: source.cluster! } : c)),
-            currentContext: kc.getCurrentContext(),
         });
     }
     // The proxy the provider would use, where the kubeconfig names none.
     const target = kc.getCurrentCluster();
     const proxy = target && !target.proxyUrl ? proxyFor(target.server, process.env) : undefined;
     if (target && proxy) {
-        kc.loadFromOptions({
+        rebuild(kc, {
             clusters: kc.getClusters().map((c) => (c.name === target.name ? { ...c, proxyUrl: proxy } : c)),
-            users: kc.getUsers(),
-            contexts: kc.getContexts(),
-            currentContext: kc.getCurrentContext(),
         });
     }
     return kc;

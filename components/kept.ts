@@ -306,14 +306,18 @@ export async function planAdoption(
     s: Settings,
     names: Names,
     stackValue: string,
-): Promise<AdoptionPlan> {
+): Promise<AdoptionPlan & { live: Map<Kept, Live | undefined> }> {
     const objects = allKept(set);
     const [found, claims] = await Promise.all([
         Promise.all(objects.map((o) => reader.read(o))),
         reader.keptClaims(stackValue, [s.namespace]),
     ]);
     const live = new Map(objects.map((o, i) => [key(o), found[i]]));
-    return adoptionPlan(set, live, claims, s, names, stackValue);
+    // What was read of each object (undefined: not there), for what else needs to know.
+    return {
+        ...adoptionPlan(set, live, claims, s, names, stackValue),
+        live: new Map(objects.map((o, i) => [o, found[i]])),
+    };
 }
 
 /** The `import` option for a kept object the plan adopts; none otherwise. */

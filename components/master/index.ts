@@ -17,7 +17,7 @@ import {
     webServiceSpec,
 } from "./exposure";
 import { controllerIngress, disruptionBudgetSpec } from "./guards";
-import { podScripts, restartHash, workloadSpec } from "./workload";
+import { podScripts, workloadSpec } from "./workload";
 import { installList, Lock } from "../../plugins/lock";
 import { DEFAULT_SOURCES } from "../../plugins/metadata";
 
@@ -58,6 +58,8 @@ export interface JenkinsMasterArgs {
     serviceAccountName: pulumi.Input<string>;
     /** The JCasC ConfigMap (JenkinsCloudConfig's), mounted where JCasC and the reload sidecar read it. */
     cascConfigMapName: pulumi.Input<string>;
+    /** The pods' restart hash for this controller and lock (workload.ts controllerRestartHash). */
+    restartHash: string;
     /** What the controller's rollout must wait for: the restore point taken before a restart. */
     after?: pulumi.Resource[];
 }
@@ -131,7 +133,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                     agentConnection: args.agentConnection,
                     nfsHome: args.nfsHome,
                     pluginSources: args.plugins.mirror ? [args.plugins.mirror] : DEFAULT_SOURCES,
-                    restartHash: restartHash(args.controller, scripts),
+                    restartHash: args.restartHash,
                     serviceAccountName: args.serviceAccountName,
                     homeClaimName: args.homeClaimName,
                     cascConfigMapName: args.cascConfigMapName,

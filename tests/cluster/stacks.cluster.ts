@@ -152,6 +152,14 @@ function describeStack(stack: string, render: Render): void {
     const cloudOf = (launcher: Account, ns: string) =>
         cloudList.find((c) => same(c.launcher, launcher) && c.cloud.namespace === ns);
     let fixtures: StackFixtures;
+    /** The controller pod that is running now (not one being replaced). */
+    const runningController = async () =>
+        (
+            await cluster.api(cluster.k8s.CoreV1Api).listNamespacedPod({
+                namespace: deployment.metadata.namespace!,
+                labelSelector: controllerSelector,
+            })
+        ).items.filter((p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp)[0];
 
     describe(`the ${stack} stack on a real API server`, () => {
         beforeAll(async () => {
@@ -224,9 +232,7 @@ function describeStack(stack: string, render: Render): void {
         test("records a JCasC reload JCasC refused as a Warning Event on the controller pod, with the controller's own account", async () => {
             const namespace = deployment.metadata.namespace!;
             const core = cluster.api(cluster.k8s.CoreV1Api);
-            const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: controllerSelector })).items.filter(
-                (p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp,
-            );
+            const pod = await runningController();
             const scripts = ofKind(render, "ConfigMap").find((c) => c.data?.["casc-reload.sh"] !== undefined)!;
             const message = 'Failed to reload configuration: Invalid configuration elements: "systemMesage"';
             const run = await runReloadScript({
@@ -254,9 +260,7 @@ function describeStack(stack: string, render: Render): void {
         test("records each plugin install as an Event on the controller pod, with the controller's own account: installed, then booted on the previous set", async () => {
             const namespace = deployment.metadata.namespace!;
             const core = cluster.api(cluster.k8s.CoreV1Api);
-            const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: controllerSelector })).items.filter(
-                (p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp,
-            );
+            const pod = await runningController();
             const scripts = ofKind(render, "ConfigMap").find((c) => c.data?.["install-plugins.sh"] !== undefined)!;
             const init = (deployment.spec.template.spec.initContainers as Obj[]).find(
                 (c) => c.name === "install-plugins",
