@@ -11,9 +11,12 @@ import { JenkinsRbac } from "./components/rbac";
 import { loadSettings } from "./config/settings";
 import { JenkinsStorage } from "./components/storage";
 import { cascInput } from "./jcasc/jcasc";
+import { mountedSecrets } from "./jcasc/security";
 import { cluster } from "./components/cluster";
 import { backupProblems } from "./components/backups";
-import { controllerRestartHash } from "./components/master/workload";
+import { controllerRestart, restartNotice } from "./components/master/workload";
+import { AUTOMATION_PASSWORD_KEY } from "./components/master/workload";
+import { secretProblems } from "./components/secrets";
 import { adoptOption, keptByValue, KeptObjectsError, keptObjects, planAdoption } from "./components/kept";
 import { fixtureLockProblem } from "./plugins/lock";
 import { ConfigError } from "./config/reader";
@@ -43,14 +46,21 @@ export = async () => {
         (adoption.live.has(kept.claim) ? adoption.live.get(kept.claim) : await cluster.reader.read(kept.claim)) !==
             undefined;
     const backupCheck = await backupProblems(settings, cluster.reader, restored);
-    if (backupCheck.problems.length > 0) {
-        throw new ConfigError(backupCheck.problems);
+    // The Secrets the credentials and the sign-in read, with every key they name.
+    const secretCheck = await secretProblems(settings, cluster.reader, settings.adoptKeptObjects);
+    if (backupCheck.problems.length + secretCheck.problems.length > 0) {
+        throw new ConfigError([...backupCheck.problems, ...secretCheck.problems]);
     }
-    // A restore point when a running controller restarts to a new hash; none in the up that
-    // restores (its new claim is not the home being left, and may not bind before the pod).
-    const hash = controllerRestartHash(settings.controller, lock, lockFile);
+    // What only a restart applies; the preview says when the update restarts a running controller,
+    // and with backups a restore point is taken first (none in the up that restores: its new claim
+    // is not the home being left, and may not bind before the pod).
+    const credentialSecrets = [...mountedSecrets(settings.access).keys()];
+    const restart = controllerRestart(settings.controller, lock, lockFile, [
+        ...credentialSecrets,
+        ...(settings.access.automationUser ? [`${names.adminSecret}/${AUTOMATION_PASSWORD_KEY}`] : []),
+    ]);
     const live =
-        settings.backups && !(settings.restoreFromSnapshot && !restored)
+        (settings.backups || settings.adoptKeptObjects) && !(settings.restoreFromSnapshot && !restored)
             ? await cluster.reader.controller(settings.namespace, names.controller)
             : undefined;
     if (adoption.problems.length > 0) {
@@ -58,6 +68,12 @@ export = async () => {
     }
     for (const note of [...adoption.notes, ...backupCheck.notes]) {
         void pulumi.log.info(note);
+    }
+    for (const warning of [
+        ...secretCheck.warnings,
+        ...[restartNotice(live, restart.parts)].filter((n) => n !== undefined),
+    ]) {
+        void pulumi.log.warn(warning);
     }
     const agents = settings.agents;
     const tiers = agents.tiers;
@@ -90,7 +106,10 @@ export = async () => {
         keptBy,
         adopt: { claim: adoptOption(adoption, kept.claim).import, volume: adoptOption(adoption, kept.volume).import },
         backups: settings.backups,
-        restartTo: live?.hash !== undefined && live.hash !== hash ? { hash, generation: live.generation } : undefined,
+        restartTo:
+            settings.backups && live?.hash !== undefined && live.hash !== restart.hash
+                ? { hash: restart.hash, generation: live.generation }
+                : undefined,
         restoreFrom: settings.restoreFromSnapshot,
     });
     const rbac = new JenkinsRbac("jenkins", {
@@ -118,6 +137,8 @@ export = async () => {
         names,
         controller: settings.controller,
         adminUsername: settings.adminUsername,
+        automationUser: settings.access.automationUser,
+        credentialSecrets,
         plugins: { lock, lockFile, mirror: settings.plugins.mirror },
         agentConnection: agents.connection,
         service: settings.service,
@@ -134,7 +155,7 @@ export = async () => {
         homeClaimName: storage.claimName,
         serviceAccountName: rbac.controllerServiceAccount.metadata.name,
         cascConfigMapName: cloud.configMapName,
-        restartHash: hash,
+        restart,
         after: storage.restorePoint ? [storage.restorePoint] : [],
     });
 
@@ -148,6 +169,9 @@ export = async () => {
         externalUrl: master.externalUrl,
         adminUsername: settings.adminUsername,
         adminPassword: master.adminPassword,
+        automationUsername: settings.access.automationUser,
+        automationPassword: master.automationPassword,
+        teams: settings.access.teams.map((t) => t.name),
         agentLabels: settings.agents.templates.flatMap((t) => t.labels),
         controllerServiceAccount: rbac.controllerServiceAccount.metadata.name,
         agentServiceAccount: rbac.agentServiceAccount.metadata.name,

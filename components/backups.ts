@@ -28,8 +28,11 @@ export interface SnapshotReader {
     servesSnapshots(): Promise<boolean>;
     snapshotClass(name: string): Promise<object | undefined>;
     snapshot(namespace: string, name: string): Promise<{ readyToUse?: boolean; claim?: string } | undefined>;
-    /** The live controller Deployment's restart hash and generation, if it exists. */
-    controller(namespace: string, name: string): Promise<{ hash?: string; generation: number } | undefined>;
+    /** The live controller Deployment's restart hash (and its parts) and generation, if it exists. */
+    controller(
+        namespace: string,
+        name: string,
+    ): Promise<{ hash?: string; parts?: string; generation: number } | undefined>;
 }
 
 const key = (k: string) => `jenkins-k8s:${k}`;

@@ -14,6 +14,8 @@ import { homedir } from "os";
 import * as path from "path";
 import type * as Client from "@kubernetes/client-node";
 import { ClusterReader, Kept, KEPT_BY, Live } from "./kept";
+import { secretKeysOf } from "./secrets";
+import { RESTART_HASH, RESTART_PARTS } from "./master/workload";
 
 /** The cluster could not be read: says where the program looked, and how to stop it looking. */
 export class ClusterReadError extends pulumi.RunError {}
@@ -264,13 +266,20 @@ export function liveCluster(): ClusterReader {
                 ? { readyToUse: found.status?.readyToUse, claim: found.spec?.source?.persistentVolumeClaimName }
                 : undefined;
         },
+        async secret(namespace: string, name: string) {
+            const found = await call(`read the Secret ${namespace}/${name}`, (core) =>
+                core.readNamespacedSecret({ namespace, name }),
+            );
+            return found ? secretKeysOf(found.data) : undefined;
+        },
         async controller(namespace: string, name: string) {
             const found = await call(`read the Deployment ${namespace}/${name}`, (_, c) =>
                 c.apps.readNamespacedDeployment({ namespace, name }),
             );
             return found
                 ? {
-                      hash: found.spec?.template?.metadata?.annotations?.["jenkins-k8s/restart-hash"],
+                      hash: found.spec?.template?.metadata?.annotations?.[RESTART_HASH],
+                      parts: found.spec?.template?.metadata?.annotations?.[RESTART_PARTS],
                       generation: found.metadata?.generation ?? 0,
                   }
                 : undefined;
@@ -331,6 +340,8 @@ export const EMPTY_CLUSTER: ClusterReader = {
     snapshotClass: () => Promise.resolve({}),
     snapshot: () => Promise.resolve(undefined),
     controller: () => Promise.resolve(undefined),
+    // Not read: the preview says the Secrets were not checked.
+    secret: () => Promise.resolve(null),
 };
 
 /**

@@ -13,6 +13,7 @@ import { parseQuantity } from "../config/checks";
 import type { SnapshotReader } from "./backups";
 import type { Names } from "../config/names";
 import type { Settings } from "../config/settings";
+import type { SecretReader } from "./secrets";
 
 /** What stands in the way of adopting a kept object: the cluster's state, not a bad setting. */
 export class KeptObjectsError extends pulumi.RunError {
@@ -56,7 +57,7 @@ export interface Live {
 }
 
 /** Reads the kept objects of a stack from the cluster the stack deploys to (and what backups need). */
-export interface ClusterReader extends SnapshotReader {
+export interface ClusterReader extends SnapshotReader, SecretReader {
     /** The object, or undefined when it does not exist. */
     read(object: Kept): Promise<Live | undefined>;
     /** Every claim that carries `KEPT_BY=value`: in any namespace, or (without the right to list them all) in these. */

@@ -520,3 +520,87 @@ export function checkRelativePath(value: string): string | undefined {
     }
     return undefined;
 }
+
+// Names inside Jenkins (an item, a credential, a principal) and the places secrets come from. The
+// rules are Jenkins' own, each from the source file named beside it.
+
+/**
+ * A folder (item) name as Jenkins.checkGoodName takes it (jenkinsci/jenkins 2.568.2
+ * core/src/main/java/jenkins/model/Jenkins.java): not empty, `.` or `..`; no control character and
+ * none of ? * / \ % ! @ # $ ^ & | < > [ ] : ; ; not ending in `.`. Surrounding blanks are refused
+ * too: only the web form trims them.
+ */
+export const checkItemName = limited(
+    "a Jenkins item name: no ? * / \\ % ! @ # $ ^ & | < > [ ] : ; or control characters",
+    (value: string): string | undefined => {
+        if (value.trim() !== value || value === "") {
+            return "must be a Jenkins item name without leading or trailing blanks";
+        }
+        if (value === "." || value === ".." || value.endsWith(".")) {
+            return "must be a Jenkins item name that does not end in '.'";
+        }
+        // eslint-disable-next-line no-control-regex -- control characters are exactly what Jenkins refuses
+        const bad = /[\x00-\x1f\x7f?*/\\%!@#$^&|<>[\]:;]/.exec(value);
+        return bad
+            ? `must be a Jenkins item name: ${JSON.stringify(bad[0])} is one of the characters Jenkins refuses (? * / \\ % ! @ # $ ^ & | < > [ ] : ; and control characters)`
+            : undefined;
+    },
+);
+
+/**
+ * A credential id. The credentials plugin accepts any non-empty id that no other credential of the
+ * store has (BaseStandardCredentials, IdCredentials.Helpers); ids end up in Jenkinsfiles
+ * (`credentials('id')`), so this keeps to the characters its UI suggests: letters, digits, _ . -.
+ */
+export const checkCredentialId = limited("1–128 letters, digits, _ . -", (value: string): string | undefined =>
+    /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(value)
+        ? undefined
+        : "must be a credential id: 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'",
+);
+
+/** A key of a Secret's data, as the API server validates it (IsConfigMapKey): [-._a-zA-Z0-9]+, at most 253. */
+export const checkSecretKey = limited("a Secret key: letters, digits, - _ .", (value: string): string | undefined =>
+    /^[-._a-zA-Z0-9]{1,253}$/.test(value) && value !== "." && value !== ".."
+        ? undefined
+        : "must be a key of a Secret: 1-253 letters, digits, '-', '_' or '.'",
+);
+
+/**
+ * A user or group name as the authorization matrix stores it: any text the sign-in returns, but not
+ * empty, without control characters and without leading or trailing blanks (no realm returns those;
+ * an entry with them would match nobody).
+ */
+export const checkPrincipal = limited("no control characters or surrounding blanks", (value: string) =>
+    // eslint-disable-next-line no-control-regex -- control characters are what is refused
+    value === "" || value.trim() !== value || /[\x00-\x1f\x7f]/.test(value)
+        ? "must be a user or group name: not empty, without control characters or leading and trailing blanks"
+        : undefined,
+);
+
+/** An https:// URL: where sign-in sends passwords and tokens, nothing else will do. */
+export const checkHttpsUrl = limited("an https:// URL", (value: string): string | undefined => {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return "must be an absolute https:// URL";
+    }
+    return url.protocol === "https:" ? undefined : "must be an https:// URL: sign-in must not travel in clear text";
+});
+
+/**
+ * The ldap plugin's `server`: one or more URLs separated by blanks, tried in order
+ * (jenkinsci/ldap-plugin 807.v7d7de30930cf LDAPConfiguration.getServerUrl). The plugin would put
+ * ldap:// before a bare host; here the scheme must be written, so that clear text is a choice.
+ */
+export const checkLdapServer = limited(
+    "ldap:// or ldaps:// URLs, separated by blanks",
+    (value: string): string | undefined => {
+        const urls = value.split(/\s+/).filter((u) => u !== "");
+        const bad = urls.find((u) => !/^ldaps?:\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(u));
+        if (urls.length === 0 || bad !== undefined) {
+            return `must be ldap:// or ldaps:// URLs (host and optional port), separated by blanks${bad ? `; "${bad}" is not one` : ""}`;
+        }
+        return undefined;
+    },
+);

@@ -5,7 +5,9 @@ import { KEYS, PROJECT, REQUIRED_PLUGINS, ValidValues } from "./keys";
 import { PodTemplate, templateProblems } from "./podTemplates";
 import type { Resources } from "./settings";
 import { formatPath, RefusedKey } from "./reader";
-import { LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
+import { deriveTiers, LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
+import { accessView, credentialProblems, principalProblems, teamProblems } from "./accessChecks";
+import type { Tier } from "./tiers";
 import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId } from "./checks";
 
 const key = (name: string) => `${PROJECT}:${name}`;
@@ -298,5 +300,18 @@ export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): s
             );
         }
     });
+    // Inside Jenkins: sign-in, grants, teams and credentials (accessChecks.ts). Each rule judges
+    // the keys that passed, so a refused team does not hide a duplicate credential id.
+    const access = accessView(v);
+    let tiers: Tier[] | undefined;
+    rule(() => {
+        tiers = deriveTiers({
+            agentNamespace: v.agentNamespace,
+            templates: templatesOf(),
+            deployNamespaces: v.deployNamespaces,
+            allowPrivilegedAgents: v.allowPrivilegedAgents,
+        });
+    });
+    problems.push(...principalProblems(access), ...credentialProblems(access, tiers), ...teamProblems(access, tiers));
     return problems;
 }

@@ -4,6 +4,7 @@
 // entry per key, so it is long by nature; the checks it uses live in checks.ts.
 import { z } from "zod";
 import { SECURITY_LEVELS, templatesSchema } from "./podTemplates";
+import { credentialsSchema, principalsSchema, securityRealmSchema, teamsSchema } from "./access";
 import * as v from "./checks";
 import { ACCESS_MODES, bool, checked, oneOf, optionalChecked as optional, wholeNumber as int } from "./checks";
 
@@ -155,6 +156,54 @@ export const KEYS = {
         }),
         description:
             "Security warnings (ids such as SECURITY-2004) on locked plugin versions that the stack deploys anyway; the preview reports each. Any other warning fails the preview and `plugins:lock`.",
+    },
+    securityRealm: {
+        type: "object",
+        schema: securityRealmSchema.optional(),
+        docs: { type: "object (stack file only): type local, oidc or ldap", default: "local" },
+        description:
+            "How users sign in (an object, in the stack file): `type: local` (one generated administrator, `adminUsername`), `oidc` (an OpenID Connect provider: Keycloak, Dex, Entra ID, Okta; its client secret from a Secret) or `ldap`. See docs/access.md.",
+    },
+    administrators: {
+        type: "object",
+        schema: principalsSchema.optional(),
+        docs: { type: "object (stack file only): users, groups", default: "none besides adminUsername" },
+        description:
+            "Who may administer Jenkins (`users` and `groups`, in the stack file). With local sign-in `adminUsername` is always one; with oidc or ldap at least one is required.",
+    },
+    readers: {
+        type: "object",
+        schema: principalsSchema.optional(),
+        docs: { type: "object (stack file only): users, groups", default: "none" },
+        description: "Who may read every job and build, and change nothing (`users` and `groups`, in the stack file).",
+    },
+    automationUser: {
+        type: "string",
+        default: "automation",
+        schema: optional(v.checkUserId),
+        description:
+            "With local sign-in: a generated user that may read and build every job and nothing else (a webhook relay, another stack's job trigger); its password is the secret output `automationPassword`. Empty: none.",
+    },
+    teams: {
+        type: "object",
+        schema: teamsSchema.optional(),
+        docs: { type: "list of objects (stack file only)", default: "none" },
+        description:
+            "Teams (a list, in the stack file): each a folder whose `members` may build and `maintainers` also configure, the usage-restricted `clouds` its jobs may launch in, and `credentials` only its jobs see. A team removed from the list keeps its folder, jobs and history, with every grant taken away. See docs/access.md.",
+    },
+    deletedTeams: {
+        type: "array",
+        default: [],
+        schema: z.array(checked(v.checkItemName), { error: () => "must be a list of team names" }),
+        description:
+            "Folders of former teams to delete, with every job and build record in them. A removed team's folder is kept unless it is listed here.",
+    },
+    credentials: {
+        type: "object",
+        schema: credentialsSchema.optional(),
+        docs: { type: "list of objects (stack file only)", default: "none" },
+        description:
+            "Jenkins credentials read from Kubernetes Secrets in `namespace` (a list, in the stack file): usernamePassword, secretText, sshPrivateKey or file, `scope` global (jobs) or system (Jenkins itself only). Only the Secrets named here are mounted into the controller.",
     },
     serviceType: {
         type: "string",

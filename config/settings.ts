@@ -7,6 +7,8 @@ import { Lock, stackLock } from "../plugins/lock";
 import { cidrWithin, imageJenkinsVersion, pluginId } from "./checks";
 import { crossChecks } from "./crossChecks";
 import { AgentConnection, PodRetention, ServiceType, ValidValues } from "./keys";
+import { Access, accessPlugins } from "./access";
+import { accessWarnings } from "./accessChecks";
 import type { AccessMode } from "./checks";
 import { AgentContainer, defaultTemplates, JNLP, PodTemplate, SecurityLevel, templatesSchema } from "./podTemplates";
 import { ConfigError, readValues } from "./reader";
@@ -38,8 +40,10 @@ export interface Settings {
         timezone: string;
     };
     adminUsername: string;
+    /** Sign-in, permissions, teams and credentials inside Jenkins (config/access.ts). */
+    access: Access;
     plugins: {
-        /** `artifactId:version`: the stack's list, the Prometheus plugin included when metrics are on. */
+        /** `artifactId:version`: the stack's list, with the plugins the features in use need (keys.ts FEATURE_PLUGINS). */
         list: string[];
         /** The Jenkins core of the controller image, which the lock is resolved for. */
         jenkins: string;
@@ -159,6 +163,17 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
 }
 
 function shape(v: ValidValues, templates: PodTemplate[]): Settings {
+    const local = (v.securityRealm ?? { type: "local" }).type === "local";
+    const access: Access = {
+        realm: v.securityRealm ?? { type: "local" },
+        administrators: v.administrators ?? { users: [], groups: [] },
+        readers: v.readers ?? { users: [], groups: [] },
+        // With sign-in elsewhere the default user is simply not made (a set one is refused).
+        automationUser: local && v.automationUser !== "" ? v.automationUser : undefined,
+        teams: v.teams ?? [],
+        deletedTeams: v.deletedTeams,
+        credentials: v.credentials ?? [],
+    };
     const s: Settings = {
         namespace: v.namespace,
         agentNamespace: v.agentNamespace,
@@ -176,12 +191,16 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             timezone: v.timezone,
         },
         adminUsername: v.adminUsername,
-        // The Prometheus plugin joins the list only when metrics are on, unless it is listed already.
+        access,
+        // A feature's plugin (the Prometheus plugin when metrics are on) joins the list when the
+        // feature is used, unless the list names it already (then its version is the list's).
         plugins: {
-            list:
-                v.metrics && !v.plugins.some((p) => pluginId(p) === pluginId(v.metricsPlugin))
-                    ? [...v.plugins, v.metricsPlugin]
-                    : v.plugins,
+            list: [
+                ...v.plugins,
+                ...[...(v.metrics ? [v.metricsPlugin] : []), ...accessPlugins(access)].filter(
+                    (feature) => !v.plugins.some((p) => pluginId(p) === pluginId(feature)),
+                ),
+            ],
             jenkins: v.jenkinsVersion || imageJenkinsVersion(v.controllerImage)!,
             lockDir: v.pluginLockDir,
             mirror: v.pluginMirror || undefined,
@@ -281,7 +300,7 @@ function warningsAbout(s: Settings): string[] {
     for (const tier of s.agents.tiers.filter((t) => t.level === "privileged")) {
         warnings.push(
             `the privileged agent tier is on (jenkins-k8s:allowPrivilegedAgents): pods of the cloud ${tier.cloud} in ` +
-                `${tier.namespace} can be root on the node. Only folders a Jenkins administrator allows can use that cloud.`,
+                `${tier.namespace} can be root on the node. Only the teams whose clouds list it can use that cloud.`,
         );
     }
     const build = s.agents.tiers.find((t) => t.name === "build")!;
@@ -306,6 +325,7 @@ function warningsAbout(s: Settings): string[] {
                 `jenkins-k8s:publicUrl to the address users open`,
         );
     }
+    warnings.push(...accessWarnings(s.access.teams, s.agents.tiers));
     return warnings;
 }
 

@@ -3,8 +3,8 @@
 // ServiceAccount the template names. So a boundary between what pipelines can do and what they
 // cannot is a namespace (its Pod Security level, the accounts that live in it, who may create pods
 // in it) together with the Jenkins cloud that launches into it (its own account, held as a
-// System-scoped credential that jobs cannot read, and `usageRestricted` to the folders a Jenkins
-// administrator allows). A template's own fields are never a boundary.
+// System-scoped credential that jobs cannot read, and `usageRestricted` to the folders of the teams
+// the stack grants it). A template's own fields are never a boundary.
 //
 //   build       restricted   the default cloud `kubernetes`; pipelines land here
 //   baseline    baseline     image builds (kaniko: root in its container, no node root)
@@ -64,7 +64,7 @@ export interface Tier {
     launcher?: Launcher;
     /** The one ServiceAccount pods of this tier run as (pinned by the admission policy). */
     podServiceAccount: string;
-    /** Only folders a Jenkins administrator allows may use the cloud. */
+    /** Only the folders of the teams whose `clouds` list it may use the cloud. */
     usageRestricted: boolean;
     /** The cloud fills the restricted securityContext into every container that sets none. */
     restrictedPss: boolean;

@@ -9,6 +9,8 @@ import type { AgentConnection, PodRetention } from "../config/keys";
 import { Names } from "../config/names";
 import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "../config/podTemplates";
 import type { Settings } from "../config/settings";
+import type { Access } from "../config/access";
+import { authorizationStrategy, jobs, Reference, securityRealm, systemCredentials } from "./security";
 import { DEFAULTS_TEMPLATE, Tier } from "../config/tiers";
 import {
     ALLOW_HOST_PATH,
@@ -20,8 +22,10 @@ import {
 
 /** What the JCasC document is built from. */
 export interface CascInput {
-    /** Id of the admin user; its password is the file `${jenkins-admin-password}`. */
+    /** Id of the admin user (local sign-in); its password is the file `${jenkins-admin-password}`. */
     adminUsername: string;
+    /** Sign-in, permissions, teams and credentials. */
+    access: Access;
     /** The Jenkins location URL users reach; unset: the in-cluster URL. */
     publicUrl?: string;
     /** tcp: the inbound agent port and a tunnel to it; websocket: agents over HTTP only. */
@@ -41,6 +45,7 @@ export interface CascInput {
 export function cascInput(s: Settings, names: Pick<Names, "jenkinsUrl" | "jenkinsTunnel">): CascInput {
     return {
         adminUsername: s.adminUsername,
+        access: s.access,
         publicUrl: s.publicUrl,
         connection: s.agents.connection,
         containerCap: s.agents.containerCap,
@@ -54,6 +59,7 @@ export function cascInput(s: Settings, names: Pick<Names, "jenkinsUrl" | "jenkin
 /** File names under the SECRETS directory; JCasC resolves `${name}` from them. */
 export const SECRET_FILES = {
     adminPassword: "jenkins-admin-password",
+    automationPassword: "jenkins-automation-password",
     reloadToken: "casc-reload-token",
 } as const;
 
@@ -65,10 +71,18 @@ export const AGENT_POD_LABELS: Record<string, string> = {
     "app.kubernetes.io/component": "agent",
 };
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type Json = string | number | boolean | null | Reference | Json[] | { [key: string]: Json };
+/** The document as written: references resolved to their text. */
+type Written = string | number | boolean | null | Written[] | { [key: string]: Written };
 
-/** JCasC interpolates every `${...}`; `^${...}` is its escape for a literal. */
-function escapeInterpolation(value: Json): Json {
+/**
+ * JCasC interpolates every `${...}`; `^${...}` is its escape for a literal. A Reference is the one
+ * `${...}` meant for JCasC to resolve (a mounted Secret's file), written as it is.
+ */
+function escapeInterpolation(value: Json): Written {
+    if (value instanceof Reference) {
+        return value.expression;
+    }
     if (typeof value === "string") {
         return value.replace(/\$\{/g, "^${");
     }
@@ -326,7 +340,7 @@ function defaultsTemplate(tier: Tier): Json {
 /** Orphaned agent pods (a controller that died mid-build) are deleted after this many seconds. */
 const GARBAGE_COLLECTION_SECONDS = 300;
 
-function cloud(input: CascInput, tier: Tier): Record<string, Json> {
+function cloud(input: CascInput, tier: Tier): { [key: string]: Json } {
     const tcp = input.connection === "tcp";
     return {
         name: tier.cloud,
@@ -353,10 +367,10 @@ function cloud(input: CascInput, tier: Tier): Record<string, Json> {
 }
 
 /** The JCasC document as a plain object. */
-export function buildCasc(input: CascInput): Record<string, Json> {
+export function buildCasc(input: CascInput): Record<string, Written> {
     const tcp = input.connection === "tcp";
-    const launchers = input.tiers.flatMap((t) => (t.launcher ? [{ tier: t, launcher: t.launcher }] : []));
-    const doc = escapeInterpolation({
+    const file = (name: string) => new Reference(`\${${name}}`);
+    return escapeInterpolation({
         jenkins: {
             systemMessage:
                 "Configured by Pulumi (jenkins-k8s). Changes made in the UI are replaced on the next deploy.",
@@ -364,50 +378,20 @@ export function buildCasc(input: CascInput): Record<string, Json> {
             numExecutors: 0,
             // -1 disables the inbound TCP port; WebSocket agents come in over HTTP.
             slaveAgentPort: tcp ? 50000 : -1,
-            securityRealm: {
-                local: {
-                    allowsSignup: false,
-                    users: [{ id: input.adminUsername, name: input.adminUsername, password: "" }],
-                },
-            },
-            authorizationStrategy: {
-                loggedInUsersCanDoAnything: { allowAnonymousRead: false },
-            },
+            securityRealm: securityRealm(input.access, {
+                adminUsername: input.adminUsername,
+                adminPassword: file(SECRET_FILES.adminPassword),
+                automationPassword: file(SECRET_FILES.automationPassword),
+            }),
+            authorizationStrategy: authorizationStrategy(input.access, input.adminUsername),
             clouds: input.tiers.map((t) => ({ kubernetes: cloud(input, t) })),
         },
-        // The launchers' tokens, as System-scoped credentials: the clouds use them, jobs cannot
-        // read them. The controller runs with CASC_CREDENTIALS_MERGE_STRATEGY=merge, so these
-        // are added to the credentials made in the UI instead of replacing them.
-        ...(launchers.length > 0
-            ? {
-                  credentials: {
-                      system: {
-                          domainCredentials: [
-                              {
-                                  credentials: launchers.map(({ tier, launcher }) => ({
-                                      string: {
-                                          scope: "SYSTEM",
-                                          id: launcher.credentialsId,
-                                          description: `ServiceAccount token the ${tier.cloud} cloud launches agents with (jenkins-k8s)`,
-                                          secret: "",
-                                      },
-                                  })),
-                              },
-                          ],
-                      },
-                  },
-              }
-            : {}),
+        credentials: systemCredentials(input.access, input.tiers),
         unclassified: {
             location: { url: input.publicUrl ?? input.jenkinsUrl },
         },
-    }) as Record<string, any>;
-    // Set after escaping: these are the references JCasC must resolve, from the mounted Secrets.
-    doc.jenkins.securityRealm.local.users[0].password = `\${${SECRET_FILES.adminPassword}}`;
-    launchers.forEach(({ launcher }, i) => {
-        doc.credentials.system.domainCredentials[0].credentials[i].string.secret = `\${${launcher.tokenFile}}`;
-    });
-    return doc;
+        jobs: jobs(input.access),
+    }) as Record<string, Written>;
 }
 
 /** The document as YAML, with a header that tells a reader where it comes from. */
@@ -426,7 +410,7 @@ function yaml11(value: unknown): string {
     return stringify(value, YAML_1_1).replace(/^(\s*(?:- |[^\s#][^\n]*?: ))<<$/gm, '$1"<<"');
 }
 
-export function renderCasc(doc: Record<string, Json>): string {
+export function renderCasc(doc: Record<string, Written>): string {
     return "# Generated by jenkins-k8s (Pulumi). Edit the stack config, not this file.\n" + yaml11(doc);
 }
 

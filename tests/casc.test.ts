@@ -88,8 +88,14 @@ describe("the JCasC document", () => {
         expect(cascErrors(doc)).toEqual([]);
         expect(doc.jenkins.numExecutors).toBe(0);
         expect(doc.jenkins.securityRealm.local.allowsSignup).toBe(false);
+        // The generated admin administers; the automation user reads and builds; anonymous gets nothing.
         expect(doc.jenkins.authorizationStrategy).toEqual({
-            loggedInUsersCanDoAnything: { allowAnonymousRead: false },
+            projectMatrix: {
+                entries: [
+                    { user: { name: "admin", permissions: ["Overall/Administer"] } },
+                    { user: { name: "automation", permissions: ["Job/Build", "Job/Read", "Overall/Read"] } },
+                ],
+            },
         });
         expect(doc.jenkins.slaveAgentPort).toBe(50000);
         expect(doc.unclassified.location.url).toBe("http://jenkins.jenkins.svc:8080/");
@@ -204,12 +210,15 @@ describe("the JCasC document", () => {
         expect(pod.metadata.annotations).toEqual({ flag: "off", built: "2001-12-14" });
     });
 
-    it("escapes ${...} in user text so JCasC takes it literally; only the password is a reference", () => {
+    it("escapes ${...} in user text so JCasC takes it literally; only the passwords are references", () => {
         const s = settings({ podTemplates: [{ name: "a", labels: ["x"], env: { GREETING: "${HOME}" } }] });
         const names = deriveNames(s);
         const text = renderCasc(buildCasc(cascInput(s, names)));
         expect(text).toContain("^${HOME}");
-        expect(text.match(/(?<!\^)\$\{[^}]*\}/g)).toEqual(["${jenkins-admin-password}"]);
+        expect(text.match(/(?<!\^)\$\{[^}]*\}/g)).toEqual([
+            "${jenkins-admin-password}",
+            "${jenkins-automation-password}",
+        ]);
     });
 });
 

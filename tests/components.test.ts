@@ -1,9 +1,9 @@
 // Each component's variants, under the mock runtime, through the real program.
 // Long by design: one block per component, each switching its settings one at a time.
 import { parse } from "yaml";
-import { podScripts, posixZone, restartHash } from "../components/master/workload";
+import { podScripts, posixZone, restartHash, restartParts } from "../components/master/workload";
 import { settingsFrom } from "../config/settings";
-import { runDefaults, runDefaultsWarned, withLock, withoutFixtureLock } from "./harness";
+import { runDefaults, runDefaultsWarned, withLock, withoutOfflineWarnings } from "./harness";
 
 describe("JenkinsStorage", () => {
     it("nfs mode: a static PV like the original, but Retain, bound only to our claim", async () => {
@@ -185,8 +185,9 @@ describe("JenkinsMaster", () => {
         const controller = settingsFrom({}).controller;
         const scripts = podScripts("kubernetes 1.0 " + "0".repeat(64) + " plugins/kubernetes/1.0/kubernetes.hpi\n");
         const script = scripts["install-plugins.sh"];
-        const edited = (text: string) => restartHash(controller, { ...scripts, "install-plugins.sh": text });
-        const base = restartHash(controller, scripts);
+        const edited = (text: string) =>
+            restartHash(restartParts(controller, { ...scripts, "install-plugins.sh": text }, []));
+        const base = restartHash(restartParts(controller, scripts, []));
         expect(edited(script.replace(/^# .*$/m, "# reworded comment"))).toBe(base);
         expect(edited(`${script}\n\n   # a trailing note\n`)).toBe(base);
         expect(edited(script.replace(/\n(\S)/, "\n    $1"))).toBe(base);
@@ -458,7 +459,7 @@ describe("review findings", () => {
         expect(
             (await warnings({ serviceType: "NodePort", publicUrl: "http://10.0.0.5:30002/" })).join("\n"),
         ).not.toContain("publicUrl");
-        expect(withoutFixtureLock(await warnings({}))).toEqual([]);
+        expect(withoutOfflineWarnings(await warnings({}))).toEqual([]);
     });
 
     it("warns at preview when the privileged tier is on, naming its cloud and namespace", async () => {

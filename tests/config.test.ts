@@ -85,7 +85,14 @@ describe("defaults", () => {
         );
         expect(s.service.nodePort).toBe(30002);
         expect(s.createNamespaces).toBe(false);
-        expect(s.plugins.list).toHaveLength(3);
+        // The stack's three, and what the permissions and team folders need (keys.ts FEATURE_PLUGINS).
+        expect(s.plugins.list).toEqual([
+            "kubernetes:1.0",
+            "configuration-as-code:2.0",
+            "instance-identity:3.0",
+            "matrix-auth:3.2.8",
+            "job-dsl:3654.vdf58f53e2d15",
+        ]);
     });
 
     it("normalises the public URL to end in a slash", () => {
@@ -95,6 +102,14 @@ describe("defaults", () => {
 
 // Each row: the settings, the key the message must name, and a fragment of what is allowed.
 // Together they are the bad-input matrix: every key, and the cross-key conflicts.
+/** An OIDC sign-in that passes; bad inputs change one part of it. */
+const OIDC = {
+    type: "oidc",
+    wellKnown: "https://sso.example.com/.well-known/openid-configuration",
+    clientId: "jenkins",
+    clientSecret: { secret: "jenkins-oidc", key: "client-secret" },
+};
+
 const BAD: [string, Record<string, unknown>, string, string][] = [
     ["namespace with capitals", { namespace: "Kube-Ops" }, "namespace", "RFC 1123 label"],
     ["namespace with underscore", { namespace: "kube_ops" }, "namespace", "RFC 1123 label"],
@@ -794,6 +809,194 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         { networkPolicy: false, webAllowedNamespaces: ["ingress"] },
         "webAllowedNamespaces",
         "only applies when",
+    ], // Inside Jenkins: sign-in, grants, teams and credentials (config/access.ts, accessChecks.ts).
+    ["sign-in of no known type", { securityRealm: { type: "saml" } }, "securityRealm.type", "local, oidc or ldap"],
+    [
+        "OIDC discovery over http",
+        { securityRealm: { ...OIDC, wellKnown: "http://sso.example.com/.well-known/openid-configuration" } },
+        "securityRealm.wellKnown",
+        "https",
+    ],
+    [
+        "OIDC issuer over http",
+        {
+            securityRealm: {
+                ...OIDC,
+                wellKnown: undefined,
+                manual: {
+                    issuer: "http://sso.example.com",
+                    authorizationUrl: "https://sso.example.com/auth",
+                    tokenUrl: "https://sso.example.com/token",
+                },
+            },
+        },
+        "securityRealm.manual.issuer",
+        "https",
+    ],
+    [
+        "OIDC with both wellKnown and manual",
+        {
+            securityRealm: {
+                ...OIDC,
+                manual: {
+                    issuer: "https://sso.example.com",
+                    authorizationUrl: "https://sso.example.com/auth",
+                    tokenUrl: "https://sso.example.com/token",
+                },
+            },
+        },
+        "securityRealm.manual",
+        "not both",
+    ],
+    [
+        "OIDC with neither wellKnown nor manual",
+        { securityRealm: { ...OIDC, wellKnown: undefined } },
+        "securityRealm.wellKnown",
+        "is required",
+    ],
+    [
+        "OIDC client secret without its key",
+        { securityRealm: { ...OIDC, clientSecret: { secret: "x" } } },
+        "securityRealm.clientSecret.key",
+        "is required",
+    ],
+    [
+        "LDAP server without ldap(s)://",
+        {
+            securityRealm: { type: "ldap", server: "ldap.example.com:389", rootDN: "dc=example" },
+            administrators: { groups: ["a"] },
+        },
+        "securityRealm.server",
+        "ldap:// or ldaps://",
+    ],
+    [
+        "LDAP manager DN without its password",
+        {
+            securityRealm: { type: "ldap", server: "ldaps://ldap.example.com", rootDN: "dc=x", managerDN: "cn=ci" },
+            administrators: { groups: ["a"] },
+        },
+        "securityRealm.managerPassword",
+        "is required with managerDN",
+    ],
+    ["no administrator under OIDC (a lock-out)", { securityRealm: OIDC }, "administrators", "lock-out"],
+    ["administrators misspelt", { administrators: { group: ["ops"] } }, "administrators.group", "did you mean groups?"],
+    [
+        "a group local sign-in cannot return",
+        { administrators: { groups: ["platform-admins"] } },
+        "administrators.groups[0]",
+        "local sign-in has no groups",
+    ],
+    [
+        "a group OIDC would split",
+        { securityRealm: OIDC, administrators: { groups: ["platform admins"] } },
+        "administrators.groups[0]",
+        "can never be returned whole",
+    ],
+    ["a reserved user name", { readers: { users: ["anonymous"] } }, "readers.users[0]", "reserves"],
+    ["a user name with a trailing blank", { readers: { users: ["bob "] } }, "readers.users[0]", "trailing blanks"],
+    [
+        "automation user under OIDC",
+        { securityRealm: OIDC, administrators: { groups: ["a"] }, automationUser: "relay" },
+        "automationUser",
+        "only applies with local sign-in",
+    ],
+    [
+        "automation user that is the admin",
+        { automationUser: "Admin" },
+        "automationUser",
+        "is also jenkins-k8s:adminUsername",
+    ],
+    ["automation user id with a space", { automationUser: "ci bot" }, "automationUser", "Jenkins user id"],
+    ["team name with a slash", { teams: [{ name: "web/api" }] }, "teams[0].name", "characters Jenkins refuses"],
+    ["team name ending in a dot", { teams: [{ name: "web." }] }, "teams[0].name", "does not end in '.'"],
+    [
+        "two teams of one name",
+        { teams: [{ name: "web" }, { name: "Web" }] },
+        "teams[1].name",
+        "is also the name of teams[0]",
+    ],
+    [
+        "a team granted a cloud that does not exist",
+        { teams: [{ name: "web", clouds: ["kubernetes-gpu"] }] },
+        "teams[0].clouds[0]",
+        "is not a cloud of this Jenkins",
+    ],
+    [
+        "a team granted a cloud that is not enabled",
+        { teams: [{ name: "web", clouds: ["kubernetes-privileged"] }] },
+        "teams[0].clouds[0]",
+        "allowPrivilegedAgents is false",
+    ],
+    [
+        "a team granted a tier instead of its cloud",
+        { deployNamespaces: ["staging"], teams: [{ name: "web", clouds: ["deploy"] }] },
+        "teams[0].clouds[0]",
+        'name the cloud, "kubernetes-deploy"',
+    ],
+    [
+        "a team both kept and deleted",
+        { teams: [{ name: "web" }], deletedTeams: ["web"] },
+        "deletedTeams",
+        "either kept or deleted",
+    ],
+    ["a deleted team name with a colon", { deletedTeams: ["a:b"] }, "deletedTeams[0]", "characters Jenkins refuses"],
+    [
+        "a credential of no known type",
+        { credentials: [{ id: "x", type: "token", secret: "s" }] },
+        "credentials[0].type",
+        "usernamePassword, secretText, sshPrivateKey, file",
+    ],
+    [
+        "a credential id with a space",
+        { credentials: [{ id: "git hub", type: "secretText", secret: "s" }] },
+        "credentials[0].id",
+        "credential id",
+    ],
+    [
+        "a credential id used twice",
+        {
+            credentials: [{ id: "git", type: "secretText", secret: "s" }],
+            teams: [{ name: "web", credentials: [{ id: "git", type: "secretText", secret: "t" }] }],
+        },
+        "teams[0].credentials[0].id",
+        "is also the id of jenkins-k8s:credentials[0]",
+    ],
+    [
+        "a credential id of a cloud's launcher",
+        {
+            deployNamespaces: ["staging"],
+            credentials: [{ id: "jenkins-deploy-launcher", type: "secretText", secret: "s" }],
+        },
+        "credentials[0].id",
+        "launcher credential",
+    ],
+    [
+        "a user name both written and read from the Secret",
+        {
+            credentials: [
+                { id: "git", type: "usernamePassword", secret: "s", username: "bot", keys: { username: "user" } },
+            ],
+        },
+        "credentials[0].username",
+        "not both",
+    ],
+    [
+        "a file credential without its key",
+        { credentials: [{ id: "kube", type: "file", secret: "s" }] },
+        "credentials[0].keys",
+        "is required",
+    ],
+    [
+        "a credential key Kubernetes refuses",
+        { credentials: [{ id: "t", type: "secretText", secret: "s", keys: { text: "a/b" } }] },
+        "credentials[0].keys.text",
+        "key of a Secret",
+    ],
+    [
+        "a team credential with a scope",
+        { teams: [{ name: "web", credentials: [{ id: "t", type: "secretText", secret: "s", scope: "system" }] }] },
+        "teams[0].credentials[0].scope",
+        "not a field here",
     ],
 ];
 
@@ -817,7 +1020,7 @@ describe("bad settings fail before any resource, naming the key and the value", 
 
     it("covers at least 30 distinct bad settings across the keys", () => {
         expect(BAD.length).toBeGreaterThanOrEqual(30);
-        const keys = new Set(BAD.map(([, , key]) => key.replace(/\[\d+\]$/, "")));
+        const keys = new Set(BAD.map(([, , key]) => key.split(/[.[]/)[0]));
         for (const key of Object.keys(KEYS)) {
             expect([key, keys.has(key)]).toEqual([key, true]);
         }

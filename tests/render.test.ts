@@ -10,6 +10,9 @@ import { settingsFrom } from "../config/settings";
 import { cloudLauncher, crossReferenceProblems, serviceAddress } from "../tools/crossRefs";
 import { evaluate, Evaluation } from "../tools/evaluate";
 import { schemaProblems } from "../tools/kubeSchema";
+import { realmSecrets } from "../config/access";
+import { mountedSecrets } from "../jcasc/security";
+import { credentialsWithPaths } from "../config/accessChecks";
 import {
     CASC_OUT,
     GOLDEN_DIR,
@@ -24,7 +27,7 @@ import {
 import { listStacks, readStackConfig, ROOT } from "../tools/stackConfig";
 import { stackLock } from "../plugins/lock";
 import { FIXTURE_ID } from "../plugins/metadata";
-import { warningsOf, withoutFixtureLock } from "./harness";
+import { warningsOf, withoutOfflineWarnings } from "./harness";
 import schema from "../schemas/jcasc.schema.json";
 
 const validateCasc = new Ajv({ allErrors: true, strict: true }).compile(schema);
@@ -57,12 +60,15 @@ describe.each(stacks)("stack %s", (stack) => {
         casc = parse(files.get(CASC_OUT)!);
     });
 
-    it("previews without a warning (but the one a fixture-made plugin lock gets)", () => {
-        expect(withoutFixtureLock(warnings)).toEqual([]);
-        // That one is real: a lock from the fixture's metadata holds checksums of no real archive.
-        const p = settingsFrom(readStackConfig(stack)).plugins;
-        const lock = stackLock({ ...p, plugins: p.list }, ROOT, stack).lock!;
-        expect(warnings).toHaveLength(lock.updateCenter.id === FIXTURE_ID ? 1 : 0);
+    it("previews without a warning (but those of an offline render: a fixture-made plugin lock, Secrets not checked)", () => {
+        expect(withoutOfflineWarnings(warnings)).toEqual([]);
+        // Those are real: a lock from the fixture's metadata holds checksums of no real archive, and
+        // a stack whose credentials read Secrets cannot have them checked without a cluster.
+        const s = settingsFrom(readStackConfig(stack));
+        const lock = stackLock({ ...s.plugins, plugins: s.plugins.list }, ROOT, stack).lock!;
+        expect(warnings).toHaveLength(
+            (lock.updateCenter.id === FIXTURE_ID ? 1 : 0) + (mountedSecrets(s.access).size > 0 ? 1 : 0),
+        );
     });
 
     it("every Kubernetes object validates against the Kubernetes schema", () => {
@@ -94,6 +100,11 @@ describe.each(stacks)("stack %s", (stack) => {
                     ...(s.createNamespaces ? [] : [s.namespace, s.agentNamespace]),
                 ],
                 externalClaims: s.storage.mode === "existingClaim" ? [s.storage.claimName] : [],
+                // The user's own, which the preview checks in the cluster: the credentials' and sign-in's.
+                externalSecrets: [
+                    ...realmSecrets(s.access.realm).map((r) => r.ref.secret),
+                    ...credentialsWithPaths(s.access).map((c) => c.credential.secret),
+                ],
             }),
         ).toEqual([]);
     });

@@ -90,13 +90,15 @@ describe("the dev stack (mirrors the original)", () => {
         ]);
     });
 
-    it("keeps a generated admin password in a Secret", () => {
+    it("keeps the generated admin and automation passwords in a Secret", () => {
         const secret = dev.object("Secret", "jenkins-admin");
         expect(secret.stringData.value).toEqual({
             username: "admin",
             password: dev.outputs.adminPassword,
+            "automation-password": dev.outputs.automationPassword,
             "casc-reload-token": expect.stringMatching(/^.{40}$/),
         });
+        expect(dev.outputs.automationPassword).toHaveLength(32);
         expect(dev.outputs.adminPassword).toHaveLength(32);
         const random = dev.resource("random:index/randomPassword:RandomPassword", "jenkins-admin-password");
         expect(random.inputs.length).toBe(32);
@@ -163,11 +165,16 @@ describe("the dev stack (mirrors the original)", () => {
                         name: "jenkins-admin",
                         items: [
                             { key: "password", path: "jenkins-admin-password" },
+                            { key: "automation-password", path: "jenkins-automation-password" },
                             { key: "casc-reload-token", path: "casc-reload-token" },
                         ],
                     },
                 },
             ]);
+            // dev names no credential: no other Secret is mounted.
+            expect(
+                dev.controllerPod.volumes.filter((v: any) => v.secret || v.projected).map((v: any) => v.name),
+            ).toEqual(["secrets", "reload-token"]);
             // The reload sidecar sees the reload token and nothing else.
             expect(volumes["reload-token"].secret.items).toEqual([
                 { key: "casc-reload-token", path: "casc-reload-token" },
@@ -249,6 +256,8 @@ describe("the dev stack (mirrors the original)", () => {
             serviceName: "jenkins",
             jenkinsUrl: "http://jenkins.kube-ops.svc:8080/",
             adminUsername: "admin",
+            automationUsername: "automation",
+            teams: [],
             agentLabels: ["hwzx-cmp", "image-build"],
             controllerServiceAccount: "jenkins",
             agentServiceAccount: "jenkins-agent",
@@ -256,7 +265,7 @@ describe("the dev stack (mirrors the original)", () => {
             homeClaim: "jenkins-home",
         });
         expect(Object.keys(dev.outputs)).toContain("externalUrl");
-        expect(dev.evaluation.secretOutputs).toEqual(["adminPassword"]);
+        expect(dev.evaluation.secretOutputs).toEqual(["adminPassword", "automationPassword"]);
     });
 
     it("registers no URN twice", () => {

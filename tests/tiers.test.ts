@@ -205,10 +205,12 @@ describe("the tiers under the mock runtime", () => {
                 },
             },
         ]);
-        // Asks JCasC to add these to the credentials made in the UI rather than replace them all.
-        expect(s.env("jenkins").CASC_CREDENTIALS_MERGE_STRATEGY).toBe("merge");
-        // With no usage-restricted tier there is no launcher and no credentials root at all.
-        expect(parse((await runDefaults()).casc).credentials).toBeUndefined();
+        // The stack owns the system store (JCasC replaces it whole on every load; JCasC 2115 has
+        // no merge setting): with no usage-restricted tier and no credential it is empty.
+        expect(s.env("jenkins").CASC_CREDENTIALS_MERGE_STRATEGY).toBeUndefined();
+        expect(parse((await runDefaults()).casc).credentials).toEqual({
+            system: { domainCredentials: [{ credentials: [] }] },
+        });
     });
 
     it("the privileged tier: only on request, without the restricted fill-in, usage restricted, and preview says so", async () => {

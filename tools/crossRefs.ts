@@ -10,6 +10,8 @@ export interface CrossRefOptions {
     externalNamespaces?: string[];
     /** Claims the program expects to exist already (storageMode existingClaim). */
     externalClaims?: string[];
+    /** Secrets the program expects to exist already in the controller's namespace (credentials, sign-in). */
+    externalSecrets?: string[];
     /** ClusterRoles that come with every cluster (`edit`, `view`, ...). */
     builtInClusterRoles?: string[];
 }
@@ -129,7 +131,8 @@ export function crossReferenceProblems(objects: K8sObject[], casc: any, options:
                 // ConfigMap and Secret volumes: the object, and every key the volume picks, must exist.
                 for (const source of volumeSources(v)) {
                     const target = find(source.kind, ns, source.name);
-                    if (!target && !source.optional) {
+                    const external = source.kind === "Secret" && (options.externalSecrets ?? []).includes(source.name);
+                    if (!target && !source.optional && !external) {
                         problems.push(
                             `${where}: volume ${v.name} mounts ${source.kind} ${source.name}, which does not exist in ${ns}`,
                         );

@@ -17,7 +17,7 @@ import {
     webServiceSpec,
 } from "./exposure";
 import { controllerIngress, disruptionBudgetSpec } from "./guards";
-import { podScripts, workloadSpec } from "./workload";
+import { AUTOMATION_PASSWORD_KEY, podScripts, RestartParts, workloadSpec } from "./workload";
 import { installList, Lock } from "../../plugins/lock";
 import { DEFAULT_SOURCES } from "../../plugins/metadata";
 
@@ -30,6 +30,10 @@ export interface JenkinsMasterArgs {
     controller: Settings["controller"];
     /** Id of the admin user; its password is generated here and kept in the stack's state. */
     adminUsername: string;
+    /** The build-only user of local sign-in; its password is generated here too. */
+    automationUser?: string;
+    /** Secrets the credentials and the sign-in read: mounted, each whole, and no other. */
+    credentialSecrets: string[];
     /** The plugin lock to install (checked against the stack's list at preview), and where it is. */
     plugins: { lock: Lock; lockFile: string; mirror?: string };
     /** tcp: the inbound agent port and its Service; websocket: HTTP only. */
@@ -58,8 +62,8 @@ export interface JenkinsMasterArgs {
     serviceAccountName: pulumi.Input<string>;
     /** The JCasC ConfigMap (JenkinsCloudConfig's), mounted where JCasC and the reload sidecar read it. */
     cascConfigMapName: pulumi.Input<string>;
-    /** The pods' restart hash for this controller and lock (workload.ts controllerRestartHash). */
-    restartHash: string;
+    /** The pods' restart hash and its parts for this controller, lock and mounts (workload.ts controllerRestart). */
+    restart: { hash: string; parts: RestartParts };
     /** What the controller's rollout must wait for: the restore point taken before a restart. */
     after?: pulumi.Resource[];
 }
@@ -70,6 +74,8 @@ export interface JenkinsMasterArgs {
  */
 export class JenkinsMaster extends pulumi.ComponentResource {
     public readonly adminPassword: pulumi.Output<string>;
+    /** The automation user's password; unset without one. */
+    public readonly automationPassword?: pulumi.Output<string>;
     public readonly service: k8s.core.v1.Service;
     /** URL outside the cluster, when the settings or the Service type give one. */
     public readonly externalUrl: pulumi.Output<string | undefined>;
@@ -95,6 +101,14 @@ export class JenkinsMaster extends pulumi.ComponentResource {
             child,
         );
         this.adminPassword = pulumi.secret(password.result);
+        if (args.automationUser) {
+            const automation = new random.RandomPassword(
+                `${name}-automation-password`,
+                { length: 32, special: true, overrideSpecial: "-_.~" },
+                child,
+            );
+            this.automationPassword = pulumi.secret(automation.result);
+        }
         // Lets the reload sidecar, and only it, ask JCasC to re-read its file.
         const reloadToken = new random.RandomPassword(
             `${name}-casc-reload-token`,
@@ -109,6 +123,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                 stringData: {
                     username: args.adminUsername,
                     password: this.adminPassword,
+                    ...(this.automationPassword ? { [AUTOMATION_PASSWORD_KEY]: this.automationPassword } : {}),
                     [SECRET_FILES.reloadToken]: reloadToken.result,
                 },
             },
@@ -133,13 +148,15 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                     agentConnection: args.agentConnection,
                     nfsHome: args.nfsHome,
                     pluginSources: args.plugins.mirror ? [args.plugins.mirror] : DEFAULT_SOURCES,
-                    restartHash: args.restartHash,
+                    restart: args.restart,
                     serviceAccountName: args.serviceAccountName,
                     homeClaimName: args.homeClaimName,
                     cascConfigMapName: args.cascConfigMapName,
                     scriptsConfigMapName: scriptsConfigMap.metadata.name,
                     adminSecretName: adminSecret.metadata.name,
                     launcherTokens: args.launcherTokens,
+                    automationUser: this.automationPassword !== undefined,
+                    credentialSecrets: args.credentialSecrets,
                 }),
             },
             // The first start downloads plugins; give it longer than the provider's 10 minutes.
@@ -202,6 +219,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
         this.externalUrl = externalUrl(args.publicUrl, args.service, this.service);
         this.registerOutputs({
             adminPassword: this.adminPassword,
+            automationPassword: this.automationPassword,
             serviceName: this.service.metadata.name,
             externalUrl: this.externalUrl,
         });

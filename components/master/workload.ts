@@ -9,6 +9,7 @@ import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
 import type { AgentConnection } from "../../config/keys";
 import type { Settings } from "../../config/settings";
 import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
+import { CREDENTIALS_DIR } from "../../jcasc/security";
 import { installList, Lock } from "../../plugins/lock";
 import {
     DROP_ALL,
@@ -24,6 +25,9 @@ const SECRETS_DIR = "/run/secrets/jenkins";
 const WAR_CACHE = "/var/jenkins_cache";
 /** The jenkins image's user. */
 const UID = 1000;
+
+/** The admin Secret's key of the automation user's password. */
+export const AUTOMATION_PASSWORD_KEY = "automation-password";
 
 const script = (file: string) => readFileSync(path.join(__dirname, "..", "..", "controller", file), "utf8");
 const POD_SCRIPTS = {
@@ -91,21 +95,80 @@ export function scriptBehaviour(text: string): string {
         .join("\n");
 }
 
+/** The pod annotations: the restart hash, and the hash of each part of it. */
+export const RESTART_HASH = "jenkins-k8s/restart-hash";
+export const RESTART_PARTS = "jenkins-k8s/restart-parts";
+
+/** What only a restart applies, part by part, each as a short hash; the JCasC is not among them. */
+export const RESTART_PART_NAMES = {
+    image: "the controller image",
+    jvm: "the JVM options",
+    plugins: "the plugin lock",
+    scripts: "the pod's scripts",
+    secrets: "the mounted Secrets",
+} as const;
+export type RestartParts = Record<keyof typeof RESTART_PART_NAMES, string>;
+
 /**
- * What only a restart applies: the image, JVM options, plugins and what the pod's scripts do
- * (not their comments). The JCasC is not in it: the reload sidecar applies a changed document
- * without a restart.
+ * What only a restart applies: the image, JVM options, the plugin lock, what the pod's scripts do
+ * (not their comments) and which Secrets are mounted (`mounts`, names). The JCasC is not in it: the
+ * reload sidecar applies a changed document without a restart.
  */
-export function restartHash(controller: Settings["controller"], scripts: Record<string, string>): string {
-    const behaviour = Object.fromEntries(
-        Object.entries(scripts).map(([name, text]) => [name, name.endsWith(".sh") ? scriptBehaviour(text) : text]),
-    );
-    return sha256(JSON.stringify([controller.image, javaOpts(controller), behaviour]));
+export function restartParts(
+    controller: Settings["controller"],
+    scripts: Record<string, string>,
+    mounts: string[],
+): RestartParts {
+    const part = (value: unknown) => sha256(JSON.stringify(value)).slice(0, 12);
+    const { "plugins.lock": lock, ...rest } = scripts;
+    return {
+        image: part(controller.image),
+        jvm: part(javaOpts(controller)),
+        plugins: part(lock ?? ""),
+        scripts: part(Object.fromEntries(Object.entries(rest).map(([name, text]) => [name, scriptBehaviour(text)]))),
+        secrets: part([...mounts].sort()),
+    };
 }
 
-/** The restart hash of a controller with this lock: what its pods' annotation will say. */
-export function controllerRestartHash(controller: Settings["controller"], lock: Lock, lockFile: string): string {
-    return restartHash(controller, podScripts(installList(lock, lockFile)));
+export function restartHash(parts: RestartParts): string {
+    return sha256(JSON.stringify(parts));
+}
+
+/** How parts read in the annotation: `image=…,jvm=…`. */
+export function formatParts(parts: RestartParts): string {
+    return Object.entries(parts)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+}
+
+/**
+ * What a preview says when the update restarts a running controller (its annotation's parts differ
+ * from these): which parts changed, or only that it restarts when the live pods carry no parts.
+ */
+export function restartNotice(
+    live: { hash?: string; parts?: string } | undefined,
+    next: RestartParts,
+): string | undefined {
+    if (!live?.hash || live.hash === restartHash(next)) return undefined;
+    const before = Object.fromEntries((live.parts ?? "").split(",").map((kv) => kv.split("=", 2)));
+    const changed = (Object.keys(RESTART_PART_NAMES) as (keyof RestartParts)[])
+        .filter((k) => before[k] !== next[k])
+        .map((k) => RESTART_PART_NAMES[k]);
+    return (
+        `this update restarts the Jenkins controller (${live.parts ? `${changed.join(", ")} changed` : "its pod changed"}): ` +
+        "Jenkins is down until it has started again, and running builds are interrupted (pipelines resume)"
+    );
+}
+
+/** The restart parts of a controller with this lock and these mounted Secrets: what its pods' annotations will say. */
+export function controllerRestart(
+    controller: Settings["controller"],
+    lock: Lock,
+    lockFile: string,
+    mounts: string[],
+): { hash: string; parts: RestartParts } {
+    const parts = restartParts(controller, podScripts(installList(lock, lockFile)), mounts);
+    return { hash: restartHash(parts), parts };
 }
 
 const restrictedContainer: k8s.types.input.core.v1.SecurityContext = restrictedContainerOf(UID);
@@ -122,8 +185,8 @@ export interface WorkloadInput {
     nfsHome: boolean;
     /** Download bases for the plugin archives, tried in order (a mirror, or the update center's). */
     pluginSources: string[];
-    /** The pod's annotation that changes when a restart is needed (restartHash). */
-    restartHash: string;
+    /** The pod's annotations that change when a restart is needed (controllerRestart). */
+    restart: { hash: string; parts: RestartParts };
     serviceAccountName: pulumi.Input<string>;
     homeClaimName: pulumi.Input<string>;
     cascConfigMapName: pulumi.Input<string>;
@@ -131,6 +194,13 @@ export interface WorkloadInput {
     adminSecretName: pulumi.Input<string>;
     /** Launchers' token Secrets, mounted as the files JCasC reads their credentials from. */
     launcherTokens: { secretName: pulumi.Input<string>; file: string }[];
+    /** The admin Secret holds the automation user's password (local sign-in with an automation user). */
+    automationUser: boolean;
+    /**
+     * Secrets the credentials and the sign-in read, each mounted whole as a folder under
+     * CREDENTIALS_DIR (a changed key mapping then needs no restart); no other Secret is mounted.
+     */
+    credentialSecrets: string[];
 }
 
 /**
@@ -140,6 +210,7 @@ export interface WorkloadInput {
 export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.DeploymentSpec {
     const { names, controller } = i;
     const tcp = i.agentConnection === "tcp";
+    const credentialVolumes = i.credentialSecrets.map((secret, n) => ({ volume: `credentials-${n}`, secret }));
     const tz = posixZone(controller.timezone);
     const homeMount = { name: "jenkins-home", mountPath: HOME };
     const tmpMount = { name: "tmp", mountPath: "/tmp" };
@@ -215,7 +286,7 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
         template: {
             metadata: {
                 labels: { ...i.labels, ...names.controllerSelector },
-                annotations: { "jenkins-k8s/restart-hash": i.restartHash },
+                annotations: { [RESTART_HASH]: i.restart.hash, [RESTART_PARTS]: formatParts(i.restart.parts) },
             },
             spec: {
                 serviceAccountName: i.serviceAccountName,
@@ -248,9 +319,6 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             { name: "JENKINS_HOME", value: HOME },
                             { name: "CASC_JENKINS_CONFIG", value: `${CASC_DIR}/${CASC_FILE}` },
                             { name: "SECRETS", value: SECRETS_DIR },
-                            // JCasC adds its credentials to those made in the UI
-                            // instead of replacing them all on every load.
-                            { name: "CASC_CREDENTIALS_MERGE_STRATEGY", value: "merge" },
                             ...(tz !== undefined ? [{ name: "TZ", value: tz }] : []),
                         ],
                         ports: [
@@ -276,6 +344,11 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             { name: "war-cache", mountPath: WAR_CACHE },
                             cascMount,
                             secretMount,
+                            ...credentialVolumes.map(({ volume, secret }) => ({
+                                name: volume,
+                                mountPath: `${CREDENTIALS_DIR}/${secret}`,
+                                readOnly: true,
+                            })),
                         ],
                     },
                     {
@@ -312,6 +385,14 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                                         name: i.adminSecretName,
                                         items: [
                                             { key: "password", path: SECRET_FILES.adminPassword },
+                                            ...(i.automationUser
+                                                ? [
+                                                      {
+                                                          key: AUTOMATION_PASSWORD_KEY,
+                                                          path: SECRET_FILES.automationPassword,
+                                                      },
+                                                  ]
+                                                : []),
                                             { key: SECRET_FILES.reloadToken, path: SECRET_FILES.reloadToken },
                                         ],
                                     },
@@ -322,6 +403,10 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             ],
                         },
                     },
+                    ...credentialVolumes.map(({ volume, secret }) => ({
+                        name: volume,
+                        secret: { secretName: secret, defaultMode: 0o440 },
+                    })),
                     {
                         name: "reload-token",
                         secret: {

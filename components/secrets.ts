@@ -1,0 +1,101 @@
+// The Secrets the credentials and the sign-in read (jcasc/security.ts), checked against the cluster
+// at preview: each must exist in the controller's namespace with every key the stack names, or
+// Jenkins would start with an empty password where a credential should be. A value JCasC would
+// take for a variable (`${`) is refused too. Only key names are kept from a read, never a value.
+import type { Settings } from "../config/settings";
+import { credentialsWithPaths } from "../config/accessChecks";
+import { realmSecrets, SecretRef } from "../config/access";
+import { formatPath } from "../config/reader";
+import { credentialRefs } from "../jcasc/security";
+
+/** What a read of a Secret keeps: its keys, and the keys whose value holds `${`. */
+export interface SecretKeys {
+    keys: string[];
+    interpolated: string[];
+}
+
+export interface SecretReader {
+    /** The Secret's keys; undefined when it does not exist; null when no cluster is read (offline). */
+    secret(namespace: string, name: string): Promise<SecretKeys | undefined | null>;
+}
+
+/** The keys of a Secret's data, and those whose (base64-decoded) value holds `${`. */
+export function secretKeysOf(data: Record<string, string> | undefined): SecretKeys {
+    const entries = Object.entries(data ?? {});
+    return {
+        keys: entries.map(([k]) => k).sort(),
+        interpolated: entries
+            .filter(([, value]) => Buffer.from(value, "base64").toString("utf8").includes("${"))
+            .map(([k]) => k)
+            .sort(),
+    };
+}
+
+/** Each Secret key the stack reads, with the config path that names it and how its value is used. */
+function uses(s: Settings): { path: string; ref: SecretRef; asText: boolean }[] {
+    const fromRealm = realmSecrets(s.access.realm).map(({ at, ref }) => ({
+        path: `${formatPath("securityRealm", at.split("."))}.key`,
+        ref,
+        asText: true,
+    }));
+    const fromCredentials = credentialsWithPaths(s.access).flatMap(({ path, credential }) =>
+        Object.entries(credentialRefs(credential)).map(([role, ref]) => ({
+            path: formatPath(String(path[0]), [...path.slice(1), "keys", role]),
+            ref,
+            // A file is read as bytes (base64), which JCasC never interpolates.
+            asText: credential.type !== "file",
+        })),
+    );
+    return [...fromRealm, ...fromCredentials];
+}
+
+/**
+ * Problems with the Secrets the stack reads, and warnings: every missing Secret or key, naming the
+ * setting; offline, or with reads off, one warning that they were not checked.
+ */
+export async function secretProblems(
+    s: Settings,
+    reader: SecretReader,
+    reads: boolean,
+): Promise<{ problems: string[]; warnings: string[] }> {
+    const all = uses(s);
+    const names = [...new Set(all.map((u) => u.ref.secret))].sort();
+    if (names.length === 0) return { problems: [], warnings: [] };
+    const unchecked = {
+        problems: [],
+        warnings: [
+            `the Secrets the credentials and sign-in read (${names.map((n) => `${s.namespace}/${n}`).join(", ")}) were not checked: ` +
+                (reads
+                    ? "no cluster was read (an offline render)"
+                    : "jenkins-k8s:adoptKeptObjects is false, so the preview reads nothing") +
+                "; a missing one leaves its credential empty",
+        ],
+    };
+    if (!reads) return unchecked;
+    const found = new Map<string, SecretKeys | undefined>();
+    for (const name of names) {
+        const read = await reader.secret(s.namespace, name);
+        if (read === null) return unchecked;
+        found.set(name, read);
+    }
+    const problems: string[] = [];
+    const reported = new Set<string>();
+    for (const { path, ref, asText } of all) {
+        const secret = found.get(ref.secret);
+        const where = `${s.namespace}/${ref.secret}`;
+        if (!secret) {
+            const line = `${path.replace(/\.keys\.\w+$|\.key$/, ".secret")} = "${ref.secret}": there is no Secret ${where}; create it (kubectl create secret generic ${ref.secret} -n ${s.namespace} --from-literal=${ref.key}=...) before the update`;
+            if (!reported.has(line)) problems.push(line);
+            reported.add(line);
+        } else if (!secret.keys.includes(ref.key)) {
+            problems.push(
+                `${path} = "${ref.key}": the Secret ${where} has no key "${ref.key}" (its keys: ${secret.keys.join(", ") || "none"})`,
+            );
+        } else if (asText && secret.interpolated.includes(ref.key)) {
+            problems.push(
+                `${path} = "${ref.key}": the value of "${ref.key}" in the Secret ${where} contains "\${", which JCasC would resolve as a variable and so change; choose a value without it`,
+            );
+        }
+    }
+    return { problems, warnings: [] };
+}

@@ -1,0 +1,215 @@
+// The team folders' Job DSL script, run under Groovy 2.4.21 as JCasC's `jobs:` root runs it: what
+// each stack's script declares (held to schemas/jobdsl.schema.json, the methods and parameters of
+// the pinned plugins), and what happens across applies when teams come, go and are deleted.
+import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { PROJECT } from "../../config/keys";
+import { deriveNames } from "../../config/names";
+import { settingsFrom } from "../../config/settings";
+import { buildCasc, cascInput, renderCasc } from "../../jcasc/jcasc";
+import { PERMISSIONS, RETIRED_NOTE, TEAMS_STATE } from "../../jcasc/security";
+import { listStacks, readStackConfig } from "../../tools/stackConfig";
+import { Call, callsAt, jobDslProblems, runJobDsl } from "./runner";
+
+jest.setTimeout(120_000);
+
+type Values = Record<string, unknown>;
+
+/**
+ * The `jobs:` root of the JCasC built from these settings, as JCasC hands it to Job DSL: the
+ * script with its escapes resolved (SecretSourceResolver: `^${` is a literal `${`), and each
+ * providedEnv variable with a stand-in value that names it.
+ */
+function jobsOf(raw: Record<string, string>): { script: string; env: Record<string, string> } {
+    const s = settingsFrom(raw);
+    const doc = parse(renderCasc(buildCasc(cascInput(s, deriveNames(s))))) as { jobs: Record<string, any>[] };
+    const text: string = doc.jobs.find((j) => j.script !== undefined)!.script;
+    expect(text).not.toMatch(/(^|[^^])\$\{/);
+    const env = Object.fromEntries(
+        Object.keys(doc.jobs.find((j) => j.providedEnv)?.providedEnv ?? {}).map((k) => [k, `value of ${k}`]),
+    );
+    return { script: text.replace(/\^\$\{/g, "${"), env };
+}
+const raw = (values: Values) =>
+    Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+
+const folder = (run: { folders: { name: string; calls: Call[] }[] }, name: string) =>
+    run.folders.find((f) => f.name === name)?.calls;
+const argsOf = (calls: Call[] | undefined, method: string) => calls?.find((c) => c.method === method)?.args;
+/** A folder's matrix entries as {kind name: permissions}. */
+function grants(calls: Call[]): Record<string, unknown> {
+    return Object.fromEntries(
+        callsAt(calls, "properties", "authorizationMatrix", "entries").map((e) => [
+            `${e.method} ${String(argsOf(e.body, "name")![0])}`,
+            argsOf(e.body, "permissions")![0],
+        ]),
+    );
+}
+const credentialsOf = (calls: Call[]) =>
+    callsAt(calls, "properties", "folderCredentialsProperty", "domainCredentials", "domainCredentials", "credentials");
+
+describe.each(listStacks())("the %s stack's team script", (stack) => {
+    const { script, env } = jobsOf(readStackConfig(stack));
+
+    it("runs under Groovy 2.4.21 and calls only what the pinned plugins' Job DSL offers", () => {
+        const run = runJobDsl(script, { loaded: true, env });
+        expect(jobDslProblems(run)).toEqual([]);
+        const own = parse(readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")).config?.[
+            `${PROJECT}:teams`
+        ];
+        expect(run.folders.map((f) => f.name)).toEqual((own ?? []).map((t: { name: string }) => t.name));
+    });
+});
+
+describe("the prod stack's folders", () => {
+    const { script, env } = jobsOf(readStackConfig("prod"));
+    const run = runJobDsl(script, { loaded: true, env });
+
+    it("grant the deploy cloud to payments only; both teams may build images", () => {
+        const clouds = Object.fromEntries(
+            run.folders.map((f) => [
+                f.name,
+                argsOf(callsAt(f.calls, "properties", "kubernetes"), "permittedClouds")?.[0] ?? [],
+            ]),
+        );
+        expect(clouds).toEqual({
+            payments: ["kubernetes-baseline", "kubernetes-deploy"],
+            web: ["kubernetes-baseline"],
+        });
+    });
+
+    it("give members build and maintainers configure, each in their own folder only", () => {
+        expect(grants(folder(run, "payments")!)).toEqual({
+            "group payments-dev": [...PERMISSIONS.member].sort(),
+            "group payments-leads": [...PERMISSIONS.maintainer].sort(),
+        });
+        expect(grants(folder(run, "web")!)).toEqual({
+            "group web-dev": [...PERMISSIONS.member].sort(),
+            "user alice@example.com": [...PERMISSIONS.maintainer].sort(),
+        });
+    });
+
+    it("hold each team's credentials in its folder, from the values JCasC resolves (never in the script)", () => {
+        const payments = credentialsOf(folder(run, "payments")!);
+        expect(payments.map((c) => c.method)).toEqual(["stringCredentialsImpl"]);
+        expect(argsOf(payments[0].body, "id")).toEqual(["payments-sonar"]);
+        expect(argsOf(payments[0].body, "secret")).toEqual([
+            { secret: "value of JENKINS_K8S_TEAM_0_CREDENTIAL_0_TEXT" },
+        ]);
+        const web = credentialsOf(folder(run, "web")!);
+        expect(argsOf(web[0].body, "username")).toEqual(["git"]);
+        expect(argsOf(callsAt(web[0].body!, "privateKeySource", "directEntryPrivateKeySource"), "privateKey")).toEqual([
+            { secret: "value of JENKINS_K8S_TEAM_1_CREDENTIAL_0_PRIVATEKEY" },
+        ]);
+        expect(script).not.toMatch(/readFile|run\/secrets/);
+    });
+});
+
+describe("teams across applies (the record in JENKINS_HOME)", () => {
+    let home: string;
+    beforeEach(() => {
+        home = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-home-"));
+    });
+    afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+    const team = (name: string, extra: Values = {}) => ({
+        name,
+        members: { users: [`${name}-dev`] },
+        credentials: [{ id: `${name}-token`, type: "secretText", secret: `${name}-ci` }],
+        ...extra,
+    });
+    const apply = (values: Values, options: { loaded?: boolean; items?: string[]; onDisk?: string[] } = {}) => {
+        const { script, env } = jobsOf(raw(values));
+        const run = runJobDsl(script, { home, loaded: options.loaded ?? true, env, ...options });
+        expect(jobDslProblems(run)).toEqual([]);
+        return run;
+    };
+    const record = () => JSON.parse(readFileSync(path.join(home, TEAMS_STATE), "utf8")).teams;
+
+    it("a removed team's folder is kept with its jobs, with every grant, cloud and credential taken away", () => {
+        apply({ teams: [team("a"), team("b")] });
+        expect(record()).toEqual(["a", "b"]);
+        const run = apply({ teams: [team("a")] }, { items: ["a", "b"], onDisk: ["a", "b"] });
+        expect(run.deleted).toEqual([]);
+        const retired = folder(run, "b")!;
+        expect(argsOf(retired, "description")).toEqual([RETIRED_NOTE]);
+        expect(callsAt(retired, "properties").map((c) => c.method)).toEqual(["folderCredentialsProperty"]);
+        expect(credentialsOf(retired)).toEqual([]);
+        expect(record()).toEqual(["a", "b"]);
+    });
+
+    it("also at a start, before items are loaded (the folder is on disk only)", () => {
+        apply({ teams: [team("a"), team("b")] });
+        const run = apply({ teams: [team("a")] }, { loaded: false, onDisk: ["a", "b"] });
+        expect(argsOf(folder(run, "b"), "description")).toEqual([RETIRED_NOTE]);
+    });
+
+    it("a retired folder deleted by hand is forgotten, not made again", () => {
+        apply({ teams: [team("a"), team("b")] });
+        apply({ teams: [team("a")] }, { items: ["a", "b"], onDisk: ["a", "b"] });
+        rmSync(path.join(home, "jobs", "b"), { recursive: true });
+        const run = apply({ teams: [team("a")] }, { items: ["a"] });
+        expect(folder(run, "b")).toBeUndefined();
+        expect(record()).toEqual(["a"]);
+    });
+
+    it("a team listed again gets its grants back", () => {
+        apply({ teams: [team("a"), team("b")] });
+        apply({ teams: [team("a")] }, { items: ["a", "b"], onDisk: ["a", "b"] });
+        const run = apply({ teams: [team("a"), team("b")] }, { items: ["a", "b"], onDisk: ["a", "b"] });
+        expect(grants(folder(run, "b")!)).toEqual({ "user b-dev": [...PERMISSIONS.member].sort() });
+        expect(run.folders.filter((f) => f.name === "b")).toHaveLength(1);
+    });
+
+    it("deletedTeams deletes a former team's folder, jobs and history with it, at the first apply with items loaded", () => {
+        apply({ teams: [team("a"), team("b")] });
+        const atStart = apply({ teams: [team("a")], deletedTeams: ["b"] }, { loaded: false, onDisk: ["a", "b"] });
+        expect(atStart.deleted).toEqual([]);
+        expect(folder(atStart, "b")).toBeUndefined();
+        expect(record()).toEqual(["a", "b"]);
+        const reload = apply({ teams: [team("a")], deletedTeams: ["b"] }, { items: ["a", "b"], onDisk: ["a", "b"] });
+        expect(reload.deleted).toEqual(["b"]);
+        expect(reload.printed).toContain("deleted the folder of the former team b");
+        expect(record()).toEqual(["a"]);
+    });
+
+    it("never deletes a folder the stack did not make", () => {
+        apply({ teams: [team("a")] });
+        const run = apply({ teams: [team("a")], deletedTeams: ["handmade"] }, { items: ["a", "handmade"] });
+        expect(run.deleted).toEqual([]);
+    });
+
+    it("keeps any text as it is: quotes, backslashes, ${...}, line breaks and non-ASCII in names and descriptions", () => {
+        const name = `O'Brien "quoted" ünïcode €`;
+        const description = "line one\r\nline 'two'\twith ${literal}, \\n and \\u0041\u0001";
+        const run = apply({
+            teams: [{ name, displayName: name, description, members: { groups: ["dev's ${group}"] } }],
+            securityRealm: { type: "ldap", server: "ldaps://ldap.example.com", rootDN: "dc=example,dc=com" },
+            administrators: { groups: ["admins"] },
+        });
+        expect(run.folders.map((f) => f.name)).toEqual([name]);
+        expect(argsOf(folder(run, name), "displayName")).toEqual([name]);
+        expect((argsOf(folder(run, name), "description")![0] as string).startsWith(`${description}\n\n`)).toBe(true);
+        expect(Object.keys(grants(folder(run, name)!))).toEqual(["group dev's ${group}"]);
+    });
+});
+
+describe("schemas/jobdsl.schema.json refuses what Job DSL would", () => {
+    const { script, env } = jobsOf(readStackConfig("prod"));
+    it.each([
+        ["JCasC's short name of a credential type", "stringCredentialsImpl {", "string {"],
+        ["a permission by its class name", "'Job/Build'", "'Item/Build'"],
+        ["an ambiguous user-or-group entry", "group { name('web-dev')", "userOrGroup { name('web-dev')"],
+        ["a String where a Secret goes", "privateKey(secretOf(", "privateKey(("],
+        ["a credential without a required constructor parameter", "description('SonarQube token'); ", ""],
+        ["an unknown folder property", "kubernetes { permittedClouds", "kubernetesCloud { permittedClouds"],
+    ])("%s", (_what, from, to) => {
+        expect(script).toContain(from);
+        const run = runJobDsl(script.replace(from, to), { loaded: true, env });
+        expect(jobDslProblems(run)).not.toEqual([]);
+    });
+});
