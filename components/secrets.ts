@@ -79,15 +79,22 @@ export async function secretProblems(
         found.set(name, read);
     }
     const problems: string[] = [];
-    const reported = new Set<string>();
+    for (const name of names.filter((n) => !found.get(n))) {
+        // One line per missing Secret: the settings that name it, and every key it must hold.
+        const named = all.filter((u) => u.ref.secret === name);
+        const [first, ...others] = [...new Set(named.map((u) => u.path.replace(/\.keys\.\w+$|\.key$/, ".secret")))];
+        const keys = [...new Set(named.map((u) => u.ref.key))];
+        problems.push(
+            `${first} = "${name}"${others.length > 0 ? ` (and ${others.map((o) => o.replace(/^jenkins-k8s:/, "")).join(", ")})` : ""}: ` +
+                `there is no Secret ${s.namespace}/${name}; create it before the update: kubectl create secret generic ${name} -n ${s.namespace} ` +
+                keys.map((k) => `--from-literal=${k}=...`).join(" "),
+        );
+    }
     for (const { path, ref, asText } of all) {
         const secret = found.get(ref.secret);
         const where = `${s.namespace}/${ref.secret}`;
-        if (!secret) {
-            const line = `${path.replace(/\.keys\.\w+$|\.key$/, ".secret")} = "${ref.secret}": there is no Secret ${where}; create it (kubectl create secret generic ${ref.secret} -n ${s.namespace} --from-literal=${ref.key}=...) before the update`;
-            if (!reported.has(line)) problems.push(line);
-            reported.add(line);
-        } else if (!secret.keys.includes(ref.key)) {
+        if (!secret) continue;
+        if (!secret.keys.includes(ref.key)) {
             problems.push(
                 `${path} = "${ref.key}": the Secret ${where} has no key "${ref.key}" (its keys: ${secret.keys.join(", ") || "none"})`,
             );

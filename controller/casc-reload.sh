@@ -15,6 +15,11 @@
 # the shell's builtin printf. Every outcome is a log line and a Kubernetes Event on this pod
 # (`kubectl describe pod`; k8s-event.sh). After a failure the next try waits twice as long as the
 # last, up to MAX_BACKOFF seconds; a newer document is still picked up at that try.
+#
+# With RELOAD_AT_START=1 it also applies the document once more as soon as Jenkins answers after
+# a start: at a start JCasC runs before Jenkins loads its items (core Jenkins.loadTasks), so the
+# folders its Job DSL script makes then are dropped from memory until a reload, and a deletion it
+# asks for waits for the items to be loaded (jcasc/security.ts).
 set -u
 CASC_FILE=${CASC_FILE:-/var/jenkins_casc/jenkins.yaml}
 TOKEN_FILE=${TOKEN_FILE:-/run/secrets/jenkins/casc-reload-token}
@@ -60,12 +65,34 @@ reload() {
     return 1
 }
 
-# The controller applied this version when it started: only later changes need a reload.
+# ready: Jenkins answers its login page as the pod's probes take it, 2xx or 3xx (a sign-in
+# elsewhere may redirect); it answers 503 while it starts.
+ready() {
+    code=$(curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$JENKINS_URL/login" 2>/dev/null)
+    [ "${code:-0}" -ge 200 ] 2>/dev/null && [ "$code" -lt 400 ]
+}
+
+# The controller applied this version when it started: only later changes need a reload, but for
+# the one after the start.
 last=$(digest)
 echo "casc-reload: watching $CASC_FILE (${last:-missing})"
 checks=0
 wait=$INTERVAL
 failures=0
+start=""
+if [ "${RELOAD_AT_START:-0}" = 1 ]; then
+    while ! ready; do
+        if [ "$MAX_CHECKS" -ne 0 ] && [ "$checks" -ge "$MAX_CHECKS" ]; then
+            exit 0
+        fi
+        checks=$((checks + 1))
+        sleep "$INTERVAL"
+    done
+    echo "casc-reload: Jenkins is up; applying $CASC_FILE again, now that its items are loaded"
+    start=1
+    last=""
+    wait=0
+fi
 while [ "$MAX_CHECKS" -eq 0 ] || [ "$checks" -lt "$MAX_CHECKS" ]; do
     checks=$((checks + 1))
     sleep "$wait"
@@ -80,7 +107,12 @@ while [ "$MAX_CHECKS" -eq 0 ] || [ "$checks" -lt "$MAX_CHECKS" ]; do
         last=$now
         failures=0
         echo "casc-reload: applied $now"
-        event Normal CascReloaded "JCasC applied the new configuration ($now)"
+        if [ -n "$start" ]; then
+            event Normal CascReloaded "JCasC applied the configuration again after the start, with the items loaded ($now)"
+        else
+            event Normal CascReloaded "JCasC applied the new configuration ($now)"
+        fi
+        start=""
     else
         failures=$((failures + 1))
         wait=$INTERVAL

@@ -20,6 +20,7 @@ const ENDPOINT = `${JENKINS_URL}/reload-configuration-as-code/`;
 // Records its argv (tab-separated, one invocation per line) and its stdin (curl's config, where
 // the script puts secrets), and answers like curl -sS -w '%{http_code}' -o FILE:
 // - the events endpoint: appends the posted JSON to $FAKE/events.log, prints $FAKE/event.code (201);
+// - the login page (the readiness check): prints $FAKE/login.code (200);
 // - the reload endpoint: exits with $FAKE/curl.rc (0) as a refused connection does, printing 000;
 //   else writes $FAKE/reload.body (empty) to -o and prints $FAKE/reload.code (200).
 const FAKE_CURL = `#!/bin/sh
@@ -40,6 +41,9 @@ printf '\n' >>"$FAKE/curl.log"
 printf '%s' "$stdin" | tr '\n' '\t' >>"$FAKE/curl.stdin"
 printf '\n' >>"$FAKE/curl.stdin"
 case "$url" in
+  */login)
+    printf '%s' "$(cat "$FAKE/login.code" 2>/dev/null || echo 200)"
+    exit 0 ;;
   */events)
     cat "\${data#@}" >>"$FAKE/events.log"
     printf '%s' "$(cat "$FAKE/event.code" 2>/dev/null || echo 201)"
@@ -164,7 +168,16 @@ function run(maxChecks: number, actions: Record<number, string[]> = {}, extraEnv
         fs.writeFileSync(path.join(fake, "actions", `${k}.sh`), steps.join("\n") + "\n");
     }
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ["CASC_FILE", "TOKEN_FILE", "JENKINS_URL", "INTERVAL", "MAX_CHECKS", "MAX_BACKOFF", "POD_NAME"])
+    for (const k of [
+        "CASC_FILE",
+        "TOKEN_FILE",
+        "JENKINS_URL",
+        "INTERVAL",
+        "MAX_CHECKS",
+        "MAX_BACKOFF",
+        "POD_NAME",
+        "RELOAD_AT_START",
+    ])
         delete env[k];
     Object.assign(env, {
         PATH: `${path.join(fake, "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
@@ -443,6 +456,80 @@ describe("casc-reload.sh", () => {
         expect(lines(r.stdout).filter((l) => l.includes("applied"))).toEqual([
             `casc-reload: applied ${sha256(CONFIG_B)}`,
         ]);
+    });
+
+    describe("RELOAD_AT_START: once more after a start, when Jenkins answers, with its items loaded", () => {
+        const START = {
+            RELOAD_AT_START: "1",
+            POD_NAME: "jenkins-7d9f-abcde",
+            POD_NAMESPACE: "kube-ops",
+            POD_UID: "0b7e-uid",
+        };
+        const loginAnswers = (code: number) => `printf '%s' ${code} >${q(path.join(fake, "login.code"))}`;
+        const loginCalls = () => curlCalls().filter((c) => c.url === `${JENKINS_URL}/login`);
+
+        test("waits, quietly, while Jenkins starts (503), then reloads the same document once and says why", () => {
+            mountConfigMap(CONFIG_A);
+            fs.writeFileSync(path.join(fake, "login.code"), "503");
+            const r = run(6, { 2: [loginAnswers(200)] }, START);
+            expectClean(r);
+            expect(loginCalls()).toHaveLength(3);
+            expect(reloadCalls()).toHaveLength(1);
+            expectReloadPost(reloadCalls()[0], TOKEN_1);
+            expect(lines(r.stdout)).toEqual([
+                `casc-reload: watching ${cascFile} (${sha256(CONFIG_A)})`,
+                `casc-reload: Jenkins is up; applying ${cascFile} again, now that its items are loaded`,
+                `casc-reload: ${cascFile} changed (${sha256(CONFIG_A)}), reloading`,
+                `casc-reload: applied ${sha256(CONFIG_A)}`,
+            ]);
+            expect(events().map((e) => [e.type, e.reason, e.message])).toEqual([
+                [
+                    "Normal",
+                    "CascReloaded",
+                    `JCasC applied the configuration again after the start, with the items loaded (${sha256(CONFIG_A)})`,
+                ],
+            ]);
+        });
+
+        test("a login page that redirects (a sign-in elsewhere) counts as up, as the pod's probes take it", () => {
+            mountConfigMap(CONFIG_A);
+            fs.writeFileSync(path.join(fake, "login.code"), "302");
+            expectClean(run(2, {}, START));
+            expect(reloadCalls()).toHaveLength(1);
+        });
+
+        test("after the start's reload only changes reload, as without it", () => {
+            mountConfigMap(CONFIG_A);
+            const r = run(5, { 3: [kubeletUpdate(CONFIG_B)] }, START);
+            expectClean(r);
+            expect(reloadCalls()).toHaveLength(2);
+            expect(events().map((e) => e.message)).toEqual([
+                expect.stringContaining("again after the start"),
+                `JCasC applied the new configuration (${sha256(CONFIG_B)})`,
+            ]);
+        });
+
+        test("a refused reload after the start is reported and retried like any other", () => {
+            mountConfigMap(CONFIG_A);
+            fs.writeFileSync(path.join(fake, "reload.code"), "401");
+            const r = run(3, { 2: [jenkinsAnswers(200)] }, START);
+            expect(r.stderr).toContain("the reload token was refused (HTTP 401)");
+            expect(reloadCalls()).toHaveLength(2);
+            expect(lines(r.stdout)).toContain(`casc-reload: applied ${sha256(CONFIG_A)}`);
+        });
+
+        test("Jenkins never up within MAX_CHECKS: no reload, exits 0", () => {
+            mountConfigMap(CONFIG_A);
+            fs.writeFileSync(path.join(fake, "login.code"), "503");
+            expectClean(run(3, {}, START));
+            expect(reloadCalls()).toEqual([]);
+        });
+
+        test("without it (the default), nothing is asked of Jenkins until the document changes", () => {
+            mountConfigMap(CONFIG_A);
+            expectClean(run(3));
+            expect(curlCalls()).toEqual([]);
+        });
     });
 
     describe("JCasC's answer is read, not only its status", () => {

@@ -359,6 +359,8 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             { name: "CASC_FILE", value: `${CASC_DIR}/${CASC_FILE}` },
                             { name: "TOKEN_FILE", value: `${SECRETS_DIR}/${SECRET_FILES.reloadToken}` },
                             { name: "JENKINS_URL", value: `http://localhost:${HTTP_PORT}` },
+                            // Once more after a start, with the items loaded (the team folders' script).
+                            { name: "RELOAD_AT_START", value: "1" },
                             ...podEnv,
                         ],
                         resources: {

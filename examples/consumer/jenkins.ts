@@ -12,6 +12,12 @@ export interface JenkinsOutputs {
     adminUsername: pulumi.Output<string>;
     /** A secret: it stays encrypted in this stack's state too. */
     adminPassword: pulumi.Output<string>;
+    /** The build-only user of local sign-in; unset with sign-in elsewhere. */
+    automationUsername: pulumi.Output<string | undefined>;
+    /** Its password, a secret; unset with sign-in elsewhere. */
+    automationPassword: pulumi.Output<string | undefined>;
+    /** The team folders. */
+    teams: pulumi.Output<string[]>;
     agentLabels: pulumi.Output<string[]>;
     controllerServiceAccount: pulumi.Output<string>;
     agentServiceAccount: pulumi.Output<string>;
@@ -57,10 +63,37 @@ export function jenkinsOutputs(stack: string): JenkinsOutputs {
         externalUrl: typed(ref, stack, "externalUrl", isOptionalString, "a string or unset", true),
         adminUsername: str("adminUsername"),
         adminPassword: pulumi.secret(str("adminPassword")),
+        automationUsername: typed(ref, stack, "automationUsername", isOptionalString, "a string or unset", true),
+        automationPassword: pulumi.secret(
+            typed(ref, stack, "automationPassword", isOptionalString, "a string or unset", true),
+        ),
+        teams: typed(ref, stack, "teams", isStringList, "a list of team names"),
         agentLabels: typed(ref, stack, "agentLabels", isStringList, "a list of labels"),
         controllerServiceAccount: str("controllerServiceAccount"),
         agentServiceAccount: str("agentServiceAccount"),
         cascConfigMap: str("cascConfigMap"),
         homeClaim: str("homeClaim"),
     };
+}
+
+/**
+ * The identity a workload gets: a service account's API token when one is configured (sign-in at
+ * an identity provider), else the stack's automation user; never the admin.
+ */
+export function buildIdentity(
+    apiUser: string | undefined,
+    apiToken: string | undefined,
+    automationUser: string | undefined,
+    automationPassword: string | undefined,
+): { username: string; password: string } {
+    if (apiUser && apiToken) return { username: apiUser, password: apiToken };
+    if (apiUser || apiToken) {
+        throw new Error("set both jenkins-consumer:apiUser and jenkins-consumer:apiToken (--secret), or neither");
+    }
+    if (!automationUser || !automationPassword) {
+        throw new Error(
+            "the Jenkins stack has no automation user (its sign-in is not local): set jenkins-consumer:apiUser and jenkins-consumer:apiToken (--secret) to a service account's API token",
+        );
+    }
+    return { username: automationUser, password: automationPassword };
 }

@@ -198,6 +198,27 @@ export class StackFixtures {
         }
     }
 
+    /**
+     * A Secret the stack reads but does not create (a credential's), as its owner would make it:
+     * an Opaque Secret with these keys; replaced when it exists (a later step adds a key).
+     */
+    async secret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
+        const secret = tagged({
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name, namespace },
+            type: "Opaque",
+            stringData: data,
+        });
+        if (await this.cluster.read(secret)) {
+            await this.cluster.delete(secret);
+            await this.cluster.gone(secret);
+        } else {
+            this.made.push(secret);
+        }
+        await this.cluster.create(secret);
+    }
+
     private async make(o: KubeObject): Promise<void> {
         await this.cluster.create(o);
         this.made.push(o);

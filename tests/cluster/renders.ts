@@ -133,3 +133,41 @@ export function clouds(casc: Obj): Obj[] {
 export function ofKind(r: Render, kind: string): KubeObject[] {
     return r.objects.filter((o) => o.kind === kind);
 }
+
+/** A structured setting of a stack (or variant), as the stack file writes it; undefined when unset. */
+function settingOf<T>(name: string, key: string): T | undefined {
+    const raw = configOf(name)[`jenkins-k8s:${key}`];
+    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+}
+
+type SecretRef = { secret: string; key: string };
+type CredentialConfig = { secret: string };
+type TeamConfig = { name: string; clouds?: string[]; credentials?: CredentialConfig[] };
+
+/** The Secrets the stack file names (credentials, teams' credentials, sign-in), read from it directly. */
+export function namedSecrets(name: string): string[] {
+    const realm = settingOf<{
+        clientSecret?: SecretRef;
+        escapeHatch?: { password: SecretRef };
+        managerPassword?: SecretRef;
+    }>(name, "securityRealm");
+    const teams = settingOf<TeamConfig[]>(name, "teams") ?? [];
+    return [
+        ...new Set([
+            ...[realm?.clientSecret, realm?.escapeHatch?.password, realm?.managerPassword].flatMap((r) =>
+                r ? [r.secret] : [],
+            ),
+            ...(settingOf<CredentialConfig[]>(name, "credentials") ?? []).map((c) => c.secret),
+            ...teams.flatMap((t) => (t.credentials ?? []).map((c) => c.secret)),
+        ]),
+    ].sort();
+}
+
+/** Each cloud the stack file grants to teams, with the teams it names, as written. */
+export function cloudGrants(name: string): Record<string, string[]> {
+    const grants: Record<string, string[]> = {};
+    for (const team of settingOf<TeamConfig[]>(name, "teams") ?? []) {
+        for (const cloud of team.clouds ?? []) (grants[cloud] ??= []).push(team.name);
+    }
+    return grants;
+}

@@ -27,7 +27,8 @@ import { runPodScript, runReloadScript, withLoopbackServer } from "./reloadScrip
 import { agentPod } from "./agentPod";
 import { launcherOf, podAccountOf, same } from "./launchers";
 import { namespacesOf, StackFixtures, tagged } from "./fixtures";
-import { clouds, ofKind, readRender, Render, stacksUnderTest, VARIANTS } from "./renders";
+import { cloudGrants, clouds, namedSecrets, ofKind, readRender, Render, stacksUnderTest, VARIANTS } from "./renders";
+import { callsAt, runJobDsl } from "../jobdsl/runner";
 import { KEPT_BY } from "../../components/kept";
 import { RESOURCES_OUT } from "../../tools/render";
 import { ROOT } from "../../tools/stackConfig";
@@ -893,45 +894,166 @@ function describeStack(stack: string, render: Render): void {
             }
         });
 
+        /** The program, as `pulumi up` runs it at preview, reading this cluster: what it imports, or why it refuses. */
+        const previewUp = (env: NodeJS.ProcessEnv = process.env) => {
+            const out = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-recreate-"));
+            try {
+                const run = spawnSync(
+                    process.execPath,
+                    [
+                        "--require",
+                        "sucrase/register/ts",
+                        "tools/render.ts",
+                        "--stack",
+                        VARIANTS[stack]?.stack ?? stack,
+                        ...Object.entries(VARIANTS[stack]?.overrides ?? {}).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+                        "--cluster",
+                        "--out",
+                        out,
+                    ],
+                    { cwd: ROOT, env, encoding: "utf8" },
+                );
+                const imports =
+                    run.status === 0
+                        ? (parse(readFileSync(path.join(out, RESOURCES_OUT), "utf8")) as Obj[])
+                              .filter((r) => r.import)
+                              .map((r) => r.import as string)
+                              .sort()
+                        : [];
+                return { status: run.status, stderr: run.stderr, imports };
+            } finally {
+                rmSync(out, { recursive: true, force: true });
+            }
+        };
+
+        // Credentials and sign-in read Secrets of the controller's namespace, which the stack names
+        // but never creates: the preview checks them against this API server.
+        const secretsNamed = namedSecrets(stack);
+        const controllerNamespace = deployment.metadata.namespace!;
+        if (secretsNamed.length > 0) {
+            describe("credentials from the Secrets the stack names", () => {
+                test(`the preview fails while ${secretsNamed.join(", ")} are missing, and passes once they hold what its messages ask for`, async () => {
+                    const first = previewUp();
+                    expect(first.status).toBe(1);
+                    for (const name of secretsNamed) {
+                        expect(first.stderr).toContain(`there is no Secret ${controllerNamespace}/${name};`);
+                    }
+                    // Follow the preview's own instructions, as a user would, until it passes.
+                    const made: Record<string, Record<string, string>> = {};
+                    let run = first;
+                    for (let round = 0; round < 4 && run.status !== 0; round++) {
+                        for (const m of run.stderr.matchAll(
+                            /kubectl create secret generic (\S+) -n (\S+)((?: --from-literal=[^=\s]+=\.\.\.)+)/g,
+                        )) {
+                            const keys = [...m[3].matchAll(/--from-literal=([^=\s]+)=/g)].map((k) => k[1]);
+                            made[m[1]] = Object.fromEntries(keys.map((k) => [k, `fixture value of ${k}\n`]));
+                        }
+                        for (const m of run.stderr.matchAll(/the Secret (\S+)\/(\S+) has no key "([^"]+)"/g)) {
+                            made[m[2]] = { ...made[m[2]], [m[3]]: `fixture value of ${m[3]}\n` };
+                        }
+                        for (const [name, data] of Object.entries(made)) {
+                            await fixtures.secret(controllerNamespace, name, data);
+                        }
+                        run = previewUp();
+                    }
+                    expect({ status: run.status, stderr: run.stderr.replace(/^.*warning.*\n?/gim, "") }).toEqual({
+                        status: 0,
+                        stderr: "",
+                    });
+                    expect(Object.keys(made).sort()).toEqual(secretsNamed);
+                });
+
+                test("a key taken away, or a value JCasC would resolve, fails the preview, read from this API server", async () => {
+                    const name = secretsNamed[0];
+                    const secret: KubeObject = {
+                        apiVersion: "v1",
+                        kind: "Secret",
+                        metadata: { name, namespace: controllerNamespace },
+                    };
+                    const before = (await cluster.read(secret))!;
+                    const data = Object.fromEntries(
+                        Object.entries(before.data as Record<string, string>).map(([k, v]) => [
+                            k,
+                            Buffer.from(v, "base64").toString(),
+                        ]),
+                    );
+                    const [key] = Object.keys(data);
+                    try {
+                        await fixtures.secret(controllerNamespace, name, { ...data, [key]: "abc${HOME}" });
+                        const interpolated = previewUp();
+                        expect(interpolated.status).toBe(1);
+                        expect(interpolated.stderr).toContain(
+                            `the value of "${key}" in the Secret ${controllerNamespace}/${name} contains "\${"`,
+                        );
+                        expect(interpolated.stderr).not.toContain("abc");
+                        const { [key]: _gone, ...rest } = data;
+                        await fixtures.secret(controllerNamespace, name, { ...rest, other: "x" });
+                        const missing = previewUp();
+                        expect(missing.status).toBe(1);
+                        expect(missing.stderr).toContain(
+                            `the Secret ${controllerNamespace}/${name} has no key "${key}"`,
+                        );
+                    } finally {
+                        await fixtures.secret(controllerNamespace, name, data);
+                    }
+                    expect(previewUp().status).toBe(0);
+                });
+
+                test("the controller mounts exactly those Secrets, and its account may still read none", async () => {
+                    const live = (await cluster.read(deployment))!;
+                    const volumes: Obj[] = live.spec.template.spec.volumes;
+                    const adminSecret = ofKind(render, "Secret").find((o) => o.metadata.name.endsWith("-admin"))!;
+                    expect(
+                        volumes
+                            .filter((v) => v.secret && v.secret.secretName !== adminSecret.metadata.name)
+                            .map((v) => v.secret.secretName)
+                            .sort(),
+                    ).toEqual(secretsNamed);
+                    for (const verb of ["get", "list", "watch"]) {
+                        expect([
+                            verb,
+                            await cluster.can(controllerAccount, {
+                                verb,
+                                resource: "secrets",
+                                namespace: controllerNamespace,
+                            }),
+                        ]).toEqual([verb, false]);
+                    }
+                });
+            });
+        }
+
+        const teamGrants = cloudGrants(stack);
+        if (Object.keys(teamGrants).length > 0) {
+            test("each usage-restricted cloud is granted only to the folders of the teams that list it (the applied JCasC's Job DSL, run under Groovy 2.4.21)", async () => {
+                const cascMap = ofKind(render, "ConfigMap").find((c) => c.data?.["jenkins.yaml"] !== undefined)!;
+                const applied = parse((await cluster.read(cascMap))!.data["jenkins.yaml"]) as Obj;
+                const restricted = clouds(applied)
+                    .filter((c) => c.usageRestricted)
+                    .map((c) => c.name as string);
+                const script: string = applied.jobs.find((j: Obj) => j.script !== undefined).script;
+                const env = Object.fromEntries(
+                    Object.keys(applied.jobs.find((j: Obj) => j.providedEnv)?.providedEnv ?? {}).map((k) => [k, "x"]),
+                );
+                const run = runJobDsl(script.replace(/\^\$\{/g, "${"), { loaded: true, env });
+                const permitted: Record<string, string[]> = {};
+                for (const f of run.folders) {
+                    const clouds = callsAt(f.calls, "properties", "kubernetes").find(
+                        (c) => c.method === "permittedClouds",
+                    )?.args[0];
+                    for (const cloud of (clouds as string[] | undefined) ?? []) (permitted[cloud] ??= []).push(f.name);
+                }
+                expect(Object.fromEntries(restricted.map((c) => [c, permitted[c] ?? []]))).toEqual(
+                    Object.fromEntries(restricted.map((c) => [c, teamGrants[c] ?? []])),
+                );
+            });
+        }
+
         // Last: it deletes the stack's objects, as `pulumi destroy` would, and brings them back.
         const kept = render.objects.filter((o) => o.metadata.labels?.[KEPT_BY] !== undefined);
         if (kept.length > 0) {
             describe("destroy, then up again", () => {
                 const claim = ofKind(render, "PersistentVolumeClaim").find((c) => c.metadata.name === "jenkins-home")!;
-                /** The program, as `pulumi up` runs it at preview, reading this cluster: what it imports, or why it refuses. */
-                const previewUp = (env: NodeJS.ProcessEnv = process.env) => {
-                    const out = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-recreate-"));
-                    try {
-                        const run = spawnSync(
-                            process.execPath,
-                            [
-                                "--require",
-                                "sucrase/register/ts",
-                                "tools/render.ts",
-                                "--stack",
-                                VARIANTS[stack]?.stack ?? stack,
-                                ...Object.entries(VARIANTS[stack]?.overrides ?? {}).flatMap(([k, v]) => [
-                                    "--set",
-                                    `${k}=${v}`,
-                                ]),
-                                "--cluster",
-                                "--out",
-                                out,
-                            ],
-                            { cwd: ROOT, env, encoding: "utf8" },
-                        );
-                        const imports =
-                            run.status === 0
-                                ? (parse(readFileSync(path.join(out, RESOURCES_OUT), "utf8")) as Obj[])
-                                      .filter((r) => r.import)
-                                      .map((r) => r.import as string)
-                                      .sort()
-                                : [];
-                        return { status: run.status, stderr: run.stderr, imports };
-                    } finally {
-                        rmSync(out, { recursive: true, force: true });
-                    }
-                };
                 const idOf = (o: KubeObject) =>
                     o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 
