@@ -55,10 +55,17 @@ export = async () => {
     // and with backups a restore point is taken first (none in the up that restores: its new claim
     // is not the home being left, and may not bind before the pod).
     const credentialSecrets = [...mountedSecrets(settings.access).keys()];
-    const restart = controllerRestart(settings.controller, lock, lockFile, [
-        ...credentialSecrets,
-        ...(settings.access.automationUser ? [`${names.adminSecret}/${AUTOMATION_PASSWORD_KEY}`] : []),
-    ]);
+    const restart = controllerRestart(
+        settings.controller,
+        lock,
+        lockFile,
+        [
+            ...credentialSecrets,
+            ...settings.agents.tiers.flatMap((t) => (t.launcher ? [t.launcher.tokenSecret] : [])),
+            ...(settings.access.automationUser ? [`${names.adminSecret}/${AUTOMATION_PASSWORD_KEY}`] : []),
+        ],
+        settings.agents.connection,
+    );
     const live =
         (settings.backups || settings.adoptKeptObjects) && !(settings.restoreFromSnapshot && !restored)
             ? await cluster.reader.controller(settings.namespace, names.controller)

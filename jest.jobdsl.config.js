@@ -4,12 +4,4 @@
  * and the Groovy jar (npm run groovy:fetch), so it is a tier of its own beside the unit suite.
  * @type {import('jest').Config}
  */
-module.exports = {
-    preset: "ts-jest",
-    testEnvironment: "node",
-    roots: ["<rootDir>/tests"],
-    testMatch: ["**/*.jobdsl.ts"],
-    setupFilesAfterEnv: ["<rootDir>/tests/setup.ts"],
-    reporters: ["default", "<rootDir>/tools/summaryReporter.js"],
-    transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
-};
+module.exports = { ...require("./jest.config.js"), testMatch: ["**/*.jobdsl.ts"] };

@@ -8,10 +8,12 @@ import { realmSecrets, SecretRef } from "../config/access";
 import { formatPath } from "../config/reader";
 import { credentialRefs } from "../jcasc/security";
 
-/** What a read of a Secret keeps: its keys, and the keys whose value holds `${`. */
+/** What a read of a Secret keeps: its keys, those whose value holds `${`, and those that are empty. */
 export interface SecretKeys {
     keys: string[];
     interpolated: string[];
+    /** Empty or only blanks: a password of nothing, which oic-auth's escape hatch would accept. */
+    empty: string[];
 }
 
 export interface SecretReader {
@@ -19,15 +21,18 @@ export interface SecretReader {
     secret(namespace: string, name: string): Promise<SecretKeys | undefined | null>;
 }
 
-/** The keys of a Secret's data, and those whose (base64-decoded) value holds `${`. */
+/** The keys of a Secret's data, those whose (base64-decoded) value holds `${`, and the empty ones. */
 export function secretKeysOf(data: Record<string, string> | undefined): SecretKeys {
-    const entries = Object.entries(data ?? {});
+    const entries = Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")] as const);
+    const where = (test: (value: string) => boolean) =>
+        entries
+            .filter(([, value]) => test(value))
+            .map(([k]) => k)
+            .sort();
     return {
         keys: entries.map(([k]) => k).sort(),
-        interpolated: entries
-            .filter(([, value]) => Buffer.from(value, "base64").toString("utf8").includes("${"))
-            .map(([k]) => k)
-            .sort(),
+        interpolated: where((value) => value.includes("${")),
+        empty: where((value) => value.trim() === ""),
     };
 }
 
@@ -97,6 +102,10 @@ export async function secretProblems(
         if (!secret.keys.includes(ref.key)) {
             problems.push(
                 `${path} = "${ref.key}": the Secret ${where} has no key "${ref.key}" (its keys: ${secret.keys.join(", ") || "none"})`,
+            );
+        } else if (secret.empty.includes(ref.key)) {
+            problems.push(
+                `${path} = "${ref.key}": the value of "${ref.key}" in the Secret ${where} is empty; a credential (or a password) of nothing would be accepted as one`,
             );
         } else if (asText && secret.interpolated.includes(ref.key)) {
             problems.push(

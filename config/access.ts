@@ -99,7 +99,7 @@ const teamSchema = z.strictObject({
     description: z.string().default(""),
     /** May see and build the folder's jobs. */
     members: principals.default({ users: [], groups: [] }),
-    /** May also create, configure and delete jobs in the folder. */
+    /** May also replay pipelines, delete and keep builds, tag; never configure or create items (jcasc/security.ts PERMISSIONS). */
     maintainers: principals.default({ users: [], groups: [] }),
     /** Usage-restricted clouds the folder's jobs may launch agents in (kubernetes-deploy, ...). */
     clouds: z.array(z.string(), { error: () => "must be a list of cloud names" }).default([]),
@@ -123,7 +123,8 @@ const oidcRealm = z.strictObject({
             issuer: https,
             authorizationUrl: https,
             tokenUrl: https,
-            jwksUrl: https.optional(),
+            /** Required: without the provider's keys no ID token can be verified (oic-auth signs in no one). */
+            jwksUrl: https,
             userInfoUrl: https.optional(),
             endSessionUrl: https.optional(),
             tokenAuthMethod: oneOf(["client_secret_basic", "client_secret_post"] as const).default(

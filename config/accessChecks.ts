@@ -99,7 +99,10 @@ export function principalProblems(a: AccessView): string[] {
         });
         principals.groups.forEach((group, i) => {
             const where = `${at([...path, "groups", i])} = ${show(group)}`;
-            if (realm?.type === "local" && group !== "authenticated") {
+            if (group.toLowerCase() === "anonymous") {
+                // Jenkins' anonymous visitor carries the authority "anonymous" (core ACL, Jenkins.ANONYMOUS2).
+                problems.push(`${where}: is what Jenkins calls visitors who are not signed in; grant nothing to them`);
+            } else if (realm?.type === "local" && group !== "authenticated") {
                 problems.push(
                     `${where}: local sign-in has no groups (only "authenticated", every signed-in user); name users, or sign in with oidc or ldap`,
                 );

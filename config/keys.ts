@@ -189,7 +189,7 @@ export const KEYS = {
         schema: teamsSchema.optional(),
         docs: { type: "list of objects (stack file only)", default: "none" },
         description:
-            "Teams (a list, in the stack file): each a folder whose `members` may build and `maintainers` also configure, the usage-restricted `clouds` its jobs may launch in, and `credentials` only its jobs see. A team removed from the list keeps its folder, jobs and history, with every grant taken away. See docs/access.md.",
+            "Teams (a list, in the stack file): each a folder whose `members` may build and `maintainers` also replay pipelines and manage builds, the usage-restricted `clouds` its jobs may launch in, and `credentials` only its jobs see. A team removed from the list keeps its folder, jobs and history, with every grant taken away. See docs/access.md.",
     },
     deletedTeams: {
         type: "array",

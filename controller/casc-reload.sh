@@ -16,13 +16,15 @@
 # (`kubectl describe pod`; k8s-event.sh). After a failure the next try waits twice as long as the
 # last, up to MAX_BACKOFF seconds; a newer document is still picked up at that try.
 #
-# With RELOAD_AT_START=1 it also applies the document once more as soon as Jenkins answers after
-# a start: at a start JCasC runs before Jenkins loads its items (core Jenkins.loadTasks), so the
-# folders its Job DSL script makes then are dropped from memory until a reload, and a deletion it
-# asks for waits for the items to be loaded (jcasc/security.ts).
+# With RELOAD_AT_START=1 it also applies the document once more whenever Jenkins answers again
+# after a start (its own, or the jenkins container's restart, which it sees as Jenkins not
+# answering): at a start JCasC runs before Jenkins loads its items (core Jenkins.loadTasks), so
+# the folders its Job DSL script makes then are dropped from memory until a reload, and a
+# deletion it asks for waits for the items to be loaded (jcasc/security.ts). While Jenkins does
+# not answer, it tries no reload.
 set -u
 CASC_FILE=${CASC_FILE:-/var/jenkins_casc/jenkins.yaml}
-TOKEN_FILE=${TOKEN_FILE:-/run/secrets/jenkins/casc-reload-token}
+TOKEN_FILE=${TOKEN_FILE:-/run/secrets/jenkins-k8s/controller/casc-reload-token}
 JENKINS_URL=${JENKINS_URL:-http://localhost:8080}
 INTERVAL=${INTERVAL:-10}
 MAX_BACKOFF=${MAX_BACKOFF:-300}
@@ -80,23 +82,27 @@ checks=0
 wait=$INTERVAL
 failures=0
 start=""
-if [ "${RELOAD_AT_START:-0}" = 1 ]; then
-    while ! ready; do
-        if [ "$MAX_CHECKS" -ne 0 ] && [ "$checks" -ge "$MAX_CHECKS" ]; then
-            exit 0
-        fi
-        checks=$((checks + 1))
-        sleep "$INTERVAL"
-    done
-    echo "casc-reload: Jenkins is up; applying $CASC_FILE again, now that its items are loaded"
-    start=1
-    last=""
-    wait=0
-fi
+# Whether Jenkins answered at the last check (with RELOAD_AT_START).
+up=0
 while [ "$MAX_CHECKS" -eq 0 ] || [ "$checks" -lt "$MAX_CHECKS" ]; do
     checks=$((checks + 1))
     sleep "$wait"
     wait=$INTERVAL
+    if [ "${RELOAD_AT_START:-0}" = 1 ]; then
+        if ! ready; then
+            if [ "$up" = 1 ]; then
+                echo "casc-reload: Jenkins stopped answering; applying $CASC_FILE again once it is back"
+            fi
+            up=0
+            continue
+        fi
+        if [ "$up" = 0 ]; then
+            echo "casc-reload: Jenkins is up; applying $CASC_FILE again, now that its items are loaded"
+            up=1
+            start=1
+            last=""
+        fi
+    fi
     now=$(digest)
     if [ -z "$now" ] || [ "$now" = "$last" ]; then
         failures=0

@@ -10,7 +10,7 @@ import { Names } from "../config/names";
 import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "../config/podTemplates";
 import type { Settings } from "../config/settings";
 import type { Access } from "../config/access";
-import { authorizationStrategy, jobs, Reference, securityRealm, systemCredentials } from "./security";
+import { authorizationStrategy, controllerSecret, jobs, Reference, securityRealm, systemCredentials } from "./security";
 import { DEFAULTS_TEMPLATE, Tier } from "../config/tiers";
 import {
     ALLOW_HOST_PATH,
@@ -56,7 +56,7 @@ export function cascInput(s: Settings, names: Pick<Names, "jenkinsUrl" | "jenkin
     };
 }
 
-/** File names under the SECRETS directory; JCasC resolves `${name}` from them. */
+/** The controller's own secrets, files of its projected volume (security.ts CONTROLLER_SECRETS_DIR). */
 export const SECRET_FILES = {
     adminPassword: "jenkins-admin-password",
     automationPassword: "jenkins-automation-password",
@@ -369,7 +369,7 @@ function cloud(input: CascInput, tier: Tier): { [key: string]: Json } {
 /** The JCasC document as a plain object. */
 export function buildCasc(input: CascInput): Record<string, Written> {
     const tcp = input.connection === "tcp";
-    const file = (name: string) => new Reference(`\${${name}}`);
+    const credentials = systemCredentials(input.access, input.tiers);
     return escapeInterpolation({
         jenkins: {
             systemMessage:
@@ -380,13 +380,13 @@ export function buildCasc(input: CascInput): Record<string, Written> {
             slaveAgentPort: tcp ? 50000 : -1,
             securityRealm: securityRealm(input.access, {
                 adminUsername: input.adminUsername,
-                adminPassword: file(SECRET_FILES.adminPassword),
-                automationPassword: file(SECRET_FILES.automationPassword),
+                adminPassword: controllerSecret(SECRET_FILES.adminPassword),
+                automationPassword: controllerSecret(SECRET_FILES.automationPassword),
             }),
             authorizationStrategy: authorizationStrategy(input.access, input.adminUsername),
             clouds: input.tiers.map((t) => ({ kubernetes: cloud(input, t) })),
         },
-        credentials: systemCredentials(input.access, input.tiers),
+        ...(credentials ? { credentials } : {}),
         unclassified: {
             location: { url: input.publicUrl ?? input.jenkinsUrl },
         },

@@ -9,8 +9,15 @@ import type { Access, Credential, LdapRealm, OidcRealm, Principals, SecretRef, T
 import { realmSecrets } from "../config/access";
 import type { Tier } from "../config/tiers";
 
-/** Where each Secret a credential or the sign-in reads is mounted in the controller, as a folder of its keys. */
-export const CREDENTIALS_DIR = "/run/secrets/jenkins-credentials";
+/**
+ * JCasC's SECRETS directory in the controller: `${a/b}` is the file SECRETS/a/b, its content
+ * trimmed (configuration-as-code 2115 DockerSecretSource). Below it, `controller/` holds the
+ * controller's own secrets (one projected volume) and `credentials/<Secret>/` each Secret the stack
+ * names, as a folder of its keys. A folder of its own: mount points in it, not in another volume.
+ */
+export const SECRETS_DIR = "/run/secrets/jenkins-k8s";
+export const CONTROLLER_SECRETS_DIR = `${SECRETS_DIR}/controller`;
+export const CREDENTIALS_DIR = `${SECRETS_DIR}/credentials`;
 
 /**
  * A `${...}` reference JCasC must resolve, kept apart from text: the document builder escapes every
@@ -21,17 +28,19 @@ export class Reference {
 }
 const reference = (expression: string) => new Reference(`\${${expression}}`);
 
+/** A file of the controller's own secrets (SECRET_FILES), as JCasC reads it. */
+export const controllerSecret = (file: string) => reference(`controller/${file}`);
+
 /** The file a Secret's key is mounted as. */
 export function secretPath(ref: SecretRef): string {
     return `${CREDENTIALS_DIR}/${ref.secret}/${ref.key}`;
 }
 
-// configuration-as-code 2115 SecretSourceResolver: readFile gives the file as it is, trim strips
-// trailing blanks (a newline `kubectl create secret --from-file` keeps), readFileBase64 the bytes
-// in base64. A missing file resolves to "" with a warning; the preview checks every key exists.
-/** A password, token or user name: the Secret's value without a trailing newline. */
-const text = (ref: SecretRef) => reference(`trim:\${readFile:${secretPath(ref)}}`);
-/** A private key, exactly as stored (OpenSSH keys need their final newline). */
+// How a value is read (configuration-as-code 2115). Never nested (`${trim:${readFile:...}}`): a
+// value inside a variable name would be parsed, and its `:-` taken for a default's separator.
+/** A password, token or user name: DockerSecretSource, blanks around it trimmed (a newline `kubectl create secret --from-file` keeps). */
+const text = (ref: SecretRef) => reference(`credentials/${ref.secret}/${ref.key}`);
+/** A private key, exactly as stored (OpenSSH keys need their final newline): readFile. */
 const exact = (ref: SecretRef) => reference(`readFile:${secretPath(ref)}`);
 /** A file's bytes, base64: what SecretBytes takes (credentials 1502 SecretBytes.fromString). */
 const bytes = (ref: SecretRef) => reference(`readFileBase64:${secretPath(ref)}`);
@@ -230,24 +239,25 @@ export const PERMISSIONS = {
     teamBase: ["Overall/Read"],
     /** In the team's folder: see and build its jobs, stop them, read their workspaces. */
     member: ["Job/Read", "Job/Build", "Job/Cancel", "Job/Workspace", "View/Read"],
-    /** In the team's folder: also make, change, move and delete jobs and builds, replay pipelines. */
+    /**
+     * In the team's folder: also replay pipelines, delete and keep builds, tag, see the folder's
+     * credentials (not their values). Never Job/Configure, Create, Delete or Move, on the folder or
+     * below it: an item's configuration can be sent as XML (config.xml, createItem), which the
+     * kubernetes plugin's folder property does not check (only its web form refuses a
+     * non-administrator, KubernetesFolderProperty.reconfigure), so whoever may configure or create a
+     * folder could grant it any usage-restricted cloud. A team's jobs come from the stack, or from an
+     * administrator.
+     */
     maintainer: [
         "Job/Read",
         "Job/Build",
         "Job/Cancel",
         "Job/Workspace",
-        "Job/Configure",
-        "Job/Create",
-        "Job/Delete",
-        "Job/Move",
         "Run/Delete",
         "Run/Update",
         "Run/Replay",
         "SCM/Tag",
         "View/Read",
-        "View/Configure",
-        "View/Create",
-        "View/Delete",
         "Credentials/View",
     ],
 } as const;
@@ -381,36 +391,31 @@ export function credentialCasc(c: Credential, scope: "GLOBAL" | "SYSTEM"): Json 
 
 /**
  * `credentials.system.domainCredentials`: the launchers' tokens (System scope: the clouds use them,
- * jobs cannot read them) and the stack's global and system credentials. The stack owns the system
- * store: JCasC replaces it whole on every load (SystemCredentialsProvider.setDomainCredentialsMap),
- * so a credential made in the UI there lasts until the next reload.
+ * jobs cannot read them) and the stack's global and system credentials; undefined when there are
+ * none. Once written, the stack owns the system store: JCasC replaces it whole at every load
+ * (SystemCredentialsProvider.setDomainCredentialsMap; JCasC 2115 has no merge setting), so a
+ * credential made in the UI there lasts until the next reload. A stack with none leaves the store
+ * alone, as before it had any.
  */
-export function systemCredentials(access: Access, tiers: Tier[]): Json {
-    return {
-        system: {
-            domainCredentials: [
-                {
-                    credentials: [
-                        ...tiers.flatMap((tier) =>
-                            tier.launcher
-                                ? [
-                                      {
-                                          string: {
-                                              scope: "SYSTEM",
-                                              id: tier.launcher.credentialsId,
-                                              description: `ServiceAccount token the ${tier.cloud} cloud launches agents with (jenkins-k8s)`,
-                                              secret: reference(tier.launcher.tokenFile),
-                                          },
-                                      },
-                                  ]
-                                : [],
-                        ),
-                        ...access.credentials.map((c) => credentialCasc(c, c.scope === "system" ? "SYSTEM" : "GLOBAL")),
-                    ],
-                },
-            ],
-        },
-    };
+export function systemCredentials(access: Access, tiers: Tier[]): Json | undefined {
+    const credentials: Json[] = [
+        ...tiers.flatMap((tier) =>
+            tier.launcher
+                ? [
+                      {
+                          string: {
+                              scope: "SYSTEM",
+                              id: tier.launcher.credentialsId,
+                              description: `ServiceAccount token the ${tier.cloud} cloud launches agents with (jenkins-k8s)`,
+                              secret: controllerSecret(tier.launcher.tokenFile),
+                          },
+                      },
+                  ]
+                : [],
+        ),
+        ...access.credentials.map((c) => credentialCasc(c, c.scope === "system" ? "SYSTEM" : "GLOBAL")),
+    ];
+    return credentials.length > 0 ? { system: { domainCredentials: [{ credentials }] } } : undefined;
 }
 
 // --- Team folders (the Job DSL script) --------------------------------------------------------
@@ -436,11 +441,13 @@ const list = (values: readonly string[]) => `[${values.map(groovyString).join(",
 const variable = (team: number, credential: number, role: string) =>
     `JENKINS_K8S_TEAM_${team}_CREDENTIAL_${credential}_${role.toUpperCase()}`;
 
-/** What the generated folder description says, under the stack's own. */
-export const MANAGED_NOTE =
-    "Configured by Pulumi (jenkins-k8s): its permissions, clouds and credentials come from the stack's teams.";
-export const RETIRED_NOTE =
-    "A former team's folder (no longer in the stack's teams): its jobs and build records are kept; only administrators and readers can see it. List it in deletedTeams to delete it.";
+/**
+ * What the generated folder descriptions say (under the stack's own), each with MARK: a folder
+ * whose configuration holds it was made by the script, should its record be lost.
+ */
+export const MARK = "jenkins-k8s team folder";
+export const MANAGED_NOTE = `A ${MARK}, configured by Pulumi: its permissions, clouds and credentials come from the stack's teams; changes made here are replaced at the next reload.`;
+export const RETIRED_NOTE = `A former ${MARK} (no longer in the stack's teams): its jobs and build records are kept; only administrators and readers can see it. List it in deletedTeams to delete it.`;
 
 /**
  * A team credential in Job DSL's dynamic DSL (job-dsl 3654 DescribableContext: every constructor
@@ -488,31 +495,33 @@ export function teamCredentialEnv(access: Access): Record<string, Reference> {
     return env;
 }
 
-/** One team's folder: its description, permissions, cloud grants and credentials. */
+/** One team's folder: its description, permissions, cloud grants and credentials, when the name is the stack's to use. */
 function teamFolder(team: Team, i: number): string[] {
     const value = (j: number) => (role: string) => `provided(${groovyString(variable(i, j, role))})`;
     const description = [team.description, MANAGED_NOTE].filter((d) => d !== "").join("\n\n");
     const grants = folderEntries(team).map(
-        (e) => `                ${e.kind} { name(${groovyString(e.name)}); permissions(${list(e.permissions)}) }`,
+        (e) => `                    ${e.kind} { name(${groovyString(e.name)}); permissions(${list(e.permissions)}) }`,
     );
     return [
-        `folder(${groovyString(team.name)}) {`,
-        ...(team.displayName ? [`    displayName(${groovyString(team.displayName)})`] : []),
-        `    description(${groovyString(description)})`,
-        `    properties {`,
+        `if (claim(${groovyString(team.name)})) {`,
+        `    folder(${groovyString(team.name)}) {`,
+        ...(team.displayName ? [`        displayName(${groovyString(team.displayName)})`] : []),
+        `        description(${groovyString(description)})`,
+        `        properties {`,
         // matrix-auth 3.2.8 AuthorizationMatrixProperty (folder), @Symbol("authorizationMatrix"):
         // constructor entries (DslUser/DslGroup: name, permissions), setter inheritanceStrategy
         // (InheritGlobalStrategy, @Symbol("inheritingGlobal")).
-        `        authorizationMatrix {`,
-        `            inheritanceStrategy { inheritingGlobal() }`,
-        `            entries {`,
+        `            authorizationMatrix {`,
+        `                inheritanceStrategy { inheritingGlobal() }`,
+        `                entries {`,
         ...grants,
+        `                }`,
         `            }`,
-        `        }`,
         // kubernetes 4540 KubernetesFolderProperty, @Symbol("kubernetes"): setter permittedClouds
         // (cloud names); only folders that list a usage-restricted cloud, and their subfolders, use it.
-        ...(team.clouds.length > 0 ? [`        kubernetes { permittedClouds(${list(team.clouds)}) }`] : []),
-        ...folderCredentials(team.credentials.map((c, j) => credentialDsl(c, value(j)))),
+        ...(team.clouds.length > 0 ? [`            kubernetes { permittedClouds(${list(team.clouds)}) }`] : []),
+        ...folderCredentials(team.credentials.map((c, j) => credentialDsl(c, value(j)))).map((l) => `    ${l}`),
+        `        }`,
         `    }`,
         `}`,
     ];
@@ -543,55 +552,98 @@ function folderCredentials(credentials: string[]): string[] {
 /**
  * The Job DSL script of the team folders, run by JCasC on every load (job-dsl 3654
  * SeedJobConfigurator, without script security, as SYSTEM). Job DSL replaces a folder's
- * configuration and keeps its jobs. Removed teams are found in the record the script keeps in
- * JENKINS_HOME: their folders stay, jobs and build records included, with every grant and
- * credential taken away; `deletedTeams` deletes them. At a start JCasC runs before items are loaded
- * (core Jenkins.loadTasks), so a deletion waits for the reload after the start (casc-reload.sh).
+ * configuration and keeps its jobs. The script keeps a record of the folders it made in
+ * JENKINS_HOME (TEAMS_STATE, written whole or not at all): a team removed from the stack keeps its
+ * folder, jobs and build records, with every grant and credential taken away; `deletedTeams`
+ * deletes it. It touches no item it did not make: a team whose name another item holds is left
+ * out, with a line in Jenkins' log. At a start JCasC runs before items are loaded (core
+ * Jenkins.loadTasks), so items are read from disk then, and a deletion waits for the reload the
+ * sidecar makes once Jenkins answers (casc-reload.sh).
  */
 export function teamsScript(access: Access): string {
     const lines = [
         "// Team folders, generated by jenkins-k8s from the stack's teams and deletedTeams: edit the stack, not this.",
         "import hudson.init.InitMilestone",
+        "import java.nio.file.Files",
+        "import java.nio.file.StandardCopyOption",
         "import jenkins.model.Jenkins",
         "",
         "def instance = Jenkins.get()",
-        "def provided = { String name -> binding.hasVariable(name) ? (binding.getVariable(name) as String) : '' }",
+        "def provided = { String variable -> binding.hasVariable(variable) ? (binding.getVariable(variable) as String) : '' }",
         "def secretOf = { String value -> hudson.util.Secret.fromString(value) }",
         "def secretBytesOf = { String base64 ->",
         "    instance.pluginManager.uberClassLoader.loadClass('com.cloudbees.plugins.credentials.SecretBytes').fromString(base64)",
         "}",
+        "def FOLDER = 'com.cloudbees.hudson.plugins.folder.Folder'",
+        `def MARK = ${groovyString(MARK)}`,
         "",
         `def teams = ${list(access.teams.map((t) => t.name))}`,
         `def deleted = ${list(access.deletedTeams)}`,
-        `def record = new File(instance.rootDir, ${groovyString(TEAMS_STATE)})`,
-        "def known = record.exists() ? ((new groovy.json.JsonSlurper().parse(record).teams ?: []) as List) : []",
-        "// Items load after JCasC at a start: until then a folder is only on disk.",
+        "// Items load after JCasC at a start: until then an item is only on disk.",
         "def loaded = instance.initLevel >= InitMilestone.JOB_LOADED",
-        "def onDisk = { String name -> new File(instance.rootDir, 'jobs/' + name + '/config.xml').exists() }",
-        "def remember = new ArrayList(teams)",
+        "def configOf = { String item -> new File(instance.rootDir, 'jobs/' + item + '/config.xml') }",
+        "def marked = { String item -> configOf(item).with { it.exists() && it.getText('UTF-8').contains(MARK) } }",
+        "// The class of a top-level item: loaded, or its config.xml's root element; null when there is none.",
+        "def kindOf = { String item ->",
+        "    def found = instance.getItem(item)",
+        "    if (found != null) return found.getClass().name",
+        "    if (!configOf(item).exists()) return null",
+        String.raw`    def root = configOf(item).getText('UTF-8').take(2000) =~ /^(?:\s*<\?xml[^>]*\?>)?\s*<([\w.-]+)/`,
+        "    root.find() ? root.group(1) : ''",
+        "}",
+        `def record = new File(instance.rootDir, ${groovyString(TEAMS_STATE)})`,
+        "def known = []",
+        "if (record.exists()) {",
+        "    try {",
+        "        known = (new groovy.json.JsonSlurper().parse(record).teams ?: []) as List",
+        "    } catch (Exception e) {",
+        "        def dirs = new File(instance.rootDir, 'jobs').listFiles() ?: []",
+        "        known = dirs.findAll { marked(it.name) }*.name",
+        "        println('jenkins-k8s: ' + record + ' cannot be read (' + e.message + '); the folders marked as team folders stand for it: ' + known)",
+        "    }",
+        "}",
+        "def remember = []",
+        "// A former team's folder: kept with every grant taken away, or deleted when deletedTeams names it.",
         // Not `name`: a local of that name would take the DSL's name(...) calls below.
-        "(known - teams).each { String former ->",
-        "    def item = instance.getItem(former)",
-        "    if (former in deleted) {",
-        "        if (item != null && item.getClass().name == 'com.cloudbees.hudson.plugins.folder.Folder') {",
+        "known.findAll { !(it in teams) }.each { String former ->",
+        "    if (kindOf(former) != FOLDER) return // gone, or another item took the name: not ours any more",
+        "    if (deleted.any { it.equalsIgnoreCase(former) }) {",
+        "        def item = instance.getItem(former)",
+        "        if (item != null) {",
         "            item.delete()",
-        "            println('jenkins-k8s: deleted the folder of the former team ' + former + ' with its jobs and build records (deletedTeams)')",
-        "        } else if (!loaded && onDisk(former)) {",
-        "            remember << former",
+        "        } else if (loaded) {",
+        "            configOf(former).parentFile.deleteDir() // on disk, not in memory: nothing of it runs",
+        "        } else {",
+        "            remember << former // at a start: deleted at the reload once items are loaded",
+        "            return",
         "        }",
-        "    } else if (item != null || onDisk(former)) {",
-        "        remember << former",
-        "        folder(former) {",
-        `            description(${groovyString(RETIRED_NOTE)})`,
-        "            properties {",
-        ...folderCredentials([]).map((l) => `        ${l}`),
-        "            }",
+        "        println('jenkins-k8s: deleted the folder of the former team ' + former + ' with its jobs and build records (deletedTeams)')",
+        "        return",
+        "    }",
+        "    remember << former",
+        "    folder(former) {",
+        `        description(${groovyString(RETIRED_NOTE)})`,
+        "        properties {",
+        ...folderCredentials([]).map((l) => `    ${l}`),
         "        }",
         "    }",
         "}",
-        "record.parentFile.mkdirs()",
-        "record.text = groovy.json.JsonOutput.toJson([teams: remember])",
+        "// A team's folder: one this script made (or marked as such), or a new one; never another item.",
+        "def claim = { String team ->",
+        "    def kind = kindOf(team)",
+        "    if (kind == null || (kind == FOLDER && (team in known || marked(team)))) {",
+        "        remember << team",
+        "        return true",
+        "    }",
+        "    println('jenkins-k8s: an item named ' + team + ' (' + kind + ') exists that the stack did not make; team ' + team + ' is left out: rename the team or move the item')",
+        "    false",
+        "}",
         ...access.teams.flatMap((t, i) => ["", ...teamFolder(t, i)]),
+        "",
+        "record.parentFile.mkdirs()",
+        "def next = new File(record.path + '.next')",
+        "next.setText(groovy.json.JsonOutput.toJson([teams: remember]), 'UTF-8')",
+        "Files.move(next.toPath(), record.toPath(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)",
     ];
     return lines.join("\n") + "\n";
 }

@@ -42,8 +42,8 @@ describe("sign-in and the permission matrix in the JCasC", () => {
         const doc = cascOf(await runDefaults());
         expect(cascErrors(doc)).toEqual([]);
         expect(doc.jenkins.securityRealm.local.users).toEqual([
-            { id: "admin", name: "admin", password: "${jenkins-admin-password}" },
-            { id: "automation", name: "automation", password: "${jenkins-automation-password}" },
+            { id: "admin", name: "admin", password: "${controller/jenkins-admin-password}" },
+            { id: "automation", name: "automation", password: "${controller/jenkins-automation-password}" },
         ]);
         const entries = doc.jenkins.authorizationStrategy.projectMatrix.entries;
         expect(entries).toEqual([
@@ -72,7 +72,7 @@ describe("sign-in and the permission matrix in the JCasC", () => {
         expect(doc.jenkins.securityRealm).toEqual({
             oic: {
                 clientId: "jenkins",
-                clientSecret: "${trim:${readFile:/run/secrets/jenkins-credentials/jenkins-oidc/client-secret}}",
+                clientSecret: "${credentials/jenkins-oidc/client-secret}",
                 serverConfiguration: {
                     wellKnown: {
                         wellKnownOpenIDConfigurationUrl: OIDC.wellKnown,
@@ -92,7 +92,7 @@ describe("sign-in and the permission matrix in the JCasC", () => {
                     {
                         escapeHatch: {
                             username: "break-glass",
-                            secret: "${trim:${readFile:/run/secrets/jenkins-credentials/jenkins-oidc/hatch}}",
+                            secret: "${credentials/jenkins-oidc/hatch}",
                         },
                     },
                 ],
@@ -165,8 +165,7 @@ describe("sign-in and the permission matrix in the JCasC", () => {
                         groupSearchBase: "ou=groups",
                         groupMembershipStrategy: { fromGroupSearch: { filter: "" } },
                         managerDN: LDAP.managerDN,
-                        managerPasswordSecret:
-                            "${trim:${readFile:/run/secrets/jenkins-credentials/jenkins-ldap/password}}",
+                        managerPasswordSecret: "${credentials/jenkins-ldap/password}",
                         displayNameAttributeName: "displayname",
                         mailAddressAttributeName: "mail",
                     },
@@ -366,10 +365,10 @@ describe("the Secrets credentials and sign-in read", () => {
                     ]),
                 ),
             ).toEqual({
-                "jenkins-github": ["/run/secrets/jenkins-credentials/jenkins-github", true],
-                "jenkins-oidc": ["/run/secrets/jenkins-credentials/jenkins-oidc", true],
-                "payments-ci": ["/run/secrets/jenkins-credentials/payments-ci", true],
-                "web-deploy-key": ["/run/secrets/jenkins-credentials/web-deploy-key", true],
+                "jenkins-github": ["/run/secrets/jenkins-k8s/credentials/jenkins-github", true],
+                "jenkins-oidc": ["/run/secrets/jenkins-k8s/credentials/jenkins-oidc", true],
+                "payments-ci": ["/run/secrets/jenkins-k8s/credentials/payments-ci", true],
+                "web-deploy-key": ["/run/secrets/jenkins-k8s/credentials/web-deploy-key", true],
             });
         }
     });

@@ -471,7 +471,7 @@ describe("casc-reload.sh", () => {
         test("waits, quietly, while Jenkins starts (503), then reloads the same document once and says why", () => {
             mountConfigMap(CONFIG_A);
             fs.writeFileSync(path.join(fake, "login.code"), "503");
-            const r = run(6, { 2: [loginAnswers(200)] }, START);
+            const r = run(3, { 2: [loginAnswers(200)] }, START);
             expectClean(r);
             expect(loginCalls()).toHaveLength(3);
             expect(reloadCalls()).toHaveLength(1);
@@ -516,6 +516,27 @@ describe("casc-reload.sh", () => {
             expect(r.stderr).toContain("the reload token was refused (HTTP 401)");
             expect(reloadCalls()).toHaveLength(2);
             expect(lines(r.stdout)).toContain(`casc-reload: applied ${sha256(CONFIG_A)}`);
+        });
+
+        test("Jenkins restarted (it stops answering, then answers): applied once more, and no reload is tried meanwhile", () => {
+            mountConfigMap(CONFIG_A);
+            const r = run(6, { 3: [loginAnswers(503), kubeletUpdate(CONFIG_B)], 5: [loginAnswers(200)] }, START);
+            expectClean(r);
+            expect(reloadCalls()).toHaveLength(2);
+            expect(lines(r.stdout)).toEqual([
+                `casc-reload: watching ${cascFile} (${sha256(CONFIG_A)})`,
+                `casc-reload: Jenkins is up; applying ${cascFile} again, now that its items are loaded`,
+                `casc-reload: ${cascFile} changed (${sha256(CONFIG_A)}), reloading`,
+                `casc-reload: applied ${sha256(CONFIG_A)}`,
+                `casc-reload: Jenkins stopped answering; applying ${cascFile} again once it is back`,
+                `casc-reload: Jenkins is up; applying ${cascFile} again, now that its items are loaded`,
+                `casc-reload: ${cascFile} changed (${sha256(CONFIG_B)}), reloading`,
+                `casc-reload: applied ${sha256(CONFIG_B)}`,
+            ]);
+            expect(events().map((e) => e.message)).toEqual([
+                expect.stringContaining("again after the start"),
+                expect.stringContaining("again after the start"),
+            ]);
         });
 
         test("Jenkins never up within MAX_CHECKS: no reload, exits 0", () => {

@@ -216,8 +216,8 @@ describe("the JCasC document", () => {
         const text = renderCasc(buildCasc(cascInput(s, names)));
         expect(text).toContain("^${HOME}");
         expect(text.match(/(?<!\^)\$\{[^}]*\}/g)).toEqual([
-            "${jenkins-admin-password}",
-            "${jenkins-automation-password}",
+            "${controller/jenkins-admin-password}",
+            "${controller/jenkins-automation-password}",
         ]);
     });
 });

@@ -842,6 +842,7 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
                     issuer: "https://sso.example.com",
                     authorizationUrl: "https://sso.example.com/auth",
                     tokenUrl: "https://sso.example.com/token",
+                    jwksUrl: "https://sso.example.com/keys",
                 },
             },
         },
@@ -877,6 +878,28 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         },
         "securityRealm.managerPassword",
         "is required with managerDN",
+    ],
+    [
+        "OIDC endpoints without the provider's keys",
+        {
+            securityRealm: {
+                ...OIDC,
+                wellKnown: undefined,
+                manual: {
+                    issuer: "https://sso.example.com",
+                    authorizationUrl: "https://sso.example.com/auth",
+                    tokenUrl: "https://sso.example.com/token",
+                },
+            },
+        },
+        "securityRealm.manual.jwksUrl",
+        "is required",
+    ],
+    [
+        "a grant to the visitors who are not signed in",
+        { securityRealm: OIDC, administrators: { groups: ["a"] }, readers: { groups: ["anonymous"] } },
+        "readers.groups[0]",
+        "visitors who are not signed in",
     ],
     ["no administrator under OIDC (a lock-out)", { securityRealm: OIDC }, "administrators", "lock-out"],
     ["administrators misspelt", { administrators: { group: ["ops"] } }, "administrators.group", "did you mean groups?"],

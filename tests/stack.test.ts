@@ -77,7 +77,7 @@ describe("the dev stack (mirrors the original)", () => {
         expect(casc.jenkins.securityRealm.local.users[0]).toEqual({
             id: "admin",
             name: "admin",
-            password: "${jenkins-admin-password}",
+            password: "${controller/jenkins-admin-password}",
         });
         expect(dev.casc).not.toContain(dev.outputs.adminPassword);
         const cloud = casc.jenkins.clouds[0].kubernetes;
@@ -156,7 +156,9 @@ describe("the dev stack (mirrors the original)", () => {
         it("reads JCasC from the mounted ConfigMap and the password from the mounted Secret", () => {
             const env = dev.env("jenkins");
             expect(env.CASC_JENKINS_CONFIG).toBe("/var/jenkins_casc/jenkins.yaml");
-            expect(env.SECRETS).toBe("/run/secrets/jenkins");
+            expect(env.SECRETS).toBe("/run/secrets/jenkins-k8s");
+            // A reference JCasC cannot resolve stops the load rather than becoming an empty password.
+            expect(env.CASC_STRICT_SECRET_RESOLUTION).toBe("true");
             const volumes = Object.fromEntries(dev.controllerPod.volumes.map((v: any) => [v.name, v]));
             expect(volumes.casc.configMap.name).toBe("jenkins-casc");
             expect(volumes.secrets.projected.sources).toEqual([
@@ -185,7 +187,7 @@ describe("the dev stack (mirrors the original)", () => {
             );
             expect(mounts).toMatchObject({
                 casc: "/var/jenkins_casc",
-                secrets: "/run/secrets/jenkins",
+                secrets: "/run/secrets/jenkins-k8s/controller",
                 "jenkins-home": "/var/jenkins_home",
             });
             expect(JSON.stringify(env)).not.toContain(dev.outputs.adminPassword);
@@ -212,7 +214,7 @@ describe("the dev stack (mirrors the original)", () => {
             expect(reload.command).toEqual(["sh", "/var/jenkins_scripts/casc-reload.sh"]);
             expect(dev.env("casc-reload")).toMatchObject({
                 CASC_FILE: "/var/jenkins_casc/jenkins.yaml",
-                TOKEN_FILE: "/run/secrets/jenkins/casc-reload-token",
+                TOKEN_FILE: "/run/secrets/jenkins-k8s/controller/casc-reload-token",
                 JENKINS_URL: "http://localhost:8080",
             });
             const token = dev.container("jenkins").env.find((e: any) => e.name === "CASC_RELOAD_TOKEN");

@@ -201,16 +201,14 @@ describe("the tiers under the mock runtime", () => {
                     scope: "SYSTEM",
                     id: "jenkins-deploy-launcher",
                     description: "ServiceAccount token the kubernetes-deploy cloud launches agents with (jenkins-k8s)",
-                    secret: "${deploy-launcher-token}",
+                    secret: "${controller/deploy-launcher-token}",
                 },
             },
         ]);
-        // The stack owns the system store (JCasC replaces it whole on every load; JCasC 2115 has
-        // no merge setting): with no usage-restricted tier and no credential it is empty.
+        // JCasC replaces the system store whole on every load (JCasC 2115 has no merge setting):
+        // with no usage-restricted tier and no credential of its own the stack leaves it alone.
         expect(s.env("jenkins").CASC_CREDENTIALS_MERGE_STRATEGY).toBeUndefined();
-        expect(parse((await runDefaults()).casc).credentials).toEqual({
-            system: { domainCredentials: [{ credentials: [] }] },
-        });
+        expect(parse((await runDefaults()).casc).credentials).toBeUndefined();
     });
 
     it("the privileged tier: only on request, without the restricted fill-in, usage restricted, and preview says so", async () => {

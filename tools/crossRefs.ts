@@ -2,6 +2,7 @@
 // cluster would only tell at run time (a pod stuck in ContainerCreating, a Service with no
 // endpoints, agents that cannot reach the controller).
 // Long by design: one check per kind of reference, each small; they share the object index.
+import * as path from "path";
 import { describeObject } from "./kubeSchema";
 import { K8sObject } from "./render";
 
@@ -82,9 +83,18 @@ export function cloudLauncher(objects: K8sObject[], casc: any, cloud: any): Acco
     if (!credential || credential.scope !== "SYSTEM" || !file) {
         return `credentialsId ${cloud.credentialsId}: no System-scoped Secret-text credential read from a file`;
     }
+    // As JCasC finds it (DockerSecretSource): the file SECRETS/<name> in the jenkins container,
+    // which some mount of a projected volume holds as one of its items.
+    const jenkins = (pod.containers ?? []).find((c: any) => c.name === "jenkins");
+    const secretsDir = (jenkins?.env ?? []).find((e: any) => e.name === "SECRETS")?.value ?? "/run/secrets/";
+    const absolute = path.posix.join(secretsDir, file);
+    const mount = (jenkins?.volumeMounts ?? []).find((m: any) => absolute.startsWith(`${m.mountPath}/`));
     const source = (pod.volumes ?? [])
+        .filter((v: any) => v.name === mount?.name)
         .flatMap((v: any) => v.projected?.sources ?? [])
-        .find((src: any) => (src.secret?.items ?? []).some((i: any) => i.path === file));
+        .find((src: any) =>
+            (src.secret?.items ?? []).some((i: any) => i.path === absolute.slice(mount.mountPath.length + 1)),
+        );
     const secret = objects.find(
         (o) =>
             o.kind === "Secret" &&

@@ -9,7 +9,7 @@ import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
 import type { AgentConnection } from "../../config/keys";
 import type { Settings } from "../../config/settings";
 import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
-import { CREDENTIALS_DIR } from "../../jcasc/security";
+import { CONTROLLER_SECRETS_DIR, CREDENTIALS_DIR, SECRETS_DIR } from "../../jcasc/security";
 import { installList, Lock } from "../../plugins/lock";
 import {
     DROP_ALL,
@@ -21,7 +21,6 @@ import {
 const HOME = "/var/jenkins_home";
 const CASC_DIR = "/var/jenkins_casc";
 const SCRIPTS_DIR = "/var/jenkins_scripts";
-const SECRETS_DIR = "/run/secrets/jenkins";
 const WAR_CACHE = "/var/jenkins_cache";
 /** The jenkins image's user. */
 const UID = 1000;
@@ -103,6 +102,8 @@ export const RESTART_PARTS = "jenkins-k8s/restart-parts";
 export const RESTART_PART_NAMES = {
     image: "the controller image",
     jvm: "the JVM options",
+    resources: "the controller's resources",
+    ports: "the agent connection",
     plugins: "the plugin lock",
     scripts: "the pod's scripts",
     secrets: "the mounted Secrets",
@@ -110,20 +111,24 @@ export const RESTART_PART_NAMES = {
 export type RestartParts = Record<keyof typeof RESTART_PART_NAMES, string>;
 
 /**
- * What only a restart applies: the image, JVM options, the plugin lock, what the pod's scripts do
- * (not their comments) and which Secrets are mounted (`mounts`, names). The JCasC is not in it: the
- * reload sidecar applies a changed document without a restart.
+ * What only a restart applies, every setting the controller's pod is made from: the image, JVM
+ * options, resources, the agent connection (its ports), the plugin lock, what the pod's scripts do
+ * (not their comments) and which Secrets are mounted (`mounts`: names, the launchers' tokens
+ * included). The JCasC is not in it: the reload sidecar applies a changed document without a restart.
  */
 export function restartParts(
     controller: Settings["controller"],
     scripts: Record<string, string>,
     mounts: string[],
+    connection: AgentConnection = "tcp",
 ): RestartParts {
     const part = (value: unknown) => sha256(JSON.stringify(value)).slice(0, 12);
     const { "plugins.lock": lock, ...rest } = scripts;
     return {
         image: part(controller.image),
         jvm: part(javaOpts(controller)),
+        resources: part(controller.resources),
+        ports: part(connection),
         plugins: part(lock ?? ""),
         scripts: part(Object.fromEntries(Object.entries(rest).map(([name, text]) => [name, scriptBehaviour(text)]))),
         secrets: part([...mounts].sort()),
@@ -166,8 +171,9 @@ export function controllerRestart(
     lock: Lock,
     lockFile: string,
     mounts: string[],
+    connection: AgentConnection,
 ): { hash: string; parts: RestartParts } {
-    const parts = restartParts(controller, podScripts(installList(lock, lockFile)), mounts);
+    const parts = restartParts(controller, podScripts(installList(lock, lockFile)), mounts, connection);
     return { hash: restartHash(parts), parts };
 }
 
@@ -218,8 +224,8 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
     const cascMount = { name: "casc", mountPath: CASC_DIR, readOnly: true };
     // Jenkins reads the admin password, the reload token and the launchers' tokens here (JCasC
     // resolves `${file}` from SECRETS); the sidecar sees only the reload token.
-    const secretMount = { name: "secrets", mountPath: SECRETS_DIR, readOnly: true };
-    const reloadTokenMount = { name: "reload-token", mountPath: SECRETS_DIR, readOnly: true };
+    const secretMount = { name: "secrets", mountPath: CONTROLLER_SECRETS_DIR, readOnly: true };
+    const reloadTokenMount = { name: "reload-token", mountPath: CONTROLLER_SECRETS_DIR, readOnly: true };
     // The pod the scripts' Events are about (kubectl describe pod shows every install and reload).
     const podEnv = (["name", "namespace", "uid"] as const).map((field) => ({
         name: `POD_${field.toUpperCase()}`,
@@ -319,6 +325,9 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             { name: "JENKINS_HOME", value: HOME },
                             { name: "CASC_JENKINS_CONFIG", value: `${CASC_DIR}/${CASC_FILE}` },
                             { name: "SECRETS", value: SECRETS_DIR },
+                            // A reference JCasC cannot resolve stops the load instead of becoming
+                            // "" (an empty password is an open account), at a start and a reload.
+                            { name: "CASC_STRICT_SECRET_RESOLUTION", value: "true" },
                             ...(tz !== undefined ? [{ name: "TZ", value: tz }] : []),
                         ],
                         ports: [
@@ -357,7 +366,7 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                         command: ["sh", `${SCRIPTS_DIR}/casc-reload.sh`],
                         env: [
                             { name: "CASC_FILE", value: `${CASC_DIR}/${CASC_FILE}` },
-                            { name: "TOKEN_FILE", value: `${SECRETS_DIR}/${SECRET_FILES.reloadToken}` },
+                            { name: "TOKEN_FILE", value: `${CONTROLLER_SECRETS_DIR}/${SECRET_FILES.reloadToken}` },
                             { name: "JENKINS_URL", value: `http://localhost:${HTTP_PORT}` },
                             // Once more after a start, with the items loaded (the team folders' script).
                             { name: "RELOAD_AT_START", value: "1" },

@@ -3,7 +3,8 @@
 // variables) against the stand-ins in stubs/, and writes what it declared as JSON.
 //   java -cp groovy-all-2.4.21.jar:stubs groovy.ui.GroovyMain run.groovy SCRIPT OPTIONS.json OUT.json
 // OPTIONS: {home, loaded (items are loaded, as after a start), items (loaded folder names),
-// onDisk (folder names whose config.xml exists), env (providedEnv)}. The declarations are
+// onDisk (items whose config.xml exists: a name for a folder, or {name, kind, description}),
+// env (providedEnv)}. The declarations are
 // recorded as Job DSL's dynamic DSL receives them: every call with its arguments, and the
 // calls inside its closure; Secret and SecretBytes arguments as {secret} and {secretBytes}.
 import groovy.json.JsonOutput
@@ -14,10 +15,16 @@ import org.codehaus.groovy.control.CompilerConfiguration
 
 def options = new JsonSlurper().parse(new File(args[1]))
 def home = new File(options.home as String)
-(options.onDisk ?: []).each { String name ->
-    def dir = new File(home, "jobs/" + name)
+(options.onDisk ?: []).each { entry ->
+    def item = entry instanceof Map ? entry : [name: entry]
+    def kind = item.kind ?: "com.cloudbees.hudson.plugins.folder.Folder"
+    def dir = new File(home, "jobs/" + item.name)
     dir.mkdirs()
-    new File(dir, "config.xml").text = "<com.cloudbees.hudson.plugins.folder.Folder/>"
+    new File(dir, "config.xml").setText(
+        "<?xml version='1.1' encoding='UTF-8'?>\n<" + kind + ">\n  <description>" + (item.description ?: "") +
+            "</description>\n</" + kind + ">\n",
+        "UTF-8",
+    )
 }
 def jenkins = new Jenkins(rootDir: home, initLevel: options.loaded ? InitMilestone.COMPLETED : InitMilestone.SYSTEM_CONFIG_LOADED)
 (options.items ?: []).each { String name -> jenkins.items[name] = new com.cloudbees.hudson.plugins.folder.Folder(name: name) }

@@ -32,8 +32,8 @@ export interface JobDslOptions {
     loaded: boolean;
     /** Loaded top-level folders. */
     items?: string[];
-    /** Folders whose config.xml is on disk (created before the run). */
-    onDisk?: string[];
+    /** Items whose config.xml is on disk (written before the run): a folder's name, or an item of a kind, with a description. */
+    onDisk?: (string | { name: string; kind?: string; description?: string })[];
     /** JCasC providedEnv: the script's binding variables. */
     env?: Record<string, string>;
 }

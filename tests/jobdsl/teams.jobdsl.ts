@@ -1,7 +1,7 @@
 // The team folders' Job DSL script, run under Groovy 2.4.21 as JCasC's `jobs:` root runs it: what
 // each stack's script declares (held to schemas/jobdsl.schema.json, the methods and parameters of
 // the pinned plugins), and what happens across applies when teams come, go and are deleted.
-import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
@@ -9,9 +9,9 @@ import { PROJECT } from "../../config/keys";
 import { deriveNames } from "../../config/names";
 import { settingsFrom } from "../../config/settings";
 import { buildCasc, cascInput, renderCasc } from "../../jcasc/jcasc";
-import { PERMISSIONS, RETIRED_NOTE, TEAMS_STATE } from "../../jcasc/security";
+import { MANAGED_NOTE, PERMISSIONS, RETIRED_NOTE, TEAMS_STATE } from "../../jcasc/security";
 import { listStacks, readStackConfig } from "../../tools/stackConfig";
-import { Call, callsAt, jobDslProblems, runJobDsl } from "./runner";
+import { Call, callsAt, jobDslProblems, JobDslOptions, runJobDsl } from "./runner";
 
 jest.setTimeout(120_000);
 
@@ -122,13 +122,16 @@ describe("teams across applies (the record in JENKINS_HOME)", () => {
         credentials: [{ id: `${name}-token`, type: "secretText", secret: `${name}-ci` }],
         ...extra,
     });
-    const apply = (values: Values, options: { loaded?: boolean; items?: string[]; onDisk?: string[] } = {}) => {
+    const apply = (
+        values: Values,
+        options: Omit<JobDslOptions, "loaded" | "home" | "env"> & { loaded?: boolean } = {},
+    ) => {
         const { script, env } = jobsOf(raw(values));
         const run = runJobDsl(script, { home, loaded: options.loaded ?? true, env, ...options });
         expect(jobDslProblems(run)).toEqual([]);
         return run;
     };
-    const record = () => JSON.parse(readFileSync(path.join(home, TEAMS_STATE), "utf8")).teams;
+    const record = () => (JSON.parse(readFileSync(path.join(home, TEAMS_STATE), "utf8")).teams as string[]).sort();
 
     it("a removed team's folder is kept with its jobs, with every grant, cloud and credential taken away", () => {
         apply({ teams: [team("a"), team("b")] });
@@ -181,6 +184,64 @@ describe("teams across applies (the record in JENKINS_HOME)", () => {
         apply({ teams: [team("a")] });
         const run = apply({ teams: [team("a")], deletedTeams: ["handmade"] }, { items: ["a", "handmade"] });
         expect(run.deleted).toEqual([]);
+    });
+
+    it("deletedTeams finds a former team whatever the case it is written in", () => {
+        apply({ teams: [team("a"), team("payments")] });
+        const run = apply({ teams: [team("a")], deletedTeams: ["Payments"] }, { items: ["a", "payments"] });
+        expect(run.deleted).toEqual(["payments"]);
+    });
+
+    it("an item on the record that is no folder any more (a job took the name) is neither deleted nor rewritten, and is forgotten", () => {
+        apply({ teams: [team("a"), team("b")] });
+        const job = { name: "b", kind: "org.jenkinsci.plugins.workflow.job.WorkflowJob" };
+        const kept = apply({ teams: [team("a")] }, { onDisk: ["a", job] });
+        expect(folder(kept, "b")).toBeUndefined();
+        const gone = apply({ teams: [team("a")], deletedTeams: ["b"] }, { onDisk: [job] });
+        expect(gone.deleted).toEqual([]);
+        expect(existsSync(path.join(home, "jobs", "b", "config.xml"))).toBe(true);
+        expect(record()).toEqual(["a"]);
+    });
+
+    it.each([
+        ["a job", { name: "web", kind: "org.jenkinsci.plugins.workflow.job.WorkflowJob" }],
+        ["a folder made by hand", { name: "web" }],
+    ])("a team whose name %s holds is left out, the item untouched, and Jenkins' log says why", (_what, item) => {
+        const run = apply({ teams: [team("a"), team("web")] }, { loaded: false, onDisk: [item] });
+        expect(run.folders.map((f) => f.name)).toEqual(["a"]);
+        expect(run.printed).toContain("an item named web");
+        expect(run.printed).toContain("team web is left out: rename the team or move the item");
+        expect(record()).toEqual(["a"]);
+    });
+
+    it("a folder that says it is a team folder is the stack's, should the record be lost", () => {
+        const run = apply({ teams: [team("web")] }, { onDisk: [{ name: "web", description: MANAGED_NOTE }] });
+        expect(run.folders.map((f) => f.name)).toEqual(["web"]);
+        expect(record()).toEqual(["web"]);
+    });
+
+    it("an unreadable record: the folders that say they are team folders stand for it, so a removed team is still retired", () => {
+        mkdirSync(path.join(home, "jenkins-k8s"), { recursive: true });
+        writeFileSync(path.join(home, TEAMS_STATE), '{"teams": ["a", "ol');
+        const run = apply(
+            { teams: [team("a")] },
+            {
+                onDisk: [
+                    { name: "a", description: MANAGED_NOTE },
+                    { name: "old", description: MANAGED_NOTE },
+                    "handmade",
+                ],
+            },
+        );
+        expect(run.printed).toContain("cannot be read");
+        expect(argsOf(folder(run, "old"), "description")).toEqual([RETIRED_NOTE]);
+        expect(folder(run, "handmade")).toBeUndefined();
+        expect(record()).toEqual(["a", "old"]);
+    });
+
+    it("the record is replaced whole, never left half-written", () => {
+        apply({ teams: [team("a")] });
+        expect(readdirSync(path.join(home, "jenkins-k8s"))).toEqual(["teams.json"]);
     });
 
     it("keeps any text as it is: quotes, backslashes, ${...}, line breaks and non-ASCII in names and descriptions", () => {
