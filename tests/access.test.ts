@@ -540,3 +540,23 @@ describe("grants the preview warns about", () => {
         expect(warnings.filter((w) => /usage restricted/.test(w))).toEqual([]);
     });
 });
+
+describe("how JCasC reads the values", () => {
+    it("no reference is nested: a value inside a variable name would be parsed (its ':-' taken for a default)", async () => {
+        const text = (await runStack()).casc;
+        const references = text.match(/(?<!\^)\$\{[^}\n]*\}?/g) ?? [];
+        expect(references.length).toBeGreaterThan(5);
+        for (const r of references) {
+            expect([r, r.indexOf("${", 2)]).toEqual([r, -1]);
+        }
+        // Text below SECRETS (trimmed by DockerSecretSource), a key's bytes by absolute path.
+        const kinds = references.map((r) =>
+            r.startsWith("${readFile:/run/secrets/jenkins-k8s/credentials/")
+                ? "a key's bytes"
+                : /^\$\{(controller|credentials)\/[^:]+\}$/.test(r)
+                  ? "text below SECRETS"
+                  : r,
+        );
+        expect(new Set(kinds)).toEqual(new Set(["text below SECRETS", "a key's bytes"]));
+    });
+});
