@@ -10,7 +10,7 @@ import { stackNamespaces } from "./components/namespaces";
 import { JenkinsRbac } from "./components/rbac";
 import { loadSettings } from "./config/settings";
 import { JenkinsStorage } from "./components/storage";
-import { cascInput } from "./jcasc/jcasc";
+import { cascInput, checkCasc } from "./jcasc/jcasc";
 import { mountedSecrets } from "./jcasc/security";
 import { cluster } from "./components/cluster";
 import { backupProblems } from "./components/backups";
@@ -33,6 +33,16 @@ export = async () => {
         void pulumi.log.warn(warning);
     }
     const names = deriveNames(settings);
+    // The extra JCasC documents, merged into the program's: what they may not set, and what the
+    // schema does not describe.
+    const casc = cascInput(settings, names);
+    const cascCheck = checkCasc(casc);
+    if (cascCheck.problems.length > 0) {
+        throw new ConfigError(cascCheck.problems);
+    }
+    for (const warning of cascCheck.warnings) {
+        void pulumi.log.warn(warning);
+    }
     // What an earlier `pulumi destroy` of this stack kept, adopted rather than created again.
     const keptBy = keptByValue(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack());
     const kept = keptObjects(settings, names);
@@ -132,7 +142,7 @@ export = async () => {
     const cloud = new JenkinsCloudConfig("jenkins", {
         namespace: controllerNamespace,
         names,
-        casc: cascInput(settings, names),
+        casc,
         tierNamespaces,
         prePull: agents.prePullImages
             ? { pauseImage: agents.pauseImage, toolImage: agents.prePullToolImage }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import * as v from "./checks";
 import { bool, checked, oneOf } from "./checks";
+import { repositorySchema } from "./jobs";
 
 /** A key of a Secret in the controller's namespace: what a credential or the sign-in reads. */
 const secretRef = z.strictObject({ secret: checked(v.checkDnsSubdomain), key: checked(v.checkSecretKey) });
@@ -105,6 +106,8 @@ const teamSchema = z.strictObject({
     clouds: z.array(z.string(), { error: () => "must be a list of cloud names" }).default([]),
     /** Credentials only the folder's jobs can use. */
     credentials: z.array(teamCredential, { error: () => "must be a list of credentials" }).default([]),
+    /** Repositories, each a pipeline job (or a multibranch project) in the folder (config/jobs.ts). */
+    repositories: z.array(repositorySchema, { error: () => "must be a list of repositories" }).default([]),
 });
 export const teamsSchema = z.array(teamSchema, { error: () => "must be a list of teams" });
 export type Team = z.output<typeof teamSchema>;
@@ -223,6 +226,10 @@ export const FEATURE_PLUGINS = {
     ldap: "ldap:807.v7d7de30930cf",
     "plain-credentials": "plain-credentials:199.v9f8e1f741799",
     "ssh-credentials": "ssh-credentials:361.vb_f6760818e8c",
+    // A repository's job: pipelines (workflow-aggregator brings workflow-multibranch and
+    // workflow-cps) from Git (not a dependency of either).
+    "workflow-aggregator": "workflow-aggregator:608.v67378e9d3db_1",
+    git: "git:5.10.1",
 } as const;
 
 /** The plugins (`artifactId:version`) this access needs. */
@@ -235,6 +242,7 @@ export function accessPlugins(access: Access): string[] {
         ...(access.realm.type === "ldap" ? (["ldap"] as const) : []),
         ...(all.some((c) => c.type === "secretText" || c.type === "file") ? (["plain-credentials"] as const) : []),
         ...(all.some((c) => c.type === "sshPrivateKey") ? (["ssh-credentials"] as const) : []),
+        ...(access.teams.some((t) => t.repositories.length > 0) ? (["workflow-aggregator", "git"] as const) : []),
     ];
     return needed.map((p) => FEATURE_PLUGINS[p]);
 }

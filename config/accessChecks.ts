@@ -3,7 +3,8 @@
 // cannot return the groups the grants name, and a matrix nobody could administer. Each problem
 // names the key and the value; every one is found before any is reported.
 import type { Credential, Principals, Team } from "./access";
-import { checkUserId } from "./checks";
+import { checkItemName, checkUserId } from "./checks";
+import { repositoryName } from "./jobs";
 import { KEYS, PROJECT, ValidValues } from "./keys";
 import { formatPath, RefusedKey } from "./reader";
 import type { Tier } from "./tiers";
@@ -232,12 +233,63 @@ export function teamProblems(a: AccessView, tiers: Tier[] | undefined): string[]
             }
         });
     });
+    problems.push(...repositoryProblems(a));
     (a.deletedTeams ?? []).forEach((name) => {
         if (names.has(name.toLowerCase())) {
             problems.push(
                 `${key("deletedTeams")} = ${show(a.deletedTeams)}: ${show(name)} is also in ${key("teams")}; a team's folder is either kept or deleted`,
             );
         }
+    });
+    return problems;
+}
+
+/**
+ * Each team's repositories: a job name Jenkins takes, once per folder, and a credential the job can
+ * use: a global one, or one of its own team's (a system credential is for Jenkins alone, another
+ * team's is seen by that team's jobs alone).
+ */
+function repositoryProblems(a: AccessView): string[] {
+    const problems: string[] = [];
+    const global = new Map((a.credentials ?? []).map((c, i) => [c.id, { scope: c.scope ?? "global", at: i }]));
+    const teams = a.teams ?? [];
+    teams.forEach((team, i) => {
+        const names = new Map<string, number>();
+        team.repositories.forEach((r, j) => {
+            const at = (field: string) => formatPath("teams", [i, "repositories", j, field]);
+            const name = repositoryName(r);
+            const bad = r.name === undefined ? checkItemName(name) : undefined;
+            if (bad) {
+                problems.push(
+                    `${at("url")} = ${show(r.url)}: makes the job name ${show(name)}, which ${bad.replace(/^must be/, "is not")}; set name`,
+                );
+            }
+            const other = names.get(name.toLowerCase());
+            if (other !== undefined) {
+                problems.push(
+                    `${at(r.name === undefined ? "url" : "name")} = ${show(r.name ?? r.url)}: makes the job ${team.name}/${name}, as teams[${i}].repositories[${other}] does; give one a name`,
+                );
+            }
+            names.set(name.toLowerCase(), j);
+            const id = r.credentialsId;
+            if (id === undefined) return;
+            const where = `${at("credentialsId")} = ${show(id)}`;
+            const own = team.credentials.some((c) => c.id === id);
+            const elsewhere = teams.findIndex((t, k) => k !== i && t.credentials.some((c) => c.id === id));
+            const g = global.get(id);
+            if (own || (g && g.scope === "global")) return;
+            if (g) {
+                problems.push(
+                    `${where}: credentials[${g.at}] is scope system, for Jenkins itself: no job can use it; make it scope global, or a credential of team ${show(team.name)}`,
+                );
+            } else if (elsewhere >= 0) {
+                problems.push(
+                    `${where}: is a credential of team ${show(teams[elsewhere].name)} (teams[${elsewhere}].credentials), which only that team's jobs can use`,
+                );
+            } else {
+                problems.push(`${where}: no credential has this id (in credentials, or teams[${i}].credentials)`);
+            }
+        });
     });
     return problems;
 }

@@ -604,3 +604,33 @@ export const checkLdapServer = limited(
         return undefined;
     },
 );
+
+/**
+ * A Git repository URL a build may clone: https://, ssh:// or git:// with a host, or the scp-like
+ * user@host:path. http:// and file:// are refused: clear text, or the controller's own disk.
+ */
+export const checkGitUrl = limited("https://, ssh://, git:// or user@host:path", (value: string) => {
+    const scp = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/\/)[^\s]+$/.test(value);
+    let url: URL | undefined;
+    try {
+        url = new URL(value);
+    } catch {
+        url = undefined;
+    }
+    const ok = scp || (url !== undefined && ["https:", "ssh:", "git:"].includes(url.protocol) && url.hostname !== "");
+    return ok && !/\s/.test(value)
+        ? undefined
+        : "must be a Git URL Jenkins can clone without clear-text credentials: https://, ssh:// or git:// with a host, or user@host:path";
+});
+
+/**
+ * A branch name as `git check-ref-format --branch` takes it: no blanks, control characters,
+ * ~ ^ : ? * [ \, no "..", "@{", leading "-" or "/", trailing "/" or ".lock".
+ */
+export const checkGitBranch = limited("a Git branch name", (value: string) =>
+    value !== "" &&
+    // eslint-disable-next-line no-control-regex -- control characters are what git refuses
+    !/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|^[-/]|\/$|\.lock$|\/\/|^@$/.test(value)
+        ? undefined
+        : "must be a Git branch name (git check-ref-format): no blanks, ~ ^ : ? * [ \\, '..' or '@{'",
+);

@@ -2,7 +2,7 @@
 // limit, a key that only applies with another, a tier namespace that collides). Each problem names
 // the key, the value and what would fix it.
 import { KEYS, PROJECT, REQUIRED_PLUGINS, ValidValues } from "./keys";
-import { PodTemplate, templateProblems } from "./podTemplates";
+import { PodTemplate, templateProblems, tierOf } from "./podTemplates";
 import type { Resources } from "./settings";
 import { formatPath, RefusedKey } from "./reader";
 import { deriveTiers, LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
@@ -297,6 +297,13 @@ export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): s
         } else if (v.jenkinsVersion !== "" && tagged !== undefined && tagged !== v.jenkinsVersion) {
             problems.push(
                 `${key("jenkinsVersion")} = "${v.jenkinsVersion}": ${key("controllerImage")} ("${v.controllerImage}") runs Jenkins ${tagged}; leave jenkinsVersion empty, or make them agree`,
+            );
+        }
+    });
+    rule(() => {
+        if (v.testJob && !templatesOf().some((t) => tierOf(t) === "build")) {
+            problems.push(
+                `${key("testJob")} = true: it runs on the build tier's first pod template, and no template is in the build tier (podSecurity restricted, not deploy)`,
             );
         }
     });

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { SECURITY_LEVELS, templatesSchema } from "./podTemplates";
 import { credentialsSchema, principalsSchema, securityRealmSchema, teamsSchema } from "./access";
+import { extraCascSchema } from "./jobs";
 import * as v from "./checks";
 import { ACCESS_MODES, bool, checked, oneOf, optionalChecked as optional, wholeNumber as int } from "./checks";
 
@@ -204,6 +205,20 @@ export const KEYS = {
         docs: { type: "list of objects (stack file only)", default: "none" },
         description:
             "Jenkins credentials read from Kubernetes Secrets in `namespace` (a list, in the stack file): usernamePassword, secretText, sshPrivateKey or file, `scope` global (jobs) or system (Jenkins itself only). Only the Secrets named here are mounted into the controller.",
+    },
+    testJob: {
+        type: "boolean",
+        default: false,
+        schema: bool,
+        description:
+            "A freestyle job `agent-test`, restricted to the default template's label, whose shell step says where it runs: the original's acceptance test, one click (Build now).",
+    },
+    extraCasc: {
+        type: "object",
+        schema: extraCascSchema.optional(),
+        docs: { type: "list of JCasC documents (stack file only)", default: "none" },
+        description:
+            "Extra JCasC documents (a list of mappings, or YAML text, in the stack file) for settings the program does not model (a global pipeline library, a mailer); merged into the program's document as JCasC merges several files. What the program writes (clouds, sign-in, permissions, credentials, jobs) is refused, naming the path. See docs/jobs.md.",
     },
     serviceType: {
         type: "string",

@@ -8,6 +8,7 @@ import { cidrWithin, imageJenkinsVersion, pluginId } from "./checks";
 import { crossChecks } from "./crossChecks";
 import { AgentConnection, PodRetention, ServiceType, ValidValues } from "./keys";
 import { Access, accessPlugins } from "./access";
+import type { CascDocument } from "./jobs";
 import { accessWarnings } from "./accessChecks";
 import type { AccessMode } from "./checks";
 import { AgentContainer, defaultTemplates, JNLP, PodTemplate, SecurityLevel, templatesSchema } from "./podTemplates";
@@ -42,6 +43,12 @@ export interface Settings {
     adminUsername: string;
     /** Sign-in, permissions, teams and credentials inside Jenkins (config/access.ts). */
     access: Access;
+    /** Jobs the stack makes besides the teams' repositories, and extra JCasC (config/jobs.ts). */
+    jobs: {
+        /** The original's test job, restricted to this label (the build tier's first template's). */
+        testJob?: { label: string };
+        extraCasc: CascDocument[];
+    };
     plugins: {
         /** `artifactId:version`: the stack's list, with the plugins the features in use need (keys.ts FEATURE_PLUGINS). */
         list: string[];
@@ -192,6 +199,10 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
         },
         adminUsername: v.adminUsername,
         access,
+        jobs: {
+            testJob: undefined,
+            extraCasc: v.extraCasc ?? [],
+        },
         // A feature's plugin (the Prometheus plugin when metrics are on) joins the list when the
         // feature is used, unless the list names it already (then its version is the list's).
         plugins: {
@@ -291,6 +302,10 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             prePullToolImage: v.prePullToolImage,
         },
     };
+    // The test job asks for the label of the build tier's first template, which also takes jobs
+    // that ask for none (crossChecks refuses testJob without one).
+    const first = s.agents.tiers.find((t) => t.name === "build")!.templates[0];
+    s.jobs.testJob = v.testJob && first ? { label: first.labels[0] } : undefined;
     return s;
 }
 

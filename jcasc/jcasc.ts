@@ -10,7 +10,10 @@ import { Names } from "../config/names";
 import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "../config/podTemplates";
 import type { Settings } from "../config/settings";
 import type { Access } from "../config/access";
-import { authorizationStrategy, controllerSecret, jobs, Reference, securityRealm, systemCredentials } from "./security";
+import { authorizationStrategy, controllerSecret, Reference, securityRealm, systemCredentials } from "./security";
+import { jobs } from "./jobs";
+import { mergeExtra, Merged } from "./extra";
+import type { CascDocument } from "../config/jobs";
 import { DEFAULTS_TEMPLATE, Tier } from "../config/tiers";
 import {
     ALLOW_HOST_PATH,
@@ -26,6 +29,10 @@ export interface CascInput {
     adminUsername: string;
     /** Sign-in, permissions, teams and credentials. */
     access: Access;
+    /** The original's test job, on this label; unset: none. */
+    testJob?: { label: string };
+    /** Extra JCasC documents, merged into the program's (extra.ts). */
+    extraCasc: CascDocument[];
     /** The Jenkins location URL users reach; unset: the in-cluster URL. */
     publicUrl?: string;
     /** tcp: the inbound agent port and a tunnel to it; websocket: agents over HTTP only. */
@@ -46,6 +53,8 @@ export function cascInput(s: Settings, names: Pick<Names, "jenkinsUrl" | "jenkin
     return {
         adminUsername: s.adminUsername,
         access: s.access,
+        testJob: s.jobs.testJob,
+        extraCasc: s.jobs.extraCasc,
         publicUrl: s.publicUrl,
         connection: s.agents.connection,
         containerCap: s.agents.containerCap,
@@ -366,8 +375,18 @@ function cloud(input: CascInput, tier: Tier): { [key: string]: Json } {
     };
 }
 
-/** The JCasC document as a plain object. */
+/** The JCasC document as a plain object: the program's, with the extra documents merged in. */
 export function buildCasc(input: CascInput): Record<string, Written> {
+    return checkCasc(input).doc as Record<string, Written>;
+}
+
+/** The document, and what the preview says of the extra documents merged into it (extra.ts). */
+export function checkCasc(input: CascInput): Merged {
+    return mergeExtra(programCasc(input), input.extraCasc);
+}
+
+/** The program's own document. */
+function programCasc(input: CascInput): Record<string, Written> {
     const tcp = input.connection === "tcp";
     const credentials = systemCredentials(input.access, input.tiers);
     return escapeInterpolation({
@@ -390,7 +409,7 @@ export function buildCasc(input: CascInput): Record<string, Written> {
         unclassified: {
             location: { url: input.publicUrl ?? input.jenkinsUrl },
         },
-        jobs: jobs(input.access),
+        jobs: jobs({ access: input.access, testJob: input.testJob }),
     }) as Record<string, Written>;
 }
 

@@ -1,10 +1,9 @@
 // The JCasC of who may do what inside Jenkins, as pure functions of the access settings
-// (config/access.ts): the security realm (local, oidc, ldap), the authorization matrix, the
-// credentials in the system store, and the Job DSL script (the `jobs:` root) that makes each team's
-// folder with its permissions, cloud grants and credentials. Every key and Job DSL method is cited
-// beside the code that writes it, with the plugin release it was read from; schemas/jcasc.schema.json
-// holds the same keys for the tests.
-// Long by design: four JCasC sections and one generated script, in the plugins' shapes.
+// (config/access.ts): where the controller's secrets are and how JCasC reads them, the security
+// realm (local, oidc, ldap), the authorization matrix, and the credentials in the system store.
+// The team folders' Job DSL script is jobs.ts. Every key is cited beside the code that writes it,
+// with the plugin release it was read from; schemas/jcasc.schema.json holds the same keys.
+// Long by design: three JCasC sections in the plugins' shapes.
 import type { Access, Credential, LdapRealm, OidcRealm, Principals, SecretRef, Team } from "../config/access";
 import { realmSecrets } from "../config/access";
 import type { Tier } from "../config/tiers";
@@ -39,11 +38,11 @@ export function secretPath(ref: SecretRef): string {
 // How a value is read (configuration-as-code 2115). Never nested (`${trim:${readFile:...}}`): a
 // value inside a variable name would be parsed, and its `:-` taken for a default's separator.
 /** A password, token or user name: DockerSecretSource, blanks around it trimmed (a newline `kubectl create secret --from-file` keeps). */
-const text = (ref: SecretRef) => reference(`credentials/${ref.secret}/${ref.key}`);
+export const text = (ref: SecretRef) => reference(`credentials/${ref.secret}/${ref.key}`);
 /** A private key, exactly as stored (OpenSSH keys need their final newline): readFile. */
-const exact = (ref: SecretRef) => reference(`readFile:${secretPath(ref)}`);
+export const exact = (ref: SecretRef) => reference(`readFile:${secretPath(ref)}`);
 /** A file's bytes, base64: what SecretBytes takes (credentials 1502 SecretBytes.fromString). */
-const bytes = (ref: SecretRef) => reference(`readFileBase64:${secretPath(ref)}`);
+export const bytes = (ref: SecretRef) => reference(`readFileBase64:${secretPath(ref)}`);
 
 /** Every Secret the controller mounts for credentials and sign-in, by name, each with the keys read from it. */
 export function mountedSecrets(access: Access): Map<string, string[]> {
@@ -78,7 +77,7 @@ export function credentialRefs(c: Credential): Record<string, SecretRef> {
 
 // --- Sign-in ----------------------------------------------------------------------------------
 
-type Json = string | number | boolean | null | Reference | Json[] | { [key: string]: Json };
+export type Json = string | number | boolean | null | Reference | Json[] | { [key: string]: Json };
 
 /**
  * oic-auth 4.715.vf202e4229f61 (src/main/java/org/jenkinsci/plugins/oic/): OicSecurityRealm, no
@@ -416,240 +415,4 @@ export function systemCredentials(access: Access, tiers: Tier[]): Json | undefin
         ...access.credentials.map((c) => credentialCasc(c, c.scope === "system" ? "SYSTEM" : "GLOBAL")),
     ];
     return credentials.length > 0 ? { system: { domainCredentials: [{ credentials }] } } : undefined;
-}
-
-// --- Team folders (the Job DSL script) --------------------------------------------------------
-
-/** Where the script records the team folders it made, under JENKINS_HOME (so a removed team is known). */
-export const TEAMS_STATE = "jenkins-k8s/teams.json";
-
-/** Groovy's escapes of the characters a string literal cannot hold as they are. */
-const GROOVY_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
-
-/**
- * A Groovy string literal (single quotes: no GString interpolation) of any text. Not \uXXXX for
- * a line break: Groovy, like Java, turns those into the character before it reads the literal.
- */
-export function groovyString(value: string): string {
-    const escaped = value.replace(/[\\'\n\r\t\b\f]/g, (ch) => GROOVY_ESCAPES[ch] ?? `\\${ch}`);
-    return `'${escaped}'`;
-}
-
-const list = (values: readonly string[]) => `[${values.map(groovyString).join(", ")}]`;
-
-/** The `providedEnv:` variable a team credential's value reaches the script through. */
-const variable = (team: number, credential: number, role: string) =>
-    `JENKINS_K8S_TEAM_${team}_CREDENTIAL_${credential}_${role.toUpperCase()}`;
-
-/**
- * What the generated folder descriptions say (under the stack's own), each with MARK: a folder
- * whose configuration holds it was made by the script, should its record be lost.
- */
-export const MARK = "jenkins-k8s team folder";
-export const MANAGED_NOTE = `A ${MARK}, configured by Pulumi: its permissions, clouds and credentials come from the stack's teams; changes made here are replaced at the next reload.`;
-export const RETIRED_NOTE = `A former ${MARK} (no longer in the stack's teams): its jobs and build records are kept; only administrators and readers can see it. List it in deletedTeams to delete it.`;
-
-/**
- * A team credential in Job DSL's dynamic DSL (job-dsl 3654 DescribableContext: every constructor
- * parameter must be given; a Secret or SecretBytes parameter takes an instance, never a String).
- * Names as job-dsl finds them (@Symbol, else the class name): usernamePassword,
- * stringCredentialsImpl, basicSSHUserPrivateKey with directEntryPrivateKeySource,
- * fileCredentialsImpl (its `file` upload parameter null).
- */
-function credentialDsl(c: Credential, value: (role: string) => string): string {
-    const base = `scope('GLOBAL'); id(${groovyString(c.id)}); description(${groovyString(c.description)})`;
-    const user = (x: Extract<Credential, { type: "usernamePassword" | "sshPrivateKey" }>) =>
-        x.username !== undefined ? groovyString(x.username) : value("username");
-    switch (c.type) {
-        case "usernamePassword":
-            return `usernamePassword { ${base}; username(${user(c)}); password(${value("password")}); usernameSecret(${c.username === undefined}) }`;
-        case "secretText":
-            return `stringCredentialsImpl { ${base}; secret(secretOf(${value("text")})) }`;
-        case "sshPrivateKey":
-            return (
-                `basicSSHUserPrivateKey { ${base}; username(${user(c)}); usernameSecret(${c.username === undefined}); ` +
-                `passphrase(${c.keys.passphrase ? value("passphrase") : "null"}); ` +
-                `privateKeySource { directEntryPrivateKeySource { privateKey(secretOf(${value("privateKey")})) } } }`
-            );
-        case "file":
-            return `fileCredentialsImpl { ${base}; file(null); fileName(${groovyString(c.fileName ?? c.keys.file)}); secretBytes(secretBytesOf(${value("file")})) }`;
-    }
-}
-
-/** The values the team credentials read, as `providedEnv` (JCasC resolves them; the script never holds a secret in its text). */
-export function teamCredentialEnv(access: Access): Record<string, Reference> {
-    const env: Record<string, Reference> = {};
-    access.teams.forEach((team, i) =>
-        team.credentials.forEach((c, j) => {
-            const refs = credentialRefs(c);
-            for (const [role, ref] of Object.entries(refs)) {
-                env[variable(i, j, role)] =
-                    c.type === "sshPrivateKey" && role === "privateKey"
-                        ? exact(ref)
-                        : c.type === "file"
-                          ? bytes(ref)
-                          : text(ref);
-            }
-        }),
-    );
-    return env;
-}
-
-/** One team's folder: its description, permissions, cloud grants and credentials, when the name is the stack's to use. */
-function teamFolder(team: Team, i: number): string[] {
-    const value = (j: number) => (role: string) => `provided(${groovyString(variable(i, j, role))})`;
-    const description = [team.description, MANAGED_NOTE].filter((d) => d !== "").join("\n\n");
-    const grants = folderEntries(team).map(
-        (e) => `                    ${e.kind} { name(${groovyString(e.name)}); permissions(${list(e.permissions)}) }`,
-    );
-    return [
-        `if (claim(${groovyString(team.name)})) {`,
-        `    folder(${groovyString(team.name)}) {`,
-        ...(team.displayName ? [`        displayName(${groovyString(team.displayName)})`] : []),
-        `        description(${groovyString(description)})`,
-        `        properties {`,
-        // matrix-auth 3.2.8 AuthorizationMatrixProperty (folder), @Symbol("authorizationMatrix"):
-        // constructor entries (DslUser/DslGroup: name, permissions), setter inheritanceStrategy
-        // (InheritGlobalStrategy, @Symbol("inheritingGlobal")).
-        `            authorizationMatrix {`,
-        `                inheritanceStrategy { inheritingGlobal() }`,
-        `                entries {`,
-        ...grants,
-        `                }`,
-        `            }`,
-        // kubernetes 4540 KubernetesFolderProperty, @Symbol("kubernetes"): setter permittedClouds
-        // (cloud names); only folders that list a usage-restricted cloud, and their subfolders, use it.
-        ...(team.clouds.length > 0 ? [`            kubernetes { permittedClouds(${list(team.clouds)}) }`] : []),
-        ...folderCredentials(team.credentials.map((c, j) => credentialDsl(c, value(j)))).map((l) => `    ${l}`),
-        `        }`,
-        `    }`,
-        `}`,
-    ];
-}
-
-/**
- * cloudbees-folder 6.1100 FolderCredentialsProvider.FolderCredentialsProperty(DomainCredentials[])
- * (job-dsl names it folderCredentialsProperty), one global domain: DomainCredentials(domain,
- * credentials) with Domain(name, description) both null. Always written, empty too: Job DSL adds
- * the folder's previous credentials after the ones declared (JenkinsJobManagement.mergeCredentials),
- * and the first is the one Jenkins reads, so a credential taken out of the stack is gone.
- */
-function folderCredentials(credentials: string[]): string[] {
-    return [
-        `        folderCredentialsProperty {`,
-        `            domainCredentials {`,
-        `                domainCredentials {`,
-        `                    domain { name(null); description(null) }`,
-        `                    credentials {`,
-        ...credentials.map((c) => `                        ${c}`),
-        `                    }`,
-        `                }`,
-        `            }`,
-        `        }`,
-    ];
-}
-
-/**
- * The Job DSL script of the team folders, run by JCasC on every load (job-dsl 3654
- * SeedJobConfigurator, without script security, as SYSTEM). Job DSL replaces a folder's
- * configuration and keeps its jobs. The script keeps a record of the folders it made in
- * JENKINS_HOME (TEAMS_STATE, written whole or not at all): a team removed from the stack keeps its
- * folder, jobs and build records, with every grant and credential taken away; `deletedTeams`
- * deletes it. It touches no item it did not make: a team whose name another item holds is left
- * out, with a line in Jenkins' log. At a start JCasC runs before items are loaded (core
- * Jenkins.loadTasks), so items are read from disk then, and a deletion waits for the reload the
- * sidecar makes once Jenkins answers (casc-reload.sh).
- */
-export function teamsScript(access: Access): string {
-    const lines = [
-        "// Team folders, generated by jenkins-k8s from the stack's teams and deletedTeams: edit the stack, not this.",
-        "import hudson.init.InitMilestone",
-        "import java.nio.file.Files",
-        "import java.nio.file.StandardCopyOption",
-        "import jenkins.model.Jenkins",
-        "",
-        "def instance = Jenkins.get()",
-        "def provided = { String variable -> binding.hasVariable(variable) ? (binding.getVariable(variable) as String) : '' }",
-        "def secretOf = { String value -> hudson.util.Secret.fromString(value) }",
-        "def secretBytesOf = { String base64 ->",
-        "    instance.pluginManager.uberClassLoader.loadClass('com.cloudbees.plugins.credentials.SecretBytes').fromString(base64)",
-        "}",
-        "def FOLDER = 'com.cloudbees.hudson.plugins.folder.Folder'",
-        `def MARK = ${groovyString(MARK)}`,
-        "",
-        `def teams = ${list(access.teams.map((t) => t.name))}`,
-        `def deleted = ${list(access.deletedTeams)}`,
-        "// Items load after JCasC at a start: until then an item is only on disk.",
-        "def loaded = instance.initLevel >= InitMilestone.JOB_LOADED",
-        "def configOf = { String item -> new File(instance.rootDir, 'jobs/' + item + '/config.xml') }",
-        "def marked = { String item -> configOf(item).with { it.exists() && it.getText('UTF-8').contains(MARK) } }",
-        "// The class of a top-level item: loaded, or its config.xml's root element; null when there is none.",
-        "def kindOf = { String item ->",
-        "    def found = instance.getItem(item)",
-        "    if (found != null) return found.getClass().name",
-        "    if (!configOf(item).exists()) return null",
-        String.raw`    def root = configOf(item).getText('UTF-8').take(2000) =~ /^(?:\s*<\?xml[^>]*\?>)?\s*<([\w.-]+)/`,
-        "    root.find() ? root.group(1) : ''",
-        "}",
-        `def record = new File(instance.rootDir, ${groovyString(TEAMS_STATE)})`,
-        "def known = []",
-        "if (record.exists()) {",
-        "    try {",
-        "        known = (new groovy.json.JsonSlurper().parse(record).teams ?: []) as List",
-        "    } catch (Exception e) {",
-        "        def dirs = new File(instance.rootDir, 'jobs').listFiles() ?: []",
-        "        known = dirs.findAll { marked(it.name) }*.name",
-        "        println('jenkins-k8s: ' + record + ' cannot be read (' + e.message + '); the folders marked as team folders stand for it: ' + known)",
-        "    }",
-        "}",
-        "def remember = []",
-        "// A former team's folder: kept with every grant taken away, or deleted when deletedTeams names it.",
-        // Not `name`: a local of that name would take the DSL's name(...) calls below.
-        "known.findAll { !(it in teams) }.each { String former ->",
-        "    if (kindOf(former) != FOLDER) return // gone, or another item took the name: not ours any more",
-        "    if (deleted.any { it.equalsIgnoreCase(former) }) {",
-        "        def item = instance.getItem(former)",
-        "        if (item != null) {",
-        "            item.delete()",
-        "        } else if (loaded) {",
-        "            configOf(former).parentFile.deleteDir() // on disk, not in memory: nothing of it runs",
-        "        } else {",
-        "            remember << former // at a start: deleted at the reload once items are loaded",
-        "            return",
-        "        }",
-        "        println('jenkins-k8s: deleted the folder of the former team ' + former + ' with its jobs and build records (deletedTeams)')",
-        "        return",
-        "    }",
-        "    remember << former",
-        "    folder(former) {",
-        `        description(${groovyString(RETIRED_NOTE)})`,
-        "        properties {",
-        ...folderCredentials([]).map((l) => `    ${l}`),
-        "        }",
-        "    }",
-        "}",
-        "// A team's folder: one this script made (or marked as such), or a new one; never another item.",
-        "def claim = { String team ->",
-        "    def kind = kindOf(team)",
-        "    if (kind == null || (kind == FOLDER && (team in known || marked(team)))) {",
-        "        remember << team",
-        "        return true",
-        "    }",
-        "    println('jenkins-k8s: an item named ' + team + ' (' + kind + ') exists that the stack did not make; team ' + team + ' is left out: rename the team or move the item')",
-        "    false",
-        "}",
-        ...access.teams.flatMap((t, i) => ["", ...teamFolder(t, i)]),
-        "",
-        "record.parentFile.mkdirs()",
-        "def next = new File(record.path + '.next')",
-        "next.setText(groovy.json.JsonOutput.toJson([teams: remember]), 'UTF-8')",
-        "Files.move(next.toPath(), record.toPath(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)",
-    ];
-    return lines.join("\n") + "\n";
-}
-
-/** The `jobs:` root: the team credentials' values, then the script. */
-export function jobs(access: Access): Json[] {
-    const env = teamCredentialEnv(access);
-    return [...(Object.keys(env).length > 0 ? [{ providedEnv: env }] : []), { script: teamsScript(access) }];
 }

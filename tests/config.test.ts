@@ -1021,6 +1021,108 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "teams[0].credentials[0].scope",
         "not a field here",
     ],
+    // Jobs as code (config/jobs.ts, accessChecks.ts repositoryProblems).
+    [
+        "a repository over http",
+        { teams: [{ name: "a", repositories: [{ url: "http://git.example.com/x.git" }] }] },
+        "teams[0].repositories[0].url",
+        "https://, ssh:// or git://",
+    ],
+    [
+        "a repository on the controller's disk",
+        { teams: [{ name: "a", repositories: [{ url: "file:///var/repo.git" }] }] },
+        "teams[0].repositories[0].url",
+        "Git URL",
+    ],
+    [
+        "a repository without a scheme",
+        { teams: [{ name: "a", repositories: [{ url: "github.com/acme/x" }] }] },
+        "teams[0].repositories[0].url",
+        "Git URL",
+    ],
+    [
+        "a repository's credential no one defines",
+        { teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x.git", credentialsId: "nope" }] }] },
+        "teams[0].repositories[0].credentialsId",
+        "no credential has this id",
+    ],
+    [
+        "a repository's credential of another team",
+        {
+            teams: [
+                { name: "a", repositories: [{ url: "https://g.example.com/x.git", credentialsId: "b-token" }] },
+                { name: "b", credentials: [{ id: "b-token", type: "secretText", secret: "b" }] },
+            ],
+        },
+        "teams[0].repositories[0].credentialsId",
+        'is a credential of team "b"',
+    ],
+    [
+        "a repository's credential for Jenkins alone",
+        {
+            credentials: [{ id: "sys", type: "secretText", secret: "s", scope: "system" }],
+            teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x.git", credentialsId: "sys" }] }],
+        },
+        "teams[0].repositories[0].credentialsId",
+        "scope system",
+    ],
+    [
+        "two repositories making one job",
+        {
+            teams: [
+                {
+                    name: "a",
+                    repositories: [
+                        { url: "https://g.example.com/x/app.git" },
+                        { url: "ssh://git@g.example.com/y/app.git" },
+                    ],
+                },
+            ],
+        },
+        "teams[0].repositories[1].url",
+        "makes the job a/app, as teams[0].repositories[0] does",
+    ],
+    [
+        "a repository whose URL makes no job name",
+        { teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x/a$b.git" }] }] },
+        "teams[0].repositories[0].url",
+        'makes the job name "a$b"',
+    ],
+    [
+        "a branch git refuses",
+        { teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x.git", branch: "a..b" }] }] },
+        "teams[0].repositories[0].branch",
+        "Git branch name",
+    ],
+    [
+        "a Jenkinsfile by absolute path",
+        {
+            teams: [
+                { name: "a", repositories: [{ url: "https://g.example.com/x.git", jenkinsfile: "/ci/Jenkinsfile" }] },
+            ],
+        },
+        "teams[0].repositories[0].jenkinsfile",
+        "relative path",
+    ],
+    [
+        "a scan interval the trigger misreads",
+        { teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x.git", scanInterval: "1w" }] }] },
+        "teams[0].repositories[0].scanInterval",
+        "one of 1m",
+    ],
+    ["an extra document that is not YAML", { extraCasc: ["unclassified: [a"] }, "extraCasc[0]", "is not YAML"],
+    [
+        "an extra document that is not a mapping",
+        { extraCasc: [["unclassified"]] },
+        "extraCasc[0]",
+        "must be a JCasC document",
+    ],
+    [
+        "the test job with no build-tier template",
+        { testJob: true, podTemplates: [{ name: "b", labels: ["b"], podSecurity: "baseline" }] },
+        "testJob",
+        "no template is in the build tier",
+    ],
 ];
 
 describe("bad settings fail before any resource, naming the key and the value", () => {

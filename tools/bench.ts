@@ -108,13 +108,15 @@ export function precompile(): string {
         }
     };
     // Every source tsconfig includes (so a new folder is never missed), the JSON data beside
-    // them (imported through resolveJsonModule), the pod's scripts and the plugin locks.
+    // them (imported through resolveJsonModule), the schemas the program checks JCasC with, the
+    // pod's scripts and the plugin locks.
     config.fileNames.forEach((f) => copy(path.relative(ROOT, f)));
     for (const dir of new Set(config.fileNames.map((f) => path.dirname(path.relative(ROOT, f))))) {
         readdirSync(path.join(ROOT, dir))
             .filter((f) => f.endsWith(".json"))
             .forEach((f) => copy(path.join(dir, f)));
     }
+    walk("schemas");
     walk("controller");
     walk(LOCK_DIR);
     readdirSync(ROOT)

@@ -27,7 +27,17 @@ import { runPodScript, runReloadScript, withLoopbackServer } from "./reloadScrip
 import { agentPod } from "./agentPod";
 import { launcherOf, podAccountOf, same } from "./launchers";
 import { namespacesOf, StackFixtures, tagged } from "./fixtures";
-import { cloudGrants, clouds, namedSecrets, ofKind, readRender, Render, stacksUnderTest, VARIANTS } from "./renders";
+import {
+    cloudGrants,
+    clouds,
+    configOf,
+    namedSecrets,
+    ofKind,
+    readRender,
+    Render,
+    stacksUnderTest,
+    VARIANTS,
+} from "./renders";
 import { callsAt, runJobDsl } from "../jobdsl/runner";
 import { KEPT_BY } from "../../components/kept";
 import { RESOURCES_OUT } from "../../tools/render";
@@ -1020,6 +1030,28 @@ function describeStack(stack: string, render: Render): void {
                         ]).toEqual([verb, false]);
                     }
                 });
+            });
+        }
+
+        if (configOf(stack)["jenkins-k8s:testJob"] === "true") {
+            test("the applied JCasC makes the test job on a label of a cloud every top-level job may use (its Job DSL, run under Groovy 2.4.21)", async () => {
+                const cascMap = ofKind(render, "ConfigMap").find((c) => c.data?.["jenkins.yaml"] !== undefined)!;
+                const applied = parse((await cluster.read(cascMap))!.data["jenkins.yaml"]) as Obj;
+                const script: string = applied.jobs.find((j: Obj) => j.script !== undefined).script;
+                const run = runJobDsl(script.replace(/\^\$\{/g, "${"), { loaded: true });
+                const job = run.items.find((i) => i.name === "agent-test")!;
+                expect(job.kind).toBe("job");
+                const label = job.calls.find((c) => c.method === "label")!.args[0] as string;
+                const open = clouds(applied).filter((c) => !c.usageRestricted);
+                expect(
+                    open.some((c) =>
+                        (c.templates as Obj[]).some((t) =>
+                            String(t.label ?? "")
+                                .split(" ")
+                                .includes(label),
+                        ),
+                    ),
+                ).toBe(true);
             });
         }
 

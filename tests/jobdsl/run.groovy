@@ -2,7 +2,8 @@
 // a script whose top-level calls are Job DSL's, with JCasC's providedEnv values as binding
 // variables) against the stand-ins in stubs/, and writes what it declared as JSON.
 //   java -cp groovy-all-2.4.21.jar:stubs groovy.ui.GroovyMain run.groovy SCRIPT OPTIONS.json OUT.json
-// OPTIONS: {home, loaded (items are loaded, as after a start), items (loaded folder names),
+// OPTIONS: {home, loaded (items are loaded, as after a start), items (loaded items: a folder's
+// full name, or {name, kind: "project"} for a job),
 // onDisk (items whose config.xml exists: a name for a folder, or {name, kind, description}),
 // env (providedEnv)}. The declarations are
 // recorded as Job DSL's dynamic DSL receives them: every call with its arguments, and the
@@ -18,7 +19,7 @@ def home = new File(options.home as String)
 (options.onDisk ?: []).each { entry ->
     def item = entry instanceof Map ? entry : [name: entry]
     def kind = item.kind ?: "com.cloudbees.hudson.plugins.folder.Folder"
-    def dir = new File(home, "jobs/" + item.name)
+    def dir = new File(home, "jobs/" + item.name.split("/").join("/jobs/"))
     dir.mkdirs()
     new File(dir, "config.xml").setText(
         "<?xml version='1.1' encoding='UTF-8'?>\n<" + kind + ">\n  <description>" + (item.description ?: "") +
@@ -27,7 +28,12 @@ def home = new File(options.home as String)
     )
 }
 def jenkins = new Jenkins(rootDir: home, initLevel: options.loaded ? InitMilestone.COMPLETED : InitMilestone.SYSTEM_CONFIG_LOADED)
-(options.items ?: []).each { String name -> jenkins.items[name] = new com.cloudbees.hudson.plugins.folder.Folder(name: name) }
+(options.items ?: []).each { entry ->
+    def item = entry instanceof Map ? entry : [name: entry]
+    jenkins.items[item.name] = item.kind == "project"
+        ? new org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject(name: item.name, disabled: item.disabled ?: false)
+        : new com.cloudbees.hudson.plugins.folder.Folder(name: item.name)
+}
 Jenkins.instance = jenkins
 
 def config = new CompilerConfiguration()
@@ -38,7 +44,8 @@ def script = shell.parse(new File(args[0]))
 script.setProperty("out", new PrintWriter(out))
 script.run()
 new File(args[2]).text = JsonOutput.toJson([
-    folders: script.folders,
+    items: script.items,
     deleted: jenkins.deleted,
+    disabled: jenkins.disabled,
     printed: out.toString(),
 ])

@@ -16,11 +16,21 @@ export interface Call {
     body?: Call[];
 }
 
+/** An item the script declared: its kind (the DslFactory method), full name and calls. */
+export interface Declared {
+    kind: "folder" | "job" | "pipelineJob" | "multibranchPipelineJob";
+    name: string;
+    calls: Call[];
+}
+
 export interface JobDslRun {
-    /** The folders the script declared, in order, with their calls. */
-    folders: { name: string; calls: Call[] }[];
-    /** Folders it deleted. */
+    /** The items the script declared, in order, with their calls. */
+    items: Declared[];
+    /** The folders among them. */
+    folders: Declared[];
+    /** Folders it deleted, and jobs it disabled. */
     deleted: string[];
+    disabled: string[];
     /** What it printed (Jenkins' log). */
     printed: string;
 }
@@ -30,8 +40,8 @@ export interface JobDslOptions {
     home?: string;
     /** Items are loaded (a reload); false: JCasC at a start, before items load. */
     loaded: boolean;
-    /** Loaded top-level folders. */
-    items?: string[];
+    /** Loaded items: a folder's full name, or a job. */
+    items?: (string | { name: string; kind: "project"; disabled?: boolean })[];
     /** Items whose config.xml is on disk (written before the run): a folder's name, or an item of a kind, with a description. */
     onDisk?: (string | { name: string; kind?: string; description?: string })[];
     /** JCasC providedEnv: the script's binding variables. */
@@ -68,7 +78,8 @@ export function runJobDsl(script: string, options: JobDslOptions): JobDslRun {
                 `the Job DSL script failed under Groovy 2.4.21:\n${(run.stderr || run.stdout).slice(0, 4000)}`,
             );
         }
-        return JSON.parse(readFileSync(path.join(work, "out.json"), "utf8")) as JobDslRun;
+        const out = JSON.parse(readFileSync(path.join(work, "out.json"), "utf8")) as Omit<JobDslRun, "folders">;
+        return { ...out, folders: out.items.filter((i) => i.kind === "folder") };
     } finally {
         rmSync(work, { recursive: true, force: true });
     }
@@ -91,8 +102,8 @@ export function contextOf(calls: Call[]): Context {
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
 /** What the declared folders break of schemas/jobdsl.schema.json: a method or argument Job DSL would refuse. */
-export function jobDslProblems(run: Pick<JobDslRun, "folders">): string[] {
-    const doc = { folders: run.folders.map((f) => ({ name: f.name, calls: contextOf(f.calls) })) };
+export function jobDslProblems(run: Pick<JobDslRun, "items">): string[] {
+    const doc = { items: run.items.map((i) => ({ kind: i.kind, name: i.name, calls: contextOf(i.calls) })) };
     return validate(doc)
         ? []
         : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);

@@ -9,9 +9,10 @@ import { PROJECT } from "../../config/keys";
 import { deriveNames } from "../../config/names";
 import { settingsFrom } from "../../config/settings";
 import { buildCasc, cascInput, renderCasc } from "../../jcasc/jcasc";
-import { MANAGED_NOTE, PERMISSIONS, RETIRED_NOTE, TEAMS_STATE } from "../../jcasc/security";
+import { PERMISSIONS } from "../../jcasc/security";
+import { MANAGED_NOTE, RETIRED_NOTE, TEAMS_STATE } from "../../jcasc/jobs";
 import { listStacks, readStackConfig } from "../../tools/stackConfig";
-import { Call, callsAt, jobDslProblems, JobDslOptions, runJobDsl } from "./runner";
+import { Call, callsAt, Declared, jobDslProblems, JobDslOptions, runJobDsl } from "./runner";
 
 jest.setTimeout(120_000);
 
@@ -272,5 +273,130 @@ describe("schemas/jobdsl.schema.json refuses what Job DSL would", () => {
         expect(script).toContain(from);
         const run = runJobDsl(script.replace(from, to), { loaded: true, env });
         expect(jobDslProblems(run)).not.toEqual([]);
+    });
+});
+
+describe("jobs from the stack: the test job and the teams' repositories", () => {
+    let home: string;
+    beforeEach(() => {
+        home = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-home-"));
+    });
+    afterEach(() => rmSync(home, { recursive: true, force: true }));
+    const apply = (
+        values: Values,
+        options: Omit<JobDslOptions, "loaded" | "home" | "env"> & { loaded?: boolean } = {},
+    ) => {
+        const { script, env } = jobsOf(raw(values));
+        const run = runJobDsl(script, { home, loaded: options.loaded ?? true, env, ...options });
+        expect(jobDslProblems(run)).toEqual([]);
+        return run;
+    };
+    const item = (run: { items: Declared[] }, name: string) => run.items.find((i) => i.name === name);
+
+    it("dev's test job: a freestyle job on the original's label whose shell step says where it runs", () => {
+        const { script, env } = jobsOf(readStackConfig("dev"));
+        const job = item(runJobDsl(script, { loaded: true, env }), "agent-test")!;
+        expect(job.kind).toBe("job");
+        expect(argsOf(job.calls, "label")).toEqual(["hwzx-cmp"]);
+        expect(argsOf(callsAt(job.calls, "steps"), "shell")).toEqual([
+            'echo "Running on $(hostname), as $(id)"\necho "Workspace: $WORKSPACE"\nls -la "$WORKSPACE"',
+        ]);
+    });
+
+    it("prod's repositories: every branch of one (multibranch), one branch of the other, each in its team's folder", () => {
+        const { script, env } = jobsOf(readStackConfig("prod"));
+        const run = runJobDsl(script, { loaded: true, env });
+        const api = item(run, "payments/payments-api")!;
+        expect(api.kind).toBe("multibranchPipelineJob");
+        const git = callsAt(api.calls, "branchSources", "branchSource", "source", "git");
+        expect(argsOf(git, "remote")).toEqual(["https://github.com/acme/payments-api.git"]);
+        expect(argsOf(git, "credentialsId")).toEqual(["github"]);
+        expect(callsAt(git, "traits").map((c) => c.method)).toEqual(["gitBranchDiscovery"]);
+        expect(argsOf(callsAt(api.calls, "factory", "workflowBranchProjectFactory"), "scriptPath")).toEqual([
+            "Jenkinsfile",
+        ]);
+        expect(argsOf(callsAt(api.calls, "triggers", "periodicFolderTrigger"), "interval")).toEqual(["1h"]);
+        const deploy = item(run, "payments/payments-deploy")!;
+        expect(deploy.kind).toBe("pipelineJob");
+        const cps = callsAt(deploy.calls, "definition", "cpsScm");
+        expect(argsOf(cps, "scriptPath")).toEqual(["deploy/Jenkinsfile"]);
+        expect(argsOf(callsAt(cps, "scm", "git"), "branch")).toEqual(["main"]);
+        expect(
+            argsOf(callsAt(deploy.calls, "properties", "pipelineTriggers", "triggers", "pollSCM"), "scmpoll_spec"),
+        ).toEqual(["H/15 * * * *"]);
+        // Declared after their folder, as Job DSL needs at a start (job-dsl-plugin#2550).
+        expect(run.items.map((i) => i.name).indexOf("payments")).toBeLessThan(
+            run.items.map((i) => i.name).indexOf("payments/payments-api"),
+        );
+    });
+
+    const repo = (url: string, extra: Values = {}) => ({ url, ...extra });
+    const withRepos = (repositories: unknown[]) => ({
+        teams: [{ name: "a", members: { users: ["dev"] }, repositories }],
+    });
+
+    it("a repository taken out of the stack: its job is disabled, its builds kept, and it stays on the record while it exists", () => {
+        apply(withRepos([repo("https://git.example.com/x/one.git"), repo("https://git.example.com/x/two.git")]));
+        const run = apply(withRepos([repo("https://git.example.com/x/one.git")]), {
+            items: ["a", { name: "a/one", kind: "project" }, { name: "a/two", kind: "project" }],
+        });
+        expect(run.disabled).toEqual(["a/two"]);
+        expect(run.deleted).toEqual([]);
+        expect(run.printed).toContain("disabled a/two, no longer in the stack; its builds are kept");
+        expect(JSON.parse(readFileSync(path.join(home, TEAMS_STATE), "utf8")).projects.sort()).toEqual([
+            "a/one",
+            "a/two",
+        ]);
+        const again = apply(withRepos([repo("https://git.example.com/x/one.git")]), {
+            items: ["a", { name: "a/one", kind: "project" }, { name: "a/two", kind: "project", disabled: true }],
+        });
+        expect(again.disabled).toEqual([]);
+    });
+
+    it("the test job turned off is disabled too, and a retired team's jobs with it", () => {
+        apply({ testJob: true, ...withRepos([repo("https://git.example.com/x/one.git")]) });
+        const run = apply(
+            { testJob: false },
+            { items: ["a", { name: "a/one", kind: "project" }, { name: "agent-test", kind: "project" }] },
+        );
+        expect(run.disabled.sort()).toEqual(["a/one", "agent-test"]);
+        expect(argsOf(folder(run, "a"), "description")).toEqual([RETIRED_NOTE]);
+    });
+
+    it("a job name another item holds is left out, the item untouched", () => {
+        const run = apply(withRepos([repo("https://git.example.com/x/one.git")]), {
+            onDisk: [
+                { name: "a", description: MANAGED_NOTE },
+                { name: "a/one", kind: "org.jenkinsci.plugins.workflow.job.WorkflowJob" },
+            ],
+            loaded: false,
+        });
+        expect(item(run, "a/one")).toBeUndefined();
+        expect(run.printed).toContain("an item named a/one exists that the stack did not make; it is left as it is");
+    });
+
+    it("keeps any text as it is in URLs, names and branches: quotes, $, ${...}, backslashes", () => {
+        const url = "https://git.example.com/team/o'brien-${x}-$y\\z.git";
+        const run = apply(
+            withRepos([
+                repo(url, {
+                    name: `it's "the" repo €`,
+                    branch: "release/${x}-it's",
+                    jenkinsfile: "ci/$HOME/Jenkinsfile",
+                }),
+                repo(url, { name: "all branches" }),
+            ]),
+        );
+        const single = item(run, `a/it's "the" repo €`)!;
+        const cps = callsAt(single.calls, "definition", "cpsScm");
+        expect(argsOf(callsAt(cps, "scm", "git", "remote"), "url")).toEqual([url]);
+        expect(argsOf(callsAt(cps, "scm", "git"), "branch")).toEqual(["release/${x}-it's"]);
+        expect(argsOf(cps, "scriptPath")).toEqual(["ci/$HOME/Jenkinsfile"]);
+        expect(
+            argsOf(
+                callsAt(item(run, "a/all branches")!.calls, "branchSources", "branchSource", "source", "git"),
+                "remote",
+            ),
+        ).toEqual([url]);
     });
 });

@@ -3,9 +3,9 @@ package jenkins.model
 import hudson.init.InitMilestone
 
 /**
- * The part of jenkins.model.Jenkins (core 2.568.2) the team script uses: get(), getRootDir(),
- * getInitLevel(), getItem(name), getPluginManager().uberClassLoader. A stand-in for the tests,
- * which set what it holds; it models no behaviour of Jenkins beyond those getters.
+ * The part of jenkins.model.Jenkins (core 2.568.2) the jobs script uses: get(), getRootDir(),
+ * getInitLevel(), getItem(name), getItemByFullName(name), getPluginManager().uberClassLoader. A
+ * stand-in for the tests, which set what it holds; it models no behaviour of Jenkins beyond those.
  */
 class Jenkins {
     static Jenkins instance
@@ -16,13 +16,18 @@ class Jenkins {
 
     File rootDir
     InitMilestone initLevel
-    /** Top-level items that are loaded, by name. */
+    /** Items that are loaded, by full name. */
     Map<String, Object> items = [:]
-    /** Names of the items deleted, in order. */
+    /** Names of the items deleted, and disabled, in order. */
     List<String> deleted = []
+    List<String> disabled = []
     final Map pluginManager = [uberClassLoader: Jenkins.classLoader]
 
     Object getItem(String name) {
+        name.contains("/") ? null : items[name]
+    }
+
+    Object getItemByFullName(String name) {
         items[name]
     }
 }
