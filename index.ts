@@ -75,6 +75,7 @@ export = async () => {
             ...(settings.access.automationUser ? [`${names.adminSecret}/${AUTOMATION_PASSWORD_KEY}`] : []),
         ],
         settings.agents.connection,
+        settings.plugins,
     );
     const live =
         (settings.backups || settings.adoptKeptObjects) && !(settings.restoreFromSnapshot && !restored)
@@ -156,7 +157,7 @@ export = async () => {
         adminUsername: settings.adminUsername,
         automationUser: settings.access.automationUser,
         credentialSecrets,
-        plugins: { lock, lockFile, mirror: settings.plugins.mirror },
+        plugins: { lock, lockFile, mirror: settings.plugins.mirror, downloads: settings.plugins.downloads },
         agentConnection: agents.connection,
         service: settings.service,
         ingress: settings.ingress,

@@ -149,6 +149,13 @@ export const KEYS = {
         description:
             "Where the controller downloads plugins: a server with the update center's download layout (BASE/plugins/NAME/VERSION/NAME.hpi), e.g. an Artifactory or Nexus proxy of https://updates.jenkins.io/download, or an internal host. Empty: updates.jenkins.io, then archives.jenkins.io.",
     },
+    pluginDownloads: {
+        type: "integer",
+        default: 8,
+        schema: int(1, 32),
+        description:
+            "Plugin archives the controller downloads at once when the lock changes (each still checked by SHA-256, retried across sources). 8 measured against the bound in `npm run bench`; lower it for a mirror that limits connections.",
+    },
     pluginSecurityWarnings: {
         type: "array",
         default: [],

@@ -58,6 +58,8 @@ export interface Settings {
         lockDir: string;
         /** Download base for the plugin archives; none: the update center's. */
         mirror?: string;
+        /** Archives downloaded at once (install-plugins.sh PARALLEL). */
+        downloads: number;
         /** Security warning ids the stack deploys anyway. */
         acknowledged: string[];
     };
@@ -215,6 +217,7 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             jenkins: v.jenkinsVersion || imageJenkinsVersion(v.controllerImage)!,
             lockDir: v.pluginLockDir,
             mirror: v.pluginMirror || undefined,
+            downloads: v.pluginDownloads,
             acknowledged: v.pluginSecurityWarnings,
         },
         service: {

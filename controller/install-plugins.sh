@@ -8,10 +8,14 @@
 #   installed set. Every archive's SHA-256 is checked before it is used.
 # - The new set is built beside the old one and swapped in by renames, so Jenkins never sees a
 #   half-installed set, and plugins dropped from the lock disappear.
+# - Archives are downloaded PARALLEL at a time, by workers that take the next plugin from one
+#   queue. Each writes NAME.jpi.part and renames it only once its SHA-256 matches, so an archive
+#   cut short (a failure, a killed pod) is never taken for a whole one.
 # - A download that fails is retried with backoff, from each source in turn (PLUGIN_SOURCES: a
-#   mirror, or the update center and then its archive). When the set still cannot be completed,
-#   a complete previous set on the volume boots Jenkins as it was; without one the pod fails,
-#   naming the plugin and the URLs. Either way the log and a Kubernetes Event on the pod say so.
+#   mirror, or the update center and then its archive); the other downloads go on. When the set
+#   still cannot be completed, a complete previous set on the volume boots Jenkins as it was;
+#   without one the pod fails, naming every plugin that failed and its URLs. Either way the log
+#   and a Kubernetes Event on the pod say so.
 #
 # Env contract (defaults in brackets):
 #   LOCK_FILE       [/var/jenkins_scripts/plugins.lock]  lines: NAME VERSION SHA256 PATH, '#' comments
@@ -19,6 +23,7 @@
 #   PLUGIN_SOURCES  [https://updates.jenkins.io/download https://archives.jenkins.io]
 #                   download bases, tried in order; an archive is BASE/PATH
 #   ATTEMPTS [4], BACKOFF [5]  tries per archive, and the first wait in seconds (then doubled)
+#   PARALLEL [8]    downloads at once (npm run bench measures them against the bound)
 #   and k8s-event.sh's (POD_NAME, POD_NAMESPACE, POD_UID, KUBE_API, KUBE_DIR, WORK)
 set -eu
 
@@ -27,6 +32,7 @@ JENKINS_HOME=${JENKINS_HOME:-/var/jenkins_home}
 PLUGIN_SOURCES=${PLUGIN_SOURCES:-https://updates.jenkins.io/download https://archives.jenkins.io}
 ATTEMPTS=${ATTEMPTS:-4}
 BACKOFF=${BACKOFF:-5}
+PARALLEL=${PARALLEL:-8}
 EVENT_COMPONENT=install-plugins
 # event TYPE REASON MESSAGE (k8s-event.sh, mounted beside this script).
 . "$(dirname "$0")/k8s-event.sh"
@@ -61,6 +67,7 @@ bad=$(printf '%s\n' "$lock" | awk '
     NF != 4 || $1 !~ /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ || length($3) != 64 || $3 ~ /[^0-9a-f]/ ||
     $4 ~ /^\// || $4 ~ /(^|\/)\.\.(\/|$)/ { print NR ": " $0; exit }')
 [ -z "$bad" ] || die "LOCK_FILE $LOCK_FILE line $bad is not NAME VERSION SHA256 PATH"
+case $PARALLEL in '' | *[!0-9]* | 0) die "PARALLEL=$PARALLEL is not a number of downloads at once (1 or more)" ;; esac
 if [ ! -d "$JENKINS_HOME" ] || [ ! -w "$JENKINS_HOME" ]; then
     die "JENKINS_HOME $JENKINS_HOME is not a writable directory (is the volume mounted?)"
 fi
@@ -143,15 +150,16 @@ fetch() {
     while :; do
         for base in $PLUGIN_SOURCES; do
             url=${base%/}/$4
-            if curl -fsSL --connect-timeout 10 --max-time 600 -o "$target.part" "$url" 2>"$staging_dir/.curl.err"; then
+            if curl -fsSL --connect-timeout 10 --max-time 600 -o "$target.part" "$url" 2>"$target.err"; then
                 got=$(sha256_of "$target.part")
                 if [ "$got" = "$3" ] && mv "$target.part" "$target"; then
+                    rm -f "$target.err"
                     log "downloaded $1:$2 from $url"
                     return 0
                 fi
                 why="$why; $url: checksum mismatch (expected $3, got $got)"
             else
-                why="$why; $url: $(tr '\n' ' ' <"$staging_dir/.curl.err" | sed 's/ *$//')"
+                why="$why; $url: $(tr '\n' ' ' <"$target.err" | sed 's/ *$//')"
             fi
             rm -f "$target.part"
         done
@@ -163,18 +171,59 @@ fetch() {
         attempt=$((attempt + 1))
         wait=$((wait * 2))
     done
+    rm -f "$target.err"
     failure="$1:$2 could not be installed after $ATTEMPTS tries${why}"
     return 1
 }
 
+# The queue: the lock's lines, numbered. A worker takes line N by creating the file N with the
+# shell's noclobber (an exclusive create: one worker gets it, the others go on to N+1; no process
+# is started for it; `true`, since a failed redirection ends the shell on a special built-in such
+# as `:`), and marks it done or failed. Outside the volume: it is this run's alone.
+queue=$(mktemp -d "${WORK:-${TMPDIR:-/tmp}}/install-plugins.XXXXXX")
+printf '%s\n' "$lock" >"$queue/lines"
+
+worker() {
+    n=0
+    while [ "$n" -lt "$count" ]; do
+        n=$((n + 1))
+        set -C
+        if ! { true >"$queue/$n"; } 2>/dev/null; then
+            set +C
+            continue
+        fi
+        set +C
+        # shellcheck disable=SC2046 # NAME VERSION SHA PATH, checked above to hold no blanks
+        set -- $(sed -n "${n}p" "$queue/lines")
+        if fetch "$1" "$2" "$3" "$4"; then
+            : >"$queue/$n.done"
+        else
+            printf '%s\n' "$failure" >"$queue/$n.failed"
+        fi
+    done
+}
+
 mkdir "$staging_dir"
-failure=
-while read -r name version sha path; do
-    fetch "$name" "$version" "$sha" "$path" || break
-done <<EOF
-$lock
-EOF
-rm -f "$staging_dir/.curl.err"
+workers=0
+while [ "$workers" -lt "$PARALLEL" ] && [ "$workers" -lt "$count" ]; do
+    worker &
+    workers=$((workers + 1))
+done
+wait
+# Every plugin that failed, in the lock's order; one whose worker stopped without a word (killed,
+# out of memory) is a failure too, never a hole in the new set.
+failure=$(
+    n=0
+    printf '%s\n' "$lock" | while read -r name version sha path; do
+        n=$((n + 1))
+        if [ -f "$queue/$n.failed" ]; then
+            cat "$queue/$n.failed"
+        elif [ ! -f "$queue/$n.done" ] || [ ! -f "$staging_dir/$name.jpi" ]; then
+            echo "$name:$version was not installed: its download stopped unfinished"
+        fi
+    done | sed -e ':a' -e '$!N' -e '$!ba' -e 's/\n/ | /g'
+)
+rm -rf "$queue"
 
 if [ -n "$failure" ]; then
     rm -rf "$staging_dir"

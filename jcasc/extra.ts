@@ -4,7 +4,7 @@
 // equal, which stops Jenkins; here it fails the preview instead, naming the path. Sections the
 // program writes are refused outright, a `${...}` JCasC would resolve is refused, and the merged
 // document is held to schemas/jcasc.schema.json where the schema describes it (elsewhere: a warning).
-import Ajv, { ErrorObject } from "ajv";
+import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import type { CascDocument } from "../config/jobs";
 import { formatPath } from "../config/reader";
 import schema from "../schemas/jcasc.schema.json";
@@ -28,7 +28,9 @@ export const OWNED: { path: string[]; by: string }[] = [
 /** Objects whose keys are sections the schema may not describe: an unknown key there is a warning. */
 const CONTAINERS = ["", "/jenkins", "/unclassified", "/security", "/tool", "/appearance"];
 
-const validate = new Ajv({ allErrors: true, strict: true }).compile(schema);
+/** The schema's validator, compiled when a stack first has extra documents (it takes ~150 ms). */
+let compiled: ValidateFunction | undefined;
+const validator = (): ValidateFunction => (compiled ??= new Ajv({ allErrors: true, strict: true }).compile(schema));
 
 /** The merged document, and what the preview says of the extra documents. */
 export interface Merged {
@@ -123,7 +125,8 @@ export function mergeExtra(base: Mapping, extras: CascDocument[]): Merged {
         if (owned.length > 0) return;
         doc = merge(doc, extra, [], (path, why) => problems.push(`${where(i, path)}: ${why}`));
     });
-    if (extras.length > 0 && problems.length === 0 && !validate(doc)) {
+    const validate = extras.length > 0 && problems.length === 0 ? validator() : undefined;
+    if (validate && !validate(doc)) {
         for (const e of validate.errors ?? []) {
             const path = pointer(e);
             const unknown =

@@ -349,6 +349,25 @@ function defaultsTemplate(tier: Tier): Json {
 /** Orphaned agent pods (a controller that died mid-build) are deleted after this many seconds. */
 const GARBAGE_COLLECTION_SECONDS = 300;
 
+/** The kubernetes plugin's own limit on requests to the API server at once (KubernetesCloud.java). */
+export const PLUGIN_MAX_REQUESTS = 32;
+
+/**
+ * Requests the cloud's client makes to the API server at once (maxRequestsPerHostStr; the client's
+ * per-host and total limit, KubernetesFactoryAdapter.java). The plugin's help warns that too low a
+ * value hangs builds (help-maxRequestsPerHostStr.html, JENKINS-40825): requests past the limit wait
+ * in the client's queue. At the cap every agent pod may hold a request while it launches (its wait
+ * until ready) and one for a `container` step's exec, so the limit is two for each pod, never below
+ * the plugin's 32. The connect and read timeouts keep the plugin's 5 s and 15 s, which are also
+ * the least it accepts (setConnectTimeout, setReadTimeout): the API server is in the cluster.
+ * waitForPodSec is not written: the plugin stores it and reads it nowhere (its source to March
+ * 2026, after 4423; 4540's tag is not published here); how long a pod may take to come online is
+ * each template's slaveConnectTimeout (KubernetesLauncher.java).
+ */
+export function maxRequests(containerCap: number): number {
+    return Math.max(PLUGIN_MAX_REQUESTS, 2 * containerCap);
+}
+
 function cloud(input: CascInput, tier: Tier): { [key: string]: Json } {
     const tcp = input.connection === "tcp";
     return {
@@ -362,6 +381,7 @@ function cloud(input: CascInput, tier: Tier): { [key: string]: Json } {
         jenkinsUrl: input.jenkinsUrl,
         ...(tcp ? { jenkinsTunnel: input.jenkinsTunnel } : { webSocket: true }),
         containerCapStr: String(input.containerCap),
+        maxRequestsPerHostStr: String(maxRequests(input.containerCap)),
         podRetention: input.podRetention,
         podLabels: Object.entries(AGENT_POD_LABELS).map(([key, value]) => ({ key, value })),
         usageRestricted: tier.usageRestricted,

@@ -117,6 +117,17 @@ describe("the JCasC document", () => {
         );
     });
 
+    it("lets the cloud's client make two API requests for each pod at the cap, never fewer than the plugin's 32", () => {
+        const limit = (containerCap: number) =>
+            casc({ containerCap }).jenkins.clouds[0].kubernetes.maxRequestsPerHostStr;
+        expect(limit(10)).toBe("32");
+        expect(limit(16)).toBe("32");
+        expect(limit(40)).toBe("80");
+        // The plugin's own timeouts (also its minimums) stay; waitForPodSec, which it reads nowhere, is not written.
+        const cloud = casc({ containerCap: 40 }).jenkins.clouds[0].kubernetes;
+        for (const key of ["waitForPodSec", "connectTimeout", "readTimeout"]) expect(cloud).not.toHaveProperty(key);
+    });
+
     it("the default template: stable id, label from config, agent account, jnlp without command or args", () => {
         const t = templateOf(casc({ agentLabel: "hwzx-cmp", agentIdleMinutes: 3 }), "kubernetes", "default");
         expect(t).toMatchObject({

@@ -151,7 +151,7 @@ describe("JenkinsMaster", () => {
         );
     });
 
-    it("a different plugin list, image or JVM option changes the restart hash; JCasC changes do not", async () => {
+    it("a different plugin list, image, JVM option or download setting changes the restart hash; JCasC changes do not", async () => {
         const hash = async (o: Record<string, unknown>) =>
             (await runDefaults(withLock(o))).object("Deployment").spec.template.metadata.annotations[
                 "jenkins-k8s/restart-hash"
@@ -163,6 +163,10 @@ describe("JenkinsMaster", () => {
             await hash({ plugins: ["kubernetes:1.0", "configuration-as-code:1.0", "instance-identity:1.0"] }),
         ).not.toBe(base);
         expect(await hash({ javaOpts: "-Dfoo=bar" })).not.toBe(base);
+        // The init container's download settings: a change rolls the pod, so the hash says so
+        // (and the backups take their restore point first).
+        expect(await hash({ pluginMirror: "https://nexus.internal/jenkins" })).not.toBe(base);
+        expect(await hash({ pluginDownloads: 4 })).not.toBe(base);
         // Applied by the reload sidecar, without killing running builds.
         expect(await hash({ agentLabel: "other", containerCap: 3 })).toBe(base);
         expect(await hash({ podTemplates: [{ name: "maven", labels: ["maven"] }] })).toBe(base);
@@ -182,12 +186,12 @@ describe("JenkinsMaster", () => {
     });
 
     it("a comment or whitespace edit in the pod's scripts keeps the restart hash; a changed command does not", () => {
-        const controller = settingsFrom({}).controller;
+        const { controller, plugins } = settingsFrom({});
         const scripts = podScripts("kubernetes 1.0 " + "0".repeat(64) + " plugins/kubernetes/1.0/kubernetes.hpi\n");
         const script = scripts["install-plugins.sh"];
         const edited = (text: string) =>
-            restartHash(restartParts(controller, { ...scripts, "install-plugins.sh": text }, []));
-        const base = restartHash(restartParts(controller, scripts, []));
+            restartHash(restartParts(controller, { ...scripts, "install-plugins.sh": text }, [], "tcp", plugins));
+        const base = restartHash(restartParts(controller, scripts, [], "tcp", plugins));
         expect(edited(script.replace(/^# .*$/m, "# reworded comment"))).toBe(base);
         expect(edited(`${script}\n\n   # a trailing note\n`)).toBe(base);
         expect(edited(script.replace(/\n(\S)/, "\n    $1"))).toBe(base);

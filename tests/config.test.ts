@@ -224,6 +224,8 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ],
     ["plugin lock folder outside the project", { pluginLockDir: "../locks" }, "pluginLockDir", "relative path"],
     ["plugin mirror not a URL", { pluginMirror: "nexus.internal/jenkins" }, "pluginMirror", "http:// or https://"],
+    ["no plugin downloads at once", { pluginDownloads: 0 }, "pluginDownloads", "from 1 to 32"],
+    ["too many plugin downloads at once", { pluginDownloads: 100 }, "pluginDownloads", "from 1 to 32"],
     [
         "plugin mirror with a query",
         { pluginMirror: "https://nexus.internal/jenkins?x=1" },

@@ -51,6 +51,8 @@ if [ ! -f "$FAKE_WEB/$rest" ]; then
   echo "curl: (22) The requested URL returned error: 404" >&2
   exit 22
 fi
+# A test's own step before the transfer (to be slow, or to die), given $url and $out.
+if [ -n "\${FAKE_CURL_HOOK:-}" ]; then . "$FAKE_CURL_HOOK"; fi
 cat "$FAKE_WEB/$rest" >"$out"
 `;
 
@@ -105,8 +107,8 @@ function writeLock(specs: string[] | string): void {
     fs.writeFileSync(lockFile, typeof specs === "string" ? specs : lockOf(specs));
 }
 
-function run(extraEnv: Record<string, string> = {}, script = SCRIPT): Run {
-    const env: NodeJS.ProcessEnv = {
+function runEnv(extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
         PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
         LOCK_FILE: lockFile,
         JENKINS_HOME: home,
@@ -118,13 +120,21 @@ function run(extraEnv: Record<string, string> = {}, script = SCRIPT): Run {
         FAKE_EVENTS: eventsDir,
         ...extraEnv,
     };
-    const r = spawnSync("sh", [script], { env, encoding: "utf8", timeout: 20_000 });
+}
+
+function run(extraEnv: Record<string, string> = {}, script = SCRIPT): Run {
+    const r = spawnSync("sh", [script], { env: runEnv(extraEnv), encoding: "utf8", timeout: 20_000 });
     if (r.error) throw r.error;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function downloads(): string[] {
-    return fs.existsSync(curlLog) ? fs.readFileSync(curlLog, "utf8").split("\n").filter(Boolean) : [];
+/**
+ * The archive URLs asked for: with a plugin's name, that plugin's in the order they were asked
+ * (one worker fetches it); without, all of them sorted, since workers run in parallel.
+ */
+function downloads(name?: string): string[] {
+    const all = fs.existsSync(curlLog) ? fs.readFileSync(curlLog, "utf8").split("\n").filter(Boolean) : [];
+    return name === undefined ? all.sort() : all.filter((url) => url.includes(`/plugins/${name}/`));
 }
 
 function installed(): Record<string, string> {
@@ -183,11 +193,13 @@ describe("install-plugins.sh", () => {
     test("a clean install downloads each locked archive once, checks it, and installs exactly the lock", () => {
         const r = run();
         expectSuccess(r);
-        expect(downloads()).toEqual([
-            `${UPDATES}/plugins/kubernetes/4540.v1/kubernetes.hpi`,
-            `${UPDATES}/plugins/configuration-as-code/2115.v1/configuration-as-code.hpi`,
-            `${UPDATES}/plugins/git/5.10.1/git.hpi`,
-        ]);
+        expect(downloads()).toEqual(
+            [
+                `${UPDATES}/plugins/kubernetes/4540.v1/kubernetes.hpi`,
+                `${UPDATES}/plugins/configuration-as-code/2115.v1/configuration-as-code.hpi`,
+                `${UPDATES}/plugins/git/5.10.1/git.hpi`,
+            ].sort(),
+        );
         expect(installed()).toEqual({
             "configuration-as-code.jpi": archive("configuration-as-code", "2115.v1"),
             "git.jpi": archive("git", "5.10.1"),
@@ -283,11 +295,13 @@ describe("install-plugins.sh", () => {
         const mirror = "https://nexus.internal/repository/jenkins";
         for (const spec of BASE) serve(mirror, ...(spec.split(":") as [string, string]));
         expectSuccess(run({ PLUGIN_SOURCES: mirror }));
-        expect(downloads()).toEqual([
-            `${mirror}/plugins/kubernetes/4540.v1/kubernetes.hpi`,
-            `${mirror}/plugins/configuration-as-code/2115.v1/configuration-as-code.hpi`,
-            `${mirror}/plugins/git/5.10.1/git.hpi`,
-        ]);
+        expect(downloads()).toEqual(
+            [
+                `${mirror}/plugins/kubernetes/4540.v1/kubernetes.hpi`,
+                `${mirror}/plugins/configuration-as-code/2115.v1/configuration-as-code.hpi`,
+                `${mirror}/plugins/git/5.10.1/git.hpi`,
+            ].sort(),
+        );
         expect(Object.keys(installed())).toHaveLength(3);
     });
 
@@ -295,28 +309,137 @@ describe("install-plugins.sh", () => {
         fs.rmSync(path.join(web, "updates.jenkins.io/download", archivePath("git", "5.10.1")));
         serve(ARCHIVES, "git", "5.10.1");
         expectSuccess(run());
-        expect(downloads().slice(-2)).toEqual([
+        expect(downloads("git")).toEqual([
             `${UPDATES}/plugins/git/5.10.1/git.hpi`,
             `${ARCHIVES}/plugins/git/5.10.1/git.hpi`,
         ]);
         expect(installed()["git.jpi"]).toBe(archive("git", "5.10.1"));
     });
 
-    test("unreachable sources are retried with a doubling wait, then named with their errors", () => {
+    test("unreachable sources are retried with a doubling wait, then every plugin is named with its errors", () => {
         fs.rmSync(web, { recursive: true });
         const r = run({ ATTEMPTS: "3", BACKOFF: "5" });
         expect(r.status).toBe(1);
-        expect(sleeps()).toBe("5\n10\n");
+        // Each plugin waits 5 s, then 10 s; the three wait at the same time.
+        expect(sleeps().split("\n").filter(Boolean).sort()).toEqual(["10", "10", "10", "5", "5", "5"]);
         expect(r.stdout).toContain("kubernetes:4540.v1 not downloaded (try 1 of 3), retrying in 5s");
         expect(r.stdout).toContain("kubernetes:4540.v1 not downloaded (try 2 of 3), retrying in 10s");
+        const failures = r.stderr.replace(
+            /^install-plugins: ERROR: no plugins installed and none to fall back on: /,
+            "",
+        );
+        expect(failures.split(" | ").map((f) => f.split(" ")[0])).toEqual([
+            "kubernetes:4540.v1",
+            "configuration-as-code:2115.v1",
+            "git:5.10.1",
+        ]);
         expect(r.stderr).toContain("kubernetes:4540.v1 could not be installed after 3 tries");
         expect(r.stderr).toContain(
             `${UPDATES}/plugins/kubernetes/4540.v1/kubernetes.hpi: curl: (6) Could not resolve host: updates.jenkins.io`,
         );
         expect(r.stderr).toContain(
-            `${ARCHIVES}/plugins/kubernetes/4540.v1/kubernetes.hpi: curl: (6) Could not resolve host`,
+            `${ARCHIVES}/plugins/git/5.10.1/git.hpi: curl: (6) Could not resolve host: archives.jenkins.io`,
         );
-        expect(downloads()).toHaveLength(6);
+        expect(downloads()).toHaveLength(3 * 3 * 2);
+        expect(fs.existsSync(stagingDir())).toBe(false);
+    });
+
+    test("PARALLEL downloads run at once, never more", () => {
+        const specs = ["a:1", "b:1", "c:1", "d:1", "e:1"];
+        for (const spec of specs) serve(UPDATES, ...(spec.split(":") as [string, string]));
+        writeLock(specs);
+        // Each transfer holds a slot for 0.4 s and records how many were held when it began.
+        const slots = path.join(tmp, "slots");
+        fs.mkdirSync(slots);
+        const hook = path.join(tmp, "hook.sh");
+        fs.writeFileSync(
+            hook,
+            `: >"${slots}/$$"; ls "${slots}" | wc -l >>"${tmp}/held"; /bin/sleep 0.4; rm -f "${slots}/$$"\n`,
+        );
+        const held = () =>
+            Math.max(...fs.readFileSync(path.join(tmp, "held"), "utf8").split("\n").filter(Boolean).map(Number));
+        expectSuccess(run({ PARALLEL: "3", FAKE_CURL_HOOK: hook }));
+        expect(held()).toBe(3);
+        expect(Object.keys(installed())).toHaveLength(5);
+        fs.rmSync(home, { recursive: true });
+        fs.mkdirSync(home);
+        fs.rmSync(path.join(tmp, "held"));
+        expectSuccess(run({ PARALLEL: "1", FAKE_CURL_HOOK: hook }));
+        expect(held()).toBe(1);
+    });
+
+    test("a plugin that fails does not stop the others; every failure is named, in the lock's order", () => {
+        const specs = ["a:1", "b:1", "c:1", "d:1"];
+        for (const spec of specs) serve(UPDATES, ...(spec.split(":") as [string, string]));
+        // b is missing everywhere, d is served with other bytes than the lock's checksum.
+        fs.rmSync(path.join(web, "updates.jenkins.io/download", archivePath("b", "1")));
+        serve(UPDATES, "d", "1", "tampered\n");
+        writeLock(specs);
+        const r = run({ ATTEMPTS: "2" });
+        expect(r.status).toBe(1);
+        // a and c were downloaded (and then discarded with the staging set), not cut short by b.
+        expect(downloads("a")).toEqual([`${UPDATES}/plugins/a/1/a.hpi`]);
+        expect(downloads("c")).toEqual([`${UPDATES}/plugins/c/1/c.hpi`]);
+        expect(downloads("b")).toHaveLength(4);
+        const failures = r.stderr.replace(
+            /^install-plugins: ERROR: no plugins installed and none to fall back on: /,
+            "",
+        );
+        expect(failures.split(" | ").map((f) => f.split(" ")[0])).toEqual(["b:1", "d:1"]);
+        expect(r.stderr).toContain(`${UPDATES}/plugins/b/1/b.hpi: curl: (22) The requested URL returned error: 404`);
+        expect(r.stderr).toContain(
+            `checksum mismatch (expected ${sha256(archive("d", "1"))}, got ${sha256("tampered\n")})`,
+        );
+        expect(fs.existsSync(stagingDir())).toBe(false);
+        expect(fs.existsSync(pluginsDir())).toBe(false);
+        expect(fs.readdirSync(tmp).filter((f) => f.startsWith("install-plugins."))).toEqual([]);
+    });
+
+    test("a download whose worker dies is a failure, never a hole in the installed set", () => {
+        const hook = path.join(tmp, "hook.sh");
+        // The worker fetching git is killed mid-transfer (as the OOM killer would).
+        fs.writeFileSync(hook, `case $url in */git.hpi) printf half >"$out"; kill -9 $PPID ;; esac\n`);
+        const r = run({ FAKE_CURL_HOOK: hook });
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("git:5.10.1 was not installed: its download stopped unfinished");
+        expect(fs.existsSync(pluginsDir())).toBe(false);
+        expect(fs.existsSync(markerFile())).toBe(false);
+    });
+
+    test("an interrupted run leaves nothing the next run trusts: the part it wrote is downloaded again", () => {
+        expectSuccess(run());
+        const before = installed();
+        const marker = fs.readFileSync(markerFile(), "utf8");
+        serve(UPDATES, "git", "5.11.0");
+        writeLock(["kubernetes:4540.v1", "configuration-as-code:2115.v1", "git:5.11.0"]);
+        // The whole pod stops while git's new archive is half written.
+        const hook = path.join(tmp, "hook.sh");
+        fs.writeFileSync(hook, `case $url in */git.hpi) printf half >"$out"; kill -9 0 ;; esac\n`);
+        const killed = spawnSync("setsid", ["sh", SCRIPT], {
+            env: { ...process.env, ...runEnv({ FAKE_CURL_HOOK: hook }) },
+            encoding: "utf8",
+            timeout: 20_000,
+        });
+        expect(killed.signal ?? killed.status).not.toBe(0);
+        expect(fs.existsSync(path.join(stagingDir(), "git.jpi.part"))).toBe(true);
+        // Jenkins would still find the previous set, with its marker.
+        expect(installed()).toEqual(before);
+        expect(fs.readFileSync(markerFile(), "utf8")).toBe(marker);
+        fs.rmSync(curlLog);
+        const r = run();
+        expectSuccess(r);
+        expect(r.stdout).toContain(`removing leftover ${stagingDir()} from an interrupted install`);
+        expect(downloads()).toEqual([`${UPDATES}/plugins/git/5.11.0/git.hpi`]);
+        expect(installed()["git.jpi"]).toBe(archive("git", "5.11.0"));
+    });
+
+    test("PARALLEL that is not a positive number is refused before the volume is touched", () => {
+        for (const value of ["0", "eight", "-2"]) {
+            const r = run({ PARALLEL: value });
+            expect(r.status).toBe(1);
+            expect(r.stderr).toContain(`PARALLEL=${value} is not a number of downloads at once (1 or more)`);
+        }
+        expect(fs.readdirSync(home)).toEqual([]);
     });
 
     test("unreachable sources with a complete previous set: Jenkins boots with it, says so, and the next start installs", () => {
@@ -499,7 +622,10 @@ describe("install-plugins.sh with a stack's own lock", () => {
         }
         writeLock(data["plugins.lock"]);
         const r = run(
-            { PLUGIN_SOURCES: dev.env("install-plugins").PLUGIN_SOURCES },
+            {
+                PLUGIN_SOURCES: dev.env("install-plugins").PLUGIN_SOURCES,
+                PARALLEL: dev.env("install-plugins").PARALLEL,
+            },
             path.join(scripts, "install-plugins.sh"),
         );
         expectSuccess(r);

@@ -115,13 +115,12 @@ describe("the dev stack (mirrors the original)", () => {
             expect(dev.container("jenkins").image).toBe("jenkins/jenkins:2.568.2-jdk21");
         });
 
-        it("sizes the heap as a share of the limit and keeps the original's provisioning flags", () => {
+        it("sizes the heap as a share of the limit, and keeps of the original's provisioning flags only the one that still acts (initialDelay)", () => {
             const opts = dev.env("jenkins").JAVA_OPTS;
             expect(opts).toContain("-XX:MaxRAMPercentage=50");
             expect(opts).not.toMatch(/-Xmx/);
             expect(opts).toContain("-Dhudson.slaves.NodeProvisioner.initialDelay=0");
-            expect(opts).toContain("-Dhudson.slaves.NodeProvisioner.MARGIN=50");
-            expect(opts).toContain("-Dhudson.slaves.NodeProvisioner.MARGIN0=0.85");
+            expect(opts).not.toContain("MARGIN");
             expect(opts).toContain("-Duser.timezone=Asia/Shanghai");
             expect(opts).toContain("-Djenkins.install.runSetupWizard=false");
         });
@@ -200,6 +199,7 @@ describe("the dev stack (mirrors the original)", () => {
             expect(dev.env("install-plugins")).toMatchObject({
                 LOCK_FILE: "/var/jenkins_scripts/plugins.lock",
                 PLUGIN_SOURCES: "https://updates.jenkins.io/download https://archives.jenkins.io",
+                PARALLEL: "8",
             });
             // The listed plugins at their pins, and what they need: the lock's closure, not the list.
             expect(dev.lockedPlugins).toEqual(expect.arrayContaining(DEFAULT_PLUGINS));

@@ -3,10 +3,13 @@
 //   precompiled  a fresh node process evaluating the dev stack, the program transpiled to JS first
 //   loader       the same from the TypeScript sources through Pulumi.yaml's nodeargs (sucrase's
 //                require hook): what `pulumi up` runs, with no build step
+//                (each child evaluates dev, then prod, the largest stack: its time is flagged when
+//                it is more than 20 % above the baseline BENCHMARKS.md records)
 //   scaling      warm, in-process evaluation of 1 to 200 pod templates
+//   install      controller/install-plugins.sh against a local download server (installBench.ts)
 //   suite        the unit suite's wall time
 //
-//   npm run bench [-- --reps N] [--no-jest]
+//   npm run bench [-- --reps N] [--no-jest] [--no-install]
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "child_process";
 import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, mkdirSync, rmSync } from "fs";
@@ -18,6 +21,8 @@ import { parse } from "yaml";
 import { evaluate } from "./evaluate";
 import { readStackConfig, ROOT } from "./stackConfig";
 import { LOCK_DIR } from "../plugins/lock";
+import { KEYS } from "../config/keys";
+import { installBench } from "./installBench";
 
 const MARKER = "BENCH ";
 
@@ -43,8 +48,8 @@ const SDKS = childScript(`
     require("@pulumi/pulumi"); require("@pulumi/kubernetes"); require("@pulumi/random");
     mark("load SDKs", t);`);
 
-/** Evaluates the dev stack with the program and tools found under `root`. */
-const evaluateDev = (root: string) =>
+/** Evaluates the dev stack, then prod, with the program and tools found under `root`. */
+const evaluateStacks = (root: string) =>
     childScript(`
     let t = t0;
     const { evaluate } = require(${JSON.stringify(path.join(root, "tools", "evaluate"))});
@@ -53,7 +58,10 @@ const evaluateDev = (root: string) =>
     t = mark("load program and SDKs", t);
     const e = await evaluate(readStackConfig("dev"), { stack: "dev" });
     if (e.resources.length === 0) throw new Error("nothing registered");
-    mark("evaluate dev", t);`);
+    t = mark("evaluate dev", t);
+    const p = await evaluate(readStackConfig("prod"), { stack: "prod" });
+    if (p.resources.length === 0) throw new Error("nothing registered");
+    mark("evaluate prod", t);`);
 
 interface Run {
     wall: number;
@@ -163,9 +171,52 @@ async function scaling(): Promise<string[]> {
     return rows;
 }
 
+/** The prod evaluation the last recorded run measured: BENCHMARKS.md's `bench baseline` line. */
+const BASELINE = /^bench baseline: evaluate prod (\d+(?:\.\d+)?) ms/m;
+
+/** The prod evaluation against the baseline, flagged when it rose by more than 20 %. */
+function evaluationFlag(prodMs: number): string {
+    const recorded = BASELINE.exec(readFileSync(path.join(ROOT, "BENCHMARKS.md"), "utf8"));
+    if (!recorded)
+        return `  evaluate prod ${fmt(prodMs)} ms: BENCHMARKS.md records no baseline (a "bench baseline: evaluate prod N ms" line)`;
+    const rise = prodMs / Number(recorded[1]) - 1;
+    const percent = Math.round(rise * 100);
+    return `  evaluate prod ${fmt(prodMs)} ms against ${recorded[1]} ms in BENCHMARKS.md (${percent > 0 ? "+" : ""}${percent} %)${
+        rise > 0.2
+            ? "   RISE OVER 20 %: find what made the program slower, or record the new baseline with the reason"
+            : ""
+    }`;
+}
+
+/** install-plugins.sh: 100 archives at 200 ms a request through a 20 MiB/s link, sequential and parallel. */
+async function installFigures(): Promise<string[]> {
+    const chosen = KEYS.pluginDownloads.default;
+    const latencyMs = 200;
+    const bandwidth = 20 * 2 ** 20;
+    const r = await installBench({ plugins: 100, latencyMs, bandwidth, parallelism: [1, 4, chosen, 16] });
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const at = (p: number) => r.runs.find((x) => x.parallel === p)!;
+    const ratio = at(chosen).wallMs / at(chosen).boundMs;
+    const share = at(chosen).wallMs / at(1).wallMs;
+    return [
+        `plugin install (controller/install-plugins.sh): ${r.archives} archives, ${mib(r.totalBytes)} MiB (largest ${mib(r.largest)} MiB), ${latencyMs} ms before each response, one ${mib(bandwidth)} MiB/s link:`,
+        ...r.runs.map(
+            (x) =>
+                `  parallel ${String(x.parallel).padStart(2)}${x.parallel === chosen ? " (default)" : "          "}  ${s(x.wallMs).padStart(8)}   bound ${s(x.boundMs).padStart(8)}   ratio ${(x.wallMs / x.boundMs).toFixed(2)}`,
+        ),
+        `  at the default: ${ratio.toFixed(2)} of the bound (target 1.5 or less), ${share.toFixed(2)} of the sequential time (target a third or less)${ratio > 1.5 || share > 1 / 3 ? "   MISSED" : ""}`,
+        `  unchanged start (the lock installed, nothing downloaded or hashed): ${s(r.unchangedMs)}`,
+    ];
+}
+
 async function main(): Promise<void> {
     const { values } = parseArgs({
-        options: { reps: { type: "string", default: "7" }, "no-jest": { type: "boolean", default: false } },
+        options: {
+            reps: { type: "string", default: "7" },
+            "no-jest": { type: "boolean", default: false },
+            "no-install": { type: "boolean", default: false },
+        },
     });
     const reps = Number(values.reps);
     if (!Number.isInteger(reps) || reps < 1 || reps > 100) {
@@ -176,8 +227,8 @@ async function main(): Promise<void> {
         const nodeArgs = pulumiNodeArgs();
         const cases: [string, string[], string][] = [
             ["floor (SDKs only)", [], SDKS],
-            ["precompiled JS", [], evaluateDev(compiled)],
-            [`loader (${nodeArgs.join(" ")})`, nodeArgs, evaluateDev(ROOT)],
+            ["precompiled JS", [], evaluateStacks(compiled)],
+            [`loader (${nodeArgs.join(" ")})`, nodeArgs, evaluateStacks(ROOT)],
         ];
         const runs: Run[][] = cases.map(() => []);
         cases.forEach(([, args, script]) => runChild(args, script)); // warm the file cache
@@ -196,11 +247,16 @@ async function main(): Promise<void> {
         console.log(
             `  loader / precompiled: ${(walls[2] / walls[1]).toFixed(2)}   loader / floor: ${(walls[2] / walls[0]).toFixed(2)}   precompiled / floor: ${(walls[1] / walls[0]).toFixed(2)}`,
         );
+        console.log(evaluationFlag(median(runs[2].map((r) => r.phases["evaluate prod"]))));
     } finally {
         rmSync(compiled, { recursive: true, force: true });
     }
     console.log("\nwarm evaluation of the dev stack with N pod templates (median of 9):");
     (await scaling()).forEach((row) => console.log(row));
+    if (!values["no-install"]) {
+        console.log("");
+        (await installFigures()).forEach((row) => console.log(row));
+    }
     if (!values["no-jest"]) {
         const start = performance.now();
         const res = spawnSync("npx", ["jest", "--silent"], { cwd: ROOT, encoding: "utf8" });

@@ -19,7 +19,6 @@ import {
 import { controllerIngress, disruptionBudgetSpec } from "./guards";
 import { AUTOMATION_PASSWORD_KEY, podScripts, RestartParts, workloadSpec } from "./workload";
 import { installList, Lock } from "../../plugins/lock";
-import { DEFAULT_SOURCES } from "../../plugins/metadata";
 
 export interface JenkinsMasterArgs {
     /** Namespace of the controller and of everything this component makes. */
@@ -35,7 +34,7 @@ export interface JenkinsMasterArgs {
     /** Secrets the credentials and the sign-in read: mounted, each whole, and no other. */
     credentialSecrets: string[];
     /** The plugin lock to install (checked against the stack's list at preview), and where it is. */
-    plugins: { lock: Lock; lockFile: string; mirror?: string };
+    plugins: { lock: Lock; lockFile: string; mirror?: string; downloads: number };
     /** tcp: the inbound agent port and its Service; websocket: HTTP only. */
     agentConnection: AgentConnection;
     /** The web Service: ClusterIP (default), NodePort or LoadBalancer. */
@@ -147,7 +146,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                     controller: args.controller,
                     agentConnection: args.agentConnection,
                     nfsHome: args.nfsHome,
-                    pluginSources: args.plugins.mirror ? [args.plugins.mirror] : DEFAULT_SOURCES,
+                    pluginDownloads: args.plugins,
                     restart: args.restart,
                     serviceAccountName: args.serviceAccountName,
                     homeClaimName: args.homeClaimName,

@@ -11,6 +11,7 @@ import type { Settings } from "../../config/settings";
 import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
 import { CONTROLLER_SECRETS_DIR, CREDENTIALS_DIR, SECRETS_DIR } from "../../jcasc/security";
 import { installList, Lock } from "../../plugins/lock";
+import { DEFAULT_SOURCES } from "../../plugins/metadata";
 import {
     DROP_ALL,
     NO_ESCALATION,
@@ -52,10 +53,15 @@ export function javaOpts(controller: Settings["controller"]): string {
         "-XX:+ExitOnOutOfMemoryError",
         // Configuration comes from JCasC; the wizard would lock the instance until someone clicks.
         "-Djenkins.install.runSetupWizard=false",
-        // Provision agent pods as soon as a build is queued instead of waiting for load statistics.
+        // Agent pods are asked for as soon as a build is queued by the kubernetes plugin's own
+        // strategy (NoDelayProvisionerStrategy, ordinal 100, consulted before core's, and its
+        // FastProvisioning queue listener). What it could not place is retried only by core's
+        // periodic NodeProvisionerInvoker, whose first run is initialDelay after a start: 10 load
+        // clocks, 100 s, by default (core 2.568.2 hudson/slaves/NodeProvisioner.java), so the builds
+        // a restart resumes would wait that long. The original's MARGIN and MARGIN0 tune only core's
+        // StandardStrategyImpl, which runs when the plugin's strategy found no capacity left on any
+        // cloud: nothing is left for it to provision, so they are not set.
         "-Dhudson.slaves.NodeProvisioner.initialDelay=0",
-        "-Dhudson.slaves.NodeProvisioner.MARGIN=50",
-        "-Dhudson.slaves.NodeProvisioner.MARGIN0=0.85",
         `-Duser.timezone=${controller.timezone}`,
         controller.javaOpts,
     ]
@@ -94,6 +100,17 @@ export function scriptBehaviour(text: string): string {
         .join("\n");
 }
 
+/** Where the plugin archives come from, and how many are downloaded at once. */
+export type PluginDownloads = Pick<Settings["plugins"], "mirror" | "downloads">;
+
+/** install-plugins.sh's download settings: the sources, tried in order, and PARALLEL. */
+function downloadEnv(d: PluginDownloads): { name: string; value: string }[] {
+    return [
+        { name: "PLUGIN_SOURCES", value: (d.mirror ? [d.mirror] : DEFAULT_SOURCES).join(" ") },
+        { name: "PARALLEL", value: String(d.downloads) },
+    ];
+}
+
 /** The pod annotations: the restart hash, and the hash of each part of it. */
 export const RESTART_HASH = "jenkins-k8s/restart-hash";
 export const RESTART_PARTS = "jenkins-k8s/restart-parts";
@@ -107,20 +124,23 @@ export const RESTART_PART_NAMES = {
     plugins: "the plugin lock",
     scripts: "the pod's scripts",
     secrets: "the mounted Secrets",
+    downloads: "the plugin downloads (pluginMirror, pluginDownloads)",
 } as const;
 export type RestartParts = Record<keyof typeof RESTART_PART_NAMES, string>;
 
 /**
  * What only a restart applies, every setting the controller's pod is made from: the image, JVM
  * options, resources, the agent connection (its ports), the plugin lock, what the pod's scripts do
- * (not their comments) and which Secrets are mounted (`mounts`: names, the launchers' tokens
- * included). The JCasC is not in it: the reload sidecar applies a changed document without a restart.
+ * (not their comments), which Secrets are mounted (`mounts`: names, the launchers' tokens
+ * included) and where and how plugins are downloaded. The JCasC is not in it: the reload sidecar
+ * applies a changed document without a restart.
  */
 export function restartParts(
     controller: Settings["controller"],
     scripts: Record<string, string>,
     mounts: string[],
-    connection: AgentConnection = "tcp",
+    connection: AgentConnection,
+    downloads: PluginDownloads,
 ): RestartParts {
     const part = (value: unknown) => sha256(JSON.stringify(value)).slice(0, 12);
     const { "plugins.lock": lock, ...rest } = scripts;
@@ -132,6 +152,7 @@ export function restartParts(
         plugins: part(lock ?? ""),
         scripts: part(Object.fromEntries(Object.entries(rest).map(([name, text]) => [name, scriptBehaviour(text)]))),
         secrets: part([...mounts].sort()),
+        downloads: part(downloadEnv(downloads)),
     };
 }
 
@@ -172,8 +193,9 @@ export function controllerRestart(
     lockFile: string,
     mounts: string[],
     connection: AgentConnection,
+    downloads: PluginDownloads,
 ): { hash: string; parts: RestartParts } {
-    const parts = restartParts(controller, podScripts(installList(lock, lockFile)), mounts, connection);
+    const parts = restartParts(controller, podScripts(installList(lock, lockFile)), mounts, connection, downloads);
     return { hash: restartHash(parts), parts };
 }
 
@@ -190,7 +212,7 @@ export interface WorkloadInput {
     /** Jenkins home is on NFS, whose export may belong to root: an init container fixes ownership. */
     nfsHome: boolean;
     /** Download bases for the plugin archives, tried in order (a mirror, or the update center's). */
-    pluginSources: string[];
+    pluginDownloads: PluginDownloads;
     /** The pod's annotations that change when a restart is needed (controllerRestart). */
     restart: { hash: string; parts: RestartParts };
     serviceAccountName: pulumi.Input<string>;
@@ -266,7 +288,7 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
         env: [
             { name: "LOCK_FILE", value: `${SCRIPTS_DIR}/plugins.lock` },
             { name: "JENKINS_HOME", value: HOME },
-            { name: "PLUGIN_SOURCES", value: i.pluginSources.join(" ") },
+            ...downloadEnv(i.pluginDownloads),
             ...podEnv,
         ],
         securityContext: restrictedContainer,
