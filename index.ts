@@ -36,7 +36,7 @@ export = async () => {
     // The extra JCasC documents, merged into the program's: what they may not set, and what the
     // schema does not describe.
     const casc = cascInput(settings, names);
-    const cascCheck = checkCasc(casc);
+    const cascCheck = checkCasc(casc, new Set(Object.keys(lock.locked)));
     if (cascCheck.problems.length > 0) {
         throw new ConfigError(cascCheck.problems);
     }

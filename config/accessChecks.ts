@@ -251,7 +251,9 @@ export function teamProblems(a: AccessView, tiers: Tier[] | undefined): string[]
  */
 function repositoryProblems(a: AccessView): string[] {
     const problems: string[] = [];
-    const global = new Map((a.credentials ?? []).map((c, i) => [c.id, { scope: c.scope ?? "global", at: i }]));
+    const global = new Map(
+        (a.credentials ?? []).map((c, i) => [c.id, { scope: c.scope ?? "global", type: c.type, at: i }]),
+    );
     const teams = a.teams ?? [];
     teams.forEach((team, i) => {
         const names = new Map<string, number>();
@@ -274,10 +276,15 @@ function repositoryProblems(a: AccessView): string[] {
             const id = r.credentialsId;
             if (id === undefined) return;
             const where = `${at("credentialsId")} = ${show(id)}`;
-            const own = team.credentials.some((c) => c.id === id);
+            const own = team.credentials.find((c) => c.id === id);
             const elsewhere = teams.findIndex((t, k) => k !== i && t.credentials.some((c) => c.id === id));
             const g = global.get(id);
-            if (own || (g && g.scope === "global")) return;
+            const usable = own ?? (g?.scope === "global" ? g : undefined);
+            if (usable) {
+                const kind = gitCredentialProblem(usable.type, r.url);
+                if (kind) problems.push(`${where}: ${kind}`);
+                return;
+            }
             if (g) {
                 problems.push(
                     `${where}: credentials[${g.at}] is scope system, for Jenkins itself: no job can use it; make it scope global, or a credential of team ${show(team.name)}`,
@@ -292,6 +299,28 @@ function repositoryProblems(a: AccessView): string[] {
         });
     });
     return problems;
+}
+
+/**
+ * Whether git can use a credential of this type for this URL. The git plugin looks a checkout's
+ * credential up as StandardUsernameCredentials only (git 5.10.1 AbstractGitSCMSource.getCredentials,
+ * GitSCMFileSystem; git-client's CREDENTIALS_MATCHER): a secret text or file is not found, and the
+ * scan and checkout run anonymously. A username and password authenticates over https, an SSH key
+ * over ssh.
+ */
+function gitCredentialProblem(type: string, url: string): string | undefined {
+    const ssh = !/^https:/i.test(url);
+    if (type === "usernamePassword") {
+        return ssh
+            ? "is a username and password, which git uses over https only; this URL is ssh: use an sshPrivateKey credential, or the https URL"
+            : undefined;
+    }
+    if (type === "sshPrivateKey") {
+        return ssh
+            ? undefined
+            : "is an SSH key, which git uses over ssh only; this URL is https: use a usernamePassword credential (a token as the password), or the ssh URL";
+    }
+    return `is a ${type} credential, which git does not use (it looks up usernames with a password or an SSH key): the checkout would run anonymously; use a usernamePassword (https) or sshPrivateKey (ssh) credential`;
 }
 
 /** What is allowed but deserves a line in the preview: grants that do nothing, clouds no one can use. */

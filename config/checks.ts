@@ -606,10 +606,25 @@ export const checkLdapServer = limited(
 );
 
 /**
- * A Git repository URL a build may clone: https://, ssh:// or git:// with a host, or the scp-like
- * user@host:path. http:// and file:// are refused: clear text, or the controller's own disk.
+ * What Jenkins expands from a build's environment in a repository URL and branch (git 5.10.1
+ * GitSCM.getParamExpandedRepos and getSingleBranch) and a script path (CpsScmFlowDefinition), through
+ * core's EnvVars.expand (Util.replaceMacro: $NAME, ${NAME} and $$), so the text written would not be
+ * the text used.
  */
-export const checkGitUrl = limited("https://, ssh://, git:// or user@host:path", (value: string) => {
+export const EXPANDED = /\$(\{|\$|[A-Za-z0-9_])/;
+const expandedProblem = (value: string) =>
+    EXPANDED.test(value)
+        ? `holds ${EXPANDED.exec(value)![0]}..., which Jenkins' git plugin replaces from the build's environment: write the text without $ before a name, { or $`
+        : undefined;
+
+/**
+ * A Git repository URL a build may clone: https:// or ssh:// with a host, or the scp-like
+ * user@host:path. http://, git:// (clear text, no authentication: whoever sits in between serves
+ * the Jenkinsfile) and file:// (the controller's own disk) are refused, and so is a password in
+ * the URL: it would be in the job's configuration and description, the JCasC ConfigMap and the
+ * stack's state; a credential (credentialsId) carries it instead.
+ */
+export const checkGitUrl = limited("https://, ssh:// or user@host:path", (value: string) => {
     const scp = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!\/\/)[^\s]+$/.test(value);
     let url: URL | undefined;
     try {
@@ -617,10 +632,13 @@ export const checkGitUrl = limited("https://, ssh://, git:// or user@host:path",
     } catch {
         url = undefined;
     }
-    const ok = scp || (url !== undefined && ["https:", "ssh:", "git:"].includes(url.protocol) && url.hostname !== "");
+    if (url !== undefined && url.password !== "") {
+        return "holds a password (user:password@): it would be shown in the job and kept in the JCasC and the stack's state; put it in a credential and name it in credentialsId";
+    }
+    const ok = scp || (url !== undefined && ["https:", "ssh:"].includes(url.protocol) && url.hostname !== "");
     return ok && !/\s/.test(value)
-        ? undefined
-        : "must be a Git URL Jenkins can clone without clear-text credentials: https://, ssh:// or git:// with a host, or user@host:path";
+        ? expandedProblem(value)
+        : "must be a Git URL Jenkins clones over an authenticated, encrypted connection: https:// or ssh:// with a host, or user@host:path";
 });
 
 /**
@@ -630,7 +648,17 @@ export const checkGitUrl = limited("https://, ssh://, git:// or user@host:path",
 export const checkGitBranch = limited("a Git branch name", (value: string) =>
     value !== "" &&
     // eslint-disable-next-line no-control-regex -- control characters are what git refuses
-    !/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|^[-/]|\/$|\.lock$|\/\/|^@$/.test(value)
-        ? undefined
-        : "must be a Git branch name (git check-ref-format): no blanks, ~ ^ : ? * [ \\, '..' or '@{'",
+    !/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|^[-/]|\/$|\.lock$|\/\/|^@$|^refs\//.test(value)
+        ? expandedProblem(value)
+        : "must be a Git branch name (git check-ref-format), without refs/heads/: no blanks, ~ ^ : ? * [ \\, '..' or '@{'",
 );
+
+/**
+ * A pipeline script's path in its repository (checkRelativePath) with nothing Jenkins would expand:
+ * a single-branch job reads it through the build's environment too (workflow-cps 4350
+ * CpsScmFlowDefinition.create: `build.getEnvironment(listener).expand(scriptPath)`).
+ */
+export const checkJenkinsfile = limited("a relative path in the repository", (value: string) => {
+    const bad = checkRelativePath(value);
+    return bad ?? expandedProblem(value);
+});

@@ -9,6 +9,7 @@ import { deriveTiers, LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./t
 import { accessView, credentialProblems, principalProblems, teamProblems } from "./accessChecks";
 import type { Tier } from "./tiers";
 import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId } from "./checks";
+import { TEST_JOB } from "./jobs";
 
 const key = (name: string) => `${PROJECT}:${name}`;
 
@@ -297,6 +298,15 @@ export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): s
         } else if (v.jenkinsVersion !== "" && tagged !== undefined && tagged !== v.jenkinsVersion) {
             problems.push(
                 `${key("jenkinsVersion")} = "${v.jenkinsVersion}": ${key("controllerImage")} ("${v.controllerImage}") runs Jenkins ${tagged}; leave jenkinsVersion empty, or make them agree`,
+            );
+        }
+    });
+    rule(() => {
+        // Jenkins' item names are one in any case (core Jenkins.items: CASE_INSENSITIVE_ORDER).
+        const clash = (v.teams ?? []).findIndex((t) => t.name.toLowerCase() === TEST_JOB);
+        if (v.testJob && clash >= 0) {
+            problems.push(
+                `${key("teams")}[${clash}].name = "${v.teams![clash].name}": is the test job's name (${key("testJob")} = true), and Jenkins' item names are one in any case; rename the team, or turn testJob off`,
             );
         }
     });

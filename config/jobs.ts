@@ -2,7 +2,7 @@
 // team's folder), the original's test job, and extra JCasC documents for what the program does not
 // model. The schemas here; the Job DSL they become is jcasc/jobs.ts, and extra documents are merged
 // into the JCasC there.
-import { parse } from "yaml";
+import { parseDocument, visit } from "yaml";
 import { z } from "zod";
 import * as v from "./checks";
 import { checked } from "./checks";
@@ -36,7 +36,7 @@ export const SCAN_INTERVALS = [
 export type ScanInterval = (typeof SCAN_INTERVALS)[number];
 
 export const repositorySchema = z.strictObject({
-    /** The repository: https://, ssh://, git:// or user@host:path. */
+    /** The repository: https://, ssh:// or user@host:path. */
     url: checked(v.checkGitUrl),
     /** The job's name in the team's folder; default: the URL's last part, without .git. */
     name: checked(v.checkItemName).optional(),
@@ -45,7 +45,7 @@ export const repositorySchema = z.strictObject({
     /** One branch (a pipeline job); unset: every branch (a multibranch project). */
     branch: checked(v.checkGitBranch).optional(),
     /** The pipeline's path in the repository. */
-    jenkinsfile: checked(v.checkRelativePath).default("Jenkinsfile"),
+    jenkinsfile: checked(v.checkJenkinsfile).default("Jenkinsfile"),
     /** How often the repository is looked at for new commits and branches (besides the scan on creation). */
     scanInterval: v
         .described(
@@ -58,6 +58,9 @@ export const repositorySchema = z.strictObject({
         .default("1h"),
 });
 export type Repository = z.output<typeof repositorySchema>;
+
+/** The test job's name (testJob), at the top level. */
+export const TEST_JOB = "agent-test";
 
 /** The job name a repository makes: its own, or its URL's last part without .git. */
 export function repositoryName(r: { url: string; name?: string }): string {
@@ -78,16 +81,37 @@ const isMapping = (value: unknown): value is CascDocument =>
     value !== null && typeof value === "object" && !Array.isArray(value);
 
 /**
+ * YAML text as JCasC reads it: YAML 1.1, one document, and a plain scalar as its text where a number,
+ * date or boolean read from it would write back otherwise (`1.10`, `0587`, `1e3`, `2024-01-01`,
+ * `yes`): JCasC converts the scalar's text to each attribute's type (configuration-as-code Scalar),
+ * so a version 1.10 stays 1.10.
+ */
+function readYaml(text: string): unknown {
+    const doc = parseDocument(text, { version: "1.1" });
+    if (doc.errors.length > 0) throw doc.errors[0];
+    visit(doc, {
+        Scalar(_key, node) {
+            const { value, source } = node;
+            const typed = typeof value === "number" || typeof value === "boolean" || value instanceof Date;
+            if (typed && source !== undefined && (value instanceof Date ? "" : String(value)) !== source) {
+                node.value = source;
+            }
+        },
+    });
+    return doc.toJS();
+}
+
+/**
  * Extra JCasC documents: each a mapping (in the stack file) or YAML text, read the way JCasC reads
- * it (YAML 1.1, one document). Any other shape is refused here; what they may set is checked
- * against the program's own document (jcasc/extra.ts).
+ * it (readYaml). Any other shape is refused here; what they may set is checked against the
+ * program's own document (jcasc/extra.ts).
  */
 export const extraCascSchema = z.array(
     z.unknown().transform((value, ctx): CascDocument => {
         let doc = value;
         if (typeof value === "string") {
             try {
-                doc = parse(value, { version: "1.1" });
+                doc = readYaml(value);
             } catch (err) {
                 ctx.addIssue({
                     code: "custom",

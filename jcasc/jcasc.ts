@@ -401,8 +401,8 @@ export function buildCasc(input: CascInput): Record<string, Written> {
 }
 
 /** The document, and what the preview says of the extra documents merged into it (extra.ts). */
-export function checkCasc(input: CascInput): Merged {
-    return mergeExtra(programCasc(input), input.extraCasc);
+export function checkCasc(input: CascInput, plugins?: ReadonlySet<string>): Merged {
+    return mergeExtra(programCasc(input), input.extraCasc, plugins);
 }
 
 /** The program's own document. */

@@ -6,7 +6,7 @@
 // Long by design: one generated script, with the Groovy that keeps it from touching what it did not make.
 import type { Access, Credential, Team } from "../config/access";
 import type { Repository, ScanInterval } from "../config/jobs";
-import { repositoryName } from "../config/jobs";
+import { repositoryName, TEST_JOB } from "../config/jobs";
 import { bytes, credentialRefs, exact, folderEntries, Json, Reference, text } from "./security";
 
 /** Where the script records the team folders and jobs it made, under JENKINS_HOME (so a removed one is known). */
@@ -25,6 +25,10 @@ export function groovyString(value: string): string {
 }
 
 const list = (values: readonly string[]) => `[${values.map(groovyString).join(", ")}]`;
+const groovyMap = (entries: Record<string, string>) =>
+    `[${Object.entries(entries)
+        .map(([k, v]) => `(${groovyString(k)}): ${groovyString(v)}`)
+        .join(", ")}]`;
 
 /** The `providedEnv:` variable a team credential's value reaches the script through. */
 const variable = (team: number, credential: number, role: string) =>
@@ -84,8 +88,25 @@ export function teamCredentialEnv(access: Pick<Access, "teams">): Record<string,
     return env;
 }
 
-/** What the jobs made from repositories and the test job say they are (and how the script knows them). */
+/** What the jobs made from repositories and the test job say they are (and how the script knows them, in any case). */
 export const PROJECT_MARK = "made by jenkins-k8s from the stack";
+
+/**
+ * The class of each item the script makes, as a loaded item names it and as its config.xml's root
+ * element does (core's XStream aliases: `project` for a freestyle job, workflow-job's
+ * `flow-definition`). Job DSL refuses to write an item of one kind over another (job-dsl 3654
+ * JenkinsJobManagement.checkItemType: "item type can not be changed"), which would stop the load.
+ */
+const KINDS = {
+    folder: { type: "com.cloudbees.hudson.plugins.folder.Folder", root: "com.cloudbees.hudson.plugins.folder.Folder" },
+    job: { type: "hudson.model.FreeStyleProject", root: "project" },
+    pipelineJob: { type: "org.jenkinsci.plugins.workflow.job.WorkflowJob", root: "flow-definition" },
+    multibranchPipelineJob: {
+        type: "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject",
+        root: "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject",
+    },
+} as const;
+export type ItemKind = keyof typeof KINDS;
 
 /**
  * The single-branch pipeline's SCM polling for each scan interval (a multibranch project scans on
@@ -126,7 +147,10 @@ const POLL: Record<ScanInterval, string> = {
  *   branch } }; scriptPath; lightweight } }` (job-dsl-core WorkflowDefinitionContext, CpsScmContext,
  *   GitContext; workflow-cps CpsScmFlowDefinition) and SCM polling through the `pipelineTriggers`
  *   job property (`pollSCM`, core SCMTrigger(scmpoll_spec)), not job-dsl's deprecated
- *   pipelineJob.triggers. A job with no build yet builds at its first poll.
+ *   pipelineJob.triggers. A job with no build yet builds at its first poll. The branch is written
+ *   refs/heads/NAME: the only form of a name with a slash (release/1.0) that the lightweight
+ *   checkout reads (git 5.10.1 GitSCMFileSystem.BuilderImpl.supports); any other falls back to a
+ *   full clone on the controller.
  */
 function repositoryJob(team: Team, r: Repository): string[] {
     const full = `${team.name}/${repositoryName(r)}`;
@@ -136,14 +160,14 @@ function repositoryJob(team: Team, r: Repository): string[] {
     const credentials = r.credentialsId ? [`credentialsId(${groovyString(r.credentialsId)})`] : [];
     const body = r.branch
         ? [
-              `    pipelineJob(${groovyString(full)}) {`,
+              `    pipelineJob(existing(${groovyString(full)})) {`,
               `        description(${description})`,
               `        definition {`,
               `            cpsScm {`,
               `                scm {`,
               `                    git {`,
               `                        remote { url(${groovyString(r.url)})${r.credentialsId ? `; credentials(${groovyString(r.credentialsId)})` : ""} }`,
-              `                        branch(${groovyString(r.branch)})`,
+              `                        branch(${groovyString(`refs/heads/${r.branch}`)})`,
               `                    }`,
               `                }`,
               `                scriptPath(${groovyString(r.jenkinsfile)})`,
@@ -154,7 +178,7 @@ function repositoryJob(team: Team, r: Repository): string[] {
               `    }`,
           ]
         : [
-              `    multibranchPipelineJob(${groovyString(full)}) {`,
+              `    multibranchPipelineJob(existing(${groovyString(full)})) {`,
               `        description(${description})`,
               `        branchSources {`,
               `            branchSource {`,
@@ -172,7 +196,8 @@ function repositoryJob(team: Team, r: Repository): string[] {
               `        triggers { periodicFolderTrigger { interval(${groovyString(r.scanInterval)}) } }`,
               `    }`,
           ];
-    return [`if (claimProject(${groovyString(full)})) {`, ...body, `}`];
+    const kind: ItemKind = r.branch ? "pipelineJob" : "multibranchPipelineJob";
+    return [`if (claimProject(${groovyString(full)}, ${groovyString(KINDS[kind].type)})) {`, ...body, `}`];
 }
 
 /**
@@ -186,9 +211,9 @@ function testJob(label: string): string[] {
         'ls -la "$WORKSPACE"',
     ].join("\n");
     return [
-        `if (claimProject(${groovyString(TEST_JOB)})) {`,
-        `    job(${groovyString(TEST_JOB)}) {`,
-        `        description(${groovyString(`The original's test: Build now, and an agent pod for ${label} appears in the build tier, runs this step, and is deleted when the build ends. ${PROJECT_MARK[0].toUpperCase()}${PROJECT_MARK.slice(1)} (testJob).`)})`,
+        `if (claimProject(${groovyString(TEST_JOB)}, ${groovyString(KINDS.job.type)})) {`,
+        `    job(existing(${groovyString(TEST_JOB)})) {`,
+        `        description(${groovyString(`The original's test: Build now, and an agent pod for ${label} appears in the build tier, runs this step, and is deleted when the build ends. This job is ${PROJECT_MARK} (testJob).`)})`,
         `        label(${groovyString(label)})`,
         `        steps { shell(${groovyString(shell)}) }`,
         `    }`,
@@ -196,8 +221,6 @@ function testJob(label: string): string[] {
     ];
 }
 
-/** The test job's name. */
-export const TEST_JOB = "agent-test";
 
 /** One team's folder: its description, permissions, cloud grants and credentials, and its repositories' jobs. */
 function teamFolder(team: Team, i: number): string[] {
@@ -208,7 +231,7 @@ function teamFolder(team: Team, i: number): string[] {
     );
     return [
         `if (claim(${groovyString(team.name)})) {`,
-        `    folder(${groovyString(team.name)}) {`,
+        `    folder(existing(${groovyString(team.name)})) {`,
         ...(team.displayName ? [`        displayName(${groovyString(team.displayName)})`] : []),
         `        description(${groovyString(description)})`,
         `        properties {`,
@@ -296,7 +319,7 @@ export function jobsScript(input: JobsInput): string {
         "def secretBytesOf = { String base64 ->",
         "    instance.pluginManager.uberClassLoader.loadClass('com.cloudbees.plugins.credentials.SecretBytes').fromString(base64)",
         "}",
-        "def FOLDER = 'com.cloudbees.hudson.plugins.folder.Folder'",
+        `def FOLDER = ${groovyString(KINDS.folder.type)}`,
         `def MARK = ${groovyString(MARK)}`,
         `def PROJECT_MARK = ${groovyString(PROJECT_MARK)}`,
         "",
@@ -305,15 +328,31 @@ export function jobsScript(input: JobsInput): string {
         `def projects = ${list(projectNames(input))}`,
         "// Items load after JCasC at a start: until then an item is only on disk.",
         "def loaded = instance.initLevel >= InitMilestone.JOB_LOADED",
-        "def configOf = { String item -> new File(instance.rootDir, 'jobs/' + item.split('/').join('/jobs/') + '/config.xml') }",
-        "def marked = { String item, String mark -> configOf(item).with { it.exists() && it.getText('UTF-8').contains(mark) } }",
-        "// The class of an item: loaded, or its config.xml's root element; null when there is none.",
+        "// Jenkins' item names are one in any case (core Jenkins.items, CASE_INSENSITIVE_ORDER); so are these.",
+        "def among = { List names, String item -> names.any { it.equalsIgnoreCase(item) } }",
+        "// An item's folder on disk and its name there, each part matched in any case.",
+        "def locate = { String item ->",
+        "    def dir = instance.rootDir",
+        "    def parts = []",
+        "    for (String part : item.split('/')) {",
+        "        def jobs = new File(dir, 'jobs')",
+        "        dir = (jobs.listFiles() ?: []).find { it.directory && it.name.equalsIgnoreCase(part) } ?: new File(jobs, part)",
+        "        parts << dir.name",
+        "    }",
+        "    [config: new File(dir, 'config.xml'), name: parts.join('/')]",
+        "}",
+        "def configOf = { String item -> locate(item).config }",
+        "// The name to declare an item by: an existing one's own spelling, so Job DSL updates it, never makes a second.",
+        "def existing = { String item -> instance.getItemByFullName(item)?.fullName ?: locate(item).name }",
+        "def marked = { String item, String mark -> configOf(item).with { it.exists() && it.getText('UTF-8').toLowerCase().contains(mark.toLowerCase()) } }",
+        "// The class of an item: loaded, or from its config.xml's root element; null when there is none.",
+        `def ALIASES = ${groovyMap(Object.fromEntries(Object.values(KINDS).map((k) => [k.root, k.type])))}`,
         "def kindOf = { String item ->",
         "    def found = instance.getItemByFullName(item)",
         "    if (found != null) return found.getClass().name",
         "    if (!configOf(item).exists()) return null",
         String.raw`    def root = configOf(item).getText('UTF-8').take(2000) =~ /^(?:\s*<\?xml[^>]*\?>)?\s*<([\w.-]+)/`,
-        "    root.find() ? root.group(1) : ''",
+        "    root.find() ? (ALIASES[root.group(1)] ?: root.group(1)) : ''",
         "}",
         `def record = new File(instance.rootDir, ${groovyString(TEAMS_STATE)})`,
         "def known = [teams: [], projects: []]",
@@ -328,17 +367,25 @@ export function jobsScript(input: JobsInput): string {
         "    }",
         "}",
         "def remember = [teams: [], projects: []]",
+        "// Deletes an item of the stack's: loaded, or only on disk once items are loaded (nothing of it runs);",
+        "// false at a start, when the reload that follows it does it.",
+        "def remove = { String item ->",
+        "    def found = instance.getItemByFullName(item)",
+        "    if (found != null) {",
+        "        found.delete()",
+        "    } else if (loaded) {",
+        "        configOf(item).parentFile.deleteDir()",
+        "    } else {",
+        "        return false",
+        "    }",
+        "    true",
+        "}",
         "// A former team's folder: kept with every grant taken away, or deleted when deletedTeams names it.",
         // Not `name`: a local of that name would take the DSL's name(...) calls below.
-        "known.teams.findAll { !(it in teams) }.each { String former ->",
+        "known.teams.findAll { !among(teams, it) }.each { String former ->",
         "    if (kindOf(former) != FOLDER) return // gone, or another item took the name: not ours any more",
-        "    if (deleted.any { it.equalsIgnoreCase(former) }) {",
-        "        def item = instance.getItem(former)",
-        "        if (item != null) {",
-        "            item.delete()",
-        "        } else if (loaded) {",
-        "            configOf(former).parentFile.deleteDir() // on disk, not in memory: nothing of it runs",
-        "        } else {",
+        "    if (among(deleted, former)) {",
+        "        if (!remove(former)) {",
         "            remember.teams << former // at a start: deleted at the reload once items are loaded",
         "            return",
         "        }",
@@ -346,16 +393,21 @@ export function jobsScript(input: JobsInput): string {
         "        return",
         "    }",
         "    remember.teams << former",
-        "    folder(former) {",
+        "    folder(existing(former)) {",
         `        description(${groovyString(RETIRED_NOTE)})`,
         "        properties {",
         ...folderCredentials([]).map((l) => `    ${l}`),
         "        }",
         "    }",
         "}",
-        "// A job no longer in the stack: disabled, its builds kept; forgotten once it is gone.",
-        "known.projects.findAll { !(it in projects) }.each { String former ->",
+        "// A job no longer in the stack: disabled, its builds kept; forgotten once it is gone, or once",
+        "// an item that does not say it is the stack's holds the name.",
+        "known.projects.findAll { !among(projects, it) }.each { String former ->",
         "    if (kindOf(former) == null) return",
+        "    if (!marked(former, PROJECT_MARK)) {",
+        "        println('jenkins-k8s: ' + former + ' is no longer one of the stack jobs (an item it did not make holds the name); it is left as it is')",
+        "        return",
+        "    }",
         "    remember.projects << former",
         "    def item = instance.getItemByFullName(former)",
         "    if (item == null || (item.respondsTo('isDisabled') && item.isDisabled())) return",
@@ -369,21 +421,31 @@ export function jobsScript(input: JobsInput): string {
         "// A team's folder: one this script made (or marked as such), or a new one; never another item.",
         "def claim = { String team ->",
         "    def kind = kindOf(team)",
-        "    if (kind == null || (kind == FOLDER && (team in known.teams || marked(team, MARK)))) {",
+        "    if (kind == null || (kind == FOLDER && (among(known.teams, team) || marked(team, MARK)))) {",
         "        remember.teams << team",
         "        return true",
         "    }",
         "    println('jenkins-k8s: an item named ' + team + ' (' + kind + ') exists that the stack did not make; team ' + team + ' is left out: rename the team or move the item')",
         "    false",
         "}",
-        "// A job: one this script made (or marked as such), or a new one; never another item.",
-        "def claimProject = { String project ->",
-        "    if (kindOf(project) == null || project in known.projects || marked(project, PROJECT_MARK)) {",
+        "// A job of this kind: a new one, or one this script made (or marked as such). One of the stack's of",
+        "// another kind (a repository switched between every branch and one branch) is replaced, its builds",
+        "// with it, since Job DSL cannot change an item's kind; at a start that waits for the reload.",
+        "def claimProject = { String project, String kind ->",
+        "    def found = kindOf(project)",
+        "    if (found == null) {",
         "        remember.projects << project",
         "        return true",
         "    }",
-        "    println('jenkins-k8s: an item named ' + project + ' exists that the stack did not make; it is left as it is: rename the repository (name) or move the item')",
-        "    false",
+        "    if (!among(known.projects, project) && !marked(project, PROJECT_MARK)) {",
+        "        println('jenkins-k8s: an item named ' + project + ' exists that the stack did not make; it is left as it is: rename the repository (name) or move the item')",
+        "        return false",
+        "    }",
+        "    remember.projects << project",
+        "    if (found == kind) return true",
+        "    if (!remove(project)) return false",
+        "    println('jenkins-k8s: replaced ' + project + ' (' + found + ') by a ' + kind + ', as the stack now makes it; the builds of the former job were deleted with it')",
+        "    true",
         "}",
         ...access.teams.flatMap((t, i) => ["", ...teamFolder(t, i)]),
         ...(input.testJob ? ["", ...testJob(input.testJob.label)] : []),

@@ -1028,7 +1028,88 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
         "a repository over http",
         { teams: [{ name: "a", repositories: [{ url: "http://git.example.com/x.git" }] }] },
         "teams[0].repositories[0].url",
-        "https://, ssh:// or git://",
+        "https:// or ssh:// with a host",
+    ],
+    [
+        "a repository over git:// (clear text, unauthenticated)",
+        { teams: [{ name: "a", repositories: [{ url: "git://git.example.com/x.git" }] }] },
+        "teams[0].repositories[0].url",
+        "authenticated, encrypted connection",
+    ],
+    [
+        "a repository URL holding a password",
+        { teams: [{ name: "a", repositories: [{ url: "https://ci:ghp_token@github.com/acme/x.git" }] }] },
+        "teams[0].repositories[0].url",
+        "holds a password",
+    ],
+    [
+        "a repository URL with a variable the git plugin would expand",
+        { teams: [{ name: "a", repositories: [{ url: "https://g.example.com/${ORG}/x.git" }] }] },
+        "teams[0].repositories[0].url",
+        "holds ${..., which Jenkins' git plugin replaces from the build's environment",
+    ],
+    [
+        "a branch with a variable",
+        { teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x.git", branch: "release-$VERSION" }] }] },
+        "teams[0].repositories[0].branch",
+        "holds $V...",
+    ],
+    [
+        "a branch written as a ref",
+        { teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x.git", branch: "refs/heads/main" }] }] },
+        "teams[0].repositories[0].branch",
+        "without refs/heads/",
+    ],
+    [
+        "a Jenkinsfile path with a variable",
+        {
+            teams: [
+                {
+                    name: "a",
+                    repositories: [{ url: "https://g.example.com/x.git", jenkinsfile: "ci/$${x}/Jenkinsfile" }],
+                },
+            ],
+        },
+        "teams[0].repositories[0].jenkinsfile",
+        "holds $$...",
+    ],
+    [
+        "a repository's credential git does not use (secret text)",
+        {
+            teams: [
+                {
+                    name: "a",
+                    credentials: [{ id: "tok", type: "secretText", secret: "a" }],
+                    repositories: [{ url: "https://g.example.com/x.git", credentialsId: "tok" }],
+                },
+            ],
+        },
+        "teams[0].repositories[0].credentialsId",
+        "is a secretText credential, which git does not use",
+    ],
+    [
+        "an SSH key for an https repository",
+        {
+            credentials: [{ id: "key", type: "sshPrivateKey", secret: "k", username: "git" }],
+            teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x.git", credentialsId: "key" }] }],
+        },
+        "teams[0].repositories[0].credentialsId",
+        "is an SSH key, which git uses over ssh only",
+    ],
+    [
+        "a username and password for an ssh repository",
+        {
+            credentials: [{ id: "up", type: "usernamePassword", secret: "s" }],
+            teams: [{ name: "a", repositories: [{ url: "git@g.example.com:x/y.git", credentialsId: "up" }] }],
+        },
+        "teams[0].repositories[0].credentialsId",
+        "is a username and password, which git uses over https only",
+    ],
+    [
+        "a team named as the test job, in another case",
+        { testJob: true, teams: [{ name: "Agent-Test" }] },
+        "teams[0].name",
+        "is the test job's name",
     ],
     [
         "a repository on the controller's disk",
@@ -1086,9 +1167,9 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ],
     [
         "a repository whose URL makes no job name",
-        { teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x/a$b.git" }] }] },
+        { teams: [{ name: "a", repositories: [{ url: "https://g.example.com/x/a@b.git" }] }] },
         "teams[0].repositories[0].url",
-        'makes the job name "a$b"',
+        'makes the job name "a@b"',
     ],
     [
         "a branch git refuses",

@@ -82,6 +82,100 @@ describe("extra JCasC documents", () => {
         ]);
     });
 
+    it("keys are one in any case, as JCasC reads them: an owned section or a setting made twice in another case is refused", async () => {
+        expect(
+            await problemsOf({
+                extraCasc: [
+                    { Jobs: [{ script: "job('x')" }] },
+                    { jenkins: { NumExecutors: 2 } },
+                    { unclassified: { Location: { adminAddress: "ci@example.com" } } },
+                    // The stack writes no system credentials: JCasC would still replace the store.
+                    { Credentials: { system: { domainCredentials: [] } } },
+                    { items: [{ name: "agent-test" }] },
+                ],
+            }),
+        ).toEqual([
+            "jenkins-k8s:extraCasc[0].Jobs: is written by the program, from jenkins-k8s:teams[].repositories and testJob; set it there",
+            'jenkins-k8s:extraCasc[1].jenkins.NumExecutors: is "numExecutors" in another case, which is set already: JCasC reads keys in any case, so it would be set twice and Jenkins would not start; write "numExecutors"',
+            'jenkins-k8s:extraCasc[2].unclassified.Location: is "location" in another case, which is set already: JCasC reads keys in any case, so it would be set twice and Jenkins would not start; write "location"',
+            "jenkins-k8s:extraCasc[3].Credentials: is written by the program, from jenkins-k8s:credentials and teams[].credentials; set it there",
+            "jenkins-k8s:extraCasc[4].items: is written by the program, from jenkins-k8s:teams[].repositories and testJob; set it there",
+        ]);
+    });
+
+    it("a schema error in a later document's list item is named at that document's own path", async () => {
+        const other = structuredClone(LIBRARY) as any;
+        other.unclassified.globalLibraries.libraries[0].name = "other";
+        other.unclassified.globalLibraries.libraries[0].bogusKey = "x";
+        expect(await problemsOf({ extraCasc: [LIBRARY, other] })).toEqual([
+            'jenkins-k8s:extraCasc[1].unclassified.globalLibraries.libraries[0].bogusKey = "x": is not a key JCasC takes here',
+        ]);
+    });
+
+    it("what would take the security model apart is refused; what widens a Jenkinsfile's reach is named", async () => {
+        expect(
+            await problemsOf({
+                extraCasc: [
+                    { jenkins: { remotingSecurity: { enabled: false } } },
+                    { jenkins: { markupFormatter: { rawHtml: { disableSyntaxHighlighting: false } } } },
+                ],
+            }),
+        ).toEqual([
+            "jenkins-k8s:extraCasc[0].jenkins.remotingSecurity.enabled: turns off agent-to-controller access control: every agent runs a Jenkinsfile's code, which could then act on the controller; it stays on",
+            "jenkins-k8s:extraCasc[1].jenkins.markupFormatter: rawHtml renders descriptions as they are: anyone who sets one (a Jenkinsfile's currentBuild.description) runs script in every viewer's browser; use safeHtml (antisamy-markup-formatter)",
+        ]);
+        const open = structuredClone(LIBRARY) as any;
+        open.unclassified.globalLibraries.libraries.push({
+            ...open.unclassified.globalLibraries.libraries[0],
+            name: "pinned",
+            allowVersionOverride: false,
+        });
+        const { warnings } = await warningsOf(() =>
+            runDefaults({
+                extraCasc: [
+                    { security: { scriptApproval: { approvedSignatures: ["method java.lang.String trim"] } } },
+                    { security: { apiToken: { creationOfLegacyTokenEnabled: true } } },
+                    { jenkins: { crumbIssuer: { standard: { excludeClientIPFromCrumb: true } } } },
+                    open,
+                ],
+            }),
+        );
+        expect(warnings.filter((w) => w.startsWith("jenkins-k8s:extraCasc"))).toEqual([
+            "jenkins-k8s:extraCasc[0].security.scriptApproval: approves signatures or scripts for the Groovy sandbox: each one is then open to every Jenkinsfile's author, in every team",
+            "jenkins-k8s:extraCasc[1].security.apiToken: allows legacy API tokens, which Jenkins stores so that it can show them again",
+            "jenkins-k8s:extraCasc[2].jenkins.crumbIssuer: changes Jenkins' CSRF protection (its crumb issuer)",
+            "jenkins-k8s:extraCasc[3].unclassified.globalLibraries: trusted libraries run outside the Groovy sandbox with Jenkins' own rights, and acme lets a Jenkinsfile pick any branch or commit (allowVersionOverride, true by default): whoever can push a branch to its repository could run code on the controller and read every team's credentials; set allowVersionOverride: false",
+            "jenkins-k8s:extraCasc[0].security.scriptApproval: not checked: schemas/jcasc.schema.json does not describe this section, so a key JCasC refuses there shows only when Jenkins loads it",
+        ]);
+    });
+
+    it("an implementation the schema does not know (another plugin's) is a warning, not a refusal", async () => {
+        const legacy = structuredClone(LIBRARY) as any;
+        legacy.unclassified.globalLibraries.libraries[0].retriever = { legacySCM: { scm: { git: {} } } };
+        const { warnings } = await warningsOf(() => runDefaults({ extraCasc: [legacy] }));
+        expect(warnings).toContain(
+            "jenkins-k8s:extraCasc[0].unclassified.globalLibraries.libraries[0].retriever.legacySCM: not checked: schemas/jcasc.schema.json does not describe legacySCM here (another plugin's?), so a key JCasC refuses there shows only when Jenkins loads it",
+        );
+    });
+
+    it("YAML text keeps what JCasC reads: a version 1.10 stays 1.10, not the number 1.1", async () => {
+        const text =
+            "unclassified:\n  globalLibraries:\n    libraries:\n      - name: acme\n        defaultVersion: 1.10\n        retriever:\n          modernSCM:\n            scm:\n              git:\n                remote: https://github.com/acme/lib.git\n";
+        const doc = parse((await runDefaults({ extraCasc: [text] })).casc);
+        expect(doc.unclassified.globalLibraries.libraries[0].defaultVersion).toBe("1.10");
+    });
+
+    it("a section whose plugin the stack does not install is refused, naming the plugin", async () => {
+        const plugins = [
+            "kubernetes:4540.v612369217f87",
+            "configuration-as-code:2115.vf6de120eef70",
+            "instance-identity:203.v15e81a_1b_7a_38",
+        ];
+        expect(await problemsOf(withLock({ plugins, extraCasc: [LIBRARY] }))).toEqual([
+            "jenkins-k8s:extraCasc[0].unclassified.globalLibraries: needs the pipeline-groovy-lib plugin, which the stack's plugins do not install (JCasC would find nothing to read it with and stop the load): add it, or workflow-aggregator, to jenkins-k8s:plugins",
+        ]);
+    });
+
     it("a value of another kind than the program's is named", () => {
         const merged = mergeExtra({ unclassified: { location: { url: "x" } } }, [{ unclassified: ["a"] }]);
         expect(merged.problems).toEqual([

@@ -40,10 +40,10 @@ export interface JobDslOptions {
     home?: string;
     /** Items are loaded (a reload); false: JCasC at a start, before items load. */
     loaded: boolean;
-    /** Loaded items: a folder's full name, or a job. */
-    items?: (string | { name: string; kind: "project"; disabled?: boolean })[];
+    /** Loaded items: a folder's full name, or an item of a kind. */
+    items?: (string | { name: string; kind: Declared["kind"]; disabled?: boolean })[];
     /** Items whose config.xml is on disk (written before the run): a folder's name, or an item of a kind, with a description. */
-    onDisk?: (string | { name: string; kind?: string; description?: string })[];
+    onDisk?: (string | { name: string; kind?: Declared["kind"]; description?: string })[];
     /** JCasC providedEnv: the script's binding variables. */
     env?: Record<string, string>;
 }

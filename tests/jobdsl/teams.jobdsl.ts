@@ -195,7 +195,7 @@ describe("teams across applies (the record in JENKINS_HOME)", () => {
 
     it("an item on the record that is no folder any more (a job took the name) is neither deleted nor rewritten, and is forgotten", () => {
         apply({ teams: [team("a"), team("b")] });
-        const job = { name: "b", kind: "org.jenkinsci.plugins.workflow.job.WorkflowJob" };
+        const job = { name: "b", kind: "pipelineJob" as const };
         const kept = apply({ teams: [team("a")] }, { onDisk: ["a", job] });
         expect(folder(kept, "b")).toBeUndefined();
         const gone = apply({ teams: [team("a")], deletedTeams: ["b"] }, { onDisk: [job] });
@@ -205,7 +205,7 @@ describe("teams across applies (the record in JENKINS_HOME)", () => {
     });
 
     it.each([
-        ["a job", { name: "web", kind: "org.jenkinsci.plugins.workflow.job.WorkflowJob" }],
+        ["a job", { name: "web", kind: "pipelineJob" as const }],
         ["a folder made by hand", { name: "web" }],
     ])("a team whose name %s holds is left out, the item untouched, and Jenkins' log says why", (_what, item) => {
         const run = apply({ teams: [team("a"), team("web")] }, { loaded: false, onDisk: [item] });
@@ -320,7 +320,8 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
         expect(deploy.kind).toBe("pipelineJob");
         const cps = callsAt(deploy.calls, "definition", "cpsScm");
         expect(argsOf(cps, "scriptPath")).toEqual(["deploy/Jenkinsfile"]);
-        expect(argsOf(callsAt(cps, "scm", "git"), "branch")).toEqual(["main"]);
+        // As a ref: the form the lightweight checkout reads for any branch name.
+        expect(argsOf(callsAt(cps, "scm", "git"), "branch")).toEqual(["refs/heads/main"]);
         expect(
             argsOf(callsAt(deploy.calls, "properties", "pipelineTriggers", "triggers", "pollSCM"), "scmpoll_spec"),
         ).toEqual(["H/15 * * * *"]);
@@ -338,7 +339,11 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
     it("a repository taken out of the stack: its job is disabled, its builds kept, and it stays on the record while it exists", () => {
         apply(withRepos([repo("https://git.example.com/x/one.git"), repo("https://git.example.com/x/two.git")]));
         const run = apply(withRepos([repo("https://git.example.com/x/one.git")]), {
-            items: ["a", { name: "a/one", kind: "project" }, { name: "a/two", kind: "project" }],
+            items: [
+                "a",
+                { name: "a/one", kind: "multibranchPipelineJob" },
+                { name: "a/two", kind: "multibranchPipelineJob" },
+            ],
         });
         expect(run.disabled).toEqual(["a/two"]);
         expect(run.deleted).toEqual([]);
@@ -348,7 +353,11 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
             "a/two",
         ]);
         const again = apply(withRepos([repo("https://git.example.com/x/one.git")]), {
-            items: ["a", { name: "a/one", kind: "project" }, { name: "a/two", kind: "project", disabled: true }],
+            items: [
+                "a",
+                { name: "a/one", kind: "multibranchPipelineJob" },
+                { name: "a/two", kind: "multibranchPipelineJob", disabled: true },
+            ],
         });
         expect(again.disabled).toEqual([]);
     });
@@ -357,7 +366,7 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
         apply({ testJob: true, ...withRepos([repo("https://git.example.com/x/one.git")]) });
         const run = apply(
             { testJob: false },
-            { items: ["a", { name: "a/one", kind: "project" }, { name: "agent-test", kind: "project" }] },
+            { items: ["a", { name: "a/one", kind: "multibranchPipelineJob" }, { name: "agent-test", kind: "job" }] },
         );
         expect(run.disabled.sort()).toEqual(["a/one", "agent-test"]);
         expect(argsOf(folder(run, "a"), "description")).toEqual([RETIRED_NOTE]);
@@ -367,7 +376,7 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
         const run = apply(withRepos([repo("https://git.example.com/x/one.git")]), {
             onDisk: [
                 { name: "a", description: MANAGED_NOTE },
-                { name: "a/one", kind: "org.jenkinsci.plugins.workflow.job.WorkflowJob" },
+                { name: "a/one", kind: "pipelineJob" },
             ],
             loaded: false,
         });
@@ -375,14 +384,16 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
         expect(run.printed).toContain("an item named a/one exists that the stack did not make; it is left as it is");
     });
 
-    it("keeps any text as it is in URLs, names and branches: quotes, $, ${...}, backslashes", () => {
-        const url = "https://git.example.com/team/o'brien-${x}-$y\\z.git";
+    it("keeps any text as it is in URLs, names and branches: quotes, a lone $, backslashes, non-ASCII", () => {
+        // $NAME, ${NAME} and $$ are refused at preview in URLs, branches and script paths, since
+        // Jenkins would expand them at run time (config tests); the rest reaches Jenkins as written.
+        const url = "https://git.example.com/team/o'brien-$-\\z.git";
         const run = apply(
             withRepos([
                 repo(url, {
                     name: `it's "the" repo €`,
-                    branch: "release/${x}-it's",
-                    jenkinsfile: "ci/$HOME/Jenkinsfile",
+                    branch: "release/it's-1.0",
+                    jenkinsfile: "ci/it's $/Jenkinsfile",
                 }),
                 repo(url, { name: "all branches" }),
             ]),
@@ -390,13 +401,97 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
         const single = item(run, `a/it's "the" repo €`)!;
         const cps = callsAt(single.calls, "definition", "cpsScm");
         expect(argsOf(callsAt(cps, "scm", "git", "remote"), "url")).toEqual([url]);
-        expect(argsOf(callsAt(cps, "scm", "git"), "branch")).toEqual(["release/${x}-it's"]);
-        expect(argsOf(cps, "scriptPath")).toEqual(["ci/$HOME/Jenkinsfile"]);
+        expect(argsOf(callsAt(cps, "scm", "git"), "branch")).toEqual(["refs/heads/release/it's-1.0"]);
+        expect(argsOf(cps, "scriptPath")).toEqual(["ci/it's $/Jenkinsfile"]);
         expect(
             argsOf(
                 callsAt(item(run, "a/all branches")!.calls, "branchSources", "branchSource", "source", "git"),
                 "remote",
             ),
         ).toEqual([url]);
+    });
+
+    it("a repository switched from every branch to one branch replaces its job (Job DSL cannot change a kind), at the reload after a start", () => {
+        const all = withRepos([repo("https://git.example.com/x/one.git")]);
+        const one = withRepos([repo("https://git.example.com/x/one.git", { branch: "main" })]);
+        apply(all);
+        // At a start the project is on disk only: left alone, so the load goes on.
+        const atStart = apply(one, { loaded: false });
+        expect(item(atStart, "a/one")).toBeUndefined();
+        expect(atStart.deleted).toEqual([]);
+        // The reload once items are loaded: deleted, then made again as a pipeline job.
+        const reload = apply(one, { items: ["a", { name: "a/one", kind: "multibranchPipelineJob" }] });
+        expect(reload.deleted).toEqual(["a/one"]);
+        expect(item(reload, "a/one")!.kind).toBe("pipelineJob");
+        expect(reload.printed).toContain(
+            "replaced a/one (org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject) by a org.jenkinsci.plugins.workflow.job.WorkflowJob",
+        );
+        // And back.
+        const back = apply(all, { items: ["a", { name: "a/one", kind: "pipelineJob" }] });
+        expect(item(back, "a/one")!.kind).toBe("multibranchPipelineJob");
+    });
+
+    it("an item of another kind that the stack did not make is never replaced", () => {
+        const run = apply(withRepos([repo("https://git.example.com/x/one.git", { branch: "main" })]), {
+            items: ["a", { name: "a/one", kind: "multibranchPipelineJob" }],
+            onDisk: [{ name: "a", description: MANAGED_NOTE }],
+        });
+        expect(run.deleted).toEqual([]);
+        expect(item(run, "a/one")).toBeUndefined();
+        expect(run.printed).toContain("an item named a/one exists that the stack did not make");
+    });
+
+    it("the test job knows itself by its description, should the record be lost", () => {
+        apply({ testJob: true });
+        rmSync(path.join(home, TEAMS_STATE));
+        const run = apply({ testJob: true }, { items: [{ name: "agent-test", kind: "job" }] });
+        expect(item(run, "agent-test")).toBeDefined();
+        expect(run.printed).not.toContain("an item named agent-test");
+        const off = apply({ testJob: false }, { items: [{ name: "agent-test", kind: "job" }] });
+        expect(off.disabled).toEqual(["agent-test"]);
+    });
+
+    it("a former job whose name an item the stack did not make now holds is neither disabled nor kept on the record", () => {
+        apply(withRepos([repo("https://git.example.com/x/one.git"), repo("https://git.example.com/x/two.git")]));
+        // An administrator deleted a/two and made a job of their own at the name.
+        rmSync(path.join(home, "jobs", "a", "jobs", "two"), { recursive: true });
+        const run = apply(withRepos([repo("https://git.example.com/x/one.git")]), {
+            items: ["a", { name: "a/one", kind: "multibranchPipelineJob" }, { name: "a/two", kind: "pipelineJob" }],
+        });
+        expect(run.disabled).toEqual([]);
+        expect(run.printed).toContain("a/two is no longer one of the stack jobs");
+        expect(JSON.parse(readFileSync(path.join(home, TEAMS_STATE), "utf8")).projects).toEqual(["a/one"]);
+    });
+
+    it("names are one in any case, as in Jenkins: a repository or team renamed by case keeps its item, never a second", () => {
+        apply({
+            teams: [
+                {
+                    name: "payments",
+                    members: { users: ["dev"] },
+                    repositories: [repo("https://git.example.com/x/App.git")],
+                },
+            ],
+        });
+        const renamed = {
+            teams: [
+                {
+                    name: "Payments",
+                    members: { users: ["dev"] },
+                    repositories: [repo("https://git.example.com/x/app.git")],
+                },
+            ],
+        };
+        // At a start: the folder on disk is declared by its own spelling.
+        const atStart = apply(renamed, { loaded: false });
+        expect(atStart.folders.map((f) => f.name)).toEqual(["payments"]);
+        expect(item(atStart, "payments/App")).toBeDefined();
+        expect(readdirSync(path.join(home, "jobs"))).toEqual(["payments"]);
+        const reload = apply(renamed, {
+            items: ["payments", { name: "payments/App", kind: "multibranchPipelineJob" }],
+        });
+        expect(reload.disabled).toEqual([]);
+        expect(reload.deleted).toEqual([]);
+        expect(readdirSync(path.join(home, "jobs", "payments", "jobs"))).toEqual(["App"]);
     });
 });

@@ -4,8 +4,9 @@ import hudson.init.InitMilestone
 
 /**
  * The part of jenkins.model.Jenkins (core 2.568.2) the jobs script uses: get(), getRootDir(),
- * getInitLevel(), getItem(name), getItemByFullName(name), getPluginManager().uberClassLoader. A
- * stand-in for the tests, which set what it holds; it models no behaviour of Jenkins beyond those.
+ * getInitLevel(), getItem(name), getItemByFullName(name), getPluginManager().uberClassLoader. Item
+ * names are one in any case, as in Jenkins (its items map is a CopyOnWriteMap.Tree with
+ * String.CASE_INSENSITIVE_ORDER). A stand-in for the tests, which set what it holds.
  */
 class Jenkins {
     static Jenkins instance
@@ -16,8 +17,8 @@ class Jenkins {
 
     File rootDir
     InitMilestone initLevel
-    /** Items that are loaded, by full name. */
-    Map<String, Object> items = [:]
+    /** Items that are loaded, by full name, in any case. */
+    Map<String, Object> items = new TreeMap<String, Object>(String.CASE_INSENSITIVE_ORDER)
     /** Names of the items deleted, and disabled, in order. */
     List<String> deleted = []
     List<String> disabled = []
