@@ -221,7 +221,6 @@ function testJob(label: string): string[] {
     ];
 }
 
-
 /** One team's folder: its description, permissions, cloud grants and credentials, and its repositories' jobs. */
 function teamFolder(team: Team, i: number): string[] {
     const value = (j: number) => (role: string) => `provided(${groovyString(variable(i, j, role))})`;
