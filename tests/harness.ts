@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { evaluate, EvaluatedResource, Evaluation } from "../tools/evaluate";
 import { projectDefaults, readStackConfig, ROOT } from "../tools/stackConfig";
-import { PROJECT } from "../config/keys";
+import { DEFAULT_PLUGINS, PROJECT } from "../config/keys";
 import { settingsFrom } from "../config/settings";
 import { Lock, lockFileName, serialiseLock, stackLock } from "../plugins/lock";
 import { Metadata, Release } from "../plugins/metadata";
@@ -61,6 +61,9 @@ export function metadataOf(plugins: string[], jenkins: string): Metadata {
         source: "tests/harness.ts",
     };
 }
+
+/** The default plugin list without its jobs plugins (workflow-aggregator, git): what a TCP stack cannot go without. */
+export const MINIMAL_PLUGINS = DEFAULT_PLUGINS.filter((p) => !/^(workflow-aggregator|git):/.test(p));
 
 /**
  * `overrides` plus a plugin lock for the plugin list they make, for tests that change the list

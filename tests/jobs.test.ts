@@ -6,7 +6,7 @@ import { ConfigError } from "../config/reader";
 import { mergeExtra } from "../jcasc/extra";
 import { readStackConfig } from "../tools/stackConfig";
 import { evaluate } from "../tools/evaluate";
-import { runDefaults, Stack, warningsOf, withLock } from "./harness";
+import { MINIMAL_PLUGINS, runDefaults, Stack, warningsOf, withLock } from "./harness";
 
 const problemsOf = async (values: Record<string, unknown>): Promise<string[]> => {
     try {
@@ -166,12 +166,7 @@ describe("extra JCasC documents", () => {
     });
 
     it("a section whose plugin the stack does not install is refused, naming the plugin", async () => {
-        const plugins = [
-            "kubernetes:4540.v612369217f87",
-            "configuration-as-code:2115.vf6de120eef70",
-            "instance-identity:203.v15e81a_1b_7a_38",
-        ];
-        expect(await problemsOf(withLock({ plugins, extraCasc: [LIBRARY] }))).toEqual([
+        expect(await problemsOf(withLock({ plugins: MINIMAL_PLUGINS, extraCasc: [LIBRARY] }))).toEqual([
             "jenkins-k8s:extraCasc[0].unclassified.globalLibraries: needs the pipeline-groovy-lib plugin, which the stack's plugins do not install (JCasC would find nothing to read it with and stop the load): add it, or workflow-aggregator, to jenkins-k8s:plugins",
         ]);
     });
@@ -188,11 +183,7 @@ describe("jobs and their plugins", () => {
     it("repositories bring the pipeline and Git plugins when the stack's list has neither", async () => {
         const s = await runDefaults(
             withLock({
-                plugins: [
-                    "kubernetes:4540.v612369217f87",
-                    "configuration-as-code:2115.vf6de120eef70",
-                    "instance-identity:203.v15e81a_1b_7a_38",
-                ],
+                plugins: MINIMAL_PLUGINS,
                 teams: [{ name: "a", repositories: [{ url: "https://git.example.com/x/app.git" }] }],
             }),
         );

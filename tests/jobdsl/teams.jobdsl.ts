@@ -53,6 +53,30 @@ function grants(calls: Call[]): Record<string, unknown> {
 const credentialsOf = (calls: Call[]) =>
     callsAt(calls, "properties", "folderCredentialsProperty", "domainCredentials", "domainCredentials", "credentials");
 
+/**
+ * A JENKINS_HOME for each test, and `apply`: the script of these settings run in it (loaded items
+ * unless `loaded: false`), held to the schema; what one run writes there, the next reads.
+ */
+function jenkinsHome() {
+    let home = "";
+    beforeEach(() => {
+        home = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-home-"));
+    });
+    afterEach(() => rmSync(home, { recursive: true, force: true }));
+    return {
+        home: () => home,
+        apply: (
+            values: Values,
+            options: Omit<JobDslOptions, "loaded" | "home" | "env"> & { loaded?: boolean } = {},
+        ) => {
+            const { script, env } = jobsOf(raw(values));
+            const run = runJobDsl(script, { home, loaded: options.loaded ?? true, env, ...options });
+            expect(jobDslProblems(run)).toEqual([]);
+            return run;
+        },
+    };
+}
+
 describe.each(listStacks())("the %s stack's team script", (stack) => {
     const { script, env } = jobsOf(readStackConfig(stack));
 
@@ -111,11 +135,7 @@ describe("the prod stack's folders", () => {
 });
 
 describe("teams across applies (the record in JENKINS_HOME)", () => {
-    let home: string;
-    beforeEach(() => {
-        home = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-home-"));
-    });
-    afterEach(() => rmSync(home, { recursive: true, force: true }));
+    const jenkins = jenkinsHome();
 
     const team = (name: string, extra: Values = {}) => ({
         name,
@@ -123,16 +143,9 @@ describe("teams across applies (the record in JENKINS_HOME)", () => {
         credentials: [{ id: `${name}-token`, type: "secretText", secret: `${name}-ci` }],
         ...extra,
     });
-    const apply = (
-        values: Values,
-        options: Omit<JobDslOptions, "loaded" | "home" | "env"> & { loaded?: boolean } = {},
-    ) => {
-        const { script, env } = jobsOf(raw(values));
-        const run = runJobDsl(script, { home, loaded: options.loaded ?? true, env, ...options });
-        expect(jobDslProblems(run)).toEqual([]);
-        return run;
-    };
-    const record = () => (JSON.parse(readFileSync(path.join(home, TEAMS_STATE), "utf8")).teams as string[]).sort();
+    const apply = jenkins.apply;
+    const record = () =>
+        (JSON.parse(readFileSync(path.join(jenkins.home(), TEAMS_STATE), "utf8")).teams as string[]).sort();
 
     it("a removed team's folder is kept with its jobs, with every grant, cloud and credential taken away", () => {
         apply({ teams: [team("a"), team("b")] });
@@ -155,7 +168,7 @@ describe("teams across applies (the record in JENKINS_HOME)", () => {
     it("a retired folder deleted by hand is forgotten, not made again", () => {
         apply({ teams: [team("a"), team("b")] });
         apply({ teams: [team("a")] }, { items: ["a", "b"], onDisk: ["a", "b"] });
-        rmSync(path.join(home, "jobs", "b"), { recursive: true });
+        rmSync(path.join(jenkins.home(), "jobs", "b"), { recursive: true });
         const run = apply({ teams: [team("a")] }, { items: ["a"] });
         expect(folder(run, "b")).toBeUndefined();
         expect(record()).toEqual(["a"]);
@@ -200,7 +213,7 @@ describe("teams across applies (the record in JENKINS_HOME)", () => {
         expect(folder(kept, "b")).toBeUndefined();
         const gone = apply({ teams: [team("a")], deletedTeams: ["b"] }, { onDisk: [job] });
         expect(gone.deleted).toEqual([]);
-        expect(existsSync(path.join(home, "jobs", "b", "config.xml"))).toBe(true);
+        expect(existsSync(path.join(jenkins.home(), "jobs", "b", "config.xml"))).toBe(true);
         expect(record()).toEqual(["a"]);
     });
 
@@ -222,8 +235,8 @@ describe("teams across applies (the record in JENKINS_HOME)", () => {
     });
 
     it("an unreadable record: the folders that say they are team folders stand for it, so a removed team is still retired", () => {
-        mkdirSync(path.join(home, "jenkins-k8s"), { recursive: true });
-        writeFileSync(path.join(home, TEAMS_STATE), '{"teams": ["a", "ol');
+        mkdirSync(path.join(jenkins.home(), "jenkins-k8s"), { recursive: true });
+        writeFileSync(path.join(jenkins.home(), TEAMS_STATE), '{"teams": ["a", "ol');
         const run = apply(
             { teams: [team("a")] },
             {
@@ -242,7 +255,7 @@ describe("teams across applies (the record in JENKINS_HOME)", () => {
 
     it("the record is replaced whole, never left half-written", () => {
         apply({ teams: [team("a")] });
-        expect(readdirSync(path.join(home, "jenkins-k8s"))).toEqual(["teams.json"]);
+        expect(readdirSync(path.join(jenkins.home(), "jenkins-k8s"))).toEqual(["teams.json"]);
     });
 
     it("keeps any text as it is: quotes, backslashes, ${...}, line breaks and non-ASCII in names and descriptions", () => {
@@ -277,20 +290,8 @@ describe("schemas/jobdsl.schema.json refuses what Job DSL would", () => {
 });
 
 describe("jobs from the stack: the test job and the teams' repositories", () => {
-    let home: string;
-    beforeEach(() => {
-        home = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-home-"));
-    });
-    afterEach(() => rmSync(home, { recursive: true, force: true }));
-    const apply = (
-        values: Values,
-        options: Omit<JobDslOptions, "loaded" | "home" | "env"> & { loaded?: boolean } = {},
-    ) => {
-        const { script, env } = jobsOf(raw(values));
-        const run = runJobDsl(script, { home, loaded: options.loaded ?? true, env, ...options });
-        expect(jobDslProblems(run)).toEqual([]);
-        return run;
-    };
+    const jenkins = jenkinsHome();
+    const apply = jenkins.apply;
     const item = (run: { items: Declared[] }, name: string) => run.items.find((i) => i.name === name);
 
     it("dev's test job: a freestyle job on the original's label whose shell step says where it runs", () => {
@@ -348,7 +349,7 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
         expect(run.disabled).toEqual(["a/two"]);
         expect(run.deleted).toEqual([]);
         expect(run.printed).toContain("disabled a/two, no longer in the stack; its builds are kept");
-        expect(JSON.parse(readFileSync(path.join(home, TEAMS_STATE), "utf8")).projects.sort()).toEqual([
+        expect(JSON.parse(readFileSync(path.join(jenkins.home(), TEAMS_STATE), "utf8")).projects.sort()).toEqual([
             "a/one",
             "a/two",
         ]);
@@ -443,7 +444,7 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
 
     it("the test job knows itself by its description, should the record be lost", () => {
         apply({ testJob: true });
-        rmSync(path.join(home, TEAMS_STATE));
+        rmSync(path.join(jenkins.home(), TEAMS_STATE));
         const run = apply({ testJob: true }, { items: [{ name: "agent-test", kind: "job" }] });
         expect(item(run, "agent-test")).toBeDefined();
         expect(run.printed).not.toContain("an item named agent-test");
@@ -454,13 +455,13 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
     it("a former job whose name an item the stack did not make now holds is neither disabled nor kept on the record", () => {
         apply(withRepos([repo("https://git.example.com/x/one.git"), repo("https://git.example.com/x/two.git")]));
         // An administrator deleted a/two and made a job of their own at the name.
-        rmSync(path.join(home, "jobs", "a", "jobs", "two"), { recursive: true });
+        rmSync(path.join(jenkins.home(), "jobs", "a", "jobs", "two"), { recursive: true });
         const run = apply(withRepos([repo("https://git.example.com/x/one.git")]), {
             items: ["a", { name: "a/one", kind: "multibranchPipelineJob" }, { name: "a/two", kind: "pipelineJob" }],
         });
         expect(run.disabled).toEqual([]);
         expect(run.printed).toContain("a/two is no longer one of the stack jobs");
-        expect(JSON.parse(readFileSync(path.join(home, TEAMS_STATE), "utf8")).projects).toEqual(["a/one"]);
+        expect(JSON.parse(readFileSync(path.join(jenkins.home(), TEAMS_STATE), "utf8")).projects).toEqual(["a/one"]);
     });
 
     it("names are one in any case, as in Jenkins: a repository or team renamed by case keeps its item, never a second", () => {
@@ -486,12 +487,12 @@ describe("jobs from the stack: the test job and the teams' repositories", () => 
         const atStart = apply(renamed, { loaded: false });
         expect(atStart.folders.map((f) => f.name)).toEqual(["payments"]);
         expect(item(atStart, "payments/App")).toBeDefined();
-        expect(readdirSync(path.join(home, "jobs"))).toEqual(["payments"]);
+        expect(readdirSync(path.join(jenkins.home(), "jobs"))).toEqual(["payments"]);
         const reload = apply(renamed, {
             items: ["payments", { name: "payments/App", kind: "multibranchPipelineJob" }],
         });
         expect(reload.disabled).toEqual([]);
         expect(reload.deleted).toEqual([]);
-        expect(readdirSync(path.join(home, "jobs", "payments", "jobs"))).toEqual(["App"]);
+        expect(readdirSync(path.join(jenkins.home(), "jobs", "payments", "jobs"))).toEqual(["App"]);
     });
 });
