@@ -82,8 +82,8 @@ export class Cluster {
         if (!file) {
             throw new Error(
                 "npm run test:cluster needs KUBECONFIG set to a throwaway cluster's kubeconfig " +
-                    "(the local control plane: ../shared/realcluster/up.sh, then " +
-                    "export KUBECONFIG=$HOME/.cache/realcluster/kubeconfig; or kind: kind create cluster)",
+                    "(the project's local control plane: npm run cluster:up, then " +
+                    "export KUBECONFIG=$(tools/control-plane.sh kubeconfig); or kind: kind create cluster)",
             );
         }
         const k8s = await client();
