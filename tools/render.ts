@@ -14,7 +14,7 @@ import { ConfigError } from "../config/reader";
 import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
 import { ClusterReadError, liveCluster } from "../components/cluster";
 import { ClusterReader, KeptObjectsError } from "../components/kept";
-import { listStacks, readStackConfig, ROOT, StackError } from "./stackConfig";
+import { EXAMPLE_STACKS, readStackConfig, ROOT, StackError } from "./stackConfig";
 
 /** Where the committed renders live; the test suite compares against them. */
 export const GOLDEN_DIR = path.join(ROOT, "tests", "__golden__");
@@ -267,7 +267,7 @@ function options(argv: string[]): {
         throw new RenderError(`${(err as Error).message}; ${USAGE}`);
     }
     const golden = parsed["update-golden"];
-    const stacks = golden ? listStacks() : parsed.stack;
+    const stacks = golden ? [...EXAMPLE_STACKS] : parsed.stack;
     if (stacks.length === 0 || stacks.some((st) => !st)) {
         throw new RenderError(USAGE);
     }

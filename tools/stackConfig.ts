@@ -38,6 +38,13 @@ export function stackFile(stack: string, root = ROOT): string {
     return path.join(root, `Pulumi.${stack}.yaml`);
 }
 
+/**
+ * The stacks the project ships as examples: they have golden renders (tests/__golden__), the
+ * example workflow deploys them, the cluster tier applies them, and their previews are held to
+ * warn of nothing. Every stack file, a user's own too, gets every other check.
+ */
+export const EXAMPLE_STACKS: readonly string[] = ["dev", "prod"];
+
 export function listStacks(root = ROOT): string[] {
     return readdirSync(root)
         .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])

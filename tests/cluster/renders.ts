@@ -7,7 +7,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { CASC_OUT, RESOURCES_OUT } from "../../tools/render";
 import { settingsFrom } from "../../config/settings";
-import { listStacks, readStackConfig, stackFile } from "../../tools/stackConfig";
+import { EXAMPLE_STACKS, listStacks, readStackConfig, stackFile } from "../../tools/stackConfig";
 import type { KubeObject } from "./kube";
 
 type Obj = Record<string, any>;
@@ -69,7 +69,7 @@ export const VARIANTS: Record<string, { stack: string; overrides: Record<string,
     },
 };
 
-/** The stacks this run covers: CLUSTER_STACKS (comma-separated), or every Pulumi.<stack>.yaml and variant. */
+/** The stacks this run covers: CLUSTER_STACKS (comma-separated: any stack file or variant), or the example stacks and the variants. */
 export function stacksUnderTest(): string[] {
     const all = [...listStacks(), ...Object.keys(VARIANTS)];
     const wanted = (process.env.CLUSTER_STACKS ?? "")
@@ -82,7 +82,7 @@ export function stacksUnderTest(): string[] {
             `CLUSTER_STACKS names ${unknown.join(", ")}, which have no stack file (stacks: ${all.join(", ")})`,
         );
     }
-    return wanted.length > 0 ? wanted : all;
+    return wanted.length > 0 ? wanted : [...EXAMPLE_STACKS, ...Object.keys(VARIANTS)];
 }
 
 export interface Render {
