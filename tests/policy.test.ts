@@ -686,14 +686,17 @@ describe("the runner agrees with @pulumi/policy's own analyzer", () => {
         }
     });
 
-    it.each([...EXAMPLE_STACKS])("finds only the retainOnDelete advisory in stack %s, as the CLI would", async (name) => {
-        const stack = await runStack(name);
-        const found: string[] = [];
-        for (const r of stack.resources) {
-            found.push(...(await analyze(r)).map((d) => d.policy));
-        }
-        expect(found).toEqual(["jenkins-home-retain-unverified"]);
-    });
+    it.each([...EXAMPLE_STACKS])(
+        "finds only the retainOnDelete advisory in stack %s, as the CLI would",
+        async (name) => {
+            const stack = await runStack(name);
+            const found: string[] = [];
+            for (const r of stack.resources) {
+                found.push(...(await analyze(r)).map((d) => d.policy));
+            }
+            expect(found).toEqual(["jenkins-home-retain-unverified"]);
+        },
+    );
 });
 
 describe("the real program", () => {
