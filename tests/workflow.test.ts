@@ -137,9 +137,9 @@ describe("examples/github-actions/pulumi.yml", () => {
         expect(job.steps.map((s: any) => s.run)).toContain(
             'kind get kubeconfig --name jenkins-k8s > "$RUNNER_TEMP/kubeconfig"',
         );
-        const prod = settingsFrom(readStackConfig("prod"));
-        expect(text).toContain(`storage class (${prod.storage.storageClass})`);
-        expect(prod.storage.mode).not.toBe("nfs");
+        const prod = settingsFrom(readStackConfig("prod")).storage;
+        expect(prod.mode).not.toBe("nfs");
+        expect(text).toContain(`storage class (${prod.mode === "dynamic" ? prod.storageClass : ""})`);
         expect(text).not.toMatch(/prod[^\n]*NFS/);
     });
 

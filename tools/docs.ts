@@ -1,4 +1,4 @@
-// Pulumi.yaml's `config:` block and the README's config reference are generated from the one
+// Pulumi.yaml's `config:` block and docs/configuration.md's reference are generated from the one
 // config table (config/keys.ts): `npm run docs:update` rewrites both, a test fails when
 // either is stale.
 import { readFileSync, writeFileSync } from "fs";
@@ -8,7 +8,8 @@ import { limitsOf } from "../config/checks";
 import { KEYS, KeySpec, PROJECT } from "../config/keys";
 import { ROOT } from "./stackConfig";
 
-export const README = path.join(ROOT, "README.md");
+/** The configuration reference, whose key table is generated. */
+export const CONFIG_DOC = path.join(ROOT, "docs", "configuration.md");
 const PROJECT_FILE = path.join(ROOT, "Pulumi.yaml");
 const CONFIG_START = "config:\n";
 
@@ -72,23 +73,26 @@ export function configTable(): string {
     ].join("\n");
 }
 
-export function readmeTable(readme = readFileSync(README, "utf8")): string | undefined {
-    const start = readme.indexOf(START);
-    const end = readme.indexOf(END);
-    return start === -1 || end === -1 ? undefined : readme.slice(start + START.length, end).trim();
+/** The key table as the configuration reference has it now. */
+export function documentedTable(doc = readFileSync(CONFIG_DOC, "utf8")): string | undefined {
+    const start = doc.indexOf(START);
+    const end = doc.indexOf(END);
+    return start === -1 || end === -1 ? undefined : doc.slice(start + START.length, end).trim();
 }
 
 if (require.main === module) {
-    const readme = readFileSync(README, "utf8");
-    const start = readme.indexOf(START);
-    const end = readme.indexOf(END);
+    const doc = readFileSync(CONFIG_DOC, "utf8");
+    const start = doc.indexOf(START);
+    const end = doc.indexOf(END);
     if (start === -1 || end === -1) {
-        throw new Error(`README.md has no ${START} ... ${END} section`);
+        throw new Error(`docs/configuration.md has no ${START} ... ${END} section`);
     }
-    const readmeText = `${readme.slice(0, start + START.length)}\n${configTable()}\n${readme.slice(end)}`;
+    const docText = `${doc.slice(0, start + START.length)}\n${configTable()}\n${doc.slice(end)}`;
     const projectText = projectFile();
-    const changed = readmeText !== readme || projectText !== readFileSync(PROJECT_FILE, "utf8");
-    writeFileSync(README, readmeText);
+    const changed = docText !== doc || projectText !== readFileSync(PROJECT_FILE, "utf8");
+    writeFileSync(CONFIG_DOC, docText);
     writeFileSync(PROJECT_FILE, projectText);
-    console.log(`README.md and Pulumi.yaml: config reference ${changed ? "updated" : "already up to date"}`);
+    console.log(
+        `docs/configuration.md and Pulumi.yaml: config reference ${changed ? "updated" : "already up to date"}`,
+    );
 }
