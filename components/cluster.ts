@@ -72,7 +72,11 @@ export function kubeconfigSource(
     }
     const list = (env.KUBECONFIG ?? "").split(path.delimiter).filter((f) => f !== "");
     if (list.length > 0) {
-        return { ...base, files: list.map(expandHome).filter((f) => existsSync(f)), from: "KUBECONFIG" };
+        const files = list.map(expandHome).filter((f) => existsSync(f));
+        if (files.length === 0) {
+            throw new ClusterReadError(`KUBECONFIG names ${list.join(path.delimiter)}, which does not exist`);
+        }
+        return { ...base, files, from: "KUBECONFIG" };
     }
     return { ...base, files: [], from: "the default kubeconfig (~/.kube/config, or the pod's account)" };
 }
@@ -144,6 +148,13 @@ async function kubeConfig(source: KubeconfigSource): Promise<Client.KubeConfig> 
         kc.loadFromString(source.text);
     } else if (source.files.length === 0) {
         kc.loadFromDefault();
+        // With no kubeconfig and no pod account, client-node makes one up: http://localhost:8080.
+        const made = kc.getCurrentCluster();
+        if (made?.name === "cluster" && made.server === "http://localhost:8080" && kc.getUsers()[0]?.name === "user") {
+            throw new Error(
+                "there is none: KUBECONFIG is not set, ~/.kube/config does not exist, and this is not a pod with a ServiceAccount; set KUBECONFIG, or kubernetes:kubeconfig",
+            );
+        }
     } else {
         // client-go's merge: the first file that sets current-context wins, and the first entry of
         // each name (client-node's own merge takes the last, or fails on a duplicate).

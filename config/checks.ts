@@ -52,12 +52,19 @@ const withLimits = <T extends z.ZodType>(schema: T, limits: string | undefined):
 
 /** A string schema that runs one of the checks and reports its sentence. */
 export function checked(check: Check): z.ZodType<string> {
-    const schema = z.string({ error: () => "must be a string" }).superRefine((value, ctx) => {
-        const problem = check(value);
-        if (problem) {
-            ctx.addIssue({ code: "custom", message: problem });
-        }
-    });
+    const schema = z
+        .string({
+            error: (issue) =>
+                typeof issue.input === "number"
+                    ? `must be a string: write it in quotes ("${issue.input}")${check.limits ? `, ${check.limits}` : ""}`
+                    : "must be a string",
+        })
+        .superRefine((value, ctx) => {
+            const problem = check(value);
+            if (problem) {
+                ctx.addIssue({ code: "custom", message: problem });
+            }
+        });
     return withLimits(schema, check.limits);
 }
 
@@ -183,6 +190,11 @@ export const checkStorageSize = quantityCheck("storage", "8Gi or 100Gi", /m$/, {
     least: "1Gi",
     why: "Jenkins home holds plugins, build records and logs",
 });
+export const checkWorkspaceSize = quantityCheck("storage", "2Gi or 20Gi", /m$/, {
+    value: 2 ** 30,
+    least: "1Gi",
+    why: "a workspace holds the checkout and what the build makes; block-storage CSI drivers such as EBS provision 1Gi at the least",
+});
 
 // Image references as the container runtime parses them (distribution/reference), with the rule
 // this project adds: a tag or digest must be given and it must not be a floating tag.
@@ -236,10 +248,11 @@ export function agentJavaProblem(image: string): string | undefined {
     const slash = name.lastIndexOf("/");
     const repository = at > slash ? name.slice(0, at) : name;
     const tag = at > slash ? name.slice(at + 1) : "";
-    if (JENKINS_AGENT_IMAGES.test(repository) && !JAVA_21_OR_LATER.test(tag)) {
-        return "must name its Java version in the tag (such as 3385.vf1123fb_515da_-1-jdk21): Jenkins 2.555 and later need Java 21 on agents, and an unsuffixed tag leaves it to the image's default";
-    }
-    return undefined;
+    if (!JENKINS_AGENT_IMAGES.test(repository) || JAVA_21_OR_LATER.test(tag)) return undefined;
+    const older = /(^|-)jdk(\d+)(-|$)/.exec(tag);
+    return older
+        ? `runs Java ${older[2]} (its tag's -jdk${older[2]}), and Jenkins 2.555 and later need Java 21 or later on agents: use the -jdk21 tag of the same release`
+        : "must name its Java version in the tag (such as 3385.vf1123fb_515da_-1-jdk21): Jenkins 2.555 and later need Java 21 on agents, and an unsuffixed tag leaves it to the image's default";
 }
 
 export const checkAgentImage = limited(
@@ -490,14 +503,58 @@ export function cidrWithin(inner: string, outer: string): boolean {
     return list.check(ia, family === 4 ? "ipv4" : "ipv6");
 }
 
-// A CronJob schedule (batch/v1): five fields of digits, *, /, ',' and '-' (or the month and day
-// names), or one of the macros the CronJob controller takes.
+// A CronJob schedule (batch/v1) as the API server parses it (robfig/cron v3.0.1 ParseStandard,
+// parser.go getRange and spec.go's bounds): five fields, each a comma list of `*` or `?`, a number
+// or a name, or a range a-b, each with an optional /step; minute 0-59, hour 0-23, day of month
+// 1-31, month 1-12 or jan-dec, day of week 0-6 or sun-sat (7 is refused); or one of the macros.
+const CRON_FIELDS: { name: string; min: number; max: number; names?: string[] }[] = [
+    { name: "minute", min: 0, max: 59 },
+    { name: "hour", min: 0, max: 23 },
+    { name: "day of month", min: 1, max: 31 },
+    {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+    },
+    { name: "day of week", min: 0, max: 6, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
+];
+
+/** What is wrong with one field of a schedule, as robfig/cron's getRange says it. */
+function cronFieldProblem(expr: string, f: (typeof CRON_FIELDS)[number]): string | undefined {
+    const number = (text: string): number | undefined => {
+        const named = f.names?.indexOf(text.toLowerCase()) ?? -1;
+        if (named >= 0) return named + (f.name === "month" ? 1 : 0);
+        return /^\d+$/.test(text) ? Number(text) : undefined;
+    };
+    for (const part of expr.split(",")) {
+        const [range, step, extra] = part.split("/");
+        if (extra !== undefined) return `${f.name} ${part}: more than one /`;
+        if (step !== undefined && !(/^\d+$/.test(step) && Number(step) > 0)) {
+            return `${f.name} ${part}: the step must be a positive number`;
+        }
+        if (range === "*" || range === "?") continue;
+        const ends = range.split("-");
+        if (ends.length > 2) return `${f.name} ${part}: more than one -`;
+        const [low, high] = ends.map(number);
+        if (low === undefined || (ends.length === 2 && high === undefined)) {
+            return `${f.name} ${part}: not a number${f.names ? ` or a name (${f.names[0]}-${f.names[f.names.length - 1]})` : ""}`;
+        }
+        const end = high ?? low;
+        if (low < f.min || end > f.max) return `${f.name} ${part}: outside ${f.min}-${f.max}`;
+        if (low > end) return `${f.name} ${part}: the range runs backwards`;
+    }
+    return undefined;
+}
+
 export const checkCron = limited("5 cron fields, or @hourly, @daily, @weekly, @monthly, @yearly", (value: string) => {
     if (/^@(hourly|daily|midnight|weekly|monthly|yearly|annually)$/.test(value)) return undefined;
     const fields = value.trim().split(/\s+/);
-    return fields.length === 5 && fields.every((f) => /^[\d*/,?A-Za-z-]+$/.test(f))
-        ? undefined
-        : "must be a CronJob schedule of 5 fields (minute hour day month weekday), such as 0 3 * * *, or @daily";
+    if (fields.length !== 5) {
+        return "must be a CronJob schedule of 5 fields (minute hour day month weekday), such as 0 3 * * *, or @daily";
+    }
+    const problem = fields.map((field, i) => cronFieldProblem(field, CRON_FIELDS[i])).find((p) => p !== undefined);
+    return problem ? `is not a schedule the API server takes: ${problem}` : undefined;
 });
 
 /** A folder of the project, below it: relative, not the project itself, without '..'. */

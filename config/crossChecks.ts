@@ -4,7 +4,7 @@
 import { KEYS, PROJECT, REQUIRED_PLUGINS, ValidValues } from "./keys";
 import { PodTemplate, templateProblems, tierOf } from "./podTemplates";
 import type { Resources } from "./settings";
-import { formatPath, RefusedKey } from "./reader";
+import { formatPath, ReadValues, RefusedKey } from "./reader";
 import { deriveTiers, LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
 import { accessView, credentialProblems, principalProblems, teamProblems } from "./accessChecks";
 import type { Tier } from "./tiers";
@@ -32,7 +32,11 @@ function resourceProblems(prefix: string, r: Resources): string[] {
  * Problems between keys, on the validated values and the templates they resolve to: every one
  * is found before any is reported, and before the settings are shaped.
  */
-export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): string[] {
+export function crossChecks(
+    v: ValidValues,
+    templatesOf: () => PodTemplate[],
+    partial: ReadValues["partial"] = {},
+): string[] {
     const problems: string[] = [];
     // A rule that reads a key whose own value was refused is skipped: that key's problem is
     // already listed, and a rule judging a value the user did not give would mislead.
@@ -65,12 +69,13 @@ export function crossChecks(v: ValidValues, templatesOf: () => PodTemplate[]): s
             }),
         ),
     );
-    // Paths as the user wrote them: before the default jnlp container is put first.
+    // Paths as the user wrote them: before the default jnlp container is put first. When a template
+    // was refused, the others are still judged (a sparse list keeps their indexes).
     rule(() =>
         problems.push(
-            ...templateProblems(v.podTemplates ?? []).map(
-                (p) => `${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`,
-            ),
+            ...templateProblems(
+                (partial.podTemplates as ValidValues["podTemplates"] | undefined) ?? v.podTemplates ?? [],
+            ).map((p) => `${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`),
         ),
     );
     rule(() =>

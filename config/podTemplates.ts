@@ -119,7 +119,7 @@ const workspaceSchema = z.discriminatedUnion(
         z.strictObject({ type: z.literal("emptyDir"), memory: z.boolean().default(false) }),
         z.strictObject({
             type: z.literal("genericEphemeralVolume"),
-            size: checked(v.checkStorageSize),
+            size: checked(v.checkWorkspaceSize),
             storageClass: checked(v.checkDnsSubdomain).optional(),
             accessMode: oneOf(ACCESS_MODES).default("ReadWriteOnce"),
         }),
@@ -188,7 +188,14 @@ const templateSchema = z.strictObject({
     idleMinutes: count(0, 1440).default(0),
     instanceCap: count(1, 1000).default(10),
     nodeSelector: nodeSelector.default({}),
-    tolerations: z.array(tolerationSchema).default([]),
+    tolerations: z
+        .array(tolerationSchema, {
+            error: (issue) =>
+                issue.code === "invalid_type"
+                    ? "must be a list of tolerations such as [{key: dedicated, operator: Equal, value: ci, effect: NoSchedule}]"
+                    : undefined,
+        })
+        .default([]),
     workspaceVolume: workspaceSchema.default({ type: "emptyDir", memory: false }),
     volumes: z.array(volumeSchema).default([]),
     env: env.default({}),

@@ -73,6 +73,11 @@ export interface ReadValues {
     /** Reading a refused key throws RefusedKey, so rules that need it are skipped, not misled. */
     values: ValidValues;
     problems: string[];
+    /**
+     * For a refused list: the elements that pass on their own, at their own indexes (a sparse list),
+     * so rules between elements still judge them and every problem shows at once.
+     */
+    partial: Partial<Record<KeyName, unknown[]>>;
 }
 
 /**
@@ -83,6 +88,7 @@ export interface ReadValues {
 export function readValues(raw: Record<string, string | undefined>): ReadValues {
     const problems: string[] = [];
     const values: Record<string, unknown> = {};
+    const partial: Partial<Record<KeyName, unknown[]>> = {};
     const refused = new Set<string>();
     for (const fullKey of Object.keys(raw)) {
         const [ns, key] = fullKey.split(":", 2);
@@ -102,6 +108,15 @@ export function readValues(raw: Record<string, string | undefined>): ReadValues 
         }
         refused.add(key);
         problems.push(...result.error.issues.map((issue) => problemLine(key, input, issue)));
+        const element = schemaDef(unwrap(spec.schema, input)).element;
+        if (element && Array.isArray(input)) {
+            const passed: unknown[] = [];
+            input.forEach((item, i) => {
+                const one = element.safeParse(item);
+                if (one.success) passed[i] = one.data;
+            });
+            partial[key] = passed;
+        }
     }
     const guarded = new Proxy(values, {
         get(target, prop) {
@@ -111,7 +126,7 @@ export function readValues(raw: Record<string, string | undefined>): ReadValues 
             return Reflect.get(target, prop);
         },
     });
-    return { values: guarded as ValidValues, problems };
+    return { values: guarded as ValidValues, problems, partial };
 }
 
 /** The schema itself, past optional, default and pipe wrappers; a union's member that fits `value`. */
@@ -165,5 +180,24 @@ function problemLine(key: string, input: unknown, issue: z.core.$ZodIssue): stri
     if (value === undefined) {
         return `${at}: ${issue.code === "invalid_type" ? "is required" : issue.message}`;
     }
-    return `${at} = ${show(value)}: ${issue.message}`;
+    return `${at} = ${show(value)}: ${issue.code === "invalid_type" && /^Invalid input/.test(issue.message) ? typeProblem(issue.expected, value) : issue.message}`;
+}
+
+/** A value of the wrong type, said in the stack file's words rather than the validation library's. */
+function typeProblem(expected: string, value: unknown): string {
+    const got = Array.isArray(value)
+        ? "a list"
+        : value === null
+          ? "null"
+          : typeof value === "object"
+            ? "a mapping"
+            : `a ${typeof value}`;
+    const wanted: Record<string, string> = {
+        array: "a list (- item, or [a, b])",
+        object: "a mapping (key: value)",
+        string: typeof value === "number" ? `a string (quote it: "${String(value)}")` : "a string",
+        number: "a number",
+        boolean: "true or false",
+    };
+    return `must be ${wanted[expected] ?? expected}, not ${got}`;
 }

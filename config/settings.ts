@@ -155,10 +155,10 @@ export interface LoadedSettings {
 /** Reads raw stack config (full key -> string) into settings and warnings, or throws a ConfigError. */
 function readSettings(raw: Record<string, string | undefined>): LoadedSettings {
     // Every problem at once: each key's own, then every rule across keys whose keys all passed.
-    const { values: v, problems } = readValues(raw);
+    const { values: v, problems, partial } = readValues(raw);
     let templates: PodTemplate[] | undefined;
     const templatesOf = () => (templates ??= resolveTemplates(v));
-    problems.push(...crossChecks(v, templatesOf));
+    problems.push(...crossChecks(v, templatesOf, partial));
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }

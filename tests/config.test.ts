@@ -1264,6 +1264,77 @@ describe("bad settings fail before any resource, naming the key and the value", 
         );
     });
 
+    // Messages a new user met and was misled by (each seen), now in their words.
+    it.each([
+        [
+            "a workspace under 1Gi is a workspace, not Jenkins home",
+            {
+                podTemplates: [
+                    { name: "a", labels: ["a"], workspaceVolume: { type: "genericEphemeralVolume", size: "500Mi" } },
+                ],
+            },
+            'jenkins-k8s:podTemplates[0].workspaceVolume.size = "500Mi": must be at least 1Gi (a workspace holds the checkout and what the build makes; block-storage CSI drivers such as EBS provision 1Gi at the least)',
+        ],
+        [
+            "an agent image on Java 17 names its Java",
+            { agentImage: "jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk17" },
+            'jenkins-k8s:agentImage = "jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk17": runs Java 17 (its tag\'s -jdk17), and Jenkins 2.555 and later need Java 21 or later on agents: use the -jdk21 tag of the same release',
+        ],
+        [
+            "tolerations written as a string",
+            { podTemplates: [{ name: "a", labels: ["a"], tolerations: "key=value:NoSchedule" }] },
+            'jenkins-k8s:podTemplates[0].tolerations = "key=value:NoSchedule": must be a list of tolerations such as [{key: dedicated, operator: Equal, value: ci, effect: NoSchedule}]',
+        ],
+        [
+            "a mapping where a list goes, in the stack file's words, not the validation library's",
+            { podTemplates: [{ name: "a", labels: ["a"], containers: { name: "m" } }] },
+            'jenkins-k8s:podTemplates[0].containers = {"name":"m"}: must be a list (- item, or [a, b]), not a mapping',
+        ],
+        [
+            "a backup schedule the API server would refuse at up",
+            { backups: true, backupSchedule: "99 * * * *" },
+            'jenkins-k8s:backupSchedule = "99 * * * *": is not a schedule the API server takes: minute 99: outside 0-59',
+        ],
+        [
+            "a day of week 7 (robfig/cron takes 0-6)",
+            { backups: true, backupSchedule: "0 3 * * 7" },
+            'jenkins-k8s:backupSchedule = "0 3 * * 7": is not a schedule the API server takes: day of week 7: outside 0-6',
+        ],
+    ])("%s", (_what, values, message) => {
+        expect(problemsOf(values)).toContain(message);
+    });
+
+    it("a type error in one template hides no problem of another (every problem at once)", () => {
+        expect(
+            problemsOf({
+                podTemplates: [
+                    { name: "a", labels: ["a"], containers: [{ name: "m", image: "maven:3.9.9", memoryLimit: 3072 }] },
+                    {
+                        name: "b",
+                        labels: ["b"],
+                        containers: [{ name: "m", image: "maven:3.9.9", memoryRequest: "4Gi", memoryLimit: "1Gi" }],
+                    },
+                ],
+            }),
+        ).toEqual([
+            'jenkins-k8s:podTemplates[0].containers[0].memoryLimit = 3072: must be a string: write it in quotes ("3072"), at least 4Mi',
+            'jenkins-k8s:podTemplates[1].containers[0].memoryRequest = "4Gi": must not exceed memoryLimit ("1Gi")',
+        ]);
+    });
+
+    it("schedules the API server takes pass: lists, ranges, steps, names, ?, macros", () => {
+        for (const schedule of ["0 3 * * *", "*/15 0-6,22-23 ? jan-mar mon-fri", "5 4 1 1 SUN", "@weekly"]) {
+            expect([schedule, v.checkCron(schedule)]).toEqual([schedule, undefined]);
+        }
+        expect(v.checkCron("0 0 L * *")).toBe("is not a schedule the API server takes: day of month L: not a number");
+        expect(v.checkCron("0 0 5-1 * *")).toBe(
+            "is not a schedule the API server takes: day of month 5-1: the range runs backwards",
+        );
+        expect(v.checkCron("0/0 * * * *")).toBe(
+            "is not a schedule the API server takes: minute 0/0: the step must be a positive number",
+        );
+    });
+
     it("ignores other projects' keys (provider settings such as kubernetes:context)", () => {
         expect(readValues({ "kubernetes:context": "kind-dev" }).problems).toEqual([]);
     });

@@ -1,13 +1,14 @@
 // `pulumi up` runs the TypeScript sources through the require hook Pulumi.yaml names, with no
 // build step. Run the program that way in a child process and check it renders exactly what the
 // tests' own compilation (ts-jest) renders, so what is reviewed is what is deployed.
-import { execFileSync } from "child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
+import { execFileSync, spawnSync } from "child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { precompile } from "../tools/bench";
 import { renderStack } from "../tools/render";
+import { readStackConfig } from "../tools/stackConfig";
 
 const ROOT = path.join(__dirname, "..");
 const project = parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
@@ -66,4 +67,57 @@ describe("the program as pulumi up runs it", () => {
             rmSync(compiled, { recursive: true, force: true });
         }
     }, 60_000);
+});
+
+describe("the render tool's own messages", () => {
+    const render = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+        const r = spawnSync(process.execPath, ["--require", "sucrase/register/ts", "tools/render.ts", ...args], {
+            cwd: ROOT,
+            encoding: "utf8",
+            env: { ...process.env, NODE_OPTIONS: "", ...env },
+            timeout: 60_000,
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+
+    it("--help prints the usage and what each option does, --set included", () => {
+        const r = render(["--help"]);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain("usage: npm run render -- --stack <name>");
+        expect(r.stdout).toMatch(/--set <key>=<value> +a setting on top of the stack file's/);
+    });
+
+    it("a stack file that is not YAML: its name, line and column, in one line", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-yaml-"));
+        try {
+            for (const f of ["Pulumi.yaml"]) writeFileSync(path.join(dir, f), readFileSync(path.join(ROOT, f)));
+            writeFileSync(
+                path.join(dir, "Pulumi.broken.yaml"),
+                "config:\n  jenkins-k8s:namespace: [a\n  jenkins-k8s:x: 1\n",
+            );
+            expect(() => readStackConfig("broken", dir)).toThrow(
+                /^.*Pulumi\.broken\.yaml:3:3: Flow sequence in block collection must be sufficiently indented and end with a \]$/,
+            );
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("--cluster with no kubeconfig anywhere says so, instead of dialling localhost:8080", () => {
+        const home = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-home-"));
+        try {
+            const r = render(["--stack", "dev", "--cluster", "--out", path.join(home, "out")], {
+                HOME: home,
+                KUBECONFIG: "",
+                KUBERNETES_SERVICE_HOST: "",
+            });
+            expect(r.status).toBe(1);
+            expect(r.stderr).toContain(
+                "there is none: KUBECONFIG is not set, ~/.kube/config does not exist, and this is not a pod with a ServiceAccount; set KUBECONFIG, or kubernetes:kubeconfig",
+            );
+            expect(r.stderr).not.toContain("HTTP protocol is not allowed");
+        } finally {
+            rmSync(home, { recursive: true, force: true });
+        }
+    });
 });

@@ -234,9 +234,28 @@ export function renderDiff(before: Map<string, string>, after: Map<string, strin
 export class RenderError extends Error {}
 
 const USAGE =
-    "usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>] [--set <key>=<value> ...] [--cluster [--organization <org>]] | --update-golden";
+    "usage: npm run render -- --stack <name> [--stack <name> ...] [--out <dir>] [--set <key>=<value> ...] [--cluster [--organization <org>]] | --update-golden | --help";
+
+/** What --help prints. */
+export const HELP = `${USAGE}
+
+Writes what \`pulumi up\` would apply for a stack, one YAML file an object, without a cluster or the
+Pulumi CLI: the program itself, under Pulumi's mock runtime, with Pulumi.yaml's defaults and
+Pulumi.<stack>.yaml's settings.
+
+  --stack, -s <name>       a stack (Pulumi.<name>.yaml); repeat for several
+  --out, -o <dir>          where (one stack); default render/<stack>/
+  --set <key>=<value>      a setting on top of the stack file's, as \`pulumi config set\` would put
+                           it there (jenkins-k8s: is assumed; a list or mapping as JSON); repeat
+                           for several, e.g. --set serviceType=ClusterIP --set 'plugins=["kubernetes:4540.v612369217f87"]'
+  --cluster                read the cluster KUBECONFIG (or ~/.kube/config) names, as a preview does:
+                           the Secrets the stack reads, a running controller, kept objects to adopt
+  --organization <org>     with --cluster: the Pulumi organization whose kept objects are adopted
+  --update-golden          rewrite tests/__golden__ for the example stacks
+  --help, -h               this`;
 
 function options(argv: string[]): {
+    help: boolean;
     stacks: string[];
     out?: string;
     golden: boolean;
@@ -252,6 +271,7 @@ function options(argv: string[]): {
                 stack: { type: "string", short: "s", multiple: true, default: [] },
                 out: { type: "string", short: "o" },
                 "update-golden": { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
                 // Read the cluster the kubeconfig names, as `pulumi up` does at preview: what it
                 // would adopt of a destroyed stack's kept objects shows as `import` in pulumi-resources.yaml.
                 cluster: { type: "boolean", default: false },
@@ -265,6 +285,9 @@ function options(argv: string[]): {
         }).values;
     } catch (err) {
         throw new RenderError(`${(err as Error).message}; ${USAGE}`);
+    }
+    if (parsed.help) {
+        return { help: true, stacks: [], golden: false, cluster: false, overrides: {} };
     }
     const golden = parsed["update-golden"];
     const stacks = golden ? [...EXAMPLE_STACKS] : parsed.stack;
@@ -289,11 +312,23 @@ function options(argv: string[]): {
     if (golden && parsed.set.length > 0) {
         throw new RenderError("--set changes a stack's settings; the golden renders are the stack files as they are");
     }
-    return { stacks, out: parsed.out, golden, cluster: parsed.cluster, organization: parsed.organization, overrides };
+    return {
+        help: false,
+        stacks,
+        out: parsed.out,
+        golden,
+        cluster: parsed.cluster,
+        organization: parsed.organization,
+        overrides,
+    };
 }
 
 async function main(): Promise<void> {
-    const { stacks, out, golden, cluster, organization, overrides } = options(process.argv.slice(2));
+    const { help, stacks, out, golden, cluster, organization, overrides } = options(process.argv.slice(2));
+    if (help) {
+        console.log(HELP);
+        return;
+    }
     for (const stack of stacks) {
         const dir = path.resolve(out ?? path.join(golden ? GOLDEN_DIR : path.join(ROOT, "render"), stack));
         const files = await renderStack(stack, overrides, cluster ? liveCluster() : undefined, organization);

@@ -2,7 +2,7 @@
 // project defaults, overlaid with Pulumi.<stack>.yaml, every value as a string.
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { parse, YAMLError } from "yaml";
 import { PROJECT } from "../config/keys";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -19,7 +19,7 @@ function qualify(key: string): string {
 }
 
 export function projectDefaults(root = ROOT): Record<string, string> {
-    const project = parse(readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+    const project = readYamlFile(path.join(root, "Pulumi.yaml"));
     const out: Record<string, string> = {};
     for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
         if (decl && typeof decl === "object") {
@@ -52,8 +52,22 @@ export function listStacks(root = ROOT): string[] {
         .sort();
 }
 
-/** A stack that does not exist: printed as one line, without a stack trace. */
+/** A stack that does not exist, or a stack file that is not YAML: printed as one line, without a stack trace. */
 export class StackError extends Error {}
+
+/** A YAML file's document; a syntax error names the file, line and column, in one line. */
+function readYamlFile(file: string): any {
+    try {
+        return parse(readFileSync(file, "utf8"));
+    } catch (err) {
+        if (!(err instanceof YAMLError)) throw err;
+        const at = err.linePos?.[0];
+        const message = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        throw new StackError(
+            `${path.relative(process.cwd(), file) || file}${at ? `:${at.line}:${at.col}` : ""}: ${message}`,
+        );
+    }
+}
 
 export function readStackConfig(stack: string, root = ROOT): Record<string, string> {
     const file = stackFile(stack, root);
@@ -62,7 +76,7 @@ export function readStackConfig(stack: string, root = ROOT): Record<string, stri
             `no stack file ${path.basename(file)} in ${root} (stacks: ${listStacks(root).join(", ") || "none"})`,
         );
     }
-    const doc = parse(readFileSync(file, "utf8")) ?? {};
+    const doc = (readYamlFile(file) ?? {}) as { config?: Record<string, unknown> };
     const out = projectDefaults(root);
     for (const [key, value] of Object.entries<any>(doc.config ?? {})) {
         const secure =
