@@ -17,6 +17,7 @@ import { backupProblems } from "./components/backups";
 import { controllerRestart, restartNotice } from "./components/master/workload";
 import { AUTOMATION_PASSWORD_KEY } from "./components/master/workload";
 import { secretProblems } from "./components/secrets";
+import { readinessProblems } from "./components/clusterReady";
 import { adoptOption, keptByValue, KeptObjectsError, keptObjects, planAdoption } from "./components/kept";
 import { fixtureLockProblem } from "./plugins/lock";
 import { ConfigError } from "./config/reader";
@@ -49,17 +50,21 @@ export = async () => {
     const adoption = settings.adoptKeptObjects
         ? await planAdoption(kept, cluster.reader, settings, names, keptBy)
         : { adopt: new Map<string, string>(), problems: [], notes: [], live: new Map() };
-    // Backups and restores need the snapshot API; a restart of a running controller, a restore point.
-    const restored =
-        settings.restoreFromSnapshot !== undefined &&
+    // Jenkins home's claim is there already: a running stack's, or one destroy kept.
+    const homeExists =
         kept.claim !== undefined &&
         (adoption.live.has(kept.claim) ? adoption.live.get(kept.claim) : await cluster.reader.read(kept.claim)) !==
             undefined;
+    // Backups and restores need the snapshot API; a restart of a running controller, a restore point.
+    const restored = settings.restoreFromSnapshot !== undefined && homeExists;
     const backupCheck = await backupProblems(settings, cluster.reader, restored);
     // The Secrets the credentials and the sign-in read, with every key they name.
     const secretCheck = await secretProblems(settings, cluster.reader, settings.adoptKeptObjects);
-    if (backupCheck.problems.length + secretCheck.problems.length > 0) {
-        throw new ConfigError([...backupCheck.problems, ...secretCheck.problems]);
+    // What a first up needs: a Kubernetes version for the admission policy, a class for Jenkins home.
+    const readyCheck = await readinessProblems(settings, cluster.reader, homeExists);
+    const refused = [...backupCheck.problems, ...secretCheck.problems, ...readyCheck.problems];
+    if (refused.length > 0) {
+        throw new ConfigError(refused);
     }
     // What only a restart applies; the preview says when the update restarts a running controller,
     // and with backups a restore point is taken first (none in the up that restores: its new claim
@@ -89,6 +94,7 @@ export = async () => {
     }
     for (const warning of [
         ...secretCheck.warnings,
+        ...readyCheck.warnings,
         ...[restartNotice(live, restart.parts)].filter((n) => n !== undefined),
     ]) {
         void pulumi.log.warn(warning);

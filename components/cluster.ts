@@ -198,6 +198,8 @@ export function liveCluster(): ClusterReader {
         core: Client.CoreV1Api;
         custom: Client.CustomObjectsApi;
         apps: Client.AppsV1Api;
+        storage: Client.StorageV1Api;
+        version: Client.VersionApi;
         where: string;
     };
     let connected: Promise<Clients> | undefined;
@@ -226,6 +228,8 @@ export function liveCluster(): ClusterReader {
                 core: kc.makeApiClient(k8s.CoreV1Api),
                 custom: kc.makeApiClient(k8s.CustomObjectsApi),
                 apps: kc.makeApiClient(k8s.AppsV1Api),
+                storage: kc.makeApiClient(k8s.StorageV1Api),
+                version: kc.makeApiClient(k8s.VersionApi),
                 where,
             };
         })());
@@ -249,6 +253,26 @@ export function liveCluster(): ClusterReader {
     };
     const group = "snapshot.storage.k8s.io";
     return {
+        async serverVersion() {
+            const info = await call("read the Kubernetes version", (_, c) => c.version.getCode());
+            return {
+                major: Number.parseInt(info?.major ?? "", 10),
+                minor: Number.parseInt(info?.minor ?? "", 10),
+                gitVersion: info?.gitVersion ?? "(unknown)",
+            };
+        },
+        async storageClasses() {
+            try {
+                const list = await call("list the StorageClasses", (_, c) => c.storage.listStorageClass(), [403]);
+                return (list?.items ?? []).map((c) => ({
+                    name: c.metadata?.name ?? "",
+                    annotations: c.metadata?.annotations ?? {},
+                }));
+            } catch (err) {
+                if ((err as { code?: number }).code === 403) return undefined;
+                throw err;
+            }
+        },
         async servesSnapshots() {
             // Discovery: no list right needed, and a 404 when the group is not served.
             const resources = await call(`discover ${group}/v1`, (_, c) =>
@@ -351,8 +375,10 @@ export const EMPTY_CLUSTER: ClusterReader = {
     snapshotClass: () => Promise.resolve({}),
     snapshot: () => Promise.resolve(undefined),
     controller: () => Promise.resolve(undefined),
-    // Not read: the preview says the Secrets were not checked.
+    // Not read: the preview says the Secrets, the version and the classes were not checked.
     secret: () => Promise.resolve(null),
+    serverVersion: () => Promise.resolve(null),
+    storageClasses: () => Promise.resolve(null),
 };
 
 /**

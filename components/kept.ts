@@ -7,6 +7,7 @@
 // collided and why. A kept home that no longer fits the settings fails the preview too, rather
 // than silently starting a second, empty home. The decisions are pure (adoptionPlan); the cluster
 // is read through a ClusterReader (cluster.ts).
+import type { ReadinessReader } from "./clusterReady";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { parseQuantity } from "../config/checks";
@@ -57,7 +58,7 @@ export interface Live {
 }
 
 /** Reads the kept objects of a stack from the cluster the stack deploys to (and what backups need). */
-export interface ClusterReader extends SnapshotReader, SecretReader {
+export interface ClusterReader extends SnapshotReader, SecretReader, ReadinessReader {
     /** The object, or undefined when it does not exist. */
     read(object: Kept): Promise<Live | undefined>;
     /** Every claim that carries `KEPT_BY=value`: in any namespace, or (without the right to list them all) in these. */

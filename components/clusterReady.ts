@@ -1,0 +1,82 @@
+// What a first `pulumi up` needs of the cluster and would otherwise find out late: a Kubernetes
+// version that serves the agent tiers' admission policy, and a StorageClass for Jenkins home (with
+// none, the claim stays Pending until the Deployment times out). Checked at preview when the
+// cluster is read; an offline evaluation says it did not check.
+import type { Settings } from "../config/settings";
+
+/** The oldest Kubernetes release whose admissionregistration.k8s.io/v1 serves ValidatingAdmissionPolicy (GA). */
+export const ADMISSION_POLICY_MINOR = 30;
+
+/** The StorageClass annotation that makes a class the default (and its beta spelling, still honoured). */
+const DEFAULT_CLASS = [
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+];
+
+export interface StorageClassInfo {
+    name: string;
+    annotations: Record<string, string>;
+}
+
+export interface ReadinessReader {
+    /** The API server's version; null when no cluster is read (offline). */
+    serverVersion(): Promise<{ major: number; minor: number; gitVersion: string } | null>;
+    /** Every StorageClass; null offline; undefined when the deployer may not list them. */
+    storageClasses(): Promise<StorageClassInfo[] | null | undefined>;
+}
+
+const key = (k: string) => `jenkins-k8s:${k}`;
+
+/**
+ * What the cluster lacks for this stack (problems), and what could not be checked (warnings).
+ * `homeExists`: the home claim is there already (a running stack, or one kept by destroy), so its
+ * class was settled when it was made.
+ */
+export async function readinessProblems(
+    settings: Settings,
+    reader: ReadinessReader,
+    homeExists: boolean,
+): Promise<{ problems: string[]; warnings: string[] }> {
+    const problems: string[] = [];
+    const warnings: string[] = [];
+    if (!settings.adoptKeptObjects) {
+        warnings.push(
+            `the cluster's Kubernetes version and StorageClasses were not checked: ${key("adoptKeptObjects")} is false, so the preview reads nothing`,
+        );
+        return { problems, warnings };
+    }
+    const version = await reader.serverVersion();
+    if (version === null) {
+        warnings.push(
+            "the cluster's Kubernetes version and StorageClasses were not checked: no cluster was read (an offline render)",
+        );
+        return { problems, warnings };
+    }
+    if (settings.agents.admissionPolicy && version.major === 1 && version.minor < ADMISSION_POLICY_MINOR) {
+        problems.push(
+            `${key("admissionPolicy")} = true: the cluster runs Kubernetes ${version.gitVersion}, and ValidatingAdmissionPolicy is served (GA) from 1.${ADMISSION_POLICY_MINOR}; upgrade the cluster, or set admissionPolicy to false (the tiers then rest on Pod Security and RBAC alone)`,
+        );
+    }
+    const storage = settings.storage;
+    if (storage.mode !== "dynamic" || homeExists) return { problems, warnings };
+    const classes = await reader.storageClasses();
+    if (classes === undefined || classes === null) {
+        warnings.push(
+            `the cluster's StorageClasses were not checked: the deployer may not list them; ${storage.storageClass ? `StorageClass ${storage.storageClass} must exist` : "a default StorageClass must exist"}, or Jenkins home's claim stays Pending`,
+        );
+        return { problems, warnings };
+    }
+    const names = classes.map((c) => c.name).sort();
+    if (storage.storageClass !== undefined) {
+        if (!names.includes(storage.storageClass)) {
+            problems.push(
+                `${key("storageClass")} = "${storage.storageClass}": the cluster has no such StorageClass (it has ${names.length > 0 ? names.join(", ") : "none"}), so Jenkins home's claim would stay Pending`,
+            );
+        }
+    } else if (!classes.some((c) => DEFAULT_CLASS.some((a) => c.annotations[a] === "true"))) {
+        problems.push(
+            `${key("storageClass")} is empty, and the cluster has no default StorageClass (${names.length > 0 ? `it has ${names.join(", ")}` : "it has none"}), so Jenkins home's claim would stay Pending: set storageClass to one of them, or mark one default (on EKS, the EBS CSI driver add-on's gp3 class)`,
+        );
+    }
+    return { problems, warnings };
+}

@@ -1,0 +1,79 @@
+// What a first up needs of the cluster, checked at preview against a reader of the cluster (the
+// cluster tier asks a real API server the same): the Kubernetes version for the admission policy,
+// and a StorageClass for Jenkins home. Each problem names the key, the value and what to do.
+import { readinessProblems, ReadinessReader, StorageClassInfo } from "../components/clusterReady";
+import { settingsFrom } from "../config/settings";
+
+const reader = (minor: number, classes: StorageClassInfo[] | undefined): ReadinessReader => ({
+    serverVersion: () => Promise.resolve({ major: 1, minor, gitVersion: `v1.${minor}.2` }),
+    storageClasses: () => Promise.resolve(classes),
+});
+const DEFAULT = { "storageclass.kubernetes.io/is-default-class": "true" };
+const settings = (values: Record<string, string> = {}) =>
+    settingsFrom(Object.fromEntries(Object.entries(values).map(([k, v]) => [`jenkins-k8s:${k}`, v])));
+
+describe("a first up's needs", () => {
+    it("a cluster with a default class and a recent version: nothing to say", async () => {
+        expect(await readinessProblems(settings(), reader(35, [{ name: "gp3", annotations: DEFAULT }]), false)).toEqual(
+            { problems: [], warnings: [] },
+        );
+    });
+
+    it("no default StorageClass (EKS 1.30 without the EBS CSI add-on): the claim would stay Pending", async () => {
+        expect(
+            (await readinessProblems(settings(), reader(31, [{ name: "gp2", annotations: {} }]), false)).problems,
+        ).toEqual([
+            "jenkins-k8s:storageClass is empty, and the cluster has no default StorageClass (it has gp2), so Jenkins home's claim would stay Pending: set storageClass to one of them, or mark one default (on EKS, the EBS CSI driver add-on's gp3 class)",
+        ]);
+        expect((await readinessProblems(settings(), reader(31, []), false)).problems).toEqual([
+            expect.stringContaining("the cluster has no default StorageClass (it has none)"),
+        ]);
+    });
+
+    it("a named StorageClass the cluster does not have", async () => {
+        const s = settings({ storageClass: "csi-rbd" });
+        expect(
+            (await readinessProblems(s, reader(35, [{ name: "standard", annotations: DEFAULT }]), false)).problems,
+        ).toEqual([
+            'jenkins-k8s:storageClass = "csi-rbd": the cluster has no such StorageClass (it has standard), so Jenkins home\'s claim would stay Pending',
+        ]);
+    });
+
+    it("a home claim that exists already settled its class: not asked again", async () => {
+        expect((await readinessProblems(settings(), reader(35, []), true)).problems).toEqual([]);
+    });
+
+    it("Kubernetes 1.29 with the admission policy on: upgrade, or turn it off", async () => {
+        const classes = [{ name: "standard", annotations: DEFAULT }];
+        expect((await readinessProblems(settings(), reader(29, classes), false)).problems).toEqual([
+            "jenkins-k8s:admissionPolicy = true: the cluster runs Kubernetes v1.29.2, and ValidatingAdmissionPolicy is served (GA) from 1.30; upgrade the cluster, or set admissionPolicy to false (the tiers then rest on Pod Security and RBAC alone)",
+        ]);
+        expect(
+            (await readinessProblems(settings({ admissionPolicy: "false" }), reader(29, classes), false)).problems,
+        ).toEqual([]);
+    });
+
+    it("a deployer that may not list StorageClasses: a warning, not a refusal", async () => {
+        expect(await readinessProblems(settings(), reader(35, undefined), false)).toEqual({
+            problems: [],
+            warnings: [
+                "the cluster's StorageClasses were not checked: the deployer may not list them; a default StorageClass must exist, or Jenkins home's claim stays Pending",
+            ],
+        });
+    });
+
+    it("with reads off, or offline, it says what it did not check", async () => {
+        expect(
+            (await readinessProblems(settings({ adoptKeptObjects: "false" }), reader(29, []), false)).warnings,
+        ).toEqual([
+            "the cluster's Kubernetes version and StorageClasses were not checked: jenkins-k8s:adoptKeptObjects is false, so the preview reads nothing",
+        ]);
+        const offline: ReadinessReader = {
+            serverVersion: () => Promise.resolve(null),
+            storageClasses: () => Promise.resolve(null),
+        };
+        expect((await readinessProblems(settings(), offline, false)).warnings).toEqual([
+            "the cluster's Kubernetes version and StorageClasses were not checked: no cluster was read (an offline render)",
+        ]);
+    });
+});
