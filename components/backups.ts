@@ -3,6 +3,7 @@
 // and delete VolumeSnapshots in the controller's namespace; a restore point before every change
 // that restarts the controller; and a restore that creates the home claim from a snapshot. What
 // the cluster must offer for that is checked at preview (backupProblems).
+import { configKey } from "../config/keys";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
@@ -35,7 +36,7 @@ export interface SnapshotReader {
     ): Promise<{ hash?: string; parts?: string; generation: number } | undefined>;
 }
 
-const key = (k: string) => `jenkins-k8s:${k}`;
+const key = configKey;
 
 /**
  * What the cluster lacks for the stack's backups or restore, each naming the setting: the snapshot

@@ -2,6 +2,7 @@
 // version that serves the agent tiers' admission policy, and a StorageClass for Jenkins home (with
 // none, the claim stays Pending until the Deployment times out). Checked at preview when the
 // cluster is read; an offline evaluation says it did not check.
+import { configKey } from "../config/keys";
 import type { Settings } from "../config/settings";
 
 /** The oldest Kubernetes release whose admissionregistration.k8s.io/v1 serves ValidatingAdmissionPolicy (GA). */
@@ -25,7 +26,7 @@ export interface ReadinessReader {
     storageClasses(): Promise<StorageClassInfo[] | null | undefined>;
 }
 
-const key = (k: string) => `jenkins-k8s:${k}`;
+const key = configKey;
 
 /**
  * What the cluster lacks for this stack (problems), and what could not be checked (warnings).

@@ -7,6 +7,7 @@
 // collided and why. A kept home that no longer fits the settings fails the preview too, rather
 // than silently starting a second, empty home. The decisions are pure (adoptionPlan); the cluster
 // is read through a ClusterReader (cluster.ts).
+import { configKey } from "../config/keys";
 import type { ReadinessReader } from "./clusterReady";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
@@ -133,7 +134,7 @@ export interface AdoptionPlan {
     notes: string[];
 }
 
-const cfg = (k: string) => `jenkins-k8s:${k}`;
+const cfg = configKey;
 
 /** Where the home claim's spec differs from what the settings would create. */
 function claimDrift(live: Live, storage: Settings["storage"], volumeName: string): string[] {

@@ -5,13 +5,13 @@
 import type { Credential, Principals, Team } from "./access";
 import { checkItemName, checkUserId } from "./checks";
 import { repositoryName } from "./jobs";
-import { KEYS, PROJECT, ValidValues } from "./keys";
+import { configKey, KEYS, ValidValues } from "./keys";
 import { formatPath, RefusedKey } from "./reader";
 import type { Tier } from "./tiers";
 import { DEFAULT_CLOUD } from "../policy/facts";
 import { TIER_NAMES } from "./tiers";
 
-const key = (name: string) => `${PROJECT}:${name}`;
+const key = configKey;
 const show = (value: unknown) => JSON.stringify(value);
 
 /** User ids no user can have (jenkins 2.568.2 hudson.model.User: isIdOrFullnameAllowed). */

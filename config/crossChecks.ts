@@ -1,7 +1,7 @@
 // Checks between keys: a value that is fine on its own but not with another (a request above its
 // limit, a key that only applies with another, a tier namespace that collides). Each problem names
 // the key, the value and what would fix it.
-import { KEYS, PROJECT, REQUIRED_PLUGINS, ValidValues } from "./keys";
+import { configKey, KEYS, REQUIRED_PLUGINS, ValidValues } from "./keys";
 import { PodTemplate, templateProblems, tierOf } from "./podTemplates";
 import type { Resources } from "./settings";
 import { formatPath, ReadValues, RefusedKey } from "./reader";
@@ -11,7 +11,7 @@ import type { Tier } from "./tiers";
 import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId } from "./checks";
 import { TEST_JOB } from "./jobs";
 
-const key = (name: string) => `${PROJECT}:${name}`;
+const key = configKey;
 
 function resourceProblems(prefix: string, r: Resources): string[] {
     const problems: string[] = [];

@@ -11,6 +11,9 @@ import { ACCESS_MODES, bool, checked, oneOf, optionalChecked as optional, wholeN
 
 export const PROJECT = "jenkins-k8s";
 
+/** A key as `pulumi config` and every message name it: `jenkins-k8s:<name>`. */
+export const configKey = (name: string): string => `${PROJECT}:${name}`;
+
 /** The type names Pulumi.yaml's config schema knows. `object` keys live only in stack files. */
 export type KeyType = "string" | "integer" | "boolean" | "array" | "object";
 
