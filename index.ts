@@ -81,6 +81,7 @@ export = async () => {
         ],
         settings.agents.connection,
         settings.plugins,
+        settings.proxy,
     );
     const live =
         (settings.backups || settings.adoptKeptObjects) && !(settings.restoreFromSnapshot && !restored)
@@ -164,6 +165,7 @@ export = async () => {
         automationUser: settings.access.automationUser,
         credentialSecrets,
         plugins: { lock, lockFile, mirror: settings.plugins.mirror, downloads: settings.plugins.downloads },
+        proxy: settings.proxy,
         agentConnection: agents.connection,
         service: settings.service,
         ingress: settings.ingress,

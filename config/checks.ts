@@ -358,6 +358,37 @@ function checkHttpUrl(value: string): string | undefined {
     return undefined;
 }
 
+/**
+ * An HTTP proxy as curl, Jenkins and the build tools take it: http://host:port (https:// too), with
+ * no credentials (they would be in every pod's environment and the JCasC), path or query.
+ */
+export const checkProxyUrl = limited("http://host:port, no credentials", (value: string) => {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return "must be a proxy URL such as http://proxy.example.com:3128";
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+        return "must be a proxy URL such as http://proxy.example.com:3128 (http:// or https://)";
+    }
+    if (url.username || url.password) {
+        return "must not hold credentials: they would be in every pod's environment and the JCasC; use a proxy that admits the cluster's addresses";
+    }
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+        return "must be the proxy's address alone: http://host:port, no path or query";
+    }
+    return undefined;
+});
+
+/** A NO_PROXY entry: a host, a domain (.example.com, its subdomains), an address, or a CIDR. */
+export const checkNoProxyEntry = limited("a host, .domain, IP address or CIDR", (value: string) => {
+    const host = value.startsWith(".") ? value.slice(1) : value;
+    if (isIP(host) !== 0 || checkDnsSubdomain(host.toLowerCase()) === undefined) return undefined;
+    if (/\//.test(value) && checkCidr(value) === undefined) return undefined;
+    return "must be a host (git.internal), a domain (.example.com), an IP address or a CIDR (10.0.0.0/8)";
+});
+
 export function checkHostOrIp(value: string): string | undefined {
     if (isIP(value) !== 0 || checkDnsSubdomain(value.toLowerCase()) === undefined) {
         return undefined;

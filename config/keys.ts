@@ -152,6 +152,22 @@ export const KEYS = {
         description:
             "Where the controller downloads plugins: a server with the update center's download layout (BASE/plugins/NAME/VERSION/NAME.hpi), e.g. an Artifactory or Nexus proxy of https://updates.jenkins.io/download, or an internal host. Empty: updates.jenkins.io, then archives.jenkins.io.",
     },
+    httpProxy: {
+        type: "string",
+        default: "",
+        schema: optional(v.checkProxyUrl),
+        description:
+            "An HTTP proxy for what the controller and agents fetch from outside: the plugin downloads, Jenkins' own requests (update center, Git and libraries fetched on the controller), and every agent container's HTTP_PROXY, HTTPS_PROXY and NO_PROXY. The cluster's own addresses (localhost, *.svc, *.cluster.local) and noProxy go around it. Empty: none. Tools that ignore those variables (Maven, Gradle, the JVM) need their own settings.",
+    },
+    noProxy: {
+        type: "array",
+        default: [],
+        schema: z.array(checked(v.checkNoProxyEntry), {
+            error: () => "must be a list of hosts, .domains, IP addresses or CIDRs",
+        }),
+        description:
+            "With httpProxy: hosts, domains (.example.com: its subdomains too), IP addresses and CIDRs reached directly, besides the cluster's own.",
+    },
     pluginDownloads: {
         type: "integer",
         default: 8,

@@ -1,6 +1,7 @@
 // The typed settings object every component is built from, made in one direction: stack config
 // -> values checked key by key (reader.ts) -> checked across keys (crossChecks.ts) -> shaped here,
 // with the warnings a preview prints. Nothing downstream reads the raw values.
+import { isIP } from "net";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Lock, stackLock } from "../plugins/lock";
@@ -86,6 +87,8 @@ export interface Settings {
         webAllowedNamespaces: string[];
     };
     disruptionBudget: boolean;
+    /** An HTTP proxy for the controller's and the agents' outside requests; none when unset. */
+    proxy?: Proxy;
     /** CSI snapshots of Jenkins home: scheduled, and before each restart (components/backups.ts). */
     backups?: { schedule: string; retention: number; maxAgeDays: number; snapshotClass?: string; image: string };
     /** A VolumeSnapshot to create the home claim from (a new claim; the current one stays). */
@@ -114,6 +117,41 @@ export interface Settings {
         prePullImages: boolean;
         pauseImage: string;
         prePullToolImage: string;
+    };
+}
+
+/** An HTTP proxy, and what goes around it (the cluster's own addresses first). */
+export interface Proxy {
+    url: string;
+    host: string;
+    port: number;
+    noProxy: string[];
+}
+
+/** What never goes through the proxy: this pod, and the cluster's names (the API server's included). */
+export const CLUSTER_NO_PROXY = ["localhost", "127.0.0.1", "::1", ".svc", ".cluster.local", "kubernetes.default"];
+
+/** The variables curl, git, npm, pip and most tools read, in both spellings they are read in. */
+export function proxyVariables(p: Proxy): Record<string, string> {
+    const none = p.noProxy.join(",");
+    return {
+        HTTP_PROXY: p.url,
+        HTTPS_PROXY: p.url,
+        NO_PROXY: none,
+        http_proxy: p.url,
+        https_proxy: p.url,
+        no_proxy: none,
+    };
+}
+
+function proxyOf(url: string, noProxy: string[]): Proxy | undefined {
+    if (url === "") return undefined;
+    const u = new URL(url);
+    return {
+        url: `${u.protocol}//${u.host}`,
+        host: u.hostname.replace(/^\[|\]$/g, ""),
+        port: u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80,
+        noProxy: [...new Set([...CLUSTER_NO_PROXY, ...noProxy])],
     };
 }
 
@@ -225,6 +263,7 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             nodePort: v.nodePort === 0 ? undefined : v.nodePort,
             loadBalancerSourceRanges: v.loadBalancerSourceRanges,
         },
+        proxy: proxyOf(v.httpProxy, v.noProxy),
         publicUrl:
             v.publicUrl !== ""
                 ? v.publicUrl.replace(/\/?$/, "/")
@@ -312,9 +351,30 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
     return s;
 }
 
+/**
+ * Whether the agents' egress policy lets pods reach this address: inside one of its CIDRs and
+ * outside that CIDR's exceptions; undefined for a host name (its address is not known here).
+ */
+export function egressAllows(egress: { cidr: string; except: string[] }[], host: string): boolean | undefined {
+    const family = isIP(host);
+    if (family === 0) return undefined;
+    const cidr = `${host}/${family === 4 ? 32 : 128}`;
+    return egress.some((e) => cidrWithin(cidr, e.cidr) && !e.except.some((x) => cidrWithin(cidr, x)));
+}
+
 /** What is allowed but deserves a line in the preview. */
 function warningsAbout(s: Settings): string[] {
     const warnings: string[] = [];
+    const egress = s.agents.egress;
+    if (s.proxy && egress && egressAllows(egress, s.proxy.host) !== true) {
+        warnings.push(
+            `agents reach jenkins-k8s:httpProxy (${s.proxy.host}:${s.proxy.port}) only where their egress policy allows its address: ${
+                isIP(s.proxy.host)
+                    ? `${s.proxy.host} is in agentEgressExcept's ranges`
+                    : "a proxy inside the network is in agentEgressExcept's private ranges"
+            }; list it in jenkins-k8s:agentEgressCidrs (its address with a longer prefix, such as ${isIP(s.proxy.host) ? s.proxy.host : "10.1.2.3"}/32)`,
+        );
+    }
     for (const tier of s.agents.tiers.filter((t) => t.level === "privileged")) {
         warnings.push(
             `the privileged agent tier is on (jenkins-k8s:allowPrivilegedAgents): pods of the cloud ${tier.cloud} in ` +

@@ -8,7 +8,8 @@ import { parse, stringify } from "yaml";
 import type { AgentConnection, PodRetention } from "../config/keys";
 import { Names } from "../config/names";
 import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "../config/podTemplates";
-import type { Settings } from "../config/settings";
+import { proxyVariables, type Proxy, type Settings } from "../config/settings";
+import { isIP } from "net";
 import type { Access } from "../config/access";
 import { authorizationStrategy, controllerSecret, Reference, securityRealm, systemCredentials } from "./security";
 import { jobs } from "./jobs";
@@ -46,6 +47,8 @@ export interface CascInput {
     /** Where agents reach the controller: its web Service, and the agent Service for TCP agents. */
     jenkinsUrl: string;
     jenkinsTunnel: string;
+    /** An HTTP proxy for Jenkins' own requests and the agents' tools; none when unset. */
+    proxy?: Proxy;
 }
 
 /** The JCasC input of a stack's settings. */
@@ -62,7 +65,26 @@ export function cascInput(s: Settings, names: Pick<Names, "jenkinsUrl" | "jenkin
         tiers: s.agents.tiers,
         jenkinsUrl: names.jenkinsUrl,
         jenkinsTunnel: names.jenkinsTunnel,
+        proxy: s.proxy,
     };
+}
+
+/**
+ * Jenkins' own proxy (core 2.568.2 hudson.ProxyConfiguration: @DataBoundConstructor(name, port),
+ * setter noProxyHost), for the update center, plugins' HTTP clients and Git on the controller.
+ * Its exclusions are host patterns where `*` is any text, matched against the whole host: a
+ * domain (.example.com) becomes *.example.com, a CIDR on octet bounds 10.* (another CIDR has no
+ * pattern: curl and the agents' tools still honour it).
+ */
+export function jenkinsProxy(p: Proxy): { name: string; port: number; noProxyHost: string } {
+    const patterns = p.noProxy.flatMap((entry) => {
+        if (entry.startsWith(".")) return [`*${entry}`];
+        const cidr = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(8|16|24|32)$/.exec(entry);
+        if (cidr) return [[...cidr.slice(1, 1 + Number(cidr[5]) / 8), ...(cidr[5] === "32" ? [] : ["*"])].join(".")];
+        if (entry.includes("/")) return [];
+        return isIP(entry) ? [entry] : [entry, `*.${entry}`];
+    });
+    return { name: p.host, port: p.port, noProxyHost: [...new Set(patterns)].join("\n") };
 }
 
 /** The controller's own secrets, files of its projected volume (security.ts CONTROLLER_SECRETS_DIR). */
@@ -335,13 +357,15 @@ function podTemplate(tier: Tier, t: PodTemplate, normal: boolean): Json {
  * restricted-by-default cloud pod-level uid and gid 1000, so the kubelet can verify the
  * `runAsNonRoot` the cloud fills in for images whose USER is a name. It takes no job itself.
  */
-function defaultsTemplate(tier: Tier): Json {
+function defaultsTemplate(tier: Tier, proxy: Proxy | undefined): Json {
     return {
         id: templateId(tier.namespace, DEFAULTS_TEMPLATE),
         name: DEFAULTS_TEMPLATE,
         // No label and EXCLUSIVE: no job can ask for this template, so no pod is made of it.
         nodeUsageMode: "EXCLUSIVE",
         serviceAccount: tier.podServiceAccount,
+        // Every pod of the cloud inherits these (PodTemplateUtils.combine merges envVars).
+        ...(proxy ? { envVars: envVars(proxyVariables(proxy)) } : {}),
         ...(tier.restrictedPss ? { runAsUser: String(AGENT_UID), runAsGroup: String(AGENT_UID) } : {}),
     };
 }
@@ -389,7 +413,7 @@ function cloud(input: CascInput, tier: Tier): { [key: string]: Json } {
         defaultsProviderTemplate: DEFAULTS_TEMPLATE,
         garbageCollection: { timeout: GARBAGE_COLLECTION_SECONDS },
         templates: [
-            defaultsTemplate(tier),
+            defaultsTemplate(tier, input.proxy),
             ...tier.templates.map((t, i) => podTemplate(tier, t, tier.name === "build" && i === 0)),
         ],
     };
@@ -423,6 +447,7 @@ function programCasc(input: CascInput): Record<string, Written> {
                 automationPassword: controllerSecret(SECRET_FILES.automationPassword),
             }),
             authorizationStrategy: authorizationStrategy(input.access, input.adminUsername),
+            ...(input.proxy ? { proxy: jenkinsProxy(input.proxy) } : {}),
             clouds: input.tiers.map((t) => ({ kubernetes: cloud(input, t) })),
         },
         ...(credentials ? { credentials } : {}),

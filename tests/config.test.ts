@@ -225,6 +225,20 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["plugin lock folder outside the project", { pluginLockDir: "../locks" }, "pluginLockDir", "relative path"],
     ["plugin mirror not a URL", { pluginMirror: "nexus.internal/jenkins" }, "pluginMirror", "http:// or https://"],
     ["no plugin downloads at once", { pluginDownloads: 0 }, "pluginDownloads", "from 1 to 32"],
+    [
+        "a proxy with a password",
+        { httpProxy: "http://ci:secret@proxy.example.com:3128" },
+        "httpProxy",
+        "must not hold credentials",
+    ],
+    [
+        "a proxy that is not a URL",
+        { httpProxy: "proxy.example.com:3128" },
+        "httpProxy",
+        "http://proxy.example.com:3128",
+    ],
+    ["a proxy with a path", { httpProxy: "http://proxy.example.com:3128/pac" }, "httpProxy", "no path or query"],
+    ["a no-proxy entry with a scheme", { noProxy: ["https://git.internal"] }, "noProxy[0]", "a domain (.example.com)"],
     ["too many plugin downloads at once", { pluginDownloads: 100 }, "pluginDownloads", "from 1 to 32"],
     [
         "plugin mirror with a query",

@@ -4,6 +4,7 @@
 // Long by design: one metadata builder, then each resolution rule with the case that shows it.
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as http from "http";
+import * as net from "net";
 import { AddressInfo } from "net";
 import { tmpdir } from "os";
 import * as path from "path";
@@ -18,6 +19,17 @@ import { listStacks, readStackConfig, ROOT } from "../tools/stackConfig";
 import { fixtureMetadata, runStack, TEST_LOCKS, warningsOf, writeTestLock } from "./harness";
 
 const FIXTURE = path.join(ROOT, "tests", "fixtures", "update-center");
+
+/** The update center's two documents, as updates.jenkins.io serves them, from the fixture. */
+function serveFixture(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const file = req.url!.startsWith("/update-center.actual.json?version=")
+        ? "update-center.actual.json"
+        : req.url === "/plugin-versions.json"
+          ? "plugin-versions.json"
+          : undefined;
+    if (!file) return void res.writeHead(404).end();
+    res.writeHead(200, { "content-type": "application/json" }).end(readFileSync(path.join(FIXTURE, file)));
+}
 
 /** A list's lock as plugins:lock makes it from the fixture metadata. */
 const fixtureLock = (plugins: string[], jenkins: string, acknowledged: string[] = []): Lock =>
@@ -477,13 +489,7 @@ describe("npm run plugins:lock", () => {
         const asked: string[] = [];
         const server = http.createServer((req, res) => {
             asked.push(req.url!);
-            const file = req.url!.startsWith("/update-center.actual.json?version=")
-                ? "update-center.actual.json"
-                : req.url === "/plugin-versions.json"
-                  ? "plugin-versions.json"
-                  : undefined;
-            if (!file) return void res.writeHead(404).end();
-            res.writeHead(200, { "content-type": "application/json" }).end(readFileSync(path.join(FIXTURE, file)));
+            serveFixture(req, res);
         });
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         try {
@@ -496,6 +502,49 @@ describe("npm run plugins:lock", () => {
         } finally {
             server.closeAllConnections();
             server.close();
+        }
+    });
+
+    it("goes through the proxy HTTP_PROXY names (Node's own fetch would not), and around it for NO_PROXY's hosts", async () => {
+        // The origin answers 502: only the proxy's tunnel reaches the documents.
+        const origin = http.createServer((_req, res) => void res.writeHead(502).end("not through the proxy"));
+        const documents = http.createServer(serveFixture);
+        // A forward proxy as squid is one: CONNECT host:port, then a tunnel (here, to the documents).
+        const tunnels: string[] = [];
+        const proxy = http.createServer((_req, res) => void res.writeHead(405).end());
+        proxy.on("connect", (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+            tunnels.push(req.url!);
+            const upstream = net.connect(port(documents), "127.0.0.1", () => {
+                client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+                upstream.write(head);
+                upstream.pipe(client);
+                client.pipe(upstream);
+            });
+            for (const s of [client, upstream]) s.on("error", () => undefined);
+        });
+        const servers = [origin, documents, proxy];
+        await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve))));
+        const port = (s: http.Server) => (s.address() as AddressInfo).port;
+        const base = `http://127.0.0.1:${port(origin)}`;
+        const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
+        try {
+            process.env.HTTP_PROXY = `http://127.0.0.1:${port(proxy)}`;
+            delete process.env.NO_PROXY;
+            expect((await loadMetadata(base, "2.568.2")).updateCenter.id).toBe("jenkins-k8s-fixture");
+            expect(new Set(tunnels)).toEqual(new Set([`127.0.0.1:${port(origin)}`]));
+            const through = tunnels.length;
+            process.env.NO_PROXY = "127.0.0.1";
+            await expect(loadMetadata(base, "2.568.2")).rejects.toThrow(/HTTP 502/);
+            expect(tunnels).toHaveLength(through);
+        } finally {
+            for (const [k, v] of Object.entries(saved)) {
+                if (v === undefined) delete process.env[k];
+                else process.env[k] = v;
+            }
+            for (const s of servers) {
+                s.closeAllConnections();
+                s.close();
+            }
         }
     });
 

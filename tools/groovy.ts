@@ -3,6 +3,7 @@
 // from Maven Central, pinned by its SHA-256, into node_modules/.cache; running it needs a JDK.
 //
 //   npm run groovy:fetch      (once; the test tiers that need it say so when it is missing)
+import { get } from "./http";
 import { createHash } from "crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "fs";
 import * as path from "path";
@@ -25,7 +26,7 @@ export function groovyMissing(): string | undefined {
 /** Downloads the jar when it is not there, and checks its SHA-256. */
 export async function fetchGroovy(): Promise<void> {
     if (existsSync(GROOVY_JAR) && sha256(readFileSync(GROOVY_JAR)) === SHA256) return;
-    const response = await fetch(URL);
+    const response = await get(URL);
     if (!response.ok) throw new Error(`GET ${URL}: HTTP ${response.status}`);
     const body = Buffer.from(await response.arrayBuffer());
     if (sha256(body) !== SHA256) throw new Error(`${URL}: SHA-256 ${sha256(body)}, expected ${SHA256}`);

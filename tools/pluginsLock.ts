@@ -20,6 +20,7 @@ import {
     updateCenterUrl,
 } from "../plugins/metadata";
 import { LockError, resolveLock } from "../plugins/resolve";
+import { get } from "./http";
 import { listStacks, readStackConfig, ROOT, StackError } from "./stackConfig";
 
 /** update-center.json is JSONP (`updateCenter.post(...);`); the .actual.json variant is plain JSON. */
@@ -32,7 +33,7 @@ async function read(location: string): Promise<unknown> {
     let text: string;
     try {
         if (/^https?:\/\//.test(location)) {
-            const response = await fetch(location, { signal: AbortSignal.timeout(120_000) });
+            const response = await get(location);
             if (!response.ok) {
                 throw new Error(`HTTP ${response.status} ${response.statusText}`);
             }

@@ -1,6 +1,7 @@
 // JenkinsMaster: the Jenkins controller. Its admin Secret and scripts here; the pod in
 // workload.ts, the Services, Ingress and ServiceMonitor in exposure.ts, the NetworkPolicy and
 // PodDisruptionBudget in guards.ts.
+import type { Proxy } from "../../config/settings";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -35,6 +36,8 @@ export interface JenkinsMasterArgs {
     credentialSecrets: string[];
     /** The plugin lock to install (checked against the stack's list at preview), and where it is. */
     plugins: { lock: Lock; lockFile: string; mirror?: string; downloads: number };
+    /** The proxy for the plugin downloads and Jenkins' own requests; none when unset. */
+    proxy?: Proxy;
     /** tcp: the inbound agent port and its Service; websocket: HTTP only. */
     agentConnection: AgentConnection;
     /** The web Service: ClusterIP (default), NodePort or LoadBalancer. */
@@ -147,6 +150,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                     agentConnection: args.agentConnection,
                     nfsHome: args.nfsHome,
                     pluginDownloads: args.plugins,
+                    proxy: args.proxy,
                     restart: args.restart,
                     serviceAccountName: args.serviceAccountName,
                     homeClaimName: args.homeClaimName,

@@ -7,7 +7,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
 import type { AgentConnection } from "../../config/keys";
-import type { Settings } from "../../config/settings";
+import { proxyVariables, type Proxy, type Settings } from "../../config/settings";
 import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
 import { CONTROLLER_SECRETS_DIR, CREDENTIALS_DIR, SECRETS_DIR } from "../../jcasc/security";
 import { installList, Lock } from "../../plugins/lock";
@@ -111,6 +111,10 @@ function downloadEnv(d: PluginDownloads): { name: string; value: string }[] {
     ];
 }
 
+/** The proxy's variables as a container's env. */
+const proxyEnv = (p: Proxy | undefined) =>
+    Object.entries(p ? proxyVariables(p) : {}).map(([name, value]) => ({ name, value }));
+
 /** The pod annotations: the restart hash, and the hash of each part of it. */
 export const RESTART_HASH = "jenkins-k8s/restart-hash";
 export const RESTART_PARTS = "jenkins-k8s/restart-parts";
@@ -125,6 +129,7 @@ export const RESTART_PART_NAMES = {
     scripts: "the pod's scripts",
     secrets: "the mounted Secrets",
     downloads: "the plugin downloads (pluginMirror, pluginDownloads)",
+    proxy: "the proxy (httpProxy, noProxy)",
 } as const;
 export type RestartParts = Record<keyof typeof RESTART_PART_NAMES, string>;
 
@@ -141,6 +146,7 @@ export function restartParts(
     mounts: string[],
     connection: AgentConnection,
     downloads: PluginDownloads,
+    proxy?: Proxy,
 ): RestartParts {
     const part = (value: unknown) => sha256(JSON.stringify(value)).slice(0, 12);
     const { "plugins.lock": lock, ...rest } = scripts;
@@ -153,6 +159,7 @@ export function restartParts(
         scripts: part(Object.fromEntries(Object.entries(rest).map(([name, text]) => [name, scriptBehaviour(text)]))),
         secrets: part([...mounts].sort()),
         downloads: part(downloadEnv(downloads)),
+        proxy: part(proxy ?? null),
     };
 }
 
@@ -194,8 +201,16 @@ export function controllerRestart(
     mounts: string[],
     connection: AgentConnection,
     downloads: PluginDownloads,
+    proxy: Proxy | undefined,
 ): { hash: string; parts: RestartParts } {
-    const parts = restartParts(controller, podScripts(installList(lock, lockFile)), mounts, connection, downloads);
+    const parts = restartParts(
+        controller,
+        podScripts(installList(lock, lockFile)),
+        mounts,
+        connection,
+        downloads,
+        proxy,
+    );
     return { hash: restartHash(parts), parts };
 }
 
@@ -213,6 +228,8 @@ export interface WorkloadInput {
     nfsHome: boolean;
     /** Download bases for the plugin archives, tried in order (a mirror, or the update center's). */
     pluginDownloads: PluginDownloads;
+    /** The proxy for the plugin downloads and Jenkins' own requests; none when unset. */
+    proxy?: Proxy;
     /** The pod's annotations that change when a restart is needed (controllerRestart). */
     restart: { hash: string; parts: RestartParts };
     serviceAccountName: pulumi.Input<string>;
@@ -289,6 +306,7 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
             { name: "LOCK_FILE", value: `${SCRIPTS_DIR}/plugins.lock` },
             { name: "JENKINS_HOME", value: HOME },
             ...downloadEnv(i.pluginDownloads),
+            ...proxyEnv(i.proxy),
             ...podEnv,
         ],
         securityContext: restrictedContainer,
@@ -350,6 +368,9 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                             // A reference JCasC cannot resolve stops the load instead of becoming
                             // "" (an empty password is an open account), at a start and a reload.
                             { name: "CASC_STRICT_SECRET_RESOLUTION", value: "true" },
+                            // For what Jenkins runs outside its JVM (git, curl); the JVM's own
+                            // requests take the JCasC's proxy.
+                            ...proxyEnv(i.proxy),
                             ...(tz !== undefined ? [{ name: "TZ", value: tz }] : []),
                         ],
                         ports: [
