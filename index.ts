@@ -8,7 +8,7 @@ import { JenkinsMaster } from "./components/master";
 import { deriveNames } from "./config/names";
 import { stackNamespaces } from "./components/namespaces";
 import { JenkinsRbac } from "./components/rbac";
-import { loadSettings } from "./config/settings";
+import { egressNote, loadSettings } from "./config/settings";
 import { JenkinsStorage } from "./components/storage";
 import { cascInput, checkCasc } from "./jcasc/jcasc";
 import { mountedSecrets } from "./jcasc/security";
@@ -90,7 +90,7 @@ export = async () => {
     if (adoption.problems.length > 0) {
         throw new KeptObjectsError(adoption.problems);
     }
-    for (const note of [...adoption.notes, ...backupCheck.notes]) {
+    for (const note of [egressNote(settings), ...adoption.notes, ...backupCheck.notes]) {
         void pulumi.log.info(note);
     }
     for (const warning of [

@@ -362,6 +362,24 @@ export function egressAllows(egress: { cidr: string; except: string[] }[], host:
     return egress.some((e) => cidrWithin(cidr, e.cidr) && !e.except.some((x) => cidrWithin(cidr, x)));
 }
 
+/**
+ * What agent pods can reach, as the preview says it: each tier's egress in one line (the deploy
+ * tier talks to the API server; the others get DNS, the controller and agentEgressCidrs less
+ * agentEgressExcept).
+ */
+export function egressNote(s: Settings): string {
+    const egress = s.agents.egress;
+    if (!egress) {
+        return "agents' egress is not limited (jenkins-k8s:agentNetworkPolicy is false): agent pods reach any address, the cluster's and the cloud's metadata included";
+    }
+    const rules = egress.map((e) => (e.except.length > 0 ? `${e.cidr} but ${e.except.join(", ")}` : e.cidr)).join("; ");
+    return (
+        `agent pods reach DNS, the controller, and ${rules} (jenkins-k8s:agentEgressCidrs less agentEgressExcept)` +
+        `${s.agents.tiers.some((t) => t.apiAccess) ? "; the deploy tier reaches anything but the link-local ranges (the API server included)" : ""}. ` +
+        "An internal Git server, registry or package mirror in an excepted range is unreachable until agentEgressCidrs lists its address with a longer prefix (docs/security.md)"
+    );
+}
+
 /** What is allowed but deserves a line in the preview. */
 function warningsAbout(s: Settings): string[] {
     const warnings: string[] = [];

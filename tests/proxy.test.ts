@@ -7,7 +7,7 @@ import Ajv from "ajv";
 import { parse } from "yaml";
 import schema from "../schemas/jcasc.schema.json";
 import { jenkinsProxy } from "../jcasc/jcasc";
-import { CLUSTER_NO_PROXY, settingsFrom } from "../config/settings";
+import { CLUSTER_NO_PROXY, egressNote, settingsFrom } from "../config/settings";
 import { runDefaults, runDefaultsWarned } from "./harness";
 
 const PROXY = { httpProxy: "http://proxy.corp.example:3128", noProxy: [".corp.example", "10.0.0.0/8"] };
@@ -110,5 +110,37 @@ describe("Jenkins' exclusion patterns from NO_PROXY's entries", () => {
 
     it("the cluster's own names come first, for every stack", () => {
         expect(settingsFrom({ "jenkins-k8s:httpProxy": "http://p:3128" }).proxy!.noProxy).toEqual(CLUSTER_NO_PROXY);
+    });
+});
+
+describe("what agents can reach", () => {
+    it("the preview says it in one line: DNS, the controller, the CIDRs less their exceptions", () => {
+        const note = egressNote(settingsFrom({}));
+        expect(note).toBe(
+            "agent pods reach DNS, the controller, and 0.0.0.0/0 but 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16; ::/0 but fc00::/7, fe80::/10 (jenkins-k8s:agentEgressCidrs less agentEgressExcept). An internal Git server, registry or package mirror in an excepted range is unreachable until agentEgressCidrs lists its address with a longer prefix (docs/security.md)",
+        );
+        expect(egressNote(settingsFrom({ "jenkins-k8s:agentNetworkPolicy": "false" }))).toMatch(
+            /^agents' egress is not limited/,
+        );
+    });
+
+    it("the recipe (docs/security.md): an internal Git server and mirror admitted, the rest of 10.0.0.0/8 kept out", async () => {
+        const cidrs = ["0.0.0.0/0", "::/0", "10.20.30.40/32", "10.20.31.0/28"];
+        const s = await runDefaults({ agentEgressCidrs: cidrs });
+        // The build tier's (every tier but deploy has one of the same rules).
+        const policy = s
+            .objects("NetworkPolicy", "jenkins-agent-egress")
+            .find((p) => p.metadata.namespace === "jenkins-agents")!;
+        const blocks = policy.spec.egress.flatMap((r: any) => (r.to ?? []).map((t: any) => t.ipBlock).filter(Boolean));
+        expect(blocks).toEqual(
+            expect.arrayContaining([
+                { cidr: "10.20.30.40/32" },
+                { cidr: "10.20.31.0/28" },
+                expect.objectContaining({ cidr: "0.0.0.0/0", except: expect.arrayContaining(["10.0.0.0/8"]) }),
+            ]),
+        );
+        expect(egressNote(settingsFrom({ "jenkins-k8s:agentEgressCidrs": JSON.stringify(cidrs) }))).toContain(
+            "; 10.20.30.40/32; 10.20.31.0/28 (jenkins-k8s:agentEgressCidrs",
+        );
     });
 });
