@@ -18,6 +18,7 @@ import { controllerRestart, restartNotice } from "./components/master/workload";
 import { AUTOMATION_PASSWORD_KEY } from "./components/master/workload";
 import { secretProblems } from "./components/secrets";
 import { readinessProblems } from "./components/clusterReady";
+import { rightsProblems } from "./components/deployerRights";
 import { adoptOption, keptByValue, KeptObjectsError, keptObjects, planAdoption } from "./components/kept";
 import { fixtureLockProblem } from "./plugins/lock";
 import { ConfigError } from "./config/reader";
@@ -43,6 +44,12 @@ export = async () => {
     }
     for (const warning of cascCheck.warnings) {
         void pulumi.log.warn(warning);
+    }
+    // What the up does, asked of the API server as the deployer: each right it lacks, named, before
+    // the reads below need some of them.
+    const rightsCheck = await rightsProblems(settings, cluster.reader);
+    if (rightsCheck.problems.length > 0) {
+        throw new ConfigError(rightsCheck.problems);
     }
     // What an earlier `pulumi destroy` of this stack kept, adopted rather than created again.
     const keptBy = keptByValue(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack());
@@ -96,6 +103,7 @@ export = async () => {
     for (const warning of [
         ...secretCheck.warnings,
         ...readyCheck.warnings,
+        ...rightsCheck.warnings,
         ...[restartNotice(live, restart.parts)].filter((n) => n !== undefined),
     ]) {
         void pulumi.log.warn(warning);

@@ -16,6 +16,7 @@ import type * as Client from "@kubernetes/client-node";
 import { ClusterReader, Kept, KEPT_BY, Live } from "./kept";
 import { secretKeysOf } from "./secrets";
 import { RESTART_HASH, RESTART_PARTS } from "./master/workload";
+import type { Right } from "./deployerRights";
 
 /** The cluster could not be read: says where the program looked, and how to stop it looking. */
 export class ClusterReadError extends pulumi.RunError {}
@@ -200,6 +201,8 @@ export function liveCluster(): ClusterReader {
         apps: Client.AppsV1Api;
         storage: Client.StorageV1Api;
         version: Client.VersionApi;
+        authorization: Client.AuthorizationV1Api;
+        authentication: Client.AuthenticationV1Api;
         where: string;
     };
     let connected: Promise<Clients> | undefined;
@@ -230,6 +233,8 @@ export function liveCluster(): ClusterReader {
                 apps: kc.makeApiClient(k8s.AppsV1Api),
                 storage: kc.makeApiClient(k8s.StorageV1Api),
                 version: kc.makeApiClient(k8s.VersionApi),
+                authorization: kc.makeApiClient(k8s.AuthorizationV1Api),
+                authentication: kc.makeApiClient(k8s.AuthenticationV1Api),
                 where,
             };
         })());
@@ -307,6 +312,42 @@ export function liveCluster(): ClusterReader {
             );
             return found ? secretKeysOf(found.data) : undefined;
         },
+        async mayI(rights: Right[]) {
+            // Asked a few at a time: a stack's rights are a hundred or two requests.
+            const answers: boolean[] = [];
+            for (let i = 0; i < rights.length; i += 16) {
+                const batch = rights.slice(i, i + 16).map(async (r) => {
+                    const review = await call(`ask whether the deployer may ${r.verb} ${r.resource}`, (_, c) =>
+                        c.authorization.createSelfSubjectAccessReview({
+                            body: {
+                                apiVersion: "authorization.k8s.io/v1",
+                                kind: "SelfSubjectAccessReview",
+                                spec: { resourceAttributes: { ...r } },
+                            },
+                        }),
+                    );
+                    return review?.status?.allowed === true;
+                });
+                answers.push(...(await Promise.all(batch)));
+            }
+            return answers;
+        },
+        async whoAmI() {
+            // SelfSubjectReview (GA in 1.28): no right needed; an older server or a refusal names no one.
+            try {
+                const review = await call(
+                    "ask who the deployer is",
+                    (_, c) =>
+                        c.authentication.createSelfSubjectReview({
+                            body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+                        }),
+                    [403],
+                );
+                return review?.status?.userInfo?.username;
+            } catch {
+                return undefined;
+            }
+        },
         async controller(namespace: string, name: string) {
             const found = await call(`read the Deployment ${namespace}/${name}`, (_, c) =>
                 c.apps.readNamespacedDeployment({ namespace, name }),
@@ -379,6 +420,8 @@ export const EMPTY_CLUSTER: ClusterReader = {
     secret: () => Promise.resolve(null),
     serverVersion: () => Promise.resolve(null),
     storageClasses: () => Promise.resolve(null),
+    mayI: () => Promise.resolve(null),
+    whoAmI: () => Promise.resolve(undefined),
 };
 
 /**

@@ -9,6 +9,7 @@
 // is read through a ClusterReader (cluster.ts).
 import { configKey } from "../config/keys";
 import type { ReadinessReader } from "./clusterReady";
+import type { AccessReader } from "./deployerRights";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { parseQuantity } from "../config/checks";
@@ -59,7 +60,7 @@ export interface Live {
 }
 
 /** Reads the kept objects of a stack from the cluster the stack deploys to (and what backups need). */
-export interface ClusterReader extends SnapshotReader, SecretReader, ReadinessReader {
+export interface ClusterReader extends SnapshotReader, SecretReader, ReadinessReader, AccessReader {
     /** The object, or undefined when it does not exist. */
     read(object: Kept): Promise<Live | undefined>;
     /** Every claim that carries `KEPT_BY=value`: in any namespace, or (without the right to list them all) in these. */

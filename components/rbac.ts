@@ -26,7 +26,7 @@ export interface JenkinsRbacArgs {
  * What the Kubernetes plugin needs to run agent pods, and nothing more: namespaced, no secrets,
  * no wildcards. Each tier's launching account holds this in its tier's namespace only.
  */
-const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+export const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     // Create agent pods, watch them until they are running, delete them when the build ends;
     // list finds pods left over from a controller restart so they are cleaned up; patch: every
     // minute the plugin annotates live agent pods (GarbageCollection.annotateLiveAgents) so
@@ -42,7 +42,7 @@ const AGENT_MANAGER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
 ];
 
 /** The controller's account in its own namespace: the reload sidecar's Events, and nothing else. */
-const RELOAD_EVENTS_RULE: k8s.types.input.rbac.v1.PolicyRule = {
+export const RELOAD_EVENTS_RULE: k8s.types.input.rbac.v1.PolicyRule = {
     apiGroups: [""],
     resources: ["events"],
     verbs: ["create"],

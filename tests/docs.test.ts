@@ -6,6 +6,8 @@ import * as path from "path";
 import { limitsOf, schemaDef } from "../config/checks";
 import { templatesSchema } from "../config/podTemplates";
 import { configTable, documentedTable } from "../tools/docs";
+import { deployerRights, KINDS } from "../components/deployerRights";
+import { settingsFrom } from "../config/settings";
 import { ROOT } from "../tools/stackConfig";
 import { runStack, Stack } from "./harness";
 
@@ -96,6 +98,21 @@ describe("docs/configuration.md", () => {
             return limits && !row?.includes(limits.replace(/\|/g, "\\|")) ? [`${field}: ${limits}`] : [];
         });
         expect(unstated).toEqual([]);
+    });
+});
+
+describe("docs/ci.md", () => {
+    it("names every resource the deployer may need, as the preview asks for it", () => {
+        const doc = read("docs/ci.md");
+        const section = doc.slice(doc.indexOf("## What the deployer may need"));
+        const prod = deployerRights(settingsFrom({ "jenkins-k8s:deployNamespaces": '["staging"]' }));
+        const resources = new Set([
+            ...Object.values(KINDS).map((k) => k.resource),
+            ...[...prod.needed, ...prod.granted].map((r) => r.resource),
+        ]);
+        for (const resource of resources) {
+            expect(section).toMatch(new RegExp(`\\b${resource.replace("/", "\\/")}\\b`));
+        }
     });
 });
 

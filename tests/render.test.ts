@@ -65,16 +65,16 @@ describe.each(stacks)("stack %s", (stack) => {
     });
 
     example(stack)?.(
-        "previews without a warning (but those of an offline render: a fixture-made plugin lock; Secrets, version and classes not checked)",
+        "previews without a warning (but those of an offline render: a fixture-made plugin lock; Secrets, version, classes and the deployer's rights not checked)",
         () => {
             expect(withoutOfflineWarnings(warnings)).toEqual([]);
             // Those are real: a lock from the fixture's metadata holds checksums of no real archive, and
             // a stack whose credentials read Secrets cannot have them checked without a cluster.
             const s = settingsFrom(readStackConfig(stack));
             const lock = stackLock({ ...s.plugins, plugins: s.plugins.list }, ROOT, stack).lock!;
-            // Nor can the cluster's Kubernetes version and StorageClasses be.
+            // Nor can the cluster's Kubernetes version and StorageClasses be, or the deployer's rights.
             expect(warnings).toHaveLength(
-                (lock.updateCenter.id === FIXTURE_ID ? 1 : 0) + (mountedSecrets(s.access).size > 0 ? 1 : 0) + 1,
+                (lock.updateCenter.id === FIXTURE_ID ? 1 : 0) + (mountedSecrets(s.access).size > 0 ? 1 : 0) + 2,
             );
         },
     );

@@ -2,18 +2,26 @@
 // up` runs it at preview (render --cluster reads the cluster KUBECONFIG names): its version, and
 // the StorageClasses it really has, named in the refusal.
 import { spawnSync } from "child_process";
-import { mkdtempSync, rmSync } from "fs";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { ADMISSION_POLICY_MINOR } from "../../components/clusterReady";
-import { Cluster } from "./kube";
+import { stringify } from "yaml";
+import { Account, Cluster, TIER_LABEL, userOf } from "./kube";
 
 jest.setTimeout(120_000);
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-/** The dev stack's preview against this cluster, in namespaces no stack uses (so no home claim exists). */
+/**
+ * The dev stack's preview against this cluster, in namespaces no stack uses (so no home claim
+ * exists), as KUBECONFIG's user or, given a kubeconfig file, as its user.
+ */
 function preview(...sets: string[]): { status: number | null; stderr: string } {
+    return previewWith(process.env.KUBECONFIG!, ...sets);
+}
+
+function previewWith(kubeconfig: string, ...sets: string[]): { status: number | null; stderr: string } {
     const out = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-ready-"));
     try {
         const r = spawnSync(
@@ -33,7 +41,7 @@ function preview(...sets: string[]): { status: number | null; stderr: string } {
                 "--out",
                 out,
             ],
-            { cwd: ROOT, encoding: "utf8", timeout: 100_000 },
+            { cwd: ROOT, encoding: "utf8", timeout: 100_000, env: { ...process.env, KUBECONFIG: kubeconfig } },
         );
         return { status: r.status, stderr: r.stderr };
     } finally {
@@ -76,6 +84,89 @@ describe("a first up's needs, asked of the API server", () => {
 
     it("the version the API server reports serves the admission policy", () => {
         expect(minor).toBeGreaterThanOrEqual(ADMISSION_POLICY_MINOR);
-        expect(preview("storageClass=no-such-class").stderr).not.toContain("jenkins-k8s:admissionPolicy");
+        const r = preview("storageClass=no-such-class");
+        expect(r.stderr).not.toContain("jenkins-k8s:admissionPolicy");
+        // The cluster's admin may do everything the up does: not a word about rights.
+        expect(r.stderr).not.toMatch(/the deployer.* may not/);
+    });
+});
+
+describe("the deployer's rights, asked of the API server", () => {
+    const NS = "jk8s-ready-check";
+    const deployer: Account = { name: "deployer", namespace: NS };
+    let cluster: Cluster;
+    let dir: string;
+    let kubeconfig: string;
+    beforeAll(async () => {
+        cluster = await Cluster.connect();
+        const labels = { [TIER_LABEL]: "true" };
+        for (const name of [NS, `${NS}-agents`]) {
+            await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels } });
+        }
+        await cluster.apply({
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: { name: "deployer", namespace: NS },
+        });
+        // A namespace admin, as a platform team often hands out: everything in one namespace, nothing else.
+        await cluster.apply({
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "RoleBinding",
+            metadata: { name: "deployer-admin", namespace: NS },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
+            subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: NS }],
+        });
+        const { server } = cluster.kc.getCurrentCluster()!;
+        dir = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-deployer-"));
+        kubeconfig = path.join(dir, "kubeconfig");
+        const token = await cluster.tokenFor(deployer);
+        writeFileSync(
+            kubeconfig,
+            stringify({
+                apiVersion: "v1",
+                kind: "Config",
+                clusters: [
+                    {
+                        name: "c",
+                        cluster: {
+                            server,
+                            "certificate-authority-data": Buffer.from(cluster.caPem()).toString("base64"),
+                        },
+                    },
+                ],
+                users: [{ name: "deployer", user: { token } }],
+                contexts: [{ name: "deployer", context: { cluster: "c", user: "deployer" } }],
+                "current-context": "deployer",
+            }),
+        );
+    });
+    afterAll(async () => {
+        rmSync(dir, { recursive: true, force: true });
+        for (const name of [NS, `${NS}-agents`]) {
+            await cluster.delete({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+        }
+    });
+
+    it("a namespace admin is refused, each missing right named where it is missing", () => {
+        const r = previewWith(kubeconfig);
+        expect(r.status).toBe(1);
+        const who = `the deployer (${userOf(deployer)}) may not`;
+        expect(r.stderr).toContain(
+            `${who} get, create, patch namespaces; get, create, patch validatingadmissionpolicies`,
+        );
+        expect(r.stderr).toMatch(
+            new RegExp(
+                `${who.replace(/[()]/g, "\\$&")} get, create, patch serviceaccounts; .* in namespace ${NS}-agents, which the up needs`,
+            ),
+        );
+        // Its own namespace holds everything the up writes there.
+        expect(r.stderr).not.toContain(`in namespace ${NS}, which the up needs`);
+    });
+
+    it("what the preview says it may not do, the API server refuses; what it may, the API server admits", async () => {
+        const sa = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "probe", namespace: `${NS}-agents` } };
+        await expect(cluster.apply(sa, { dryRun: true, as: deployer })).rejects.toThrow(/forbidden/i);
+        const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "probe", namespace: NS } };
+        await expect(cluster.apply(cm, { dryRun: true, as: deployer })).resolves.toBeDefined();
     });
 });
