@@ -8,6 +8,7 @@ import * as v from "./checks";
 import { ACCESS_MODES, bool, checked, oneOf, wholeNumber as count } from "./checks";
 
 import { SECURITY_LEVELS, SecurityLevel } from "./podSecurity";
+import { readPodYaml } from "../policy/podYaml";
 
 export { SECURITY_LEVELS };
 export type { SecurityLevel };
@@ -230,6 +231,9 @@ export function templateProblems(templates: PodTemplate[]): TemplateProblem[] {
     const names = new Map<string, number>();
     const labels = new Map<string, number>();
     templates.forEach((t, i) => {
+        for (const p of t.yaml === undefined ? [] : readPodYaml(t.yaml).problems) {
+            problems.push({ path: [i, "yaml"], value: p.line, message: p.message });
+        }
         if (names.has(t.name)) {
             problems.push({
                 path: [i, "name"],

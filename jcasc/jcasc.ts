@@ -4,7 +4,8 @@
 // Long by design: one document, field by field in the plugin's shape (clouds, templates, their
 // pod yaml, the launchers' credentials); splitting it would scatter one schema over files.
 import { createHash } from "crypto";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
+import { readPodYaml } from "../policy/podYaml";
 import type { AgentConnection, PodRetention } from "../config/keys";
 import { Names } from "../config/names";
 import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "../config/podTemplates";
@@ -304,7 +305,8 @@ export function templatePodYaml(t: PodTemplate): Obj {
         ...(t.hostDockerSocket || t.volumes.some((v) => v.type === "hostPath") ? { [ALLOW_HOST_PATH]: "true" } : {}),
     };
     const generated = Object.keys(annotations).length > 0 ? { metadata: { annotations }, spec } : { spec };
-    return mergePod(generated, t.yaml ? ((parse(t.yaml) as Obj) ?? {}) : {});
+    // Read as the plugin reads it; what it cannot read was refused with the settings.
+    return mergePod(generated, t.yaml ? (readPodYaml(t.yaml).pod ?? {}) : {});
 }
 
 function podTemplate(tier: Tier, t: PodTemplate, normal: boolean): Json {

@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { ResourceValidationArgs } from "@pulumi/policy";
 import { Resource } from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { readPodYaml } from "./podYaml";
 
 type Obj = Record<string, any>;
 export type ResourceClass = { new (...rest: any[]): Resource };
@@ -175,6 +176,11 @@ function parseYaml(text: unknown): any {
     }
 }
 
+/** A JCasC template's own pod `yaml`, read as the kubernetes plugin reads it (policy/podYaml.ts). */
+function templatePod(template: Obj): any {
+    return typeof template.yaml === "string" ? readPodYaml(template.yaml).pod : undefined;
+}
+
 /**
  * Agent pods are no objects of the stack: the Kubernetes plugin creates them from the templates
  * in the JCasC ConfigMap, so the pod rules are applied to those templates (a hostPath docker.sock
@@ -194,7 +200,7 @@ function agentPodSites(configMap: Obj): PodSite[] {
             const templates: Obj[] = Array.isArray(cloud?.kubernetes?.templates) ? cloud.kubernetes.templates : [];
             templates.forEach((t, ti) => {
                 const at = `agent pod template "${t.name ?? ti}" at data["${key}"].jenkins.clouds[${ci}].kubernetes.templates[${ti}]`;
-                const raw = parseYaml(t.yaml);
+                const raw = templatePod(t);
                 const rawSpec: Obj = isPlainObject(raw?.spec) ? raw.spec : {};
                 const rawContainers: Obj[] = Array.isArray(rawSpec.containers) ? rawSpec.containers : [];
                 const tplContainers: Obj[] = Array.isArray(t.containers) ? t.containers : [];
@@ -283,7 +289,7 @@ export function templateOptsIn(template: Obj): boolean {
         ...Object.fromEntries(
             (Array.isArray(template.annotations) ? template.annotations : []).map((a: Obj) => [a?.key, a?.value]),
         ),
-        ...(parseYaml(template.yaml)?.metadata?.annotations ?? {}),
+        ...(templatePod(template)?.metadata?.annotations ?? {}),
     };
     return hasAnnotation([annotations], ALLOW_PRIVILEGED) || hasAnnotation([annotations], ALLOW_HOST_PATH);
 }

@@ -9,7 +9,7 @@
 //   volumes/workspace/*                   workspace-volume (emptyDir, dynamicPVC, genericEphemeralVolume)
 // Long by design: a faithful model of the plugin's pod builder, step by step, with its source cited.
 import { createHash } from "crypto";
-import { parse } from "yaml";
+import { readPodYaml } from "../../policy/podYaml";
 
 type Obj = Record<string, any>;
 
@@ -392,7 +392,8 @@ export function agentPod(cloud: Obj, template: Obj, podName: string): AgentPod {
                 : {}),
         },
     };
-    const yamlPod = t.yaml ? ((parse(t.yaml) as Obj | null) ?? {}) : {};
+    // PodTemplateUtils.parseFromYaml (Jackson over SnakeYAML), as policy/podYaml.ts reads it.
+    const yamlPod: Obj = t.yaml ? (readPodYaml(t.yaml).pod ?? {}) : {};
     const pod = combinePod(isObj(yamlPod) ? yamlPod : {}, generated);
     pod.metadata.namespace = yamlPod.metadata?.namespace || t.namespace || cloud.namespace;
 

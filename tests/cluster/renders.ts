@@ -64,6 +64,27 @@ export const VARIANTS: Record<string, { stack: string; overrides: Record<string,
                         },
                     ],
                 },
+                {
+                    // File modes in octal, as Kubernetes' own examples write them: the plugin reads
+                    // 0755 as 493 (its PodTemplateUtilsTest/octal.yaml); read as YAML 1.2 it would
+                    // be 755, which the API server refuses (a mode is at most 0777).
+                    name: "modes",
+                    labels: ["modes"],
+                    yaml: [
+                        "spec:",
+                        "  volumes:",
+                        "    - name: scripts",
+                        "      configMap:",
+                        "        name: no-such-scripts",
+                        "        optional: true",
+                        "        defaultMode: 0755",
+                        "        items:",
+                        "          - key: run",
+                        "            path: run.sh",
+                        "            mode: 0700",
+                        "",
+                    ].join("\n"),
+                },
             ]),
         },
     },
