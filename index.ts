@@ -154,6 +154,7 @@ export = async () => {
         deployNamespacesReady: namespaces.deploy,
         deployClusterRole: settings.agents.deployClusterRole,
         admissionPolicy: settings.agents.admissionPolicy,
+        podBounds: { podMaxSeconds: agents.podMaxSeconds, maxPriority: agents.maxPriority },
     });
     const cloud = new JenkinsCloudConfig("jenkins", {
         namespace: controllerNamespace,
@@ -164,6 +165,7 @@ export = async () => {
             ? { pauseImage: agents.pauseImage, toolImage: agents.prePullToolImage }
             : undefined,
         egress: agents.egress,
+        limits: agents.limits,
     });
     const master = new JenkinsMaster("jenkins", {
         namespace: controllerNamespace,

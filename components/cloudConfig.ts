@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import type { TierLimits } from "../config/agentLimits";
 import * as pulumi from "@pulumi/pulumi";
 import { buildCasc, CASC_FILE, CascInput, renderCasc, sha256 } from "../jcasc/jcasc";
 import { AGENT_PORT, HTTP_PORT, Names } from "../config/names";
@@ -62,6 +63,8 @@ export interface JenkinsCloudConfigArgs {
      * busybox (toolImage) is the no-op each image runs; a pause container keeps the pod. Unset: no pre-pulling.
      */
     prePull?: { pauseImage: string; toolImage: string };
+    /** Each tier's ResourceQuota and LimitRange; none when unset. */
+    limits?: TierLimits[];
     /** Limit agent pods' egress to DNS, the controller and these CIDRs; unset: no limit. */
     egress?: EgressRule[];
 }
@@ -169,6 +172,31 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
             );
         }
 
+        // What each tier's pods may take at once, and one container or pod at most (config/agentLimits.ts).
+        for (const limits of args.limits ?? []) {
+            const tier = limits.tier.name;
+            const prefix = tier === "build" ? name : `${name}-${tier}`;
+            const metadata = { name: names.agentLimits, namespace: args.tierNamespaces[tier], labels: names.labels };
+            new k8s.core.v1.ResourceQuota(
+                `${prefix}-agent-quota`,
+                { metadata, spec: { hard: limits.quota } },
+                { parent: this },
+            );
+            new k8s.core.v1.LimitRange(
+                `${prefix}-agent-limits`,
+                {
+                    metadata,
+                    spec: {
+                        limits: [
+                            { type: "Container", ...limits.container },
+                            { type: "Pod", max: limits.pod.max },
+                        ],
+                    },
+                },
+                { parent: this },
+            );
+        }
+
         this.registerOutputs({ configMapName: this.configMapName });
     }
 
@@ -195,7 +223,10 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: dsName,
-                    namespace: args.tierNamespaces.build,
+                    // Beside the controller, not in an agent tier's namespace: a DaemonSet's pods
+                    // restart forever and have no deadline, which the agent admission policy refuses,
+                    // and they would count against the tier's quota.
+                    namespace: args.namespace,
                     labels: { ...names.labels, ...selector },
                 },
                 spec: {
@@ -205,7 +236,6 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                         metadata: { labels: { ...names.labels, ...selector } },
                         spec: {
                             automountServiceAccountToken: false,
-                            serviceAccountName: names.agentServiceAccount,
                             securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
                             ...(Object.keys(group.nodeSelector).length > 0 ? { nodeSelector: group.nodeSelector } : {}),
                             ...(group.tolerations.length > 0 ? { tolerations: group.tolerations } : {}),

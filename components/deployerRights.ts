@@ -32,6 +32,8 @@ export const KINDS = {
         resource: "validatingadmissionpolicybindings",
     },
     ServiceMonitor: { group: "monitoring.coreos.com", resource: "servicemonitors" },
+    ResourceQuota: { group: "", resource: "resourcequotas" },
+    LimitRange: { group: "", resource: "limitranges" },
     VolumeSnapshot: { group: SNAPSHOT_GROUP, resource: "volumesnapshots" },
 } as const;
 export type Kind = keyof typeof KINDS;
@@ -75,11 +77,12 @@ export function madeBy(settings: Settings): Made[] {
     if (settings.metrics.serviceMonitor) add(controller, "ServiceMonitor");
     if (settings.disruptionBudget) add(controller, "PodDisruptionBudget");
     if (settings.backups) add(controller, "CronJob", "VolumeSnapshot");
+    if (agents.prePullImages) add(controller, "DaemonSet");
 
     for (const tier of agents.tiers) {
         add(tier.namespace, "ServiceAccount", "Role", "RoleBinding");
         if (agents.egress) add(tier.namespace, "NetworkPolicy");
-        if (agents.prePullImages && tier.name === "build") add(tier.namespace, "DaemonSet");
+        if (agents.limits) add(tier.namespace, "ResourceQuota", "LimitRange");
     }
     if (agents.tiers.some((t) => t.name === "deploy")) {
         for (const ns of agents.deployNamespaces) add(ns, "RoleBinding");

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Names } from "../config/names";
 import { Tier, TierName } from "../config/tiers";
+import { templatePodYaml } from "../jcasc/jcasc";
 
 export interface JenkinsRbacArgs {
     /** The controller's namespace: its account and the launchers' accounts live there. */
@@ -20,6 +21,8 @@ export interface JenkinsRbacArgs {
     deployClusterRole: string;
     /** Pin each tier's pods to its one ServiceAccount with a ValidatingAdmissionPolicy. */
     admissionPolicy: boolean;
+    /** With the admission policy: the longest life and the highest priority of an agent pod. */
+    podBounds: AgentPodBounds;
 }
 
 /**
@@ -61,7 +64,31 @@ export const RELOAD_EVENTS_RULE: k8s.types.input.rbac.v1.PolicyRule = {
  *   clone, no volume or selector to bind, no annotations, on the default class or one the tier's
  *   templates name, so no build reads another build's workspace; and no inline CSI volume.
  */
-export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount" | "apiAccess" | "templates">[]): {
+/** Tolerations the admission plugin DefaultTolerationSeconds adds to every pod before validation. */
+const DEFAULT_TOLERATIONS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"].map(
+    (key) => `${key}|Exists||NoExecute`,
+);
+
+/** A toleration as one string: key, operator (Equal when unset), value, effect; its seconds aside. */
+export function tolerationId(t: { key?: string; operator?: string; value?: string; effect?: string }): string {
+    return `${t.key ?? ""}|${t.operator ?? "Equal"}|${t.value ?? ""}|${t.effect ?? ""}`;
+}
+
+/** The same in CEL, of a pod's toleration `t`. */
+const TOLERATION_ID_CEL = ["key", "operator", "value", "effect"]
+    .map((f) => `(has(t.${f}) ? t.${f} : '${f === "operator" ? "Equal" : ""}')`)
+    .join(" + '|' + ");
+
+/** What the stack allows an agent pod beyond its tier's templates: the longest life, the highest priority. */
+export interface AgentPodBounds {
+    podMaxSeconds: number;
+    maxPriority: number;
+}
+
+export function agentPodRules(
+    tiers: Pick<Tier, "namespace" | "podServiceAccount" | "apiAccess" | "templates">[],
+    bounds: AgentPodBounds,
+): {
     variables: { name: string; expression: string }[];
     validations: { expression: string; messageExpression: string; reason: string }[];
 } {
@@ -92,6 +119,40 @@ export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount
                                 t.templates.flatMap((x) =>
                                     x.volumes.flatMap((v) => (v.type === "pvc" ? [quote(v.claimName)] : [])),
                                 ),
+                            ),
+                        ].join(", ")}]`,
+                ),
+            },
+            {
+                // The taints the tier's templates tolerate (their own fields and yaml), and the defaults.
+                name: "tolerations",
+                expression: map(
+                    (t) =>
+                        `[${[
+                            ...new Set([
+                                ...DEFAULT_TOLERATIONS,
+                                ...t.templates.flatMap((x) =>
+                                    ((templatePodYaml(x).spec as { tolerations?: object[] }).tolerations ?? []).map(
+                                        tolerationId,
+                                    ),
+                                ),
+                            ]),
+                        ]
+                            .map(quote)
+                            .join(", ")}]`,
+                ),
+            },
+            {
+                name: "runtimeClasses",
+                expression: map(
+                    (t) =>
+                        `[${[
+                            ...new Set(
+                                t.templates.flatMap((x) => {
+                                    const rc = (templatePodYaml(x).spec as { runtimeClassName?: string })
+                                        .runtimeClassName;
+                                    return rc ? [quote(rc)] : [];
+                                }),
                             ),
                         ].join(", ")}]`,
                 ),
@@ -137,6 +198,39 @@ export function agentPodRules(tiers: Pick<Tier, "namespace" | "podServiceAccount
             {
                 expression: `${volumes}.all(v, !has(v.ephemeral) || !has(v.ephemeral.volumeClaimTemplate) || ${fresh})`,
                 messageExpression: `'jenkins-k8s agent trust tiers: ephemeral volumes of pods in ' + ${ns} + ' ask for a new, empty claim: no dataSource, dataSourceRef, volumeName, selector or annotations, and the default class or one the tier templates name'`,
+                reason: "Forbidden",
+            },
+            {
+                // The Priority admission plugin has set spec.priority from the class by now.
+                expression: `(!has(object.spec.priorityClassName) || !object.spec.priorityClassName.startsWith('system-')) && (!has(object.spec.priority) || object.spec.priority <= ${bounds.maxPriority})`,
+                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' run at priority ${bounds.maxPriority} at most (jenkins-k8s:agentMaxPriority), so no build preempts other workloads; PriorityClass ' + (has(object.spec.priorityClassName) ? object.spec.priorityClassName : '(none)') + ' gives ' + string(has(object.spec.priority) ? object.spec.priority : 0)`,
+                reason: "Forbidden",
+            },
+            {
+                expression: `(has(object.spec.tolerations) ? object.spec.tolerations : []).all(t, ${TOLERATION_ID_CEL} in variables.tolerations)`,
+                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' tolerate only the taints the tier templates tolerate (key|operator|value|effect): ' + variables.tolerations.join(', ')`,
+                reason: "Forbidden",
+            },
+            {
+                expression: "object.spec.restartPolicy == 'Never'",
+                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' have restartPolicy Never (an agent that ends is not restarted), not ' + object.spec.restartPolicy`,
+                reason: "Forbidden",
+            },
+            {
+                expression: `has(object.spec.activeDeadlineSeconds) && object.spec.activeDeadlineSeconds <= ${bounds.podMaxSeconds}`,
+                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' end within ${bounds.podMaxSeconds} seconds (jenkins-k8s:agentPodMaxSeconds): activeDeadlineSeconds ' + (has(object.spec.activeDeadlineSeconds) ? string(object.spec.activeDeadlineSeconds) : 'is unset')`,
+                reason: "Forbidden",
+            },
+            {
+                expression:
+                    "object.spec.containers.all(c, !has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0)) && (!has(object.spec.initContainers) || object.spec.initContainers.all(c, !has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0)))",
+                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' open no port on the node (hostPort)'`,
+                reason: "Forbidden",
+            },
+            {
+                expression:
+                    "!has(object.spec.runtimeClassName) || object.spec.runtimeClassName in variables.runtimeClasses",
+                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' use the runtime classes the tier templates name (' + variables.runtimeClasses.join(', ') + '), not ' + object.spec.runtimeClassName`,
                 reason: "Forbidden",
             },
             {
@@ -304,7 +398,7 @@ export class JenkinsRbac extends pulumi.ComponentResource {
         }
 
         if (args.admissionPolicy) {
-            const rules = agentPodRules(args.tiers);
+            const rules = agentPodRules(args.tiers, args.podBounds);
             const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
                 `${name}-agent-accounts`,
                 {

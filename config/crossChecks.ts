@@ -10,6 +10,7 @@ import { accessView, credentialProblems, principalProblems, teamProblems } from 
 import type { Tier } from "./tiers";
 import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId } from "./checks";
 import { TEST_JOB } from "./jobs";
+import { agentLimitsFor, limitProblems } from "./agentLimits";
 
 const key = configKey;
 
@@ -335,5 +336,27 @@ export function crossChecks(
         });
     });
     problems.push(...principalProblems(access), ...credentialProblems(access, tiers), ...teamProblems(access, tiers));
+    // What each tier may hold, and whether each template fits in it.
+    rule(() => {
+        if (!tiers) return;
+        const all = templatesOf();
+        const at = (t: PodTemplate, field: string) =>
+            `${formatPath("podTemplates", [all.indexOf(t)])} (${t.name}) ${field}`;
+        problems.push(
+            ...limitProblems(
+                agentLimitsFor(v, tiers) ?? [],
+                at,
+                (field) => `${key("agentQuota")}.${field}`,
+                (resource) => key(resource === "cpu" ? "agentCpuLimit" : "agentMemoryLimit"),
+            ),
+        );
+        all.forEach((t, i) => {
+            if (t.activeDeadlineSeconds !== undefined && t.activeDeadlineSeconds > v.agentPodMaxSeconds) {
+                problems.push(
+                    `${formatPath("podTemplates", [i, "activeDeadlineSeconds"])} = ${t.activeDeadlineSeconds}: above ${key("agentPodMaxSeconds")} = ${v.agentPodMaxSeconds}, which the admission policy refuses`,
+                );
+            }
+        });
+    });
     return problems;
 }

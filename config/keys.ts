@@ -6,6 +6,7 @@ import { z } from "zod";
 import { SECURITY_LEVELS, templatesSchema } from "./podTemplates";
 import { credentialsSchema, principalsSchema, securityRealmSchema, teamsSchema } from "./access";
 import { extraCascSchema } from "./jobs";
+import { agentQuotaSchema } from "./agentLimits";
 import * as v from "./checks";
 import { ACCESS_MODES, bool, checked, oneOf, optionalChecked as optional, wholeNumber as int } from "./checks";
 
@@ -502,6 +503,37 @@ export const KEYS = {
         default: "never",
         schema: oneOf(POD_RETENTIONS),
         description: "When finished agent pods are kept: never, onFailure, always, default or evicted.",
+    },
+    agentPodMaxSeconds: {
+        type: "integer",
+        default: 21600,
+        schema: int(300, 604800, "5 minutes to 7 days"),
+        description:
+            "Longest an agent pod may live, in seconds (its activeDeadlineSeconds): every template gets it unless it sets a shorter `activeDeadlineSeconds`, pipelines' own pods inherit it from their cloud, and the admission policy refuses an agent pod without one or with a longer one. A build still running then is stopped.",
+    },
+    agentMaxPriority: {
+        type: "integer",
+        default: 0,
+        schema: int(-2147483648, 1000000000, "user PriorityClasses go up to 1000000000"),
+        description:
+            "Highest priority an agent pod may run at: the admission policy refuses a pod whose PriorityClass gives it more (system-node-critical and system-cluster-critical always), so no build preempts other workloads. Raise it to the value of your cluster's globalDefault PriorityClass if that is above 0.",
+    },
+    agentResourceQuota: {
+        type: "boolean",
+        default: true,
+        schema: bool,
+        description:
+            "A ResourceQuota and a LimitRange in each agent tier's namespace, sized by `agentQuota`: what a tier's pods may take at once, and one container or pod at most. False: none (a platform that sets its own).",
+    },
+    agentQuota: {
+        type: "object",
+        schema: agentQuotaSchema.optional(),
+        docs: {
+            type: "object (stack file only): pods, cpu, memory, ephemeralStorage, claims, claimStorage, containerCpu, containerMemory, podCpu, podMemory, containerEphemeralStorage",
+            default: "containerCap pods the size of the tier's largest template; containerEphemeralStorage 10Gi",
+        },
+        description:
+            "Sizes of each agent tier's ResourceQuota and LimitRange (an object, in the stack file): `pods`, `cpu`, `memory`, `ephemeralStorage`, `claims`, `claimStorage` for the whole namespace; `containerCpu`, `containerMemory`, `podCpu`, `podMemory` the most one container or pod may ask for; `containerEphemeralStorage` the limit a container that sets none gets. Unset fields are sized from the tier's templates. See docs/security.md.",
     },
     podTemplates: {
         type: "object",

@@ -28,6 +28,8 @@ export interface Names {
     reloadEventsRole: string;
     /** The NetworkPolicy that limits agent pods' egress, in each agent tier's namespace. */
     agentEgressPolicy: string;
+    /** The ResourceQuota and the LimitRange of each agent tier's namespace. */
+    agentLimits: string;
     /** The ValidatingAdmissionPolicy (and binding) that pins agent pods' ServiceAccounts; cluster-scoped. */
     agentAccountsPolicy: string;
     homeClaim: string;
@@ -62,6 +64,7 @@ export function deriveNames(s: Settings): Names {
         agentManagerRole: `${base}-agent-manager`,
         reloadEventsRole: `${base}-casc-reload-events`,
         agentEgressPolicy: `${base}-agent-egress`,
+        agentLimits: `${base}-agent-limits`,
         // Cluster-scoped: the controller's namespace keeps two stacks' policies apart.
         agentAccountsPolicy: `${base}-k8s.${s.namespace}.agent-accounts`,
         homeClaim:

@@ -187,6 +187,8 @@ const templateSchema = z.strictObject({
     /** Containers besides the agent; a container named jnlp replaces the default agent container. */
     containers: z.array(containerSchema).default([]),
     idleMinutes: count(0, 1440).default(0),
+    /** Seconds a pod of this template may live (the plugin's activeDeadlineSeconds); unset: agentPodMaxSeconds. */
+    activeDeadlineSeconds: count(60, 604800).optional(),
     instanceCap: count(1, 1000).default(10),
     nodeSelector: nodeSelector.default({}),
     tolerations: z

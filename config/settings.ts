@@ -15,6 +15,7 @@ import type { AccessMode } from "./checks";
 import { AgentContainer, defaultTemplates, JNLP, PodTemplate, SecurityLevel, templatesSchema } from "./podTemplates";
 import { ConfigError, readValues } from "./reader";
 import { deriveTiers, mountsSecret, Tier } from "./tiers";
+import { agentLimitsFor, TierLimits } from "./agentLimits";
 
 export type { AgentContainer, PodTemplate };
 
@@ -117,6 +118,12 @@ export interface Settings {
         prePullImages: boolean;
         pauseImage: string;
         prePullToolImage: string;
+        /** The longest an agent pod lives (activeDeadlineSeconds), and the default of every template. */
+        podMaxSeconds: number;
+        /** The highest priority an agent pod may run at. */
+        maxPriority: number;
+        /** Each tier's ResourceQuota and LimitRange; none when agentResourceQuota is false. */
+        limits?: TierLimits[];
     };
 }
 
@@ -209,7 +216,18 @@ export function settingsFrom(raw: Record<string, string | undefined>): Settings 
     return readSettings(raw).settings;
 }
 
+/** The agent trust tiers of these settings (tiers.ts). */
+export function tiersOf(v: ValidValues, templates: PodTemplate[]): Tier[] {
+    return deriveTiers({
+        agentNamespace: v.agentNamespace,
+        templates,
+        deployNamespaces: v.deployNamespaces,
+        allowPrivilegedAgents: v.allowPrivilegedAgents,
+    });
+}
+
 function shape(v: ValidValues, templates: PodTemplate[]): Settings {
+    const tiers = tiersOf(v, templates);
     const local = (v.securityRealm ?? { type: "local" }).type === "local";
     const access: Access = {
         realm: v.securityRealm ?? { type: "local" },
@@ -322,12 +340,7 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             containerCap: v.containerCap,
             podRetention: v.podRetention,
             templates,
-            tiers: deriveTiers({
-                agentNamespace: v.agentNamespace,
-                templates,
-                deployNamespaces: v.deployNamespaces,
-                allowPrivilegedAgents: v.allowPrivilegedAgents,
-            }),
+            tiers,
             deployNamespaces: v.deployNamespaces,
             deployClusterRole: v.deployClusterRole,
             createDeployNamespaces: v.createDeployNamespaces,
@@ -342,6 +355,9 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             prePullImages: v.prePullImages,
             pauseImage: v.pauseImage,
             prePullToolImage: v.prePullToolImage,
+            podMaxSeconds: v.agentPodMaxSeconds,
+            maxPriority: v.agentMaxPriority,
+            limits: agentLimitsFor(v, tiers),
         },
     };
     // The test job asks for the label of the build tier's first template, which also takes jobs

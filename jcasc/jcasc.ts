@@ -50,6 +50,8 @@ export interface CascInput {
     jenkinsTunnel: string;
     /** An HTTP proxy for Jenkins' own requests and the agents' tools; none when unset. */
     proxy?: Proxy;
+    /** The longest an agent pod lives: every template's activeDeadlineSeconds unless it sets less. */
+    podMaxSeconds: number;
 }
 
 /** The JCasC input of a stack's settings. */
@@ -67,6 +69,7 @@ export function cascInput(s: Settings, names: Pick<Names, "jenkinsUrl" | "jenkin
         jenkinsUrl: names.jenkinsUrl,
         jenkinsTunnel: names.jenkinsTunnel,
         proxy: s.proxy,
+        podMaxSeconds: s.agents.podMaxSeconds,
     };
 }
 
@@ -309,7 +312,7 @@ export function templatePodYaml(t: PodTemplate): Obj {
     return mergePod(generated, t.yaml ? (readPodYaml(t.yaml).pod ?? {}) : {});
 }
 
-function podTemplate(tier: Tier, t: PodTemplate, normal: boolean): Json {
+function podTemplate(tier: Tier, t: PodTemplate, normal: boolean, podMaxSeconds: number): Json {
     const volumes = [
         ...t.volumes.filter((vol) => !inPodYaml(vol)).map(volume),
         ...(t.hostDockerSocket
@@ -335,6 +338,8 @@ function podTemplate(tier: Tier, t: PodTemplate, normal: boolean): Json {
         serviceAccount: tier.podServiceAccount,
         idleMinutes: t.idleMinutes,
         instanceCap: t.instanceCap,
+        // PodTemplate.setActiveDeadlineSeconds (@DataBoundSetter); PodTemplateBuilder writes it into the pod.
+        activeDeadlineSeconds: t.activeDeadlineSeconds ?? podMaxSeconds,
         ...(Object.keys(t.nodeSelector).length > 0
             ? {
                   nodeSelector: Object.entries(t.nodeSelector)
@@ -359,13 +364,15 @@ function podTemplate(tier: Tier, t: PodTemplate, normal: boolean): Json {
  * restricted-by-default cloud pod-level uid and gid 1000, so the kubelet can verify the
  * `runAsNonRoot` the cloud fills in for images whose USER is a name. It takes no job itself.
  */
-function defaultsTemplate(tier: Tier, proxy: Proxy | undefined): Json {
+function defaultsTemplate(tier: Tier, proxy: Proxy | undefined, podMaxSeconds: number): Json {
     return {
         id: templateId(tier.namespace, DEFAULTS_TEMPLATE),
         name: DEFAULTS_TEMPLATE,
         // No label and EXCLUSIVE: no job can ask for this template, so no pod is made of it.
         nodeUsageMode: "EXCLUSIVE",
         serviceAccount: tier.podServiceAccount,
+        // A pipeline's own pod that sets none gets it (PodTemplateUtils.combine: the parent's when 0).
+        activeDeadlineSeconds: podMaxSeconds,
         // Every pod of the cloud inherits these (PodTemplateUtils.combine merges envVars).
         ...(proxy ? { envVars: envVars(proxyVariables(proxy)) } : {}),
         ...(tier.restrictedPss ? { runAsUser: String(AGENT_UID), runAsGroup: String(AGENT_UID) } : {}),
@@ -415,8 +422,10 @@ function cloud(input: CascInput, tier: Tier): { [key: string]: Json } {
         defaultsProviderTemplate: DEFAULTS_TEMPLATE,
         garbageCollection: { timeout: GARBAGE_COLLECTION_SECONDS },
         templates: [
-            defaultsTemplate(tier, input.proxy),
-            ...tier.templates.map((t, i) => podTemplate(tier, t, tier.name === "build" && i === 0)),
+            defaultsTemplate(tier, input.proxy, input.podMaxSeconds),
+            ...tier.templates.map((t, i) =>
+                podTemplate(tier, t, tier.name === "build" && i === 0, input.podMaxSeconds),
+            ),
         ],
     };
 }

@@ -414,7 +414,7 @@ describe("under the mock runtime", () => {
         expect(s.objects("DaemonSet")).toHaveLength(2);
         const anywhere = s.object("DaemonSet", "jenkins-agent-images");
         const tainted = s.objects("DaemonSet").find((d) => d !== anywhere)!;
-        expect(anywhere.metadata).toMatchObject({ name: "jenkins-agent-images", namespace: "jenkins-agents" });
+        expect(anywhere.metadata).toMatchObject({ name: "jenkins-agent-images", namespace: "jenkins" });
         const pod = anywhere.spec.template.spec;
         // The tool copies a static busybox as `true`; every image then runs only that copy.
         expect(pod.initContainers.map((c: any) => [c.image, c.command])).toEqual([

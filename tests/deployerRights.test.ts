@@ -108,7 +108,7 @@ describe("the deployer's rights, as the API server answers", () => {
         );
         expect(result.problems).toEqual([]);
         expect(result.warnings).toEqual([
-            "the deployer may not delete serviceaccounts, roles.rbac.authorization.k8s.io, rolebindings.rbac.authorization.k8s.io, networkpolicies.networking.k8s.io in namespace ci-agents-deploy: an up that removes one of these, and pulumi destroy, will fail (a preview-only identity is fine without)",
+            "the deployer may not delete serviceaccounts, roles.rbac.authorization.k8s.io, rolebindings.rbac.authorization.k8s.io, networkpolicies.networking.k8s.io, resourcequotas, limitranges in namespace ci-agents-deploy: an up that removes one of these, and pulumi destroy, will fail (a preview-only identity is fine without)",
         ]);
     });
 

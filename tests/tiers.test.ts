@@ -75,22 +75,29 @@ describe("deriveTiers", () => {
 
 describe("the admission policy's rules", () => {
     it("map each tier namespace to its one account, its token rule, its shared claims and its workspace classes", () => {
-        const rules = agentPodRules([
-            {
-                namespace: "a",
-                podServiceAccount: "jenkins-agent",
-                apiAccess: false,
-                templates: templates([
-                    { name: "x", labels: ["x"], volumes: [{ type: "pvc", claimName: "m2-cache", mountPath: "/m2" }] },
-                    {
-                        name: "y",
-                        labels: ["y"],
-                        workspaceVolume: { type: "genericEphemeralVolume", size: "5Gi", storageClass: "fast" },
-                    },
-                ]),
-            },
-            { namespace: "a-deploy", podServiceAccount: "jenkins-deployer", apiAccess: true, templates: [] },
-        ]);
+        const rules = agentPodRules(
+            [
+                {
+                    namespace: "a",
+                    podServiceAccount: "jenkins-agent",
+                    apiAccess: false,
+                    templates: templates([
+                        {
+                            name: "x",
+                            labels: ["x"],
+                            volumes: [{ type: "pvc", claimName: "m2-cache", mountPath: "/m2" }],
+                        },
+                        {
+                            name: "y",
+                            labels: ["y"],
+                            workspaceVolume: { type: "genericEphemeralVolume", size: "5Gi", storageClass: "fast" },
+                        },
+                    ]),
+                },
+                { namespace: "a-deploy", podServiceAccount: "jenkins-deployer", apiAccess: true, templates: [] },
+            ],
+            { podMaxSeconds: 3600, maxPriority: 0 },
+        );
         expect(rules.variables).toEqual([
             {
                 name: "allowed",
@@ -98,10 +105,16 @@ describe("the admission policy's rules", () => {
             },
             { name: "tokenless", expression: "{'a': true, 'a-deploy': false}[namespaceObject.metadata.name]" },
             { name: "claims", expression: "{'a': ['m2-cache'], 'a-deploy': []}[namespaceObject.metadata.name]" },
+            {
+                name: "tolerations",
+                expression:
+                    "{'a': ['node.kubernetes.io/not-ready|Exists||NoExecute', 'node.kubernetes.io/unreachable|Exists||NoExecute'], 'a-deploy': ['node.kubernetes.io/not-ready|Exists||NoExecute', 'node.kubernetes.io/unreachable|Exists||NoExecute']}[namespaceObject.metadata.name]",
+            },
+            { name: "runtimeClasses", expression: "{'a': [], 'a-deploy': []}[namespaceObject.metadata.name]" },
             { name: "classes", expression: "{'a': ['fast'], 'a-deploy': []}[namespaceObject.metadata.name]" },
         ]);
         // What each rule refuses is proven on the API server (npm run test:cluster).
-        expect(rules.validations.map((v) => v.reason)).toEqual(Array(6).fill("Forbidden"));
+        expect(rules.validations.map((v) => v.reason)).toEqual(Array(12).fill("Forbidden"));
     });
 });
 
@@ -185,11 +198,12 @@ describe("the tiers under the mock runtime", () => {
         for (const c of clouds) {
             expect(c.garbageCollection).toEqual({ timeout: 300 });
             expect(c.defaultsProviderTemplate).toBe("jenkins-k8s-defaults");
-            // No label, EXCLUSIVE: no job can be given a pod of it.
+            // No label, EXCLUSIVE: no job can be given a pod of it. A pipeline's own pod inherits its deadline.
             expect(c.templates[0]).toEqual({
                 id: expect.any(String),
                 name: "jenkins-k8s-defaults",
                 nodeUsageMode: "EXCLUSIVE",
+                activeDeadlineSeconds: 21600,
                 serviceAccount: c.name === "kubernetes-deploy" ? "jenkins-deployer" : "jenkins-agent",
                 runAsUser: "1000",
                 runAsGroup: "1000",

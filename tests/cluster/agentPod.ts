@@ -319,6 +319,10 @@ function unwrap(t: Obj, parent: Obj | undefined): Obj {
             out[k] = parent[k];
         }
     }
+    // An int field: 0 is unset (PodTemplateUtils.combine: `i -> Objects.equals(i, 0)`).
+    if (!(out.activeDeadlineSeconds > 0) && parent.activeDeadlineSeconds > 0) {
+        out.activeDeadlineSeconds = parent.activeDeadlineSeconds;
+    }
     out.envVars = [...(parent.envVars ?? []), ...(t.envVars ?? [])];
     out.volumes = [...(parent.volumes ?? []), ...(t.volumes ?? [])];
     return out;

@@ -6,6 +6,7 @@
 // Long by design: the tests are declared per stack from its render, so one file walks a stack from
 // apply to hostile pods; the client, the plugin's pod model and the expectations live beside it.
 import { createHash } from "crypto";
+import { parseQuantity } from "../../config/checks";
 import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -74,6 +75,9 @@ function probePod(namespace: string, name: string): Obj {
         metadata: { name, namespace, labels: { "jenkins-k8s.test/probe": "true" } },
         spec: {
             automountServiceAccountToken: false,
+            // As the plugin makes every agent pod: never restarted, with a deadline.
+            restartPolicy: "Never",
+            activeDeadlineSeconds: 600,
             securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
             containers: [
                 {
@@ -665,7 +669,23 @@ function describeStack(stack: string, render: Render): void {
                     };
                     warned.push(...(await cluster.create(claimObject, { as })).warnings);
                 }
-                warned.push(...(await cluster.create(pod as KubeObject, { as })).warnings);
+                const created = await cluster.create(pod as KubeObject, { as });
+                warned.push(...created.warnings);
+                // The tier's quota counts it: the API server's admission adds its size to status.used.
+                const quota = ofKind(render, "ResourceQuota").find((q) => q.metadata.namespace === ns);
+                if (quota) {
+                    const live = await cluster.read(quota);
+                    const used: Obj = live?.status?.used ?? {};
+                    const limits = (created.object.spec.containers as Obj[]).reduce(
+                        (sum, c) => sum + parseQuantity(c.resources?.limits?.cpu ?? "0"),
+                        0,
+                    );
+                    expect(Number(used.pods)).toBeGreaterThanOrEqual(1);
+                    expect(parseQuantity(used["limits.cpu"])).toBeGreaterThanOrEqual(limits);
+                    expect(parseQuantity(used["limits.cpu"])).toBeLessThanOrEqual(
+                        parseQuantity(live!.status.hard["limits.cpu"]),
+                    );
+                }
                 await waitFor(`agent pod ${ns}/${name} to be Running`, WAIT_MS, async () => {
                     const live = await cluster.read(pod as KubeObject);
                     return (
@@ -849,6 +869,111 @@ function describeStack(stack: string, render: Render): void {
                         });
                     }
                 }
+            }
+            // What would hurt every other workload rather than take a node: the agent admission
+            // policy refuses each (its rule first, where Pod Security would too), the LimitRange
+            // the sizes. Each is a pod a pipeline's own podTemplate can ask the plugin for.
+            const limitRanges = ofKind(render, "LimitRange");
+            const maxSeconds = (cloud: Obj) =>
+                Math.max(...(cloud.templates ?? []).map((t: Obj) => Number(t.activeDeadlineSeconds ?? 0)));
+            const limitProbes: { what: string; make: (pod: Obj, cloud: Obj) => void; refusedBy: RegExp }[] = [
+                ...["system-node-critical", "system-cluster-critical"].map((priorityClassName) => ({
+                    what: `a pod of PriorityClass ${priorityClassName} (it preempts production workloads)`,
+                    make: (pod: Obj) => {
+                        pod.spec.priorityClassName = priorityClassName;
+                    },
+                    refusedBy: /jenkins-k8s agent limits: pods in \S+ run at priority 0 at most/,
+                })),
+                {
+                    what: "a pod that tolerates every taint (control-plane, GPU and dedicated nodes)",
+                    make: (pod) => {
+                        pod.spec.tolerations = [{ operator: "Exists" }];
+                    },
+                    refusedBy:
+                        /jenkins-k8s agent limits: pods in \S+ tolerate only the taints the tier templates tolerate/,
+                },
+                {
+                    what: "a pod restarted forever (restartPolicy Always)",
+                    make: (pod) => {
+                        pod.spec.restartPolicy = "Always";
+                    },
+                    refusedBy: /have restartPolicy Never .*, not Always/,
+                },
+                {
+                    what: "a pod with no deadline (activeDeadlineSeconds unset)",
+                    make: (pod) => {
+                        delete pod.spec.activeDeadlineSeconds;
+                    },
+                    refusedBy:
+                        /end within \d+ seconds \(jenkins-k8s:agentPodMaxSeconds\): activeDeadlineSeconds is unset/,
+                },
+                {
+                    what: "a pod whose deadline is past the stack's longest",
+                    make: (pod, cloud) => {
+                        pod.spec.activeDeadlineSeconds = maxSeconds(cloud) + 1;
+                    },
+                    refusedBy: /end within \d+ seconds/,
+                },
+                {
+                    what: "a pod that opens a port on the node (hostPort)",
+                    make: (pod) => {
+                        pod.spec.containers[0].ports = [{ containerPort: 8080, hostPort: 8080 }];
+                    },
+                    // Pod Security baseline (and so restricted) refuses it first; in the privileged tier, the policy.
+                    refusedBy:
+                        /open no port on the node \(hostPort\)|violates PodSecurity "(baseline|restricted):latest": hostPort/,
+                },
+                {
+                    what: "a pod of a runtime class no template names",
+                    make: (pod) => {
+                        pod.spec.runtimeClassName = "runc-unconfined";
+                    },
+                    refusedBy: /runtime classes the tier templates name|RuntimeClass "runc-unconfined" not found/,
+                },
+                ...(limitRanges.length > 0
+                    ? [
+                          {
+                              what: "a pod asking for 64 CPUs and 512Gi",
+                              make: (pod: Obj) => {
+                                  pod.spec.containers[0].resources = {
+                                      requests: { cpu: "64", memory: "512Gi" },
+                                      limits: { cpu: "64", memory: "512Gi" },
+                                  };
+                              },
+                              refusedBy: /maximum cpu usage per Container is \S+, but limit is 64/,
+                          },
+                      ]
+                    : []),
+            ];
+            if (ofKind(render, "ValidatingAdmissionPolicy").length > 0) {
+                for (const { cloud, launcher, podAccount } of cloudList) {
+                    for (const probe of limitProbes) {
+                        test(`refused  ${cloud.namespace}: ${probe.what}, as ${userOf(launcher)}`, async () => {
+                            const pod = probePod(cloud.namespace, "tier-probe-limits");
+                            pod.spec.serviceAccountName = podAccount ?? "default";
+                            probe.make(pod, cloud);
+                            const refusal = await tryPod(pod, launcher);
+                            expect(refusal?.code).toBe(403);
+                            expect(refusal?.message).toMatch(probe.refusedBy);
+                        });
+                    }
+                }
+            }
+            for (const range of limitRanges) {
+                test(`${range.metadata.namespace}: a pod that asks for nothing gets the LimitRange's defaults, so the quota counts it`, async () => {
+                    const { cloud, launcher, podAccount } = cloudList.find(
+                        (c) => c.cloud.namespace === range.metadata.namespace,
+                    )!;
+                    const pod = probePod(cloud.namespace, "tier-probe-bare");
+                    pod.spec.serviceAccountName = podAccount ?? "default";
+                    delete pod.spec.containers[0].resources;
+                    const { object } = await cluster.create(pod as KubeObject, { as: launcher, dryRun: true });
+                    const container = (range.spec.limits as Obj[]).find((l) => l.type === "Container")!;
+                    expect(object.spec.containers[0].resources).toEqual({
+                        limits: container.default,
+                        requests: container.defaultRequest,
+                    });
+                });
             }
             for (const probe of PROBES) {
                 test(`the probe "${probe.what}" is a valid pod (admitted as cluster-admin where Pod Security allows it)`, async () => {
