@@ -166,6 +166,7 @@ export = async () => {
             : undefined,
         egress: agents.egress,
         limits: agents.limits,
+        reaper: agents.reaper,
     });
     const master = new JenkinsMaster("jenkins", {
         namespace: controllerNamespace,

@@ -6,12 +6,10 @@
 import { configKey } from "../config/keys";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "fs";
-import * as path from "path";
 import type { Names } from "../config/names";
-import { restrictedContainer, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecurity";
 import type { Settings } from "../config/settings";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "./kept";
+import { scriptCronJob } from "./scriptJob";
 
 export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
 export const SNAPSHOT_API = `${SNAPSHOT_GROUP}/v1`;
@@ -122,79 +120,30 @@ export function backupResources(name: string, args: BackupsArgs, parent: pulumi.
         },
         child,
     );
-    const script = (file: string) => readFileSync(path.join(__dirname, "..", "controller", file), "utf8");
-    const scripts = new k8s.core.v1.ConfigMap(
-        `${name}-backup-script`,
-        {
-            metadata: meta(`${account}-script`),
-            data: { "backup-home.sh": script("backup-home.sh"), "k8s-event.sh": script("k8s-event.sh") },
-        },
-        child,
-    );
     const { backups } = args;
-    new k8s.batch.v1.CronJob(
+    scriptCronJob(
         `${name}-backup`,
         {
-            metadata: meta(account),
-            spec: {
-                schedule: backups.schedule,
-                concurrencyPolicy: "Forbid",
-                successfulJobsHistoryLimit: 3,
-                failedJobsHistoryLimit: 3,
-                jobTemplate: {
-                    spec: {
-                        // One try: a retry after a created snapshot would take another.
-                        backoffLimit: 0,
-                        template: {
-                            metadata: { labels },
-                            spec: {
-                                serviceAccountName: sa.metadata.name,
-                                restartPolicy: "Never",
-                                // curlimages/curl's user; the restricted profile throughout.
-                                securityContext: {
-                                    runAsNonRoot: true,
-                                    runAsUser: 100,
-                                    runAsGroup: 101,
-                                    seccompProfile: RUNTIME_DEFAULT_SECCOMP,
-                                },
-                                containers: [
-                                    {
-                                        name: "backup",
-                                        image: backups.image,
-                                        command: ["sh", "/scripts/backup-home.sh"],
-                                        env: [
-                                            {
-                                                name: "NAMESPACE",
-                                                valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } },
-                                            },
-                                            { name: "CLAIM", value: args.claimName },
-                                            { name: "KEPT_BY", value: args.keptBy },
-                                            { name: "CLASS", value: backups.snapshotClass ?? "" },
-                                            { name: "RETENTION", value: String(backups.retention) },
-                                            { name: "MAX_AGE_DAYS", value: String(backups.maxAgeDays) },
-                                            { name: "PREFIX", value: args.names.homeClaim },
-                                            { name: "KEEP", value: args.keep ?? "" },
-                                        ],
-                                        resources: {
-                                            requests: { cpu: "10m", memory: "16Mi" },
-                                            limits: { cpu: "200m", memory: "64Mi" },
-                                        },
-                                        securityContext: restrictedContainer(100),
-                                        volumeMounts: [
-                                            { name: "scripts", mountPath: "/scripts", readOnly: true },
-                                            { name: "work", mountPath: "/tmp" },
-                                        ],
-                                    },
-                                ],
-                                volumes: [
-                                    { name: "scripts", configMap: { name: scripts.metadata.name } },
-                                    { name: "work", emptyDir: {} },
-                                ],
-                            },
-                        },
-                    },
-                },
-            },
+            account,
+            namespace: args.namespace,
+            labels,
+            script: "backup-home.sh",
+            container: "backup",
+            schedule: backups.schedule,
+            image: backups.image,
+            serviceAccountName: sa.metadata.name,
+            env: [
+                { name: "NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                { name: "CLAIM", value: args.claimName },
+                { name: "KEPT_BY", value: args.keptBy },
+                { name: "CLASS", value: backups.snapshotClass ?? "" },
+                { name: "RETENTION", value: String(backups.retention) },
+                { name: "MAX_AGE_DAYS", value: String(backups.maxAgeDays) },
+                { name: "PREFIX", value: args.names.homeClaim },
+                { name: "KEEP", value: args.keep ?? "" },
+            ],
+            // One try: a retry after a created snapshot would take another.
+            backoffLimit: 0,
         },
         child,
     );

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { TierLimits } from "../config/agentLimits";
+import { reaperResources } from "./reaper";
 import * as pulumi from "@pulumi/pulumi";
 import { buildCasc, CASC_FILE, CascInput, renderCasc, sha256 } from "../jcasc/jcasc";
 import { AGENT_PORT, HTTP_PORT, Names } from "../config/names";
@@ -65,6 +66,8 @@ export interface JenkinsCloudConfigArgs {
     prePull?: { pauseImage: string; toolImage: string };
     /** Each tier's ResourceQuota and LimitRange; none when unset. */
     limits?: TierLimits[];
+    /** The agent reaper (components/reaper.ts); none when unset. */
+    reaper?: { stuckSeconds: number; image: string };
     /** Limit agent pods' egress to DNS, the controller and these CIDRs; unset: no limit. */
     egress?: EgressRule[];
 }
@@ -194,6 +197,14 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                     },
                 },
                 { parent: this },
+            );
+        }
+
+        if (args.reaper) {
+            reaperResources(
+                name,
+                { namespace: args.namespace, names, tierNamespaces: args.tierNamespaces, ...args.reaper },
+                this,
             );
         }
 

@@ -7,6 +7,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { BACKUP_RULES, SNAPSHOT_GROUP } from "./backups";
 import { AGENT_MANAGER_RULES, RELOAD_EVENTS_RULE } from "./rbac";
+import { REAPER_RULES } from "./reaper";
 import type { Settings } from "../config/settings";
 
 /** The API resource of each kind the program makes: its group and plural. */
@@ -78,6 +79,7 @@ export function madeBy(settings: Settings): Made[] {
     if (settings.disruptionBudget) add(controller, "PodDisruptionBudget");
     if (settings.backups) add(controller, "CronJob", "VolumeSnapshot");
     if (agents.prePullImages) add(controller, "DaemonSet");
+    if (agents.reaper) add(controller, "CronJob");
 
     for (const tier of agents.tiers) {
         add(tier.namespace, "ServiceAccount", "Role", "RoleBinding");
@@ -120,7 +122,10 @@ const DEPLOYMENT_AWAIT: Right[] = [
 function rolesMade(settings: Settings): { namespace: string; rules: k8s.types.input.rbac.v1.PolicyRule[] }[] {
     return [
         { namespace: settings.namespace, rules: [RELOAD_EVENTS_RULE, ...(settings.backups ? BACKUP_RULES : [])] },
-        ...settings.agents.tiers.map((t) => ({ namespace: t.namespace, rules: AGENT_MANAGER_RULES })),
+        ...settings.agents.tiers.map((t) => ({
+            namespace: t.namespace,
+            rules: [...AGENT_MANAGER_RULES, ...(settings.agents.reaper ? REAPER_RULES : [])],
+        })),
     ];
 }
 

@@ -12,6 +12,9 @@ import { ACCESS_MODES, bool, checked, oneOf, optionalChecked as optional, wholeN
 
 export const PROJECT = "jenkins-k8s";
 
+/** The image of the CronJobs that run controller/'s scripts: a shell and curl. */
+const CURL_IMAGE = "curlimages/curl:8.11.1";
+
 /** A key as `pulumi config` and every message name it: `jenkins-k8s:<name>`. */
 export const configKey = (name: string): string => `${PROJECT}:${name}`;
 
@@ -423,7 +426,7 @@ export const KEYS = {
     },
     backupImage: {
         type: "string",
-        default: "curlimages/curl:8.11.1",
+        default: CURL_IMAGE,
         schema: checked(v.checkImage),
         description:
             "Image of the snapshot CronJob: a shell and curl (it talks to the API server with its own account).",
@@ -534,6 +537,19 @@ export const KEYS = {
         },
         description:
             "Sizes of each agent tier's ResourceQuota and LimitRange (an object, in the stack file): `pods`, `cpu`, `memory`, `ephemeralStorage`, `claims`, `claimStorage` for the whole namespace; `containerCpu`, `containerMemory`, `podCpu`, `podMemory` the most one container or pod may ask for; `containerEphemeralStorage` the limit a container that sets none gets. Unset fields are sized from the tier's templates. See docs/security.md.",
+    },
+    agentStuckMinutes: {
+        type: "integer",
+        default: 30,
+        schema: int(0, 1440, "0: no reaper"),
+        description:
+            "The agent reaper (a CronJob every 5 minutes, with an account that may only list and delete pods in the agent namespaces) deletes agent pods Pending this long (unschedulable, an image that cannot be pulled, an agent that never connected) or finished this long after they were made, and pods running past their deadline. 0: no reaper.",
+    },
+    agentReaperImage: {
+        type: "string",
+        default: CURL_IMAGE,
+        schema: checked(v.checkImage),
+        description: "Image of the agent reaper: a shell and curl (it talks to the API server with its own account).",
     },
     podTemplates: {
         type: "object",

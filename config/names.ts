@@ -30,6 +30,8 @@ export interface Names {
     agentEgressPolicy: string;
     /** The ResourceQuota and the LimitRange of each agent tier's namespace. */
     agentLimits: string;
+    /** The agent reaper's CronJob and account (controller namespace), and its Role in each tier's. */
+    agentReaper: string;
     /** The ValidatingAdmissionPolicy (and binding) that pins agent pods' ServiceAccounts; cluster-scoped. */
     agentAccountsPolicy: string;
     homeClaim: string;
@@ -65,6 +67,7 @@ export function deriveNames(s: Settings): Names {
         reloadEventsRole: `${base}-casc-reload-events`,
         agentEgressPolicy: `${base}-agent-egress`,
         agentLimits: `${base}-agent-limits`,
+        agentReaper: `${base}-agent-reaper`,
         // Cluster-scoped: the controller's namespace keeps two stacks' policies apart.
         agentAccountsPolicy: `${base}-k8s.${s.namespace}.agent-accounts`,
         homeClaim:

@@ -124,6 +124,8 @@ export interface Settings {
         maxPriority: number;
         /** Each tier's ResourceQuota and LimitRange; none when agentResourceQuota is false. */
         limits?: TierLimits[];
+        /** The agent reaper: after how long a Pending or finished pod is deleted; none when 0. */
+        reaper?: { stuckSeconds: number; image: string };
     };
 }
 
@@ -358,6 +360,10 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             podMaxSeconds: v.agentPodMaxSeconds,
             maxPriority: v.agentMaxPriority,
             limits: agentLimitsFor(v, tiers),
+            reaper:
+                v.agentStuckMinutes > 0
+                    ? { stuckSeconds: v.agentStuckMinutes * 60, image: v.agentReaperImage }
+                    : undefined,
         },
     };
     // The test job asks for the label of the build tier's first template, which also takes jobs

@@ -2,6 +2,9 @@
 // (config/agentLimits.ts): sized from the tier's templates, set by the stack, and every template
 // that could not run within them refused at preview naming both. The cluster tier proves the
 // API server enforces them (npm run test:cluster).
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { REAPER_GRACE_SECONDS, REAPER_RULES, REAPER_SCHEDULE } from "../components/reaper";
 import { bytesQuantity, cpuQuantity } from "../config/agentLimits";
 import { ConfigError } from "../config/reader";
 import { settingsFrom } from "../config/settings";
@@ -199,5 +202,41 @@ describe("pod lifetimes", () => {
         ).toEqual([
             "jenkins-k8s:podTemplates[0].activeDeadlineSeconds = 7200: above jenkins-k8s:agentPodMaxSeconds = 3600, which the admission policy refuses",
         ]);
+    });
+});
+
+describe("the agent reaper", () => {
+    it("a CronJob every 5 minutes over every tier's namespace, its account limited to listing and deleting pods there", async () => {
+        const stack = await runDefaults({ agentStuckMinutes: 20 });
+        const cron = stack.object("CronJob", "jenkins-agent-reaper");
+        expect(cron.metadata.namespace).toBe("jenkins");
+        expect(cron.spec.schedule).toBe(REAPER_SCHEDULE);
+        const env = Object.fromEntries(
+            cron.spec.jobTemplate.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]),
+        );
+        expect(env).toEqual({
+            NAMESPACES: settings()
+                .agents.tiers.map((t) => t.namespace)
+                .join(" "),
+            STUCK_SECONDS: "1200",
+            GRACE_SECONDS: String(REAPER_GRACE_SECONDS),
+        });
+        const roles = stack.objects("Role", "jenkins-agent-reaper");
+        expect(roles.map((r) => [r.metadata.namespace, r.rules])).toEqual(
+            settings().agents.tiers.map((t) => [t.namespace, REAPER_RULES]),
+        );
+        expect(stack.object("ConfigMap", "jenkins-agent-reaper-script").data["reap-agents.sh"]).toContain(
+            "reap-agents:",
+        );
+    });
+
+    it("agentStuckMinutes 0: no reaper", async () => {
+        const stack = await runDefaults({ agentStuckMinutes: 0 });
+        expect(stack.objects("CronJob", "jenkins-agent-reaper")).toEqual([]);
+        expect(stack.objects("ServiceAccount", "jenkins-agent-reaper")).toEqual([]);
+    });
+
+    it("its script passes sh -n", () => {
+        expect(spawnSync("sh", ["-n", path.join(__dirname, "..", "controller", "reap-agents.sh")]).status).toBe(0);
     });
 });

@@ -54,7 +54,7 @@ describe("scheduled snapshots", () => {
             { "jenkins-k8s:backups": "false" },
             { controller: () => Promise.resolve({ hash: "old", generation: 4 }) },
         );
-        expect(s.objects("CronJob")).toHaveLength(0);
+        expect(s.objects("CronJob", "jenkins-backup")).toHaveLength(0);
         expect(s.objects("ServiceAccount").map((a) => a.metadata.name)).not.toContain("jenkins-backup");
         expect(restorePoints(s)).toHaveLength(0);
     });
@@ -154,7 +154,7 @@ describe("a restore, and after it", () => {
         const s = await run({ "jenkins-k8s:restoreFromSnapshot": snapshot }, reader);
         const env = Object.fromEntries(
             s
-                .object("CronJob")
+                .object("CronJob", "jenkins-backup")
                 .spec.jobTemplate.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]),
         );
         expect(env.KEEP).toBe(snapshot);

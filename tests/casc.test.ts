@@ -384,7 +384,7 @@ describe("under the mock runtime", () => {
         const s = await runDefaults();
         expect(s.objects("ServiceAccount", "jenkins-deployer")).toHaveLength(0);
         expect(new Set(s.objects("RoleBinding").map((b) => b.metadata.name))).toEqual(
-            new Set(["jenkins-agent-manager", "jenkins-casc-reload-events"]),
+            new Set(["jenkins-agent-manager", "jenkins-agent-reaper", "jenkins-casc-reload-events"]),
         );
     });
 

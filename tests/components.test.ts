@@ -85,8 +85,9 @@ describe("JenkinsRbac", () => {
                 .sort(),
         ).toEqual(["ci", "ci-agents", "ci-agents-baseline"]);
         const inBuild = (kind: string) => s.objects(kind).filter((o) => o.metadata.namespace === "ci-agents");
-        expect(inBuild("Role")).toHaveLength(1);
-        expect(inBuild("RoleBinding")[0].subjects).toEqual([
+        // The controller's account launches there; the reaper may only list and delete (reaper.cluster.ts).
+        expect(inBuild("Role").map((r) => r.metadata.name)).toEqual(["jenkins-agent-reaper", "jenkins-agent-manager"]);
+        expect(inBuild("RoleBinding").find((b) => b.metadata.name === "jenkins-agent-manager")!.subjects).toEqual([
             { kind: "ServiceAccount", name: "jenkins", namespace: "ci" },
         ]);
         expect(s.object("ServiceAccount", "jenkins").metadata.namespace).toBe("ci");

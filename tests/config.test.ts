@@ -363,6 +363,8 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["agent pods that live a minute", { agentPodMaxSeconds: 60 }, "agentPodMaxSeconds", "300 to 604800"],
     ["agent priority of the system classes", { agentMaxPriority: 2000000000 }, "agentMaxPriority", "up to 1000000000"],
     ["agentResourceQuota not a boolean", { agentResourceQuota: "no" }, "agentResourceQuota", "true or false"],
+    ["stuck agents kept a week", { agentStuckMinutes: 10080 }, "agentStuckMinutes", "0 to 1440"],
+    ["a floating reaper image", { agentReaperImage: "curlimages/curl:latest" }, "agentReaperImage", "floats"],
     ["a quota of no pods", { agentQuota: { pods: 0 } }, "agentQuota.pods", "1 to 10000"],
     ["a quota's cpu in Gi", { agentQuota: { cpu: "4Gi" } }, "agentQuota.cpu", "CPU quantity"],
     ["a quota field that does not exist", { agentQuota: { gpus: 2 } }, "agentQuota.gpus", "not a field here"],

@@ -37,10 +37,12 @@ describe("the dev stack (mirrors the original)", () => {
         const accounts = dev
             .objects("ServiceAccount")
             .map((a) => [`${a.metadata.namespace}/${a.metadata.name}`, a.automountServiceAccountToken]);
-        expect(accounts).toHaveLength(3);
+        expect(accounts).toHaveLength(4);
         expect(accounts).toEqual(
             expect.arrayContaining([
                 ["kube-ops/jenkins", true],
+                // The agent reaper's: it lists and deletes agent pods, and nothing else.
+                ["kube-ops/jenkins-agent-reaper", true],
                 ["kube-ops-agents/jenkins-agent", false],
                 ["kube-ops-agents-baseline/jenkins-agent", false],
             ]),
@@ -49,7 +51,7 @@ describe("the dev stack (mirrors the original)", () => {
 
     it("grants the controller pod management in the build tier's namespace only, with rbac v1", () => {
         const inBuild = (kind: string) => dev.objects(kind).filter((o) => o.metadata.namespace === "kube-ops-agents");
-        const [role] = inBuild("Role");
+        const role = inBuild("Role").find((r) => r.metadata.name === "jenkins-agent-manager")!;
         expect(role.apiVersion).toBe("rbac.authorization.k8s.io/v1");
         expect(role.metadata.namespace).toBe("kube-ops-agents");
         // Exactly what the plugin uses the account for (the same list the cluster tier asks the API server).
@@ -57,7 +59,7 @@ describe("the dev stack (mirrors the original)", () => {
         const verbs = role.rules.flatMap((r: any) => [...r.verbs, ...r.resources, ...r.apiGroups]);
         expect(verbs).not.toContain("*");
         expect(verbs).not.toContain("secrets");
-        const [binding] = inBuild("RoleBinding");
+        const binding = inBuild("RoleBinding").find((b) => b.metadata.name === "jenkins-agent-manager")!;
         expect(binding.roleRef).toEqual({
             apiGroup: "rbac.authorization.k8s.io",
             kind: "Role",

@@ -146,7 +146,9 @@ describe("the tiers under the mock runtime", () => {
         expect(token.metadata.annotations).toEqual({ "kubernetes.io/service-account.name": "jenkins-deploy-launcher" });
         const roleBinding = s
             .objects("RoleBinding")
-            .find((b) => b.metadata.namespace === "jenkins-agents-deploy" && b.roleRef.kind === "Role");
+            .find(
+                (b) => b.metadata.namespace === "jenkins-agents-deploy" && b.roleRef.name === "jenkins-agent-manager",
+            );
         expect(roleBinding!.subjects).toEqual([
             { kind: "ServiceAccount", name: "jenkins-deploy-launcher", namespace: "jenkins" },
         ]);

@@ -1,0 +1,77 @@
+// The agent reaper: a CronJob in the controller's namespace that deletes the agent pods nothing
+// else will (controller/reap-agents.sh says which), with an account that may list and delete pods
+// in the agent tiers' namespaces and do nothing else. What each other mechanism covers is in
+// docs/operations.md.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Names } from "../config/names";
+import { scriptCronJob } from "./scriptJob";
+
+/** What the reaper may do, in each agent tier's namespace. */
+export const REAPER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
+];
+
+/** How often it runs; a stuck pod is gone within this of agentStuckMinutes. */
+export const REAPER_SCHEDULE = "*/5 * * * *";
+
+/** How long past its deadline a running pod is left to its kubelet before the reaper deletes it. */
+export const REAPER_GRACE_SECONDS = 300;
+
+export interface ReaperArgs {
+    namespace: pulumi.Input<string>;
+    names: Names;
+    /** Each tier's namespace, by tier. */
+    tierNamespaces: Record<string, pulumi.Input<string>>;
+    stuckSeconds: number;
+    image: string;
+}
+
+export function reaperResources(name: string, args: ReaperArgs, parent: pulumi.Resource): void {
+    const child = { parent };
+    const account = args.names.agentReaper;
+    const labels = { ...args.names.labels, "app.kubernetes.io/component": "agent-reaper" };
+    const sa = new k8s.core.v1.ServiceAccount(
+        `${name}-agent-reaper`,
+        { metadata: { name: account, namespace: args.namespace, labels }, automountServiceAccountToken: true },
+        child,
+    );
+    for (const [tier, namespace] of Object.entries(args.tierNamespaces)) {
+        const prefix = tier === "build" ? name : `${name}-${tier}`;
+        const metadata = { name: account, namespace, labels };
+        const role = new k8s.rbac.v1.Role(`${prefix}-agent-reaper`, { metadata, rules: REAPER_RULES }, child);
+        new k8s.rbac.v1.RoleBinding(
+            `${prefix}-agent-reaper`,
+            {
+                metadata,
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: args.namespace }],
+            },
+            child,
+        );
+    }
+    scriptCronJob(
+        `${name}-agent-reaper`,
+        {
+            account,
+            namespace: args.namespace,
+            labels,
+            script: "reap-agents.sh",
+            container: "reaper",
+            schedule: REAPER_SCHEDULE,
+            image: args.image,
+            serviceAccountName: sa.metadata.name,
+            env: [
+                {
+                    name: "NAMESPACES",
+                    value: pulumi.all(Object.values(args.tierNamespaces)).apply((ns) => ns.join(" ")),
+                },
+                { name: "STUCK_SECONDS", value: String(args.stuckSeconds) },
+                { name: "GRACE_SECONDS", value: String(REAPER_GRACE_SECONDS) },
+            ],
+            // The next run tries again.
+            backoffLimit: 0,
+        },
+        child,
+    );
+}
