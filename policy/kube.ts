@@ -177,7 +177,7 @@ function parseYaml(text: unknown): any {
 }
 
 /** A JCasC template's own pod `yaml`, read as the kubernetes plugin reads it (policy/podYaml.ts). */
-function templatePod(template: Obj): any {
+export function templatePod(template: Obj): any {
     return typeof template.yaml === "string" ? readPodYaml(template.yaml).pod : undefined;
 }
 

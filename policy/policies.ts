@@ -20,6 +20,7 @@ import {
     podSites,
     ResourceClass,
     templateOptsIn,
+    templatePod,
     unpinnedReason,
 } from "./kube";
 import { DEFAULT_CLOUD, RESTRICTED_SECCOMP_TYPES } from "./facts";
@@ -339,6 +340,59 @@ const agentTrustTiers: ResourceValidationPolicy = {
     }),
 };
 
+const agentPodBounds: ResourceValidationPolicy = {
+    name: "agent-pod-bounds",
+    description:
+        "Every agent pod template in a JCasC ConfigMap (the cloud's defaults, which pipelines' own pods inherit, included) " +
+        "gives its pods an activeDeadlineSeconds, and none asks for a system PriorityClass, tolerates every taint, " +
+        "restarts its pods or opens a port on the node.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(k8s.core.v1.ConfigMap, (configMap, _args, reportViolation) => {
+        for (const { key, cloud } of jcascClouds(configMap)) {
+            for (const t of Array.isArray(cloud.templates) ? (cloud.templates as Obj[]) : []) {
+                const at = `template "${t.name}" of cloud "${cloud.name}" (data["${key}"])`;
+                if (!(Number(t.activeDeadlineSeconds) > 0)) {
+                    reportViolation(
+                        `${at} has no activeDeadlineSeconds: its pods${t.name === cloud.defaultsProviderTemplate ? ", and every pipeline's own pod of the cloud," : ""} would run until someone deletes them`,
+                    );
+                }
+                const spec: Obj = templatePod(t)?.spec ?? {};
+                if (typeof spec.priorityClassName === "string" && spec.priorityClassName.startsWith("system-")) {
+                    reportViolation(
+                        `${at} asks for PriorityClass ${spec.priorityClassName}: its builds would preempt cluster workloads`,
+                    );
+                }
+                for (const tol of Array.isArray(spec.tolerations) ? (spec.tolerations as Obj[]) : []) {
+                    if (tol?.operator === "Exists" && !tol.key) {
+                        reportViolation(
+                            `${at} tolerates every taint (operator Exists, no key): its builds would land on control-plane and dedicated nodes`,
+                        );
+                    }
+                }
+                if (spec.restartPolicy !== undefined && spec.restartPolicy !== "Never") {
+                    reportViolation(
+                        `${at} sets restartPolicy ${spec.restartPolicy}: an agent that ends would be started again, for ever`,
+                    );
+                }
+                const containers = [
+                    ...(Array.isArray(t.containers) ? (t.containers as Obj[]) : []),
+                    ...(Array.isArray(spec.containers) ? (spec.containers as Obj[]) : []),
+                    ...(Array.isArray(spec.initContainers) ? (spec.initContainers as Obj[]) : []),
+                ];
+                for (const c of containers) {
+                    for (const port of Array.isArray(c?.ports) ? (c.ports as Obj[]) : []) {
+                        if (Number(port?.hostPort) > 0) {
+                            reportViolation(
+                                `${at}: container "${c.name}" opens port ${port.hostPort} on the node (hostPort)`,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }),
+};
+
 export const policies: ResourceValidationPolicy[] = [
     noPrivilegedContainers,
     noHostPath,
@@ -351,4 +405,5 @@ export const policies: ResourceValidationPolicy[] = [
     jenkinsHomeRetainUnverified,
     restrictedController,
     agentTrustTiers,
+    agentPodBounds,
 ];

@@ -85,6 +85,40 @@ function clouds(...list: Obj[]): PolicyInput {
     };
 }
 
+describe("agent-pod-bounds", () => {
+    const cloud = (...templates: Obj[]) =>
+        clouds({ name: "kubernetes", namespace: "agents", defaultsProviderTemplate: "defaults", templates });
+    const ok = { name: "default", activeDeadlineSeconds: 3600 };
+
+    it("passes templates with a deadline and nothing that reaches past their pods", () => {
+        expect(messages("agent-pod-bounds", [cloud({ ...ok, name: "defaults" }, ok)])).toEqual([]);
+    });
+
+    it("names a template without a deadline, and says pipelines' own pods inherit the defaults'", () => {
+        expect(messages("agent-pod-bounds", [cloud({ name: "defaults" }, { name: "maven" })])).toEqual([
+            'template "defaults" of cloud "kubernetes" (data["jenkins.yaml"]) has no activeDeadlineSeconds: its pods, and every pipeline\'s own pod of the cloud, would run until someone deletes them',
+            'template "maven" of cloud "kubernetes" (data["jenkins.yaml"]) has no activeDeadlineSeconds: its pods would run until someone deletes them',
+        ]);
+    });
+
+    it("names a system PriorityClass, a toleration of every taint, a restarting pod and a host port", () => {
+        const yaml = stringify({
+            spec: {
+                priorityClassName: "system-node-critical",
+                tolerations: [{ operator: "Exists" }, { key: "dedicated", operator: "Exists" }],
+                restartPolicy: "Always",
+                containers: [{ name: "web", ports: [{ containerPort: 80, hostPort: 8080 }] }],
+            },
+        });
+        expect(messages("agent-pod-bounds", [cloud({ ...ok, yaml })])).toEqual([
+            'template "default" of cloud "kubernetes" (data["jenkins.yaml"]) asks for PriorityClass system-node-critical: its builds would preempt cluster workloads',
+            'template "default" of cloud "kubernetes" (data["jenkins.yaml"]) tolerates every taint (operator Exists, no key): its builds would land on control-plane and dedicated nodes',
+            'template "default" of cloud "kubernetes" (data["jenkins.yaml"]) sets restartPolicy Always: an agent that ends would be started again, for ever',
+            'template "default" of cloud "kubernetes" (data["jenkins.yaml"]): container "web" opens port 8080 on the node (hostPort)',
+        ]);
+    });
+});
+
 describe("agent-trust-tiers", () => {
     const build = {
         name: "kubernetes",
@@ -154,6 +188,7 @@ describe("the pack", () => {
             "jenkins-home-retain-unverified": "advisory",
             "restricted-controller": "mandatory",
             "agent-trust-tiers": "mandatory",
+            "agent-pod-bounds": "mandatory",
         });
     });
 
