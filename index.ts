@@ -167,6 +167,7 @@ export = async () => {
         egress: agents.egress,
         limits: agents.limits,
         reaper: agents.reaper,
+        after: storage.restorePoint ? [storage.restorePoint] : [],
     });
     const master = new JenkinsMaster("jenkins", {
         namespace: controllerNamespace,

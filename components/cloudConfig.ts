@@ -66,6 +66,8 @@ export interface JenkinsCloudConfigArgs {
     prePull?: { pauseImage: string; toolImage: string };
     /** Each tier's ResourceQuota and LimitRange; none when unset. */
     limits?: TierLimits[];
+    /** What the JCasC document must wait for: this up's restore point, when it takes one. */
+    after?: pulumi.Resource[];
     /** The agent reaper (components/reaper.ts); none when unset. */
     reaper?: { stuckSeconds: number; image: string };
     /** Limit agent pods' egress to DNS, the controller and these CIDRs; unset: no limit. */
@@ -148,7 +150,9 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                 },
                 data: { [CASC_FILE]: this.casc },
             },
-            { parent: this },
+            // After the restore point an up takes: the reload sidecar applies a changed document
+            // within a minute, and the snapshot must hold the home as it was before it.
+            { parent: this, dependsOn: args.after ?? [] },
         );
         this.configMapName = this.configMap.metadata.name;
 

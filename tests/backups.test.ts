@@ -84,6 +84,8 @@ describe("a restore point before every restart", () => {
         const snapshot = s.resource("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshot", "jenkins-restore-point");
         expect(snapshot.retainOnDelete).toBe(true);
         expect(s.resource("kubernetes:apps/v1:Deployment", "jenkins-controller").dependencies).toContain(snapshot.urn);
+        // Nor is a changed JCasC document applied before it: the reload sidecar would change the home first.
+        expect(s.resource("kubernetes:core/v1:ConfigMap", "jenkins-casc").dependencies).toContain(snapshot.urn);
     });
 
     it.each<[string, Record<string, string>]>([

@@ -539,6 +539,25 @@ describe("casc-reload.sh", () => {
             ]);
         });
 
+        test("the sidecar restarted while a reload was failing: the document it never applied is applied at its start", () => {
+            // A first life: B arrives, JCasC refuses the reload, and the container ends (OOM, a probe).
+            mountConfigMap(CONFIG_A);
+            fs.writeFileSync(path.join(fake, "reload.code"), "500");
+            const first = run(3, { 2: [kubeletUpdate(CONFIG_B)] }, START);
+            expect(first.stderr).toContain(`reload of ${sha256(CONFIG_B)} failed`);
+            expect(lines(first.stdout)).not.toContain(`casc-reload: applied ${sha256(CONFIG_B)}`);
+            // Its restart keeps no state, and needs none: with Jenkins up, it applies what is mounted.
+            fs.writeFileSync(path.join(fake, "reload.code"), "200");
+            const second = run(1, {}, START);
+            expectClean(second);
+            expect(lines(second.stdout)).toEqual([
+                `casc-reload: watching ${cascFile} (${sha256(CONFIG_B)})`,
+                `casc-reload: Jenkins is up; applying ${cascFile} again, now that its items are loaded`,
+                `casc-reload: ${cascFile} changed (${sha256(CONFIG_B)}), reloading`,
+                `casc-reload: applied ${sha256(CONFIG_B)}`,
+            ]);
+        });
+
         test("Jenkins never up within MAX_CHECKS: no reload, exits 0", () => {
             mountConfigMap(CONFIG_A);
             fs.writeFileSync(path.join(fake, "login.code"), "503");
