@@ -154,7 +154,11 @@ export = async () => {
         deployNamespacesReady: namespaces.deploy,
         deployClusterRole: settings.agents.deployClusterRole,
         admissionPolicy: settings.agents.admissionPolicy,
-        podBounds: { podMaxSeconds: agents.podMaxSeconds, maxPriority: agents.maxPriority },
+        podBounds: {
+            podMaxSeconds: agents.podMaxSeconds,
+            maxPriority: agents.maxPriority,
+            tolerations: agents.tolerations,
+        },
     });
     const cloud = new JenkinsCloudConfig("jenkins", {
         namespace: controllerNamespace,

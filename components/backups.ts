@@ -144,6 +144,8 @@ export function backupResources(name: string, args: BackupsArgs, parent: pulumi.
             ],
             // One try: a retry after a created snapshot would take another.
             backoffLimit: 0,
+            // The snapshot's wait (backup-home.sh WAIT_SECONDS, 600) and the retention, with room.
+            deadlineSeconds: 3600,
         },
         child,
     );

@@ -16,7 +16,7 @@ import type * as Client from "@kubernetes/client-node";
 import { ClusterReader, Kept, KEPT_BY, Live } from "./kept";
 import { secretKeysOf } from "./secrets";
 import { RESTART_HASH, RESTART_PARTS } from "./master/workload";
-import type { Right } from "./deployerRights";
+import type { Answer, Right } from "./deployerRights";
 
 /** The cluster could not be read: says where the program looked, and how to stop it looking. */
 export class ClusterReadError extends pulumi.RunError {}
@@ -314,7 +314,7 @@ export function liveCluster(): ClusterReader {
         },
         async mayI(rights: Right[]) {
             // Asked a few at a time: a stack's rights are a hundred or two requests.
-            const answers: boolean[] = [];
+            const answers: Answer[] = [];
             for (let i = 0; i < rights.length; i += 16) {
                 const batch = rights.slice(i, i + 16).map(async (r) => {
                     const review = await call(`ask whether the deployer may ${r.verb} ${r.resource}`, (_, c) =>
@@ -326,7 +326,7 @@ export function liveCluster(): ClusterReader {
                             },
                         }),
                     );
-                    return review?.status?.allowed === true;
+                    return { allowed: review?.status?.allowed === true, reason: review?.status?.reason };
                 });
                 answers.push(...(await Promise.all(batch)));
             }

@@ -116,6 +116,8 @@ const DEPLOYMENT_AWAIT: Right[] = [
     { verb: "watch", group: "apps", resource: "replicasets" },
     { verb: "list", group: "", resource: "pods" },
     { verb: "watch", group: "", resource: "pods" },
+    { verb: "list", group: "", resource: "persistentvolumeclaims" },
+    { verb: "watch", group: "", resource: "persistentvolumeclaims" },
 ];
 
 /** The Roles the stack makes, by namespace, with their rules: the deployer must hold each right it grants. */
@@ -188,9 +190,16 @@ export function deployerRights(settings: Settings): DeployerRights {
     };
 }
 
+/** The API server's answer to one SelfSubjectAccessReview: allowed, and by which authorizer's words. */
+export interface Answer {
+    allowed: boolean;
+    /** RBAC's answers start "RBAC: "; a webhook's (GKE IAM, EKS access policies) or system:masters' do not. */
+    reason?: string;
+}
+
 export interface AccessReader {
-    /** Whether the deployer may make each request (SelfSubjectAccessReview); null offline. */
-    mayI(rights: Right[]): Promise<boolean[] | null>;
+    /** The API server's answer to each request (SelfSubjectAccessReview); null offline. */
+    mayI(rights: Right[]): Promise<Answer[] | null>;
     /** The deployer's user name (SelfSubjectReview), when the API server says it. */
     whoAmI(): Promise<string | undefined>;
 }
@@ -250,8 +259,11 @@ export async function rightsProblems(
         return { problems, warnings };
     }
     const answer = new Map(asked.map((r, i) => [id(r), answers[i]]));
-    const allowed = (r: Right) => answer.get(id(r)) === true;
+    const allowed = (r: Right) => answer.get(id(r))?.allowed === true;
     const denied = (rs: Right[]) => rs.filter((r) => !allowed(r));
+    // A Role may grant only what its maker holds through RBAC (the API server's escalation check
+    // reads RBAC's rules, not a webhook's or the privileged group's answers), unless it may escalate.
+    const heldByRbac = (r: Right) => allowed(r) && (answer.get(id(r))?.reason ?? "").startsWith("RBAC:");
     const who = await reader.whoAmI();
     const deployer = who ? `the deployer (${who})` : "the deployer";
 
@@ -261,9 +273,10 @@ export async function rightsProblems(
         );
     }
     const mayEscalate = (namespace?: string) => escalate.filter((r) => r.namespace === namespace).every(allowed);
-    for (const [where, rs] of byNamespace(denied(rights.granted).filter((r) => !mayEscalate(r.namespace)))) {
+    const ungranted = rights.granted.filter((r) => !heldByRbac(r) && !mayEscalate(r.namespace));
+    for (const [where, rs] of byNamespace(ungranted)) {
         problems.push(
-            `${deployer} may not ${describe(rs)} ${where}, which a Role the stack makes there grants: the API server refuses a Role (and its binding) that grants more than its maker holds, unless it may escalate and bind roles there`,
+            `${deployer} does not hold ${describe(rs)} ${where} through RBAC, which a Role the stack makes there grants: the API server refuses a Role (and its binding) that grants more than its maker holds by RBAC, unless it may escalate and bind roles there`,
         );
     }
     for (const r of denied(rights.binds)) {

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Names } from "../config/names";
 import { Tier, TierName } from "../config/tiers";
+import type { PodTemplate } from "../config/podTemplates";
 import { templatePodYaml } from "../jcasc/jcasc";
 
 export interface JenkinsRbacArgs {
@@ -83,6 +84,19 @@ const TOLERATION_ID_CEL = ["key", "operator", "value", "effect"]
 export interface AgentPodBounds {
     podMaxSeconds: number;
     maxPriority: number;
+    /** Tolerations every agent pod may carry (agentTolerations: the ones the cluster adds). */
+    tolerations: { key?: string; operator?: string; value?: string; effect?: string }[];
+}
+
+/**
+ * The extended resources (a name with a domain, e.g. nvidia.com/gpu) a template's containers ask
+ * for: the ExtendedResourceToleration admission plugin gives such a pod `<name>|Exists||NoSchedule`.
+ */
+function extendedResources(t: PodTemplate): string[] {
+    const spec = templatePodYaml(t).spec as { containers?: { resources?: Record<string, object> }[] };
+    return (spec.containers ?? []).flatMap((c) =>
+        Object.values(c.resources ?? {}).flatMap((r) => Object.keys(r ?? {}).filter((k) => k.includes("/"))),
+    );
 }
 
 export function agentPodRules(
@@ -131,6 +145,8 @@ export function agentPodRules(
                         `[${[
                             ...new Set([
                                 ...DEFAULT_TOLERATIONS,
+                                ...bounds.tolerations.map(tolerationId),
+                                ...t.templates.flatMap(extendedResources).map((r) => `${r}|Exists||NoSchedule`),
                                 ...t.templates.flatMap((x) =>
                                     ((templatePodYaml(x).spec as { tolerations?: object[] }).tolerations ?? []).map(
                                         tolerationId,

@@ -15,6 +15,9 @@ export const REAPER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
 /** How often it runs; a stuck pod is gone within this of agentStuckMinutes. */
 export const REAPER_SCHEDULE = "*/5 * * * *";
 
+/** A run ends within this, before the next one is due (every 300 s). */
+export const REAPER_DEADLINE_SECONDS = 240;
+
 /** How long past its deadline a running pod is left to its kubelet before the reaper deletes it. */
 export const REAPER_GRACE_SECONDS = 300;
 
@@ -69,8 +72,9 @@ export function reaperResources(name: string, args: ReaperArgs, parent: pulumi.R
                 { name: "STUCK_SECONDS", value: String(args.stuckSeconds) },
                 { name: "GRACE_SECONDS", value: String(REAPER_GRACE_SECONDS) },
             ],
-            // The next run tries again.
+            // The next run tries again; it ends before the next one is due.
             backoffLimit: 0,
+            deadlineSeconds: REAPER_DEADLINE_SECONDS,
         },
         child,
     );

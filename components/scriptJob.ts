@@ -26,6 +26,11 @@ export interface ScriptJobArgs {
     env: k8s.types.input.core.v1.EnvVar[];
     /** Tries of a run: 0 when a retry would do the work twice. */
     backoffLimit: number;
+    /**
+     * How long a run may take: with concurrencyPolicy Forbid, a run that never ends (its pod
+     * stuck Pending on an image or the quota) would keep every later one from starting.
+     */
+    deadlineSeconds: number;
 }
 
 /** The ConfigMap of the script (and k8s-event.sh) and the CronJob that runs it. */
@@ -56,6 +61,7 @@ export function scriptCronJob(
                 jobTemplate: {
                     spec: {
                         backoffLimit: args.backoffLimit,
+                        activeDeadlineSeconds: args.deadlineSeconds,
                         template: {
                             metadata: { labels: args.labels },
                             spec: {

@@ -7,6 +7,7 @@ import * as v from "./checks";
 import { checked, parseQuantity, wholeNumber as count } from "./checks";
 import type { ValidValues } from "./keys";
 import type { PodTemplate } from "./podTemplates";
+import { readPodYaml } from "../policy/podYaml";
 import type { Tier } from "./tiers";
 
 /** The stack's `agentQuota`: each field unset is sized from the tier's templates. */
@@ -51,6 +52,12 @@ export interface TierLimits {
         defaultRequest: Record<string, string>;
     };
     pod: { max: Record<string, string> };
+    /** Each template of the tier: its containers as sized, and its pod's size. */
+    templates: {
+        template: PodTemplate;
+        containers: SizedContainer[];
+        size: { cpu: number; memory: number; ephemeral: number };
+    }[];
 }
 
 /** Containers of a pipeline's own pod the default per-pod maximum has room for, each at the per-container maximum. */
@@ -70,12 +77,62 @@ export function bytesQuantity(bytes: number): string {
     return mi % 1024 === 0 ? `${mi / 1024}Gi` : `${mi}Mi`;
 }
 
-/** A template's pod: the sum of its containers' limits, cpu in cores, memory in bytes. */
-function podSize(t: PodTemplate): { cpu: number; memory: number; containers: number } {
+/** One container of a template's pod, with the limits it sets (cores, bytes); unset: the LimitRange's default. */
+interface SizedContainer {
+    name: string;
+    /** What a message names it by: the template's field, or its yaml. */
+    field: (resource: string) => string;
+    cpu?: number;
+    memory?: number;
+    ephemeral?: number;
+}
+
+type Limits = Record<string, string | number> | undefined;
+const limitOf = (limits: Limits, resource: string): number | undefined =>
+    limits?.[resource] === undefined ? undefined : parseQuantity(String(limits[resource]));
+
+/**
+ * The containers of a template's pod as the plugin makes it: its own containers (their cpu and
+ * memory fields win over the yaml's; ephemeral storage only the yaml sets) and the containers
+ * its yaml adds, read as the plugin reads it.
+ */
+function sizedContainers(t: PodTemplate): SizedContainer[] {
+    type YamlContainer = { name?: string; resources?: { limits?: Limits } };
+    const yaml = ((t.yaml ? readPodYaml(t.yaml).pod?.spec : undefined) ?? {}) as { containers?: YamlContainer[] };
+    const fromYaml = Array.isArray(yaml.containers) ? yaml.containers : [];
+    const own = t.containers.map((c): SizedContainer => {
+        const y = fromYaml.find((x) => x?.name === c.name);
+        return {
+            name: c.name,
+            field: (r) =>
+                `container ${c.name} ${r === "cpu" ? "cpuLimit" : r === "memory" ? "memoryLimit" : `yaml limits.${r}`}`,
+            cpu: parseQuantity(c.cpuLimit),
+            memory: parseQuantity(c.memoryLimit),
+            ephemeral: limitOf(y?.resources?.limits, "ephemeral-storage"),
+        };
+    });
+    const added = fromYaml
+        .filter((y) => !t.containers.some((c) => c.name === y?.name))
+        .map((y): SizedContainer => {
+            const limits = y?.resources?.limits;
+            return {
+                name: String(y?.name),
+                field: (r) => `yaml container ${String(y?.name)} limits.${r}`,
+                cpu: limitOf(limits, "cpu"),
+                memory: limitOf(limits, "memory"),
+                ephemeral: limitOf(limits, "ephemeral-storage"),
+            };
+        });
+    return [...own, ...added];
+}
+
+/** A pod's size: the sum of its containers' limits, each unset one at `fill`'s. */
+function podSize(containers: SizedContainer[], fill: { cpu: number; memory: number; ephemeral: number }) {
+    const sum = (f: (c: SizedContainer) => number) => containers.reduce((total, c) => total + f(c), 0);
     return {
-        cpu: t.containers.reduce((sum, c) => sum + parseQuantity(c.cpuLimit), 0),
-        memory: t.containers.reduce((sum, c) => sum + parseQuantity(c.memoryLimit), 0),
-        containers: t.containers.length,
+        cpu: sum((c) => c.cpu ?? fill.cpu),
+        memory: sum((c) => c.memory ?? fill.memory),
+        ephemeral: sum((c) => c.ephemeral ?? fill.ephemeral),
     };
 }
 
@@ -85,10 +142,15 @@ function workspaceClaim(t: PodTemplate): number | undefined {
 }
 
 const max = (values: number[]) => values.reduce((a, b) => Math.max(a, b), 0);
+const defined = (values: (number | undefined)[]) => values.filter((v): v is number => v !== undefined);
 
 /**
  * Each tier's quota and limits. Unset, a tier holds `containerCap` pods (the cloud's own cap) the
- * size of its largest template, each container at most its largest template container.
+ * size of its largest template; a container at most the larger of its largest template container
+ * and twice what a container that sets nothing asks for (room for a pipeline's own tool
+ * container); a pod at most its largest template pod or PIPELINE_CONTAINERS containers at that
+ * most. A container that sets no limit gets the most (so one that sets only a request up to it is
+ * valid), and the agent defaults' requests.
  */
 export function tierLimits(
     tiers: Tier[],
@@ -97,65 +159,54 @@ export function tierLimits(
     defaults: ContainerDefaults,
 ): TierLimits[] {
     return tiers.map((tier) => {
-        const pods = tier.templates.map(podSize);
-        const containers = tier.templates.flatMap((t) => t.containers);
-        // A container: its tier's largest template container, or twice what a container that sets
-        // nothing gets (room for a pipeline's own tool container; never below that default, which
-        // the API server refuses above the max). A pod: its largest template pod, or room for a
-        // pipeline's own pod of PIPELINE_CONTAINERS containers at that most.
+        const templates = tier.templates.map((template) => ({ template, containers: sizedContainers(template) }));
+        const all = templates.flatMap((t) => t.containers);
         const containerCpu =
             config.containerCpu ??
-            cpuQuantity(
-                max([2 * parseQuantity(defaults.cpuLimit), ...containers.map((c) => parseQuantity(c.cpuLimit))]),
-            );
+            cpuQuantity(max([2 * parseQuantity(defaults.cpuLimit), ...defined(all.map((c) => c.cpu))]));
         const containerMemory =
             config.containerMemory ??
-            bytesQuantity(
-                max([2 * parseQuantity(defaults.memoryLimit), ...containers.map((c) => parseQuantity(c.memoryLimit))]),
-            );
-        const podCpu =
-            config.podCpu ??
-            cpuQuantity(max([PIPELINE_CONTAINERS * parseQuantity(containerCpu), ...pods.map((p) => p.cpu)]));
+            bytesQuantity(max([2 * parseQuantity(defaults.memoryLimit), ...defined(all.map((c) => c.memory))]));
+        const fill = {
+            cpu: parseQuantity(containerCpu),
+            memory: parseQuantity(containerMemory),
+            ephemeral: parseQuantity(config.containerEphemeralStorage),
+        };
+        const pods = templates.map((t) => podSize(t.containers, fill));
+        const podCpu = config.podCpu ?? cpuQuantity(max([PIPELINE_CONTAINERS * fill.cpu, ...pods.map((p) => p.cpu)]));
         const podMemory =
-            config.podMemory ??
-            bytesQuantity(max([PIPELINE_CONTAINERS * parseQuantity(containerMemory), ...pods.map((p) => p.memory)]));
+            config.podMemory ?? bytesQuantity(max([PIPELINE_CONTAINERS * fill.memory, ...pods.map((p) => p.memory)]));
         // The quota: containerCap pods (the cloud's own cap) the size of the tier's largest template.
-        const templateCpu = max(pods.map((p) => p.cpu));
-        const templateMemory = max(pods.map((p) => p.memory));
-        const ephemeral = parseQuantity(config.containerEphemeralStorage);
-        const podEphemeral = ephemeral * max(pods.map((p) => p.containers));
         const count = config.pods ?? containerCap;
         const claims = tier.templates.map(workspaceClaim).filter((c): c is number => c !== undefined);
         const shared = new Set(
             tier.templates.flatMap((t) => t.volumes.flatMap((x) => (x.type === "pvc" ? [x.claimName] : []))),
         );
+        const total = (f: (p: (typeof pods)[number]) => number) => count * max(pods.map(f));
         const quota: Record<string, string> = {
             pods: String(count),
-            "requests.cpu": config.cpu ?? cpuQuantity(count * templateCpu),
-            "limits.cpu": config.cpu ?? cpuQuantity(count * templateCpu),
-            "requests.memory": config.memory ?? bytesQuantity(count * templateMemory),
-            "limits.memory": config.memory ?? bytesQuantity(count * templateMemory),
-            "requests.ephemeral-storage": config.ephemeralStorage ?? bytesQuantity(count * podEphemeral),
-            "limits.ephemeral-storage": config.ephemeralStorage ?? bytesQuantity(count * podEphemeral),
+            "requests.cpu": config.cpu ?? cpuQuantity(total((p) => p.cpu)),
+            "limits.cpu": config.cpu ?? cpuQuantity(total((p) => p.cpu)),
+            "requests.memory": config.memory ?? bytesQuantity(total((p) => p.memory)),
+            "limits.memory": config.memory ?? bytesQuantity(total((p) => p.memory)),
+            "requests.ephemeral-storage": config.ephemeralStorage ?? bytesQuantity(total((p) => p.ephemeral)),
+            "limits.ephemeral-storage": config.ephemeralStorage ?? bytesQuantity(total((p) => p.ephemeral)),
             persistentvolumeclaims: String(config.claims ?? (claims.length > 0 ? count : 0) + shared.size),
         };
         // Shared claims are made elsewhere, their size unknown here: storage is bounded only when set.
         const storage = config.claimStorage ?? (shared.size === 0 ? bytesQuantity(count * max(claims)) : undefined);
         if (storage !== undefined) quota["requests.storage"] = storage;
+        const containerMax = {
+            cpu: containerCpu,
+            memory: containerMemory,
+            "ephemeral-storage": config.containerEphemeralStorage,
+        };
         return {
             tier,
             quota,
             container: {
-                max: {
-                    cpu: containerCpu,
-                    memory: containerMemory,
-                    "ephemeral-storage": config.containerEphemeralStorage,
-                },
-                default: {
-                    cpu: defaults.cpuLimit,
-                    memory: defaults.memoryLimit,
-                    "ephemeral-storage": config.containerEphemeralStorage,
-                },
+                max: containerMax,
+                default: containerMax,
                 defaultRequest: {
                     cpu: defaults.cpuRequest,
                     memory: defaults.memoryRequest,
@@ -163,6 +214,7 @@ export function tierLimits(
                 },
             },
             pod: { max: { cpu: podCpu, memory: podMemory } },
+            templates: templates.map((t, i) => ({ ...t, size: pods[i] })),
         };
     });
 }
@@ -176,49 +228,35 @@ export function limitProblems(
     limits: TierLimits[],
     at: (template: PodTemplate, field: string) => string,
     key: (field: string) => string,
-    defaultKey: (resource: "cpu" | "memory") => string,
 ): string[] {
     const problems: string[] = [];
-    // The same for every tier: said once, from the first.
-    const first = limits[0];
-    for (const [resource, most] of [
-        ["cpu", "containerCpu"],
-        ["memory", "containerMemory"],
-    ] as const) {
-        if (first && parseQuantity(first.container.default[resource]) > parseQuantity(first.container.max[resource])) {
-            problems.push(
-                `${key(most)} = "${first.container.max[resource]}": below ${defaultKey(resource)} = "${first.container.default[resource]}", the limit a container that sets none gets`,
-            );
-        }
-    }
-    for (const { tier, quota, container, pod } of limits) {
+    const RESOURCES = [
+        ["cpu", "containerCpu", "podCpu", "cpu", cpuQuantity],
+        ["memory", "containerMemory", "podMemory", "memory", bytesQuantity],
+        ["ephemeral-storage", "containerEphemeralStorage", undefined, "ephemeralStorage", bytesQuantity],
+    ] as const;
+    for (const { tier, quota, container, pod, templates } of limits) {
         const where = `the ${tier.name} tier (namespace ${tier.namespace})`;
-        for (const t of tier.templates) {
-            for (const c of t.containers) {
-                for (const [field, resource, own] of [
-                    ["cpuLimit", "cpu", c.cpuLimit],
-                    ["memoryLimit", "memory", c.memoryLimit],
-                ] as const) {
-                    const most = resource === "cpu" ? "containerCpu" : "containerMemory";
-                    if (parseQuantity(own) > parseQuantity(container.max[resource])) {
+        for (const { template: t, containers, size } of templates) {
+            for (const [resource, most, , , quantity] of RESOURCES) {
+                for (const c of containers) {
+                    const own = resource === "cpu" ? c.cpu : resource === "memory" ? c.memory : c.ephemeral;
+                    if (own !== undefined && own > parseQuantity(container.max[resource])) {
                         problems.push(
-                            `${at(t, `container ${c.name} ${field}`)} = "${own}": above ${key(most)} = "${container.max[resource]}" of ${where}, the most one container there may ask for`,
+                            `${at(t, c.field(resource))} = "${quantity(own)}": above ${key(most)} = "${container.max[resource]}" of ${where}, the most one container there may ask for`,
                         );
                     }
                 }
             }
-            const size = podSize(t);
-            for (const [resource, own, quantity, most] of [
-                ["cpu", size.cpu, cpuQuantity, "podCpu"],
-                ["memory", size.memory, bytesQuantity, "podMemory"],
-            ] as const) {
-                if (own > parseQuantity(pod.max[resource])) {
+            for (const [resource, , podMost, total, quantity] of RESOURCES) {
+                const own = resource === "cpu" ? size.cpu : resource === "memory" ? size.memory : size.ephemeral;
+                if (podMost && own > parseQuantity(pod.max[resource])) {
                     problems.push(
-                        `${at(t, "containers")}: its pod's ${resource} limits add up to ${quantity(own)}, above ${key(most)} = "${pod.max[resource]}" of ${where}, the most one pod there may ask for`,
+                        `${at(t, "containers")}: its pod's ${resource} limits add up to ${quantity(own)}, above ${key(podMost)} = "${pod.max[resource]}" of ${where}, the most one pod there may ask for`,
                     );
                 } else if (own > parseQuantity(quota[`limits.${resource}`])) {
                     problems.push(
-                        `${at(t, "containers")}: its pod's ${resource} limits add up to ${quantity(own)}, above ${key(resource)} = "${quota[`limits.${resource}`]}", the quota of ${where}: no pod of it could start`,
+                        `${at(t, "containers")}: its pod's ${resource} limits add up to ${quantity(own)}, above ${key(total)} = "${quota[`limits.${resource}`]}", the quota of ${where}: no pod of it could start`,
                     );
                 }
             }

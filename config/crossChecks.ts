@@ -342,14 +342,7 @@ export function crossChecks(
         const all = templatesOf();
         const at = (t: PodTemplate, field: string) =>
             `${formatPath("podTemplates", [all.indexOf(t)])} (${t.name}) ${field}`;
-        problems.push(
-            ...limitProblems(
-                agentLimitsFor(v, tiers) ?? [],
-                at,
-                (field) => `${key("agentQuota")}.${field}`,
-                (resource) => key(resource === "cpu" ? "agentCpuLimit" : "agentMemoryLimit"),
-            ),
-        );
+        problems.push(...limitProblems(agentLimitsFor(v, tiers) ?? [], at, (field) => `${key("agentQuota")}.${field}`));
         all.forEach((t, i) => {
             if (t.activeDeadlineSeconds !== undefined && t.activeDeadlineSeconds > v.agentPodMaxSeconds) {
                 problems.push(

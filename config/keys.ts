@@ -3,7 +3,7 @@
 // (npm run docs:update), and config/reader.ts reads the stack's config against it. A table, one
 // entry per key, so it is long by nature; the checks it uses live in checks.ts.
 import { z } from "zod";
-import { SECURITY_LEVELS, templatesSchema } from "./podTemplates";
+import { SECURITY_LEVELS, templatesSchema, tolerationsSchema } from "./podTemplates";
 import { credentialsSchema, principalsSchema, securityRealmSchema, teamsSchema } from "./access";
 import { extraCascSchema } from "./jobs";
 import { agentQuotaSchema } from "./agentLimits";
@@ -520,6 +520,13 @@ export const KEYS = {
         schema: int(-2147483648, 1000000000, "user PriorityClasses go up to 1000000000"),
         description:
             "Highest priority an agent pod may run at: the admission policy refuses a pod whose PriorityClass gives it more (system-node-critical and system-cluster-critical always), so no build preempts other workloads. Raise it to the value of your cluster's globalDefault PriorityClass if that is above 0.",
+    },
+    agentTolerations: {
+        type: "object",
+        schema: tolerationsSchema.optional(),
+        docs: { type: "list of tolerations (stack file only)", default: "none" },
+        description:
+            "Tolerations every agent pod may carry besides those of its tier's templates: the ones your cluster adds itself (a RuntimeClass's scheduling tolerations, GKE's for Spot, Arm or compute classes), which the admission policy would otherwise refuse.",
     },
     agentResourceQuota: {
         type: "boolean",

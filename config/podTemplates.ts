@@ -166,6 +166,14 @@ const tolerationSchema = z
         }
     });
 
+/** A list of tolerations, as a template and agentTolerations take them. */
+export const tolerationsSchema = z.array(tolerationSchema, {
+    error: (issue) =>
+        issue.code === "invalid_type"
+            ? "must be a list of tolerations such as [{key: dedicated, operator: Equal, value: ci, effect: NoSchedule}]"
+            : undefined,
+});
+
 // The plugin writes the selector as "k=v,k2=v2" and splits it on ',' and '='.
 const nodeSelector = z.record(z.string(), z.string()).superRefine((selector, ctx) => {
     for (const [key, value] of Object.entries(selector)) {
@@ -191,14 +199,7 @@ const templateSchema = z.strictObject({
     activeDeadlineSeconds: count(60, 604800).optional(),
     instanceCap: count(1, 1000).default(10),
     nodeSelector: nodeSelector.default({}),
-    tolerations: z
-        .array(tolerationSchema, {
-            error: (issue) =>
-                issue.code === "invalid_type"
-                    ? "must be a list of tolerations such as [{key: dedicated, operator: Equal, value: ci, effect: NoSchedule}]"
-                    : undefined,
-        })
-        .default([]),
+    tolerations: tolerationsSchema.default([]),
     workspaceVolume: workspaceSchema.default({ type: "emptyDir", memory: false }),
     volumes: z.array(volumeSchema).default([]),
     env: env.default({}),
@@ -219,6 +220,7 @@ export const templatesSchema = z.array(templateSchema, { error: () => "must be a
 export type TemplateConfig = z.input<typeof templateSchema>;
 export type PodTemplate = z.output<typeof templateSchema>;
 export type AgentContainer = PodTemplate["containers"][number];
+export type Toleration = PodTemplate["tolerations"][number];
 
 /** A problem found across a template's fields, with the path below `podTemplates`. */
 export interface TemplateProblem {

@@ -12,7 +12,15 @@ import { Access, accessPlugins } from "./access";
 import type { CascDocument } from "./jobs";
 import { accessWarnings } from "./accessChecks";
 import type { AccessMode } from "./checks";
-import { AgentContainer, defaultTemplates, JNLP, PodTemplate, SecurityLevel, templatesSchema } from "./podTemplates";
+import {
+    AgentContainer,
+    defaultTemplates,
+    JNLP,
+    PodTemplate,
+    SecurityLevel,
+    templatesSchema,
+    Toleration,
+} from "./podTemplates";
 import { ConfigError, readValues } from "./reader";
 import { deriveTiers, mountsSecret, Tier } from "./tiers";
 import { agentLimitsFor, TierLimits } from "./agentLimits";
@@ -122,6 +130,8 @@ export interface Settings {
         podMaxSeconds: number;
         /** The highest priority an agent pod may run at. */
         maxPriority: number;
+        /** Tolerations every agent pod may carry besides its tier's templates' (the cluster's own). */
+        tolerations: Toleration[];
         /** Each tier's ResourceQuota and LimitRange; none when agentResourceQuota is false. */
         limits?: TierLimits[];
         /** The agent reaper: after how long a Pending or finished pod is deleted; none when 0. */
@@ -359,6 +369,7 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
             prePullToolImage: v.prePullToolImage,
             podMaxSeconds: v.agentPodMaxSeconds,
             maxPriority: v.agentMaxPriority,
+            tolerations: v.agentTolerations ?? [],
             limits: agentLimitsFor(v, tiers),
             reaper:
                 v.agentStuckMinutes > 0

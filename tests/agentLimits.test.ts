@@ -59,7 +59,8 @@ describe("sizes", () => {
             "requests.storage": "0",
         });
         expect(build.container.max).toEqual({ cpu: "3", memory: "6Gi", "ephemeral-storage": "10Gi" });
-        expect(build.container.default).toEqual({ cpu: "1", memory: "1Gi", "ephemeral-storage": "10Gi" });
+        // A container that sets no limit gets the most, so one that sets only a request up to it is valid.
+        expect(build.container.default).toEqual(build.container.max);
         expect(build.container.defaultRequest).toEqual({ cpu: "500m", memory: "512Mi", "ephemeral-storage": "256Mi" });
         expect(build.pod.max).toEqual({ cpu: "12", memory: "24Gi" });
     });
@@ -152,10 +153,26 @@ describe("a template that cannot run within its tier's limits fails at preview, 
         ]);
     });
 
-    it("a most per container below the default a container gets", () => {
-        expect(problemsOf({ agentQuota: { containerMemory: "512Mi" } })).toContainEqual(
-            'jenkins-k8s:agentQuota.containerMemory = "512Mi": below jenkins-k8s:agentMemoryLimit = "1Gi", the limit a container that sets none gets',
-        );
+    it("a container its yaml adds, and ephemeral storage its yaml sets, are sized too", () => {
+        const yaml = [
+            "spec:",
+            "  containers:",
+            "    - name: jnlp",
+            "      resources: {limits: {ephemeral-storage: 50Gi}}",
+            "    - name: sidecar",
+            "      image: redis:7.4.1",
+            "      resources: {limits: {cpu: '6', memory: 2Gi}}",
+        ].join("\n");
+        expect(
+            problemsOf({ agentQuota: { containerCpu: "4" }, podTemplates: [{ name: "y", labels: ["y"], yaml }] }),
+        ).toEqual([
+            'jenkins-k8s:podTemplates[0] (y) yaml container sidecar limits.cpu = "6": above jenkins-k8s:agentQuota.containerCpu = "4" of the build tier (namespace jenkins-agents), the most one container there may ask for',
+            'jenkins-k8s:podTemplates[0] (y) container jnlp yaml limits.ephemeral-storage = "50Gi": above jenkins-k8s:agentQuota.containerEphemeralStorage = "10Gi" of the build tier (namespace jenkins-agents), the most one container there may ask for',
+        ]);
+        // Unset, the sizes follow it: the sidecar's 6 CPUs are the most a container may ask for.
+        const build = settings({ podTemplates: [{ name: "y", labels: ["y"], yaml: yaml.replace("50Gi", "5Gi") }] })
+            .agents.limits![0];
+        expect([build.container.max.cpu, build.pod.max.cpu, build.quota["limits.cpu"]]).toEqual(["6", "24", "70"]);
     });
 
     it("every problem at once, across tiers and templates", () => {

@@ -364,6 +364,12 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["agent priority of the system classes", { agentMaxPriority: 2000000000 }, "agentMaxPriority", "up to 1000000000"],
     ["agentResourceQuota not a boolean", { agentResourceQuota: "no" }, "agentResourceQuota", "true or false"],
     ["stuck agents kept a week", { agentStuckMinutes: 10080 }, "agentStuckMinutes", "0 to 1440"],
+    [
+        "an allowed toleration without a key for Equal",
+        { agentTolerations: [{ operator: "Equal", value: "x" }] },
+        "agentTolerations[0].key",
+        "is required when operator is Equal",
+    ],
     ["a floating reaper image", { agentReaperImage: "curlimages/curl:latest" }, "agentReaperImage", "floats"],
     ["a quota of no pods", { agentQuota: { pods: 0 } }, "agentQuota.pods", "1 to 10000"],
     ["a quota's cpu in Gi", { agentQuota: { cpu: "4Gi" } }, "agentQuota.cpu", "CPU quantity"],

@@ -61,14 +61,18 @@ describe("what the up makes", () => {
 
 const PROD = settingsFrom(readStackConfig("prod"));
 
-/** A reader that allows everything but what `deny` says. */
-function reader(deny: (r: Right) => boolean, who?: string): AccessReader & { asked: Right[] } {
+/** A reader that allows everything but what `deny` says, by RBAC unless `reason` says otherwise. */
+function reader(
+    deny: (r: Right) => boolean,
+    who?: string,
+    reason: (r: Right) => string = () => 'RBAC: allowed by ClusterRoleBinding "deployer"',
+): AccessReader & { asked: Right[] } {
     const asked: Right[] = [];
     return {
         asked,
         mayI: (rights) => {
             asked.push(...rights);
-            return Promise.resolve(rights.map((r) => !deny(r)));
+            return Promise.resolve(rights.map((r) => ({ allowed: !deny(r), reason: deny(r) ? "" : reason(r) })));
         },
         whoAmI: () => Promise.resolve(who),
     };
@@ -117,10 +121,35 @@ describe("the deployer's rights, as the API server answers", () => {
         expect((await rightsProblems(PROD, reader(lacksExec))).problems).toEqual([]); // escalate and bind held
         const noEscalate = (r: Right) => lacksExec(r) || is("escalate", "roles", "ci-agents")(r);
         expect((await rightsProblems(PROD, reader(noEscalate))).problems).toEqual([
-            "the deployer may not create, get pods/exec in namespace ci-agents, which a Role the stack makes there grants: the API server refuses a Role (and its binding) that grants more than its maker holds, unless it may escalate and bind roles there",
+            "the deployer does not hold create, get pods/exec in namespace ci-agents through RBAC, which a Role the stack makes there grants: the API server refuses a Role (and its binding) that grants more than its maker holds by RBAC, unless it may escalate and bind roles there",
         ]);
         const noBind = (r: Right) => lacksExec(r) || is("bind", "roles", "ci-agents")(r);
         expect((await rightsProblems(PROD, reader(noBind))).problems).toHaveLength(1);
+    });
+
+    it("a right a webhook authorizer grants (GKE IAM, EKS access policies) does not let a Role grant it", async () => {
+        // Allowed, but not by RBAC, whose rules the API server's escalation check reads.
+        const webhook = (r: Right) => (r.resource === "pods/log" ? "" : 'RBAC: allowed by RoleBinding "admin"');
+        const noEscalate = (r: Right) => r.verb === "escalate";
+        expect((await rightsProblems(PROD, reader(noEscalate, undefined, webhook))).problems).toEqual(
+            ["ci-agents", "ci-agents-baseline", "ci-agents-deploy"].map(
+                (ns) =>
+                    `the deployer does not hold get pods/log in namespace ${ns} through RBAC, which a Role the stack makes there grants: the API server refuses a Role (and its binding) that grants more than its maker holds by RBAC, unless it may escalate and bind roles there`,
+            ),
+        );
+        // A cluster admin in system:masters is answered by no RBAC rule either, and may escalate.
+        expect(
+            (
+                await rightsProblems(
+                    PROD,
+                    reader(
+                        () => false,
+                        undefined,
+                        () => "",
+                    ),
+                )
+            ).problems,
+        ).toEqual([]);
     });
 
     it("the deploy tier's ClusterRole: without bind, a warning that the deployer must hold it all", async () => {

@@ -91,12 +91,20 @@ describe("the admission policy's rules", () => {
                             name: "y",
                             labels: ["y"],
                             workspaceVolume: { type: "genericEphemeralVolume", size: "5Gi", storageClass: "fast" },
+                            // A GPU: ExtendedResourceToleration gives its pods the GPU taint's toleration.
+                            yaml: "spec:\n  containers:\n    - name: jnlp\n      resources: {limits: {nvidia.com/gpu: 1}}\n",
                         },
                     ]),
                 },
                 { namespace: "a-deploy", podServiceAccount: "jenkins-deployer", apiAccess: true, templates: [] },
             ],
-            { podMaxSeconds: 3600, maxPriority: 0 },
+            {
+                podMaxSeconds: 3600,
+                maxPriority: 0,
+                tolerations: [
+                    { key: "sandbox.gke.io/runtime", operator: "Equal", value: "gvisor", effect: "NoSchedule" },
+                ],
+            },
         );
         expect(rules.variables).toEqual([
             {
@@ -108,7 +116,7 @@ describe("the admission policy's rules", () => {
             {
                 name: "tolerations",
                 expression:
-                    "{'a': ['node.kubernetes.io/not-ready|Exists||NoExecute', 'node.kubernetes.io/unreachable|Exists||NoExecute'], 'a-deploy': ['node.kubernetes.io/not-ready|Exists||NoExecute', 'node.kubernetes.io/unreachable|Exists||NoExecute']}[namespaceObject.metadata.name]",
+                    "{'a': ['node.kubernetes.io/not-ready|Exists||NoExecute', 'node.kubernetes.io/unreachable|Exists||NoExecute', 'sandbox.gke.io/runtime|Equal|gvisor|NoSchedule', 'nvidia.com/gpu|Exists||NoSchedule'], 'a-deploy': ['node.kubernetes.io/not-ready|Exists||NoExecute', 'node.kubernetes.io/unreachable|Exists||NoExecute', 'sandbox.gke.io/runtime|Equal|gvisor|NoSchedule']}[namespaceObject.metadata.name]",
             },
             { name: "runtimeClasses", expression: "{'a': [], 'a-deploy': []}[namespaceObject.metadata.name]" },
             { name: "classes", expression: "{'a': ['fast'], 'a-deploy': []}[namespaceObject.metadata.name]" },

@@ -93,6 +93,10 @@ describe("the agent reaper, as its own account", () => {
 
     it("deletes what is stuck, finished or past its deadline; leaves a fresh pending pod and a pod within its deadline", async () => {
         await cluster.create(pod("stuck-pending", NOWHERE));
+        // Labels a pipeline can set, named like the fields the reaper reads: they change nothing.
+        const spoof = pod("spoofing-pending", NOWHERE);
+        spoof.metadata.labels = { phase: "Running", startTime: "soon", activeDeadlineSeconds: "99999999" };
+        await cluster.create(spoof);
         await cluster.create(pod("finished", NOWHERE));
         // Failed, as the kubelet leaves a pod past its deadline (DeadlineExceeded).
         const core = cluster.api(cluster.k8s.CoreV1Api);
@@ -123,11 +127,12 @@ describe("the agent reaper, as its own account", () => {
         expect(run.stdout).toMatch(
             new RegExp(`deleted ${AGENTS}/stuck-pending: Pending for \\d+ s \\(Unschedulable\\)`),
         );
-        expect(run.stdout).toMatch(new RegExp(`deleted ${AGENTS}/finished: Failed, made \\d+ s ago`));
+        expect(run.stdout).toMatch(new RegExp(`deleted ${AGENTS}/spoofing-pending: Pending for \\d+ s`));
+        expect(run.stdout).toMatch(new RegExp(`deleted ${AGENTS}/finished: Failed for \\d+ s`));
         expect(run.stdout).toMatch(
             new RegExp(`deleted ${AGENTS}/overdue: Running \\d+ s past its activeDeadlineSeconds \\(1\\)`),
         );
-        expect(run.stdout).toContain("3 pod(s) deleted");
+        expect(run.stdout).toContain("4 pod(s) deleted");
         await waitFor("the deleted pods to be gone", 60_000, async () => {
             const left = names(await live());
             return left.join(",") === "fresh-pending,running" || `left: ${left.join(", ")}`;
