@@ -202,6 +202,7 @@ export function liveCluster(): ClusterReader {
         storage: Client.StorageV1Api;
         version: Client.VersionApi;
         authorization: Client.AuthorizationV1Api;
+        scheduling: Client.SchedulingV1Api;
         authentication: Client.AuthenticationV1Api;
         where: string;
     };
@@ -234,6 +235,7 @@ export function liveCluster(): ClusterReader {
                 storage: kc.makeApiClient(k8s.StorageV1Api),
                 version: kc.makeApiClient(k8s.VersionApi),
                 authorization: kc.makeApiClient(k8s.AuthorizationV1Api),
+                scheduling: kc.makeApiClient(k8s.SchedulingV1Api),
                 authentication: kc.makeApiClient(k8s.AuthenticationV1Api),
                 where,
             };
@@ -273,6 +275,16 @@ export function liveCluster(): ClusterReader {
                     name: c.metadata?.name ?? "",
                     annotations: c.metadata?.annotations ?? {},
                 }));
+            } catch (err) {
+                if ((err as { code?: number }).code === 403) return undefined;
+                throw err;
+            }
+        },
+        async defaultPriority() {
+            try {
+                const list = await call("list the PriorityClasses", (_, c) => c.scheduling.listPriorityClass(), [403]);
+                const found = (list?.items ?? []).find((p) => p.globalDefault === true);
+                return found ? { name: found.metadata?.name ?? "", value: found.value } : null;
             } catch (err) {
                 if ((err as { code?: number }).code === 403) return undefined;
                 throw err;
@@ -420,6 +432,7 @@ export const EMPTY_CLUSTER: ClusterReader = {
     secret: () => Promise.resolve(null),
     serverVersion: () => Promise.resolve(null),
     storageClasses: () => Promise.resolve(null),
+    defaultPriority: () => Promise.resolve(null),
     mayI: () => Promise.resolve(null),
     whoAmI: () => Promise.resolve(undefined),
 };

@@ -24,6 +24,8 @@ export interface ReadinessReader {
     serverVersion(): Promise<{ major: number; minor: number; gitVersion: string } | null>;
     /** Every StorageClass; null offline; undefined when the deployer may not list them. */
     storageClasses(): Promise<StorageClassInfo[] | null | undefined>;
+    /** The PriorityClass every pod that names none gets (globalDefault), if any; undefined when not readable. */
+    defaultPriority(): Promise<{ name: string; value: number } | null | undefined>;
 }
 
 const key = configKey;
@@ -57,6 +59,20 @@ export async function readinessProblems(
         problems.push(
             `${key("admissionPolicy")} = true: the cluster runs Kubernetes ${version.gitVersion}, and ValidatingAdmissionPolicy is served (GA) from 1.${ADMISSION_POLICY_MINOR}; upgrade the cluster, or set admissionPolicy to false (the tiers then rest on Pod Security and RBAC alone)`,
         );
+    }
+    // With the admission policy, every agent pod runs at most at agentMaxPriority: a cluster whose
+    // default class is above it would have every agent pod refused.
+    if (settings.agents.admissionPolicy) {
+        const priority = await reader.defaultPriority();
+        if (priority === undefined) {
+            warnings.push(
+                `the cluster's default PriorityClass was not checked: the deployer may not list PriorityClasses; if one has globalDefault and a value above ${key("agentMaxPriority")} = ${settings.agents.maxPriority}, every agent pod is refused`,
+            );
+        } else if (priority !== null && priority.value > settings.agents.maxPriority) {
+            problems.push(
+                `${key("agentMaxPriority")} = ${settings.agents.maxPriority}: the cluster's default PriorityClass ${priority.name} gives every pod that names none ${priority.value}, so the admission policy would refuse every agent pod; set agentMaxPriority to ${priority.value}`,
+            );
+        }
     }
     const storage = settings.storage;
     if (storage.mode !== "dynamic" || homeExists) return { problems, warnings };

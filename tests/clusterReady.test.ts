@@ -4,9 +4,14 @@
 import { readinessProblems, ReadinessReader, StorageClassInfo } from "../components/clusterReady";
 import { settingsFrom } from "../config/settings";
 
-const reader = (minor: number, classes: StorageClassInfo[] | undefined): ReadinessReader => ({
+const reader = (
+    minor: number,
+    classes: StorageClassInfo[] | undefined,
+    priority: { name: string; value: number } | null | undefined = null,
+): ReadinessReader => ({
     serverVersion: () => Promise.resolve({ major: 1, minor, gitVersion: `v1.${minor}.2` }),
     storageClasses: () => Promise.resolve(classes),
+    defaultPriority: () => Promise.resolve(priority),
 });
 const DEFAULT = { "storageclass.kubernetes.io/is-default-class": "true" };
 const settings = (values: Record<string, string> = {}) =>
@@ -53,6 +58,29 @@ describe("a first up's needs", () => {
         ).toEqual([]);
     });
 
+    it("a default PriorityClass above agentMaxPriority would have every agent pod refused: named, with the value to set", async () => {
+        const classes = [{ name: "standard", annotations: DEFAULT }];
+        expect(
+            (await readinessProblems(settings(), reader(35, classes, { name: "normal", value: 1000 }), false)).problems,
+        ).toEqual([
+            "jenkins-k8s:agentMaxPriority = 0: the cluster's default PriorityClass normal gives every pod that names none 1000, so the admission policy would refuse every agent pod; set agentMaxPriority to 1000",
+        ]);
+        const raised = settings({ agentMaxPriority: "1000" });
+        expect(
+            (await readinessProblems(raised, reader(35, classes, { name: "normal", value: 1000 }), false)).problems,
+        ).toEqual([]);
+        const unreadable = { ...reader(35, classes), defaultPriority: () => Promise.resolve(undefined) };
+        expect((await readinessProblems(settings(), unreadable, false)).warnings).toEqual([
+            "the cluster's default PriorityClass was not checked: the deployer may not list PriorityClasses; if one has globalDefault and a value above jenkins-k8s:agentMaxPriority = 0, every agent pod is refused",
+        ]);
+        // Without the admission policy nothing holds the priority, so nothing is asked.
+        const off = settings({ admissionPolicy: "false" });
+        expect(await readinessProblems(off, reader(35, classes, { name: "normal", value: 1000 }), false)).toEqual({
+            problems: [],
+            warnings: [],
+        });
+    });
+
     it("a deployer that may not list StorageClasses: a warning, not a refusal", async () => {
         expect(await readinessProblems(settings(), reader(35, undefined), false)).toEqual({
             problems: [],
@@ -71,6 +99,7 @@ describe("a first up's needs", () => {
         const offline: ReadinessReader = {
             serverVersion: () => Promise.resolve(null),
             storageClasses: () => Promise.resolve(null),
+            defaultPriority: () => Promise.resolve(null),
         };
         expect((await readinessProblems(settings(), offline, false)).warnings).toEqual([
             "the cluster's Kubernetes version and StorageClasses were not checked: no cluster was read (an offline render)",

@@ -50,6 +50,12 @@ export const BACKUP_NEEDS: Access[] = ["create", "delete", "list"].map((verb) =>
 }));
 
 /**
+ * What the agent reaper's account does, in each agent tier's namespace only
+ * (controller/reap-agents.sh): list the pods, delete the stuck, finished and overdue ones.
+ */
+export const REAPER_NEEDS: Access[] = ["list", "delete"].map((verb) => ({ verb, resource: "pods" }));
+
+/**
  * Requests no Jenkins account may make anywhere: each one is a way from a build (or the
  * controller) to more than it was given. Asked in every namespace of the stack and beyond.
  */

@@ -15,6 +15,7 @@ import { parse } from "yaml";
 import { Account, Cluster, describe as what, KubeObject, Refused, userOf, waitFor } from "./kube";
 import {
     BACKUP_NEEDS,
+    REAPER_NEEDS,
     grants,
     grantsOf,
     LAUNCHER_NEEDS,
@@ -147,6 +148,11 @@ function describeStack(stack: string, render: Render): void {
         );
     const stackNamespaces = namespacesOf(render);
     const backupJob = ofKind(render, "CronJob").find((c) => c.metadata.name.endsWith("-backup"));
+    const reaperJob = ofKind(render, "CronJob").find((c) => c.metadata.name.endsWith("-agent-reaper"));
+    const reaperAccount: Account | undefined = reaperJob && {
+        namespace: reaperJob.metadata.namespace!,
+        name: reaperJob.spec.jobTemplate.spec.template.spec.serviceAccountName,
+    };
     const backupAccount: Account | undefined = backupJob && {
         namespace: backupJob.metadata.namespace!,
         name: backupJob.spec.jobTemplate.spec.template.spec.serviceAccountName,
@@ -603,6 +609,9 @@ function describeStack(stack: string, render: Render): void {
                 }
                 if (backupAccount && same(account, backupAccount) && ns === backupAccount.namespace) {
                     grantsOf(BACKUP_NEEDS).forEach((g) => want.add(g));
+                }
+                if (reaperAccount && same(account, reaperAccount) && cloudList.some((c) => c.cloud.namespace === ns)) {
+                    grantsOf(REAPER_NEEDS).forEach((g) => want.add(g));
                 }
                 const launched = cloudOf(account, ns);
                 if (launched) {
