@@ -6,17 +6,13 @@
 // is not adopted: an object of another stack, or of no stack, fails the preview saying what
 // collided and why. A kept home that no longer fits the settings fails the preview too, rather
 // than silently starting a second, empty home. The decisions are pure (adoptionPlan); the cluster
-// is read through a ClusterReader (cluster.ts).
+// is read through a KeptReader (the ClusterReader of cluster.ts).
 import { configKey } from "../config/keys";
-import type { ReadinessReader } from "./clusterReady";
-import type { AccessReader } from "./deployerRights";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { parseQuantity } from "../config/checks";
-import type { SnapshotReader } from "./backups";
 import type { Names } from "../config/names";
 import type { Settings } from "../config/settings";
-import type { SecretReader } from "./secrets";
 
 /** What stands in the way of adopting a kept object: the cluster's state, not a bad setting. */
 export class KeptObjectsError extends pulumi.RunError {
@@ -59,8 +55,8 @@ export interface Live {
     status?: Record<string, any>;
 }
 
-/** Reads the kept objects of a stack from the cluster the stack deploys to (and what backups need). */
-export interface ClusterReader extends SnapshotReader, SecretReader, ReadinessReader, AccessReader {
+/** Reads the kept objects of a stack from the cluster the stack deploys to. */
+export interface KeptReader {
     /** The object, or undefined when it does not exist. */
     read(object: Kept): Promise<Live | undefined>;
     /** Every claim that carries `KEPT_BY=value`: in any namespace, or (without the right to list them all) in these. */
@@ -306,7 +302,7 @@ function bindingDrift(volume: Live, volumeName: string, claim: Live | undefined,
 /** Reads the kept objects and plans their adoption. */
 export async function planAdoption(
     set: KeptSet,
-    reader: ClusterReader,
+    reader: KeptReader,
     s: Settings,
     names: Names,
     stackValue: string,

@@ -5,7 +5,6 @@
 import { z } from "zod";
 import * as v from "./checks";
 import { checked, parseQuantity, wholeNumber as count } from "./checks";
-import type { ValidValues } from "./keys";
 import type { PodTemplate } from "./podTemplates";
 import { readPodYaml } from "../policy/podYaml";
 import type { Tier } from "./tiers";
@@ -281,7 +280,18 @@ export function limitProblems(
 }
 
 /** The stack's quota and limits for these tiers, or none when agentResourceQuota is false. */
-export function agentLimitsFor(v: ValidValues, tiers: Tier[]): TierLimits[] | undefined {
+/** The keys the quota and limits are made of (keys.ts's ValidValues has them). */
+export interface AgentLimitsInput {
+    agentResourceQuota: boolean;
+    agentQuota?: AgentQuotaConfig;
+    containerCap: number;
+    agentCpuRequest: string;
+    agentCpuLimit: string;
+    agentMemoryRequest: string;
+    agentMemoryLimit: string;
+}
+
+export function agentLimitsFor(v: AgentLimitsInput, tiers: Tier[]): TierLimits[] | undefined {
     if (!v.agentResourceQuota) return undefined;
     return tierLimits(tiers, v.agentQuota ?? agentQuotaSchema.parse({}), v.containerCap, {
         cpuRequest: v.agentCpuRequest,

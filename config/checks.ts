@@ -143,6 +143,14 @@ const SUFFIX: Record<string, number> = {
     Ei: 2 ** 60,
 };
 
+/** A container's CPU and memory, requests and limits, as Kubernetes quantities. */
+export interface Resources {
+    cpuRequest: string;
+    cpuLimit: string;
+    memoryRequest: string;
+    memoryLimit: string;
+}
+
 /** The numeric value of a Kubernetes quantity (cores for CPU, bytes for memory), or NaN. */
 export function parseQuantity(value: string): number {
     const m = QUANTITY.exec(value);

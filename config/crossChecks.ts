@@ -3,12 +3,11 @@
 // the key, the value and what would fix it.
 import { configKey, KEYS, REQUIRED_PLUGINS, ValidValues } from "./keys";
 import { PodTemplate, templateProblems, tierOf } from "./podTemplates";
-import type { Resources } from "./settings";
 import { formatPath, ReadValues, RefusedKey } from "./reader";
 import { deriveTiers, LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
 import { accessView, credentialProblems, principalProblems, teamProblems } from "./accessChecks";
 import type { Tier } from "./tiers";
-import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId } from "./checks";
+import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId, type Resources } from "./checks";
 import { TEST_JOB } from "./jobs";
 import { agentLimitsFor, limitProblems } from "./agentLimits";
 

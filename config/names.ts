@@ -1,6 +1,5 @@
 // Names that several components need, derived once from the settings so that no component reads
 // another's resources to learn them (no cycles: the JCasC can be built before the controller).
-import type { Settings } from "./settings";
 
 export const HTTP_PORT = 8080;
 export const AGENT_PORT = 50000;
@@ -47,7 +46,14 @@ export interface Names {
     controllerSelector: Record<string, string>;
 }
 
-export function deriveNames(s: Settings): Names {
+/** What the names follow of the settings (settings.ts's Settings has it). */
+export interface NamesInput {
+    namespace: string;
+    restoreFromSnapshot?: string;
+    storage: { mode: "existingClaim"; claimName: string } | { mode: "dynamic" | "nfs" };
+}
+
+export function deriveNames(s: NamesInput): Names {
     const base = "jenkins";
     const service = base;
     const agentService = `${base}-agent`;

@@ -27,12 +27,8 @@ import { agentLimitsFor, TierLimits } from "./agentLimits";
 
 export type { AgentContainer, PodTemplate };
 
-export interface Resources {
-    cpuRequest: string;
-    cpuLimit: string;
-    memoryRequest: string;
-    memoryLimit: string;
-}
+import type { Resources } from "./checks";
+export type { Resources };
 
 export type Storage =
     | { mode: "dynamic"; size: string; storageClass?: string; accessMode: AccessMode; retainOnDestroy: boolean }

@@ -6,7 +6,7 @@
 import Ajv from "ajv";
 import { parse } from "yaml";
 import { EMPTY_CLUSTER } from "../components/cluster";
-import type { ClusterReader } from "../components/kept";
+import type { ClusterReader } from "../components/clusterReader";
 import { secretKeysOf, SecretKeys } from "../components/secrets";
 import { ConfigError } from "../config/reader";
 import { PERMISSIONS } from "../jcasc/security";

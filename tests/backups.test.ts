@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { BACKUP_RULES, SnapshotReader } from "../components/backups";
 import { EMPTY_CLUSTER } from "../components/cluster";
-import { ClusterReader } from "../components/kept";
+import type { ClusterReader } from "../components/clusterReader";
 import { ConfigError } from "../config/reader";
 import { evaluate } from "../tools/evaluate";
 import { readStackConfig } from "../tools/stackConfig";

@@ -2,16 +2,8 @@
 // otherwise; first as the pure plan, then through the program under mocks with a stand-in cluster.
 import { deriveNames } from "../config/names";
 import { settingsFrom } from "../config/settings";
-import {
-    adoptionPlan,
-    ClusterReader,
-    Kept,
-    keptByValue,
-    KeptObjectsError,
-    keptObjects,
-    KEPT_BY,
-    Live,
-} from "../components/kept";
+import { adoptionPlan, Kept, keptByValue, KeptObjectsError, keptObjects, KEPT_BY, Live } from "../components/kept";
+import type { ClusterReader } from "../components/clusterReader";
 import { readStackConfig } from "../tools/stackConfig";
 import { EMPTY_CLUSTER, kubeconfigSource, proxyFor } from "../components/cluster";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";

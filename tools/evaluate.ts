@@ -5,7 +5,7 @@ import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
 import { PROJECT } from "../config/keys";
 import { cluster, EMPTY_CLUSTER } from "../components/cluster";
-import type { ClusterReader } from "../components/kept";
+import type { ClusterReader } from "../components/clusterReader";
 
 export interface EvaluatedResource {
     urn: string;

@@ -13,7 +13,8 @@ import { createTwoFilesPatch } from "diff";
 import { ConfigError } from "../config/reader";
 import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
 import { ClusterReadError, liveCluster } from "../components/cluster";
-import { ClusterReader, KeptObjectsError } from "../components/kept";
+import { KeptObjectsError } from "../components/kept";
+import type { ClusterReader } from "../components/clusterReader";
 import { EXAMPLE_STACKS, readStackConfig, ROOT, StackError } from "./stackConfig";
 
 /** Where the committed renders live; the test suite compares against them. */
