@@ -212,7 +212,11 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
             );
         }
 
-        this.registerOutputs({ configMapName: this.configMapName });
+        this.registerOutputs({
+            configMapName: this.configMapName,
+            casc: this.casc,
+            prePullers: this.prePullers.map((d) => d.metadata.name),
+        });
     }
 
     /**

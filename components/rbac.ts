@@ -454,6 +454,7 @@ export class JenkinsRbac extends pulumi.ComponentResource {
         this.registerOutputs({
             controllerServiceAccount: this.controllerServiceAccount.metadata.name,
             agentServiceAccount: this.agentServiceAccount.metadata.name,
+            launcherTokenSecretNames: this.launcherTokenSecretNames,
         });
     }
 }

@@ -132,6 +132,9 @@ export class JenkinsStorage extends pulumi.ComponentResource {
             ));
         }
 
-        this.registerOutputs({ claimName: this.claimName });
+        this.registerOutputs({
+            claimName: this.claimName,
+            restorePoint: this.restorePoint?.urn,
+        });
     }
 }

@@ -14,7 +14,7 @@ export interface Names {
     service: string;
     agentService: string;
     cascConfigMap: string;
-    /** plugins.txt and the scripts the controller pod runs. */
+    /** The plugin lock and the scripts the controller pod runs. */
     scriptsConfigMap: string;
     adminSecret: string;
     controllerServiceAccount: string;

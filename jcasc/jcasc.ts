@@ -1,5 +1,5 @@
 // The Jenkins Configuration-as-Code document, as a pure function of what it is built from. Keys are the
-// ones the Kubernetes plugin and JCasC accept (see DESIGN.md); JCasC refuses unknown keys and
+// ones the Kubernetes plugin and JCasC accept (each cited to its source below); JCasC refuses unknown keys and
 // Jenkins then fails to start, so tests check the output against schemas/jcasc.schema.json.
 // Long by design: one document, field by field in the plugin's shape (clouds, templates, their
 // pod yaml, the launchers' credentials); splitting it would scatter one schema over files.

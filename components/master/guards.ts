@@ -12,7 +12,7 @@ import { AGENT_POD_LABELS } from "../../jcasc/jcasc";
  * none are configured. Egress stays open: the controller needs the API server, the update
  * center and source hosts.
  */
-export function controllerIngress(
+export function controllerNetworkPolicy(
     names: Names,
     network: Pick<Settings["network"], "webAllowedCidrs" | "webAllowedNamespaces">,
     agentConnection: AgentConnection,

@@ -17,7 +17,7 @@ import {
     serviceMonitorSpec,
     webServiceSpec,
 } from "./exposure";
-import { controllerIngress, disruptionBudgetSpec } from "./guards";
+import { controllerNetworkPolicy, disruptionBudgetSpec } from "./guards";
 import { AUTOMATION_PASSWORD_KEY, podScripts, RestartParts, workloadSpec } from "./workload";
 import { installList, Lock } from "../../plugins/lock";
 
@@ -71,7 +71,8 @@ export interface JenkinsMasterArgs {
 }
 
 /**
- * The Jenkins controller: admin Secret, plugin list, the workload and its Services. One replica
+ * The Jenkins controller (JenkinsMaster is the design's name for it): admin Secret, plugin lock,
+ * the workload and its Services. One replica
  * with the Recreate strategy, so two controllers never share one Jenkins home during a rollout.
  */
 export class JenkinsMaster extends pulumi.ComponentResource {
@@ -185,7 +186,8 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                     metadata: meta(names.service, { annotations: ingressAnnotations(args.ingress) }),
                     spec: ingressSpec(args.ingress, this.service.metadata.name),
                 },
-                // An Ingress waits for an address from its controller; that is not ours to await.
+                // The provider waits for the ingress controller's address unless ingressAwait is false
+                // (pulumi.com/skipAwait, exposure.ts ingressAnnotations).
                 child,
             );
         }
@@ -206,7 +208,12 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                 `${name}-controller`,
                 {
                     metadata: meta(names.controller),
-                    spec: controllerIngress(names, args.networkPolicy, args.agentConnection, args.agentNamespaces),
+                    spec: controllerNetworkPolicy(
+                        names,
+                        args.networkPolicy,
+                        args.agentConnection,
+                        args.agentNamespaces,
+                    ),
                 },
                 child,
             );

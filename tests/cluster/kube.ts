@@ -222,6 +222,13 @@ export class Cluster {
         }
     }
 
+    /** Waits for the object to be gone if it is being deleted (a namespace a previous run deleted). */
+    async settled(object: KubeObject, timeoutMs = 120_000): Promise<void> {
+        if ((await this.read(object))?.metadata?.deletionTimestamp) {
+            await this.gone(object, timeoutMs);
+        }
+    }
+
     /** Waits until the object is gone from the API (finalizers done). */
     async gone(object: KubeObject, timeoutMs = 120_000): Promise<void> {
         await waitFor(`${describe(object)} to be gone`, timeoutMs, async () => (await this.read(object)) === undefined);

@@ -101,6 +101,7 @@ describe("the deployer's rights, asked of the API server", () => {
         cluster = await Cluster.connect();
         const labels = { [TIER_LABEL]: "true" };
         for (const name of [NS, `${NS}-agents`]) {
+            await cluster.settled({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
             await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels } });
         }
         await cluster.apply({

@@ -45,6 +45,7 @@ describe("the agent reaper, as its own account", () => {
     beforeAll(async () => {
         cluster = await Cluster.connect();
         for (const name of [NS, AGENTS]) {
+            await cluster.settled({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
             await cluster.apply({
                 apiVersion: "v1",
                 kind: "Namespace",
@@ -99,10 +100,19 @@ describe("the agent reaper, as its own account", () => {
         await cluster.create(spoof);
         await cluster.create(pod("finished", NOWHERE));
         // Failed, as the kubelet leaves a pod past its deadline (DeadlineExceeded).
+        // Read, change, replace, again while the scheduler changes its status too (409 Conflict).
         const core = cluster.api(cluster.k8s.CoreV1Api);
-        const finished = await core.readNamespacedPod({ name: "finished", namespace: AGENTS });
-        finished.status = { ...finished.status, phase: "Failed", reason: "DeadlineExceeded" };
-        await core.replaceNamespacedPodStatus({ name: "finished", namespace: AGENTS, body: finished });
+        await waitFor("the finished pod's status to be Failed", 30_000, async () => {
+            const finished = await core.readNamespacedPod({ name: "finished", namespace: AGENTS });
+            finished.status = { ...finished.status, phase: "Failed", reason: "DeadlineExceeded" };
+            try {
+                await core.replaceNamespacedPodStatus({ name: "finished", namespace: AGENTS, body: finished });
+                return true;
+            } catch (err) {
+                if ((err as { code?: number }).code === 409) return "a conflict; again";
+                throw err;
+            }
+        });
         await cluster.create(pod("overdue", { activeDeadlineSeconds: 1 }));
         await cluster.create(pod("running"));
         await waitFor("the fake node to run overdue and running", 60_000, async () => {
