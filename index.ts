@@ -185,6 +185,7 @@ export = async () => {
         agentConnection: agents.connection,
         service: settings.service,
         ingress: settings.ingress,
+        gateway: settings.gateway,
         serviceMonitor: settings.metrics.serviceMonitor,
         networkPolicy: settings.network.policy ? settings.network : undefined,
         disruptionBudget: settings.disruptionBudget,

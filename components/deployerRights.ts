@@ -35,6 +35,7 @@ export const KINDS = {
     ServiceMonitor: { group: "monitoring.coreos.com", resource: "servicemonitors" },
     ResourceQuota: { group: "", resource: "resourcequotas" },
     LimitRange: { group: "", resource: "limitranges" },
+    HTTPRoute: { group: "gateway.networking.k8s.io", resource: "httproutes" },
     VolumeSnapshot: { group: SNAPSHOT_GROUP, resource: "volumesnapshots" },
 } as const;
 export type Kind = keyof typeof KINDS;
@@ -75,6 +76,7 @@ export function madeBy(settings: Settings): Made[] {
     if (storage.mode !== "existingClaim") add(controller, "PersistentVolumeClaim");
     if (settings.network.policy) add(controller, "NetworkPolicy");
     if (settings.ingress) add(controller, "Ingress");
+    if (settings.gateway) add(controller, "HTTPRoute");
     if (settings.metrics.serviceMonitor) add(controller, "ServiceMonitor");
     if (settings.disruptionBudget) add(controller, "PodDisruptionBudget");
     if (settings.backups) add(controller, "CronJob", "VolumeSnapshot");

@@ -116,6 +116,15 @@ export const checkDnsLabel = limited(
     },
 );
 
+/** A Gateway named as `<namespace>/<name>`: an RFC 1123 label, a slash, a DNS subdomain. */
+export function checkGatewayRef(value: string): string | undefined {
+    const [namespace, name, ...rest] = value.split("/");
+    if (name === undefined || rest.length > 0 || checkDnsLabel(namespace) || checkDnsSubdomain(name)) {
+        return "must be <namespace>/<name> of a Gateway, such as gateway-system/public";
+    }
+    return undefined;
+}
+
 export function checkDnsSubdomain(value: string): string | undefined {
     if (value.length > 253 || !RFC1123_SUBDOMAIN.test(value)) {
         return "must be an RFC 1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters";

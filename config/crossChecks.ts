@@ -106,6 +106,30 @@ export function crossChecks(
         }
     });
     rule(() => {
+        if (v.gateway === "") {
+            if (v.gatewaySection !== "") {
+                problems.push(`${key("gatewaySection")} = "${v.gatewaySection}": only applies with ${key("gateway")}`);
+            }
+            if (v.gatewayHostnames.length > 0) {
+                problems.push(
+                    `${key("gatewayHostnames")} = ${JSON.stringify(v.gatewayHostnames)}: only applies with ${key("gateway")}`,
+                );
+            }
+        } else if (v.ingressHost !== "") {
+            problems.push(
+                `${key("gateway")} = "${v.gateway}": an HTTPRoute is the alternative to the Ingress, and ${key("ingressHost")} = "${v.ingressHost}" asks for one too; keep one`,
+            );
+        } else if (
+            v.publicUrl !== "" &&
+            v.gatewayHostnames.length > 0 &&
+            !v.gatewayHostnames.includes(new URL(v.publicUrl).hostname)
+        ) {
+            problems.push(
+                `${key("publicUrl")} = "${v.publicUrl}": its host must be one of ${key("gatewayHostnames")} (${v.gatewayHostnames.join(", ")}), or leave publicUrl empty to derive it`,
+            );
+        }
+    });
+    rule(() => {
         if (v.serviceMonitor && !v.metrics) {
             problems.push(
                 `${key("serviceMonitor")} = true: needs ${key("metrics")} = true (the Prometheus plugin serves what it scrapes)`,

@@ -323,6 +323,27 @@ export const KEYS = {
         description:
             "Make `pulumi up` wait (up to 10 minutes, then fail) until the ingress controller publishes an address in the Ingress's status. Off by default, as in the Helm chart: controllers that publish no address (ingress-nginx without --publish-service, many bare-metal and local setups) would fail every update.",
     },
+    gateway: {
+        type: "string",
+        default: "",
+        schema: optional(v.checkGatewayRef),
+        description:
+            "A Gateway API Gateway for the web UI, `<namespace>/<name>`: an HTTPRoute (gateway.networking.k8s.io/v1) attaches to it, the alternative to the Ingress; TLS is the Gateway's listener's. Empty: no HTTPRoute. The Gateway must allow routes from `namespace` (its listener's allowedRoutes).",
+    },
+    gatewaySection: {
+        type: "string",
+        default: "",
+        schema: optional(v.checkDnsSubdomain),
+        description:
+            "With gateway: the listener (sectionName) to attach to; empty: every listener that admits the route.",
+    },
+    gatewayHostnames: {
+        type: "array",
+        default: [],
+        schema: z.array(checked(v.checkDnsSubdomain), { error: () => "must be a list of host names" }),
+        description:
+            "With gateway: the host names the HTTPRoute matches (the first is the Jenkins URL's, https, unless publicUrl says otherwise); empty: the listener's.",
+    },
     metrics: {
         type: "boolean",
         default: false,

@@ -84,6 +84,8 @@ export interface Settings {
         /** Wait for the controller to publish an address (the provider's await); off: skipAwait. */
         await: boolean;
     };
+    /** An HTTPRoute for the web UI, attached to a Gateway API Gateway; none when unset. */
+    gateway?: { namespace: string; name: string; sectionName?: string; hostnames: string[] };
     metrics: { serviceMonitor: boolean };
     storage: Storage;
     network: {
@@ -295,7 +297,9 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
                 ? v.publicUrl.replace(/\/?$/, "/")
                 : v.ingressHost !== ""
                   ? `${v.ingressTlsSecret !== "" ? "https" : "http"}://${v.ingressHost}/`
-                  : undefined,
+                  : v.gateway !== "" && v.gatewayHostnames.length > 0
+                    ? `https://${v.gatewayHostnames[0]}/`
+                    : undefined,
         ingress:
             v.ingressHost === ""
                 ? undefined
@@ -305,6 +309,15 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
                       tlsSecret: v.ingressTlsSecret || undefined,
                       annotations: v.ingressAnnotations ?? {},
                       await: v.ingressAwait,
+                  },
+        gateway:
+            v.gateway === ""
+                ? undefined
+                : {
+                      namespace: v.gateway.split("/")[0],
+                      name: v.gateway.split("/")[1],
+                      sectionName: v.gatewaySection || undefined,
+                      hostnames: v.gatewayHostnames,
                   },
         metrics: { serviceMonitor: v.serviceMonitor },
         storage:
@@ -329,7 +342,12 @@ function shape(v: ValidValues, templates: PodTemplate[]): Settings {
         network: {
             policy: v.networkPolicy,
             webAllowedCidrs: v.webAllowedCidrs,
-            webAllowedNamespaces: v.webAllowedNamespaces,
+            // The Gateway's namespace too, where its proxies run in most implementations (with
+            // neither list set the web port is open to all, the Gateway included).
+            webAllowedNamespaces:
+                v.gateway !== "" && (v.webAllowedCidrs.length > 0 || v.webAllowedNamespaces.length > 0)
+                    ? [...new Set([...v.webAllowedNamespaces, v.gateway.split("/")[0]])]
+                    : v.webAllowedNamespaces,
         },
         disruptionBudget: v.disruptionBudget,
         adoptKeptObjects: v.adoptKeptObjects,

@@ -364,6 +364,19 @@ const BAD: [string, Record<string, unknown>, string, string][] = [
     ["agent priority of the system classes", { agentMaxPriority: 2000000000 }, "agentMaxPriority", "up to 1000000000"],
     ["agentResourceQuota not a boolean", { agentResourceQuota: "no" }, "agentResourceQuota", "true or false"],
     ["stuck agents kept a week", { agentStuckMinutes: 10080 }, "agentStuckMinutes", "0 to 1440"],
+    ["a Gateway without its namespace", { gateway: "public" }, "gateway", "<namespace>/<name>"],
+    [
+        "a listener name with capitals",
+        { gateway: "gw/public", gatewaySection: "HTTPS" },
+        "gatewaySection",
+        "RFC 1123 subdomain",
+    ],
+    [
+        "a route host name with a scheme",
+        { gateway: "gw/public", gatewayHostnames: ["https://x.example.com"] },
+        "gatewayHostnames[0]",
+        "RFC 1123 subdomain",
+    ],
     [
         "an allowed toleration without a key for Equal",
         { agentTolerations: [{ operator: "Equal", value: "x" }] },

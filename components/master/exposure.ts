@@ -34,6 +34,32 @@ export function agentServiceSpec(names: Names): k8s.types.input.core.v1.ServiceS
 }
 
 /**
+ * The HTTPRoute (Gateway API v1, standard channel) that sends the Gateway's traffic for the
+ * hostnames to the web Service: the alternative to the Ingress. TLS, certificates and who may
+ * attach are the Gateway's (its listeners and their allowedRoutes).
+ */
+export function httpRouteSpec(gateway: NonNullable<Settings["gateway"]>, serviceName: pulumi.Input<string>) {
+    return {
+        parentRefs: [
+            {
+                group: "gateway.networking.k8s.io",
+                kind: "Gateway",
+                namespace: gateway.namespace,
+                name: gateway.name,
+                ...(gateway.sectionName ? { sectionName: gateway.sectionName } : {}),
+            },
+        ],
+        ...(gateway.hostnames.length > 0 ? { hostnames: gateway.hostnames } : {}),
+        rules: [
+            {
+                matches: [{ path: { type: "PathPrefix", value: "/" } }],
+                backendRefs: [{ name: serviceName, port: HTTP_PORT }],
+            },
+        ],
+    };
+}
+
+/**
  * The Ingress's annotations: the stack's, and the provider's skipAwait unless the stack waits for
  * an address (the provider otherwise waits up to 10 minutes for .status.loadBalancer, and fails
  * on controllers that never publish one).

@@ -13,6 +13,7 @@ import {
     agentServiceSpec,
     externalUrl,
     ingressAnnotations,
+    httpRouteSpec,
     ingressSpec,
     serviceMonitorSpec,
     webServiceSpec,
@@ -44,6 +45,8 @@ export interface JenkinsMasterArgs {
     service: Settings["service"];
     /** An Ingress for the web Service; none when unset. */
     ingress?: Settings["ingress"];
+    /** An HTTPRoute to a Gateway API Gateway, the alternative to the Ingress. */
+    gateway?: Settings["gateway"];
     /** A ServiceMonitor scraping /prometheus/ (metrics must be on; the CRD must exist). */
     serviceMonitor: boolean;
     /** Limit who reaches the controller (the web port to these, the agent port to agents); unset: no policy. */
@@ -188,6 +191,18 @@ export class JenkinsMaster extends pulumi.ComponentResource {
                 },
                 // The provider waits for the ingress controller's address unless ingressAwait is false
                 // (pulumi.com/skipAwait, exposure.ts ingressAnnotations).
+                child,
+            );
+        }
+        if (args.gateway) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-route`,
+                {
+                    apiVersion: "gateway.networking.k8s.io/v1",
+                    kind: "HTTPRoute",
+                    metadata: meta(names.service),
+                    spec: httpRouteSpec(args.gateway, this.service.metadata.name),
+                },
                 child,
             );
         }

@@ -48,6 +48,11 @@ export const VARIANTS: Record<string, { stack: string; overrides: Record<string,
             "jenkins-k8s:allowPrivilegedAgents": "true",
             // The controller's PodDisruptionBudget is off by default; here it is proven to block eviction.
             "jenkins-k8s:disruptionBudget": "true",
+            // The web UI through a Gateway (Gateway API): the HTTPRoute against the real CRD.
+            "jenkins-k8s:gateway": "gateway-system/public",
+            "jenkins-k8s:gatewaySection": "https",
+            "jenkins-k8s:gatewayHostnames": JSON.stringify(["jenkins-lab.example.com"]),
+            "jenkins-k8s:publicUrl": "",
             "jenkins-k8s:podTemplates": JSON.stringify([
                 { name: "default", labels: ["linux"] },
                 {
