@@ -10,6 +10,7 @@ import type { Names } from "../config/names";
 import type { Settings } from "../config/settings";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "./kept";
 import { scriptCronJob } from "./scriptJob";
+import { grant } from "./grant";
 
 export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
 export const SNAPSHOT_API = `${SNAPSHOT_GROUP}/v1`;
@@ -110,13 +111,12 @@ export function backupResources(name: string, args: BackupsArgs, parent: pulumi.
     const labels = { ...args.labels, "app.kubernetes.io/component": "backup" };
     const meta = (metaName: string) => ({ name: metaName, namespace: args.namespace, labels });
     const sa = new k8s.core.v1.ServiceAccount(`${name}-backup`, { metadata: meta(account) }, child);
-    const role = new k8s.rbac.v1.Role(`${name}-backup`, { metadata: meta(account), rules: BACKUP_RULES }, child);
-    new k8s.rbac.v1.RoleBinding(
+    grant(
         `${name}-backup`,
         {
             metadata: meta(account),
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: args.namespace }],
+            rules: BACKUP_RULES,
+            account: { name: sa.metadata.name, namespace: args.namespace },
         },
         child,
     );

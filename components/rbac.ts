@@ -4,6 +4,7 @@ import { Names } from "../config/names";
 import { Tier, TierName } from "../config/tiers";
 import type { PodTemplate } from "../config/podTemplates";
 import { templatePodYaml } from "../jcasc/jcasc";
+import { grant } from "./grant";
 
 export interface JenkinsRbacArgs {
     /** The controller's namespace: its account and the launchers' accounts live there. */
@@ -291,26 +292,12 @@ export class JenkinsRbac extends pulumi.ComponentResource {
         // The JCasC reload sidecar reports every reload as an Event on the controller pod, with the
         // pod's account: creating events in its own namespace is all it needs. RBAC cannot narrow
         // it to events about that pod; an event is a record, and grants nothing.
-        const eventsRole = new k8s.rbac.v1.Role(
+        grant(
             `${name}-casc-reload-events`,
             {
                 metadata: { name: names.reloadEventsRole, namespace: args.namespace, labels },
                 rules: [RELOAD_EVENTS_RULE],
-            },
-            child,
-        );
-        new k8s.rbac.v1.RoleBinding(
-            `${name}-casc-reload-events`,
-            {
-                metadata: { name: names.reloadEventsRole, namespace: args.namespace, labels },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: eventsRole.metadata.name },
-                subjects: [
-                    {
-                        kind: "ServiceAccount",
-                        name: this.controllerServiceAccount.metadata.name,
-                        namespace: args.namespace,
-                    },
-                ],
+                account: { name: this.controllerServiceAccount.metadata.name, namespace: args.namespace },
             },
             child,
         );
@@ -369,20 +356,12 @@ export class JenkinsRbac extends pulumi.ComponentResource {
                 launcherNamespace = sa.metadata.namespace;
             }
 
-            const role = new k8s.rbac.v1.Role(
+            grant(
                 `${prefix}-agent-manager`,
                 {
                     metadata: { name: names.agentManagerRole, namespace: tierNamespace, labels },
                     rules: AGENT_MANAGER_RULES,
-                },
-                child,
-            );
-            new k8s.rbac.v1.RoleBinding(
-                `${prefix}-agent-manager`,
-                {
-                    metadata: { name: names.agentManagerRole, namespace: tierNamespace, labels },
-                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-                    subjects: [{ kind: "ServiceAccount", name: launcher, namespace: launcherNamespace }],
+                    account: { name: launcher, namespace: launcherNamespace },
                 },
                 child,
             );

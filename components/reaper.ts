@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Names } from "../config/names";
 import { scriptCronJob } from "./scriptJob";
+import { grant } from "./grant";
 
 /** What the reaper may do, in each agent tier's namespace. */
 export const REAPER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
@@ -42,14 +43,9 @@ export function reaperResources(name: string, args: ReaperArgs, parent: pulumi.R
     for (const [tier, namespace] of Object.entries(args.tierNamespaces)) {
         const prefix = tier === "build" ? name : `${name}-${tier}`;
         const metadata = { name: account, namespace, labels };
-        const role = new k8s.rbac.v1.Role(`${prefix}-agent-reaper`, { metadata, rules: REAPER_RULES }, child);
-        new k8s.rbac.v1.RoleBinding(
+        grant(
             `${prefix}-agent-reaper`,
-            {
-                metadata,
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: args.namespace }],
-            },
+            { metadata, rules: REAPER_RULES, account: { name: sa.metadata.name, namespace: args.namespace } },
             child,
         );
     }
