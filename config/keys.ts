@@ -571,7 +571,7 @@ export const KEYS = {
         default: 30,
         schema: int(0, 1440, "0: no reaper"),
         description:
-            "The agent reaper (a CronJob every 5 minutes, with an account that may only list and delete pods in the agent namespaces) deletes agent pods Pending this long (unschedulable, an image that cannot be pulled, an agent that never connected) or finished this long after they were made, and pods running past their deadline. 0: no reaper.",
+            "The agent reaper (a CronJob every 5 minutes, with an account that may only list and delete pods in the agent namespaces) deletes agent pods Pending this long (unschedulable, an image that cannot be pulled, an agent that never connected) or finished this long (since their last container ended), and pods running past their deadline. 0: no reaper.",
     },
     agentReaperImage: {
         type: "string",
