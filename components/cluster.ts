@@ -259,6 +259,15 @@ export function liveCluster(): ClusterReader {
             throw new ClusterReadError(`cannot ${what} in the cluster at ${where}: ${why}. ${OPT_OUT}`);
         }
     };
+    /** A read the deployer may be refused (403): undefined then, and the caller says what was not checked. */
+    const mayRead = async <T>(what: string, read: (core: Client.CoreV1Api, clients: Clients) => Promise<T>) => {
+        try {
+            return { value: await call(what, read, [403]) };
+        } catch (err) {
+            if ((err as { code?: number }).code === 403) return undefined;
+            throw err;
+        }
+    };
     const group = "snapshot.storage.k8s.io";
     return {
         async serverVersion() {
@@ -270,26 +279,18 @@ export function liveCluster(): ClusterReader {
             };
         },
         async storageClasses() {
-            try {
-                const list = await call("list the StorageClasses", (_, c) => c.storage.listStorageClass(), [403]);
-                return (list?.items ?? []).map((c) => ({
-                    name: c.metadata?.name ?? "",
-                    annotations: c.metadata?.annotations ?? {},
-                }));
-            } catch (err) {
-                if ((err as { code?: number }).code === 403) return undefined;
-                throw err;
-            }
+            const list = await mayRead("list the StorageClasses", (_, c) => c.storage.listStorageClass());
+            if (!list) return undefined;
+            return (list.value?.items ?? []).map((c) => ({
+                name: c.metadata?.name ?? "",
+                annotations: c.metadata?.annotations ?? {},
+            }));
         },
         async defaultPriority() {
-            try {
-                const list = await call("list the PriorityClasses", (_, c) => c.scheduling.listPriorityClass(), [403]);
-                const found = (list?.items ?? []).find((p) => p.globalDefault === true);
-                return found ? { name: found.metadata?.name ?? "", value: found.value } : null;
-            } catch (err) {
-                if ((err as { code?: number }).code === 403) return undefined;
-                throw err;
-            }
+            const list = await mayRead("list the PriorityClasses", (_, c) => c.scheduling.listPriorityClass());
+            if (!list) return undefined;
+            const found = (list.value?.items ?? []).find((p) => p.globalDefault === true);
+            return found ? { name: found.metadata?.name ?? "", value: found.value } : null;
         },
         async servesSnapshots() {
             // Discovery: no list right needed, and a 404 when the group is not served.

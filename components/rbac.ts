@@ -53,19 +53,6 @@ export const RELOAD_EVENTS_RULE: k8s.types.input.rbac.v1.PolicyRule = {
     verbs: ["create"],
 };
 
-/**
- * The admission policy for the agent tiers' namespaces, as CEL: what a pod there must be,
- * whatever its template or a Jenkinsfile says. (Mutating admission has run by then: the
- * ServiceAccount plugin has set `default` when no account was named, and added the token volume
- * when one is mounted.)
- * - it runs as its tier's one account;
- * - it carries no ServiceAccount token, except in a tier that talks to the API server (deploy);
- * - the scheduler places it (no `nodeName`, which would pick a node past taints and affinity);
- * - it mounts no claim but the shared claims its tier's templates name, and its ephemeral
- *   volumes (a genericEphemeralVolume workspace) ask for a new, empty claim: no data source to
- *   clone, no volume or selector to bind, no annotations, on the default class or one the tier's
- *   templates name, so no build reads another build's workspace; and no inline CSI volume.
- */
 /** Tolerations the admission plugin DefaultTolerationSeconds adds to every pod before validation. */
 const DEFAULT_TOLERATIONS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"].map(
     (key) => `${key}|Exists||NoExecute`,
@@ -89,17 +76,39 @@ export interface AgentPodBounds {
     tolerations: { key?: string; operator?: string; value?: string; effect?: string }[];
 }
 
+/** What the admission policy reads of a template's pod spec. */
+interface TemplateSpec {
+    containers?: { resources?: Record<string, object> }[];
+    tolerations?: { key?: string; operator?: string; value?: string; effect?: string }[];
+    runtimeClassName?: string;
+}
+
 /**
  * The extended resources (a name with a domain, e.g. nvidia.com/gpu) a template's containers ask
  * for: the ExtendedResourceToleration admission plugin gives such a pod `<name>|Exists||NoSchedule`.
  */
-function extendedResources(t: PodTemplate): string[] {
-    const spec = templatePodYaml(t).spec as { containers?: { resources?: Record<string, object> }[] };
+function extendedResources(spec: TemplateSpec): string[] {
     return (spec.containers ?? []).flatMap((c) =>
         Object.values(c.resources ?? {}).flatMap((r) => Object.keys(r ?? {}).filter((k) => k.includes("/"))),
     );
 }
 
+/**
+ * The admission policy for the agent tiers' namespaces, as CEL: what a pod there must be,
+ * whatever its template or a Jenkinsfile says. (Mutating admission has run by then: the
+ * ServiceAccount plugin has set `default` when no account was named, and added the token volume
+ * when one is mounted.)
+ * - it runs as its tier's one account;
+ * - it carries no ServiceAccount token, except in a tier that talks to the API server (deploy);
+ * - the scheduler places it (no `nodeName`, which would pick a node past taints and affinity);
+ * - it mounts no claim but the shared claims its tier's templates name, and its ephemeral
+ *   volumes (a genericEphemeralVolume workspace) ask for a new, empty claim: no data source to
+ *   clone, no volume or selector to bind, no annotations, on the default class or one the tier's
+ *   templates name, so no build reads another build's workspace; and no inline CSI volume;
+ * - and it cannot hurt other workloads: a priority at most `maxPriority` (never a system class),
+ *   only the tolerations its tier may carry, restartPolicy Never, a deadline of at most
+ *   `podMaxSeconds`, no hostPort, and only a runtime class its tier's templates name.
+ */
 export function agentPodRules(
     tiers: Pick<Tier, "namespace" | "podServiceAccount" | "apiAccess" | "templates">[],
     bounds: AgentPodBounds,
@@ -110,6 +119,14 @@ export function agentPodRules(
     const map = (value: (t: (typeof tiers)[number]) => string) =>
         `{${tiers.map((t) => `'${t.namespace}': ${value(t)}`).join(", ")}}[namespaceObject.metadata.name]`;
     const quote = (v: string) => `'${v}'`;
+    /** A CEL list of strings, each once, in the order first given. */
+    const strings = (values: string[]) => `[${[...new Set(values)].map(quote).join(", ")}]`;
+    // Each template's pod spec, as the plugin is given it: built once, read by three variables.
+    const specs = new Map<PodTemplate, TemplateSpec>();
+    const specOf = (x: PodTemplate): TemplateSpec => {
+        if (!specs.has(x)) specs.set(x, templatePodYaml(x).spec as TemplateSpec);
+        return specs.get(x)!;
+    };
     const account = "(has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default')";
     const volumes = "(has(object.spec.volumes) ? object.spec.volumes : [])";
     const claim = "v.ephemeral.volumeClaimTemplate";
@@ -127,67 +144,40 @@ export function agentPodRules(
             { name: "tokenless", expression: map((t) => String(!t.apiAccess)) },
             {
                 name: "claims",
-                expression: map(
-                    (t) =>
-                        `[${[
-                            ...new Set(
-                                t.templates.flatMap((x) =>
-                                    x.volumes.flatMap((v) => (v.type === "pvc" ? [quote(v.claimName)] : [])),
-                                ),
-                            ),
-                        ].join(", ")}]`,
+                expression: map((t) =>
+                    strings(
+                        t.templates.flatMap((x) => x.volumes.flatMap((v) => (v.type === "pvc" ? [v.claimName] : []))),
+                    ),
                 ),
             },
             {
                 // The taints the tier's templates tolerate (their own fields and yaml), and the defaults.
                 name: "tolerations",
-                expression: map(
-                    (t) =>
-                        `[${[
-                            ...new Set([
-                                ...DEFAULT_TOLERATIONS,
-                                ...bounds.tolerations.map(tolerationId),
-                                ...t.templates.flatMap(extendedResources).map((r) => `${r}|Exists||NoSchedule`),
-                                ...t.templates.flatMap((x) =>
-                                    ((templatePodYaml(x).spec as { tolerations?: object[] }).tolerations ?? []).map(
-                                        tolerationId,
-                                    ),
-                                ),
-                            ]),
-                        ]
-                            .map(quote)
-                            .join(", ")}]`,
+                expression: map((t) =>
+                    strings([
+                        ...DEFAULT_TOLERATIONS,
+                        ...bounds.tolerations.map(tolerationId),
+                        ...t.templates
+                            .flatMap((x) => extendedResources(specOf(x)))
+                            .map((r) => `${r}|Exists||NoSchedule`),
+                        ...t.templates.flatMap((x) => (specOf(x).tolerations ?? []).map(tolerationId)),
+                    ]),
                 ),
             },
             {
                 name: "runtimeClasses",
-                expression: map(
-                    (t) =>
-                        `[${[
-                            ...new Set(
-                                t.templates.flatMap((x) => {
-                                    const rc = (templatePodYaml(x).spec as { runtimeClassName?: string })
-                                        .runtimeClassName;
-                                    return rc ? [quote(rc)] : [];
-                                }),
-                            ),
-                        ].join(", ")}]`,
-                ),
+                expression: map((t) => strings(t.templates.flatMap((x) => specOf(x).runtimeClassName ?? []))),
             },
             {
                 name: "classes",
-                expression: map(
-                    (t) =>
-                        `[${[
-                            ...new Set(
-                                t.templates.flatMap((x) =>
-                                    x.workspaceVolume.type === "genericEphemeralVolume" &&
-                                    x.workspaceVolume.storageClass
-                                        ? [quote(x.workspaceVolume.storageClass)]
-                                        : [],
-                                ),
-                            ),
-                        ].join(", ")}]`,
+                expression: map((t) =>
+                    strings(
+                        t.templates.flatMap((x) =>
+                            x.workspaceVolume.type === "genericEphemeralVolume" && x.workspaceVolume.storageClass
+                                ? [x.workspaceVolume.storageClass]
+                                : [],
+                        ),
+                    ),
                 ),
             },
         ],

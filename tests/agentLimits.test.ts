@@ -6,27 +6,11 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { REAPER_GRACE_SECONDS, REAPER_RULES, REAPER_SCHEDULE } from "../components/reaper";
 import { bytesQuantity, cpuQuantity } from "../config/agentLimits";
-import { ConfigError } from "../config/reader";
 import { settingsFrom } from "../config/settings";
 import { readStackConfig } from "../tools/stackConfig";
-import { runDefaults } from "./harness";
+import { problemsOf, runDefaults, settingsOf } from "./harness";
 
-const settings = (values: Record<string, unknown> = {}) =>
-    settingsFrom(
-        Object.fromEntries(
-            Object.entries(values).map(([k, v]) => [`jenkins-k8s:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
-        ),
-    );
-
-function problemsOf(values: Record<string, unknown>): string[] {
-    try {
-        settings(values);
-    } catch (e) {
-        if (e instanceof ConfigError) return e.problems;
-        throw e;
-    }
-    return [];
-}
+const settings = settingsOf;
 
 const MAVEN = { name: "maven", image: "maven:3.9.9-eclipse-temurin-21", cpuLimit: "3", memoryLimit: "6Gi" };
 

@@ -2,7 +2,7 @@
 // cluster tier asks a real API server the same): the Kubernetes version for the admission policy,
 // and a StorageClass for Jenkins home. Each problem names the key, the value and what to do.
 import { readinessProblems, ReadinessReader, StorageClassInfo } from "../components/clusterReady";
-import { settingsFrom } from "../config/settings";
+import { settingsOf } from "./harness";
 
 const reader = (
     minor: number,
@@ -14,8 +14,7 @@ const reader = (
     defaultPriority: () => Promise.resolve(priority),
 });
 const DEFAULT = { "storageclass.kubernetes.io/is-default-class": "true" };
-const settings = (values: Record<string, string> = {}) =>
-    settingsFrom(Object.fromEntries(Object.entries(values).map(([k, v]) => [`jenkins-k8s:${k}`, v])));
+const settings = settingsOf;
 
 describe("a first up's needs", () => {
     it("a cluster with a default class and a recent version: nothing to say", async () => {

@@ -2,28 +2,9 @@
 // route as the program writes it, the Jenkins URL it gives, the NetworkPolicy opened to the
 // Gateway's namespace, and the settings refused. The cluster tier applies the route to a real API
 // server with the Gateway API's CRDs installed (the dev-privileged variant).
-import { ConfigError } from "../config/reader";
-import { settingsFrom } from "../config/settings";
-import { runDefaults } from "./harness";
+import { problemsOf, runDefaults } from "./harness";
 
 const GATEWAY = { gateway: "gateway-system/public", gatewayHostnames: ["jenkins.example.com"] };
-
-function problemsOf(values: Record<string, unknown>): string[] {
-    try {
-        settingsFrom(
-            Object.fromEntries(
-                Object.entries(values).map(([k, v]) => [
-                    `jenkins-k8s:${k}`,
-                    typeof v === "string" ? v : JSON.stringify(v),
-                ]),
-            ),
-        );
-    } catch (e) {
-        if (e instanceof ConfigError) return e.problems;
-        throw e;
-    }
-    return [];
-}
 
 describe("an HTTPRoute to a Gateway", () => {
     it("routes the hostnames to the web Service, attached to the Gateway's listener", async () => {

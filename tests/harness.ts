@@ -4,6 +4,7 @@ import { evaluate, EvaluatedResource, Evaluation } from "../tools/evaluate";
 import { projectDefaults, readStackConfig, ROOT } from "../tools/stackConfig";
 import { DEFAULT_PLUGINS, PROJECT } from "../config/keys";
 import { settingsFrom } from "../config/settings";
+import { ConfigError } from "../config/reader";
 import { Lock, lockFileName, serialiseLock, stackLock } from "../plugins/lock";
 import { Metadata, Release } from "../plugins/metadata";
 import { resolveLock } from "../plugins/resolve";
@@ -19,6 +20,22 @@ function toRaw(base: Record<string, string>, overrides: Config): Record<string, 
         raw[k.includes(":") ? k : `${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
     }
     return raw;
+}
+
+/** Settings from short keys (`namespace`, not `jenkins-k8s:namespace`), objects as the stack file's JSON. */
+export function settingsOf(values: Config = {}) {
+    return settingsFrom(toRaw({}, values));
+}
+
+/** Every problem the settings are refused for; none when they are accepted. */
+export function problemsOf(values: Config): string[] {
+    try {
+        settingsOf(values);
+    } catch (e) {
+        if (e instanceof ConfigError) return e.problems;
+        throw e;
+    }
+    return [];
 }
 
 /** Where withLock writes its locks: inside the project (pluginLockDir is relative to it), ignored by git. */
