@@ -338,7 +338,8 @@ function podTemplate(tier: Tier, t: PodTemplate, normal: boolean, podMaxSeconds:
         serviceAccount: tier.podServiceAccount,
         idleMinutes: t.idleMinutes,
         instanceCap: t.instanceCap,
-        // PodTemplate.setActiveDeadlineSeconds (@DataBoundSetter); PodTemplateBuilder writes it into the pod.
+        // kubernetes-plugin PodTemplate.java setActiveDeadlineSeconds(int), a @DataBoundSetter (tag 4423
+        // and master of March 2026, around the pinned 4540); PodTemplateBuilder.java writes it into the pod.
         activeDeadlineSeconds: t.activeDeadlineSeconds ?? podMaxSeconds,
         ...(Object.keys(t.nodeSelector).length > 0
             ? {
@@ -371,7 +372,8 @@ function defaultsTemplate(tier: Tier, proxy: Proxy | undefined, podMaxSeconds: n
         // No label and EXCLUSIVE: no job can ask for this template, so no pod is made of it.
         nodeUsageMode: "EXCLUSIVE",
         serviceAccount: tier.podServiceAccount,
-        // A pipeline's own pod that sets none gets it (PodTemplateUtils.combine: the parent's when 0).
+        // A pipeline's own pod that sets none gets it (kubernetes-plugin PodTemplateUtils.java combine:
+        // the parent's when the template's is 0; same at 4423 and master).
         activeDeadlineSeconds: podMaxSeconds,
         // Every pod of the cloud inherits these (PodTemplateUtils.combine merges envVars).
         ...(proxy ? { envVars: envVars(proxyVariables(proxy)) } : {}),
