@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerLevel, podSecurityLabels, SecurityLevel, weakerThan } from "../config/podSecurity";
 import type { Tier } from "../config/tiers";
-import { KEPT_ANNOTATIONS, KEPT_BY } from "./kept";
+import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
 
 export interface StackNamespacesArgs {
     /** The controller's namespace. */
@@ -28,7 +28,7 @@ export interface StackNamespacesArgs {
     labels: Record<string, string>;
     /** The stack's KEPT_BY label value, put on the namespaces kept on destroy. */
     keptBy: string;
-    /** Kept namespaces to adopt (kept.ts), by name: their `import` IDs. */
+    /** Kept namespaces to adopt (preflight/kept.ts), by name: their `import` IDs. */
     adopt: Record<string, string>;
 }
 

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Names } from "../config/names";
 import { Settings, Storage } from "../config/settings";
 import { backupResources, SNAPSHOT_GROUP } from "./backups";
-import { KEPT_ANNOTATIONS, KEPT_BY } from "./kept";
+import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
 
 export interface JenkinsStorageArgs {
     /** Namespace of the claim; pass the Namespace's output so the claim waits for it. */
@@ -14,7 +14,7 @@ export interface JenkinsStorageArgs {
     names: Names;
     /** The stack's KEPT_BY label value, put on the claim and volume kept on destroy. */
     keptBy: string;
-    /** The kept claim and volume to adopt (kept.ts): their `import` IDs. */
+    /** The kept claim and volume to adopt (preflight/kept.ts): their `import` IDs. */
     adopt: { claim?: string; volume?: string };
     /** Scheduled snapshots and restore points (backups.ts); none when unset. */
     backups?: Settings["backups"];
@@ -106,7 +106,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                     // An adopted claim's state comes from the cluster, with the volume and class the
                     // provisioner filled in; both fields force a replacement, which must never
                     // happen to a kept home. A change the settings ask for is refused at preview
-                    // instead (kept.ts), from the live claim.
+                    // instead (preflight/kept.ts), from the live claim.
                     ...(storage.retainOnDestroy || args.adopt.claim
                         ? { ignoreChanges: ["spec.volumeName", "spec.storageClassName"] }
                         : {}),

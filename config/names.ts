@@ -1,6 +1,8 @@
 // Names that several components need, derived once from the settings so that no component reads
 // another's resources to learn them (no cycles: the JCasC can be built before the controller).
 
+import { PART_OF } from "./metadata";
+
 export const HTTP_PORT = 8080;
 export const AGENT_PORT = 50000;
 /** What agent pods run as (no rights, no token); the deploy tier's run as the deployer. */
@@ -87,7 +89,7 @@ export function deriveNames(s: NamesInput): Names {
         jenkinsTunnel: `${agentService}.${s.namespace}.svc:${AGENT_PORT}`,
         labels: {
             "app.kubernetes.io/name": base,
-            "app.kubernetes.io/part-of": "jenkins-k8s",
+            ...PART_OF,
             "app.kubernetes.io/managed-by": "pulumi",
         },
         controllerSelector: {

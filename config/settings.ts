@@ -100,7 +100,7 @@ export interface Settings {
     backups?: { schedule: string; retention: number; maxAgeDays: number; snapshotClass?: string; image: string };
     /** A VolumeSnapshot to create the home claim from (a new claim; the current one stays). */
     restoreFromSnapshot?: string;
-    /** Read the cluster at preview and adopt what a destroy of this stack kept (components/kept.ts). */
+    /** Read the cluster at preview and adopt what a destroy of this stack kept (preflight/kept.ts). */
     adoptKeptObjects: boolean;
     agents: {
         connection: AgentConnection;

@@ -5,9 +5,9 @@
 // (The team folders' Job DSL runs in the Job DSL tier; the cluster tier asks the API server.)
 import Ajv from "ajv";
 import { parse } from "yaml";
-import { EMPTY_CLUSTER } from "../components/cluster";
-import type { ClusterReader } from "../components/clusterReader";
-import { secretKeysOf, SecretKeys } from "../components/secrets";
+import { EMPTY_CLUSTER } from "../preflight/cluster";
+import type { ClusterReader } from "../preflight/reader";
+import { secretKeysOf, SecretKeys } from "../preflight/secrets";
 import { ConfigError } from "../config/reader";
 import { PERMISSIONS } from "../jcasc/security";
 import schema from "../schemas/jcasc.schema.json";

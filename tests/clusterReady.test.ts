@@ -1,7 +1,7 @@
 // What a first up needs of the cluster, checked at preview against a reader of the cluster (the
 // cluster tier asks a real API server the same): the Kubernetes version for the admission policy,
 // and a StorageClass for Jenkins home. Each problem names the key, the value and what to do.
-import { readinessProblems, ReadinessReader, StorageClassInfo } from "../components/clusterReady";
+import { readinessProblems, ReadinessReader, StorageClassInfo } from "../preflight/clusterReady";
 import { settingsOf } from "./harness";
 
 const reader = (

@@ -1,7 +1,7 @@
-// The deployer's rights, checked at preview (components/deployerRights.ts): the list of what the up
+// The deployer's rights, checked at preview (preflight/deployerRights.ts): the list of what the up
 // makes is held to the render of every example stack and variant, and each answer of the API
 // server (the cluster tier asks a real one) becomes a message naming the right and the namespace.
-import { AccessReader, deployerRights, KINDS, Kind, madeBy, Right, rightsProblems } from "../components/deployerRights";
+import { AccessReader, deployerRights, KINDS, Kind, madeBy, Right, rightsProblems } from "../preflight/deployerRights";
 import { settingsFrom } from "../config/settings";
 import { EXAMPLE_STACKS, readStackConfig } from "../tools/stackConfig";
 import { VARIANTS, configOf } from "./cluster/renders";

@@ -6,7 +6,7 @@ import * as path from "path";
 import { limitsOf, schemaDef } from "../config/checks";
 import { templatesSchema } from "../config/podTemplates";
 import { configTable, documentedTable } from "../tools/docs";
-import { deployerRights, KINDS } from "../components/deployerRights";
+import { deployerRights, KINDS } from "../preflight/deployerRights";
 import { settingsFrom } from "../config/settings";
 import { ROOT } from "../tools/stackConfig";
 import { runStack, Stack } from "./harness";
@@ -150,6 +150,7 @@ describe("docs/architecture.md", () => {
         const sources = [
             "config",
             "components",
+            "preflight",
             "components/master",
             "jcasc",
             "controller",

@@ -2,10 +2,11 @@
 // otherwise; first as the pure plan, then through the program under mocks with a stand-in cluster.
 import { deriveNames } from "../config/names";
 import { settingsFrom } from "../config/settings";
-import { adoptionPlan, Kept, keptByValue, KeptObjectsError, keptObjects, KEPT_BY, Live } from "../components/kept";
-import type { ClusterReader } from "../components/clusterReader";
+import { adoptionPlan, Kept, keptByValue, KeptObjectsError, keptObjects, Live } from "../preflight/kept";
+import { KEPT_BY } from "../config/metadata";
+import type { ClusterReader } from "../preflight/reader";
 import { readStackConfig } from "../tools/stackConfig";
-import { EMPTY_CLUSTER, kubeconfigSource, proxyFor } from "../components/cluster";
+import { EMPTY_CLUSTER, kubeconfigSource, proxyFor } from "../preflight/cluster";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { homedir, tmpdir } from "os";
 import * as path from "path";

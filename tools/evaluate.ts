@@ -4,8 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
 import { PROJECT } from "../config/keys";
-import { cluster, EMPTY_CLUSTER } from "../components/cluster";
-import type { ClusterReader } from "../components/clusterReader";
+import { EMPTY_CLUSTER } from "../preflight/cluster";
+import type { ClusterReader } from "../preflight/reader";
+import type { Run } from "../preflight";
 
 export interface EvaluatedResource {
     urn: string;
@@ -187,13 +188,12 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
         read(req, callback);
     };
 
-    cluster.reader = options.cluster ?? EMPTY_CLUSTER;
-    cluster.offline = true;
-    // The program module is loaded once; each evaluation calls its exported function afresh.
-    const program: () => Promise<Record<string, unknown>> | Record<string, unknown> = require(
+    // The program module is loaded once; each evaluation calls its exported function afresh, with
+    // the stand-in cluster (Pulumi calls it with none: the live one).
+    const program: (run: Run) => Promise<Record<string, unknown>> | Record<string, unknown> = require(
         options.program ?? "../index",
     );
-    const exported = await program();
+    const exported = await program({ reader: options.cluster ?? EMPTY_CLUSTER, offline: true });
 
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];

@@ -12,9 +12,9 @@ import { stringify } from "yaml";
 import { createTwoFilesPatch } from "diff";
 import { ConfigError } from "../config/reader";
 import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
-import { ClusterReadError, liveCluster } from "../components/cluster";
-import { KeptObjectsError } from "../components/kept";
-import type { ClusterReader } from "../components/clusterReader";
+import { ClusterReadError, liveCluster } from "../preflight/cluster";
+import { KeptObjectsError } from "../preflight/kept";
+import type { ClusterReader } from "../preflight/reader";
 import { EXAMPLE_STACKS, readStackConfig, ROOT, StackError } from "./stackConfig";
 
 /** Where the committed renders live; the test suite compares against them. */

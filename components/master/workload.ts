@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
+import { RESTART_HASH, RESTART_PARTS } from "../../config/metadata";
 import type { AgentConnection } from "../../config/keys";
 import { proxyVariables, type Proxy, type Settings } from "../../config/settings";
 import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
@@ -114,10 +115,6 @@ function downloadEnv(d: PluginDownloads): { name: string; value: string }[] {
 /** The proxy's variables as a container's env. */
 const proxyEnv = (p: Proxy | undefined) =>
     Object.entries(p ? proxyVariables(p) : {}).map(([name, value]) => ({ name, value }));
-
-/** The pod annotations: the restart hash, and the hash of each part of it. */
-export const RESTART_HASH = "jenkins-k8s/restart-hash";
-export const RESTART_PARTS = "jenkins-k8s/restart-parts";
 
 /** What only a restart applies, part by part, each as a short hash; the JCasC is not among them. */
 export const RESTART_PART_NAMES = {

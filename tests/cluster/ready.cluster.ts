@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { ADMISSION_POLICY_MINOR } from "../../components/clusterReady";
+import { ADMISSION_POLICY_MINOR } from "../../preflight/clusterReady";
 import { stringify } from "yaml";
 import { Account, Cluster, TIER_LABEL, userOf } from "./kube";
 

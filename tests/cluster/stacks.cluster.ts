@@ -41,7 +41,7 @@ import {
     VARIANTS,
 } from "./renders";
 import { callsAt, runJobDsl } from "../jobdsl/runner";
-import { KEPT_BY } from "../../components/kept";
+import { KEPT_BY } from "../../config/metadata";
 import { RESOURCES_OUT } from "../../tools/render";
 import { ROOT } from "../../tools/stackConfig";
 

@@ -13,6 +13,7 @@ import { createHash } from "crypto";
 import { parseQuantity } from "../config/checks";
 import type { Names } from "../config/names";
 import type { Settings } from "../config/settings";
+import { KEPT_BY, PART_OF, PART_OF_LABEL } from "../config/metadata";
 
 /** What stands in the way of adopting a kept object: the cluster's state, not a bad setting. */
 export class KeptObjectsError extends pulumi.RunError {
@@ -24,18 +25,6 @@ export class KeptObjectsError extends pulumi.RunError {
         this.name = "KeptObjectsError";
     }
 }
-
-/** The label on every object a stack keeps on destroy: which stack may adopt it. */
-export const KEPT_BY = "jenkins-k8s/kept-by";
-
-/**
- * The annotations of a kept object. After a destroy and an import the provider applies with a new
- * field manager, while the old one still owns the fields it set: forcing lets the stack change
- * them again (grow the claim, move a label), as it could before.
- */
-export const KEPT_ANNOTATIONS = { "pulumi.com/patchForce": "true" };
-/** What every object this program makes carries (config/names.ts), in older releases too. */
-const PART_OF = "app.kubernetes.io/part-of";
 
 export type KeptKind = "Namespace" | "PersistentVolumeClaim" | "PersistentVolume";
 
@@ -228,7 +217,7 @@ export function adoptionPlan(
                     "(Renamed this stack? Relabel its objects: kubectl label --overwrite ... " +
                     `${KEPT_BY}=${stackValue}.)`,
             );
-        } else if (found.labels[PART_OF] === "jenkins-k8s") {
+        } else if (found.labels[PART_OF_LABEL] === PART_OF[PART_OF_LABEL]) {
             // Made by an older release (before the label), by this stack or another: an update
             // of a stack that manages it adds the label; a create would fail as a collision.
             plan.notes.push(

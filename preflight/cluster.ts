@@ -1,22 +1,21 @@
-// Reads the kept objects (kept.ts) from the cluster the stack deploys to, at preview, through the
+// Reads what the pre-flight step needs (index.ts) from the cluster the stack deploys to, through the
 // official client, with the kubeconfig the Kubernetes provider uses: the stack's
 // kubernetes:kubeconfig (a path, `~` expanded, or the YAML itself), else KUBECONFIG (several
 // files merged as client-go merges them: the first current-context, the first entry of each
 // name), else ~/.kube/config, else the in-cluster account; then kubernetes:context and
 // kubernetes:cluster; through the proxy client-go would take from HTTPS_PROXY and NO_PROXY.
-// Read only: a GET per object, and one list of claims by label. The offline evaluation (tests,
-// the render) has no cluster and sets `cluster.reader` to one, as a first `pulumi up` sees it,
-// before the program runs.
+// Read only. The offline evaluation (tests, the render) has no cluster and passes the program a
+// stand-in instead (EMPTY_CLUSTER: what a first `pulumi up` sees).
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "fs";
 import { BlockList, isIP } from "net";
 import { homedir } from "os";
 import * as path from "path";
 import type * as Client from "@kubernetes/client-node";
-import { Kept, KEPT_BY, Live } from "./kept";
-import type { ClusterReader } from "./clusterReader";
+import type { Kept, Live } from "./kept";
+import { KEPT_BY, RESTART_HASH, RESTART_PARTS } from "../config/metadata";
+import type { ClusterReader } from "./reader";
 import { secretKeysOf } from "./secrets";
-import { RESTART_HASH, RESTART_PARTS } from "./master/workload";
 import type { Answer, Right } from "./deployerRights";
 
 /** The cluster could not be read: says where the program looked, and how to stop it looking. */
@@ -438,9 +437,3 @@ export const EMPTY_CLUSTER: ClusterReader = {
     mayI: () => Promise.resolve(null),
     whoAmI: () => Promise.resolve(undefined),
 };
-
-/**
- * The reader the program uses: the live cluster, unless an offline evaluation (tests, the render)
- * set another and said it is offline: nothing it renders is deployed as it is.
- */
-export const cluster: { reader: ClusterReader; offline: boolean } = { reader: liveCluster(), offline: false };

@@ -1,0 +1,20 @@
+// The labels and annotations the program writes on the objects it makes and reads back from the
+// cluster at preview: each written once here, imported where they are written and where they are read.
+
+/** What every object this program makes carries (names.ts), in older releases too. */
+export const PART_OF = { "app.kubernetes.io/part-of": "jenkins-k8s" } as const;
+export const PART_OF_LABEL = "app.kubernetes.io/part-of";
+
+/** The label on every object a stack keeps on destroy: which stack may adopt it (preflight/kept.ts). */
+export const KEPT_BY = "jenkins-k8s/kept-by";
+
+/**
+ * The annotations of a kept object. After a destroy and an import the provider applies with a new
+ * field manager, while the old one still owns the fields it set: forcing lets the stack change
+ * them again (grow the claim, move a label), as it could before.
+ */
+export const KEPT_ANNOTATIONS = { "pulumi.com/patchForce": "true" };
+
+/** On the controller's pod template: what only a restart applies, as a hash and as its parts. */
+export const RESTART_HASH = "jenkins-k8s/restart-hash";
+export const RESTART_PARTS = "jenkins-k8s/restart-parts";
