@@ -2,9 +2,6 @@
 // -> values checked key by key (reader.ts) -> checked across keys (crossChecks.ts) -> shaped here,
 // with the warnings a preview prints. Nothing downstream reads the raw values.
 import { isIP } from "net";
-import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
-import { Lock, stackLock } from "../plugins/lock";
 import { cidrWithin, imageJenkinsVersion, pluginId } from "./checks";
 import { crossChecks } from "./crossChecks";
 import { AgentConnection, PodRetention, ServiceType, ValidValues } from "./keys";
@@ -208,7 +205,7 @@ export interface LoadedSettings {
 }
 
 /** Reads raw stack config (full key -> string) into settings and warnings, or throws a ConfigError. */
-function readSettings(raw: Record<string, string | undefined>): LoadedSettings {
+export function readSettings(raw: Record<string, string | undefined>): LoadedSettings {
     // Every problem at once: each key's own, then every rule across keys whose keys all passed.
     const { values: v, problems, partial } = readValues(raw);
     let templates: PodTemplate[] | undefined;
@@ -470,35 +467,4 @@ function warningsAbout(s: Settings): string[] {
     }
     warnings.push(...accessWarnings(s.access.teams, s.agents.tiers));
     return warnings;
-}
-
-/** The project's folder (the plugin locks' folder is relative to it). */
-const PROJECT_ROOT = path.resolve(__dirname, "..");
-
-export interface StackSettings extends LoadedSettings {
-    /** The committed plugin lock for the stack's plugins, checked against them. */
-    lock: Lock;
-    lockFile: string;
-}
-
-/**
- * Reads the running stack's config (the engine's, or the mock runtime's) and its plugin lock;
- * throws a ConfigError for bad settings, then for a lock that does not fit them.
- */
-export function loadSettings(): StackSettings {
-    const loaded = readSettings(pulumi.runtime.allConfig());
-    const found = stackLock(
-        { ...loaded.settings.plugins, plugins: loaded.settings.plugins.list },
-        PROJECT_ROOT,
-        pulumi.getStack(),
-    );
-    if (found.problems.length > 0 || !found.lock) {
-        throw new ConfigError(found.problems);
-    }
-    return {
-        ...loaded,
-        warnings: [...loaded.warnings, ...found.notes],
-        lock: found.lock,
-        lockFile: found.file,
-    };
 }

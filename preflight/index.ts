@@ -5,7 +5,8 @@
 // once by kind; what is left is a plan that index.ts composes with no further reads.
 import * as pulumi from "@pulumi/pulumi";
 import { deriveNames, type Names } from "../config/names";
-import { egressNote, loadSettings, type StackSettings } from "../config/settings";
+import { egressNote } from "../config/settings";
+import { loadSettings, type StackSettings } from "./settings";
 import { ConfigError } from "../config/reader";
 import { cascInput, checkCasc, type CascInput } from "../jcasc/jcasc";
 import { mountedSecrets } from "../jcasc/security";
