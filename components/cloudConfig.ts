@@ -6,6 +6,7 @@ import { buildCasc, CASC_FILE, CascInput, renderCasc, sha256 } from "../jcasc/jc
 import { AGENT_PORT, HTTP_PORT, Names } from "../config/names";
 import { AGENT_UID, PodTemplate } from "../config/podTemplates";
 import { restrictedContainer, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecurity";
+import { perTier } from "./perTier";
 
 /** A CIDR agents may connect to, less the ranges inside it they may not. */
 export interface EgressRule {
@@ -165,8 +166,9 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
         // design, so it loses only the link-local ranges: the nodes' cloud metadata endpoints.
         const egress = args.egress;
         for (const tier of egress ? args.casc.tiers : []) {
+            const { name: resourceName, aliases } = perTier(name, tier.name, "agent-egress");
             new k8s.networking.v1.NetworkPolicy(
-                tier.name === "build" ? `${name}-agent-egress` : `${name}-${tier.name}-agent-egress`,
+                resourceName,
                 {
                     metadata: {
                         name: names.agentEgressPolicy,
@@ -175,22 +177,23 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                     },
                     spec: agentEgress(names, args.casc.connection, tier.apiAccess ? API_EGRESS : egress!),
                 },
-                { parent: this },
+                { parent: this, aliases },
             );
         }
 
         // What each tier's pods may take at once, and one container or pod at most (config/agentLimits.ts).
         for (const limits of args.limits ?? []) {
             const tier = limits.tier.name;
-            const prefix = tier === "build" ? name : `${name}-${tier}`;
             const metadata = { name: names.agentLimits, namespace: args.tierNamespaces[tier], labels: names.labels };
+            const quota = perTier(name, tier, "agent-quota");
             new k8s.core.v1.ResourceQuota(
-                `${prefix}-agent-quota`,
+                quota.name,
                 { metadata, spec: { hard: limits.quota } },
-                { parent: this },
+                { parent: this, aliases: quota.aliases },
             );
+            const limitRange = perTier(name, tier, "agent-limits");
             new k8s.core.v1.LimitRange(
-                `${prefix}-agent-limits`,
+                limitRange.name,
                 {
                     metadata,
                     spec: {
@@ -200,7 +203,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                         ],
                     },
                 },
-                { parent: this },
+                { parent: this, aliases: limitRange.aliases },
             );
         }
 

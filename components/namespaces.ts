@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { controllerLevel, podSecurityLabels, SecurityLevel, weakerThan } from "../config/podSecurity";
 import type { Tier } from "../config/tiers";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
+import { perTier } from "./perTier";
 
 export interface StackNamespacesArgs {
     /** The controller's namespace. */
@@ -49,7 +50,13 @@ export interface StackNamespaces {
  * here rather than with the settings' warnings.
  */
 export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
-    const namespace = (resourceName: string, name: string, level: SecurityLevel, keep: boolean) =>
+    const namespace = (
+        resourceName: string,
+        name: string,
+        level: SecurityLevel,
+        keep: boolean,
+        aliases?: pulumi.Alias[],
+    ) =>
         new k8s.core.v1.Namespace(
             resourceName,
             {
@@ -63,11 +70,17 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
                     ...(keep ? { annotations: KEPT_ANNOTATIONS } : {}),
                 },
             },
-            { retainOnDelete: keep, ...(args.adopt[name] ? { import: args.adopt[name] } : {}) },
+            { retainOnDelete: keep, aliases, ...(args.adopt[name] ? { import: args.adopt[name] } : {}) },
         );
     // Made by the program when it makes namespaces; named otherwise.
-    const own = (resourceName: string, name: string, level: SecurityLevel, keep: boolean): pulumi.Output<string> =>
-        args.create ? namespace(resourceName, name, level, keep).metadata.name : pulumi.output(name);
+    const own = (
+        resourceName: string,
+        name: string,
+        level: SecurityLevel,
+        keep: boolean,
+        aliases?: pulumi.Alias[],
+    ): pulumi.Output<string> =>
+        args.create ? namespace(resourceName, name, level, keep, aliases).metadata.name : pulumi.output(name);
 
     const deploy = args.deploy.map((ns) => {
         if (args.createDeploy) {
@@ -101,10 +114,10 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
             args.keepControllerNamespace,
         ),
         tiers: Object.fromEntries(
-            args.tiers.map((t) => [
-                t.name,
-                own(t.name === "build" ? "agent-namespace" : `${t.name}-agent-namespace`, t.namespace, t.level, false),
-            ]),
+            args.tiers.map((t) => {
+                const { name: resourceName, aliases } = perTier("", t.name, "agent-namespace");
+                return [t.name, own(resourceName, t.namespace, t.level, false, aliases)];
+            }),
         ),
         deploy,
     };

@@ -5,6 +5,7 @@ import { Tier, TierName } from "../config/tiers";
 import type { PodTemplate } from "../config/podTemplates";
 import { templatePodYaml } from "../jcasc/jcasc";
 import { grant } from "./grant";
+import { perTier } from "./perTier";
 
 export interface JenkinsRbacArgs {
     /** The controller's namespace: its account and the launchers' accounts live there. */
@@ -295,17 +296,17 @@ export class JenkinsRbac extends pulumi.ComponentResource {
         let agentServiceAccount: k8s.core.v1.ServiceAccount | undefined;
         let deployer: k8s.core.v1.ServiceAccount | undefined;
         for (const tier of args.tiers) {
-            // Keep the build tier's resource names as they were before tiers existed.
-            const prefix = tier.name === "build" ? name : `${name}-${tier.name}`;
+            const named = (what: string) => perTier(name, tier.name, what);
             const tierNamespace = args.tierNamespaces[tier.name];
+            const agent = named("agent");
             const podAccount = new k8s.core.v1.ServiceAccount(
-                tier.name === "deploy" ? `${name}-deployer` : `${prefix}-agent`,
+                tier.name === "deploy" ? `${name}-deployer` : agent.name,
                 {
                     metadata: { name: tier.podServiceAccount, namespace: tierNamespace, labels },
                     // Build code is untrusted: no API token, except where deploying is the job.
                     automountServiceAccountToken: tier.name === "deploy",
                 },
-                child,
+                { ...child, aliases: agent.aliases },
             );
             if (tier.name === "build") {
                 agentServiceAccount = podAccount;
@@ -317,19 +318,21 @@ export class JenkinsRbac extends pulumi.ComponentResource {
             let launcher: pulumi.Input<string> = this.controllerServiceAccount.metadata.name;
             let launcherNamespace: pulumi.Input<string> = args.namespace;
             if (tier.launcher) {
+                const account = named("launcher");
                 const sa = new k8s.core.v1.ServiceAccount(
-                    `${prefix}-launcher`,
+                    account.name,
                     {
                         metadata: { name: tier.launcher.serviceAccount, namespace: args.namespace, labels },
                         // Its token reaches Jenkins through the Secret below, never a pod's mount.
                         automountServiceAccountToken: false,
                     },
-                    child,
+                    { ...child, aliases: account.aliases },
                 );
                 // A long-lived token the token controller fills in; mounted only into the
                 // controller, where JCasC makes it a System-scoped credential of this tier's cloud.
+                const tokenName = named("launcher-token");
                 const token = new k8s.core.v1.Secret(
-                    `${prefix}-launcher-token`,
+                    tokenName.name,
                     {
                         metadata: {
                             name: tier.launcher.tokenSecret,
@@ -339,21 +342,22 @@ export class JenkinsRbac extends pulumi.ComponentResource {
                         },
                         type: "kubernetes.io/service-account-token",
                     },
-                    child,
+                    { ...child, aliases: tokenName.aliases },
                 );
                 this.launcherTokenSecretNames[tier.name] = token.metadata.name;
                 launcher = sa.metadata.name;
                 launcherNamespace = sa.metadata.namespace;
             }
 
+            const manager = named("agent-manager");
             grant(
-                `${prefix}-agent-manager`,
+                manager.name,
                 {
                     metadata: { name: names.agentManagerRole, namespace: tierNamespace, labels },
                     rules: AGENT_MANAGER_RULES,
                     account: { name: launcher, namespace: launcherNamespace },
                 },
-                child,
+                { ...child, aliases: manager.aliases },
             );
         }
         this.agentServiceAccount = agentServiceAccount!;

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Names } from "../config/names";
 import { scriptCronJob } from "./scriptJob";
 import { grant } from "./grant";
+import { perTier } from "./perTier";
 
 /** What the reaper may do, in each agent tier's namespace. */
 export const REAPER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
@@ -41,12 +42,12 @@ export function reaperResources(name: string, args: ReaperArgs, parent: pulumi.R
         child,
     );
     for (const [tier, namespace] of Object.entries(args.tierNamespaces)) {
-        const prefix = tier === "build" ? name : `${name}-${tier}`;
+        const { name: resourceName, aliases } = perTier(name, tier, "agent-reaper");
         const metadata = { name: account, namespace, labels };
         grant(
-            `${prefix}-agent-reaper`,
+            resourceName,
             { metadata, rules: REAPER_RULES, account: { name: sa.metadata.name, namespace: args.namespace } },
-            child,
+            { ...child, aliases },
         );
     }
     scriptCronJob(

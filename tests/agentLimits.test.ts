@@ -87,9 +87,21 @@ describe("sizes", () => {
 
     it("one ResourceQuota and one LimitRange in each tier's namespace, and none elsewhere", async () => {
         const stack = await runDefaults();
-        const tiers = settings().agents.tiers.map((t) => t.namespace);
-        expect(stack.objects("ResourceQuota").map((q) => q.metadata.namespace)).toEqual(tiers);
-        expect(stack.objects("LimitRange").map((q) => q.metadata.namespace)).toEqual(tiers);
+        const tiers = settings()
+            .agents.tiers.map((t) => t.namespace)
+            .sort();
+        expect(
+            stack
+                .objects("ResourceQuota")
+                .map((q) => q.metadata.namespace)
+                .sort(),
+        ).toEqual(tiers);
+        expect(
+            stack
+                .objects("LimitRange")
+                .map((q) => q.metadata.namespace)
+                .sort(),
+        ).toEqual(tiers);
     });
 
     it("each example stack's templates fit their tiers", () => {
@@ -223,8 +235,10 @@ describe("the agent reaper", () => {
             GRACE_SECONDS: String(REAPER_GRACE_SECONDS),
         });
         const roles = stack.objects("Role", "jenkins-agent-reaper");
-        expect(roles.map((r) => [r.metadata.namespace, r.rules])).toEqual(
-            settings().agents.tiers.map((t) => [t.namespace, REAPER_RULES]),
+        expect(roles.map((r) => [r.metadata.namespace, r.rules]).sort()).toEqual(
+            settings()
+                .agents.tiers.map((t) => [t.namespace, REAPER_RULES])
+                .sort(),
         );
         expect(stack.object("ConfigMap", "jenkins-agent-reaper-script").data["reap-agents.sh"]).toContain(
             "reap-agents:",

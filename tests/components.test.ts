@@ -71,7 +71,7 @@ describe("JenkinsStorage", () => {
     it("keeps the namespace that holds Jenkins home on pulumi destroy, since deleting it deletes the claim", async () => {
         const s = await runDefaults();
         expect(s.resource("kubernetes:core/v1:Namespace", "controller-namespace").retainOnDelete).toBe(true);
-        expect(s.resource("kubernetes:core/v1:Namespace", "agent-namespace").retainOnDelete).toBe(false);
+        expect(s.resource("kubernetes:core/v1:Namespace", "build-agent-namespace").retainOnDelete).toBe(false);
     });
 });
 

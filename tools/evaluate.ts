@@ -26,6 +26,8 @@ export interface EvaluatedResource {
     dependencies: string[];
     /** Custom timeouts that are set, e.g. { create: "20m" }. */
     customTimeouts: Record<string, string>;
+    /** The URNs the `aliases` option names: earlier URNs whose state the engine moves to this one. */
+    aliases: string[];
 }
 
 /** A resource the program reads (`X.get(name, id)`): the engine looks it up, even at preview. */
@@ -144,6 +146,17 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
     // an SDK that changes this path fails the evaluation loudly (below), never silently.
     const monitor = settingsRuntime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
+    // An alias as the engine resolves it: a URN as given, or a spec whose empty parts are the
+    // resource's own (another stack or project is not something this program writes).
+    const aliasUrn = (alias: any, req: any): string => {
+        if (alias.getUrn()) return alias.getUrn();
+        const spec = alias.getSpec();
+        if (spec.getStack() || spec.getProject()) {
+            throw new Error(`evaluate: ${req.getName()} has an alias into another stack or project`);
+        }
+        const parent = spec.getNoparent() ? "" : spec.getParenturn() || req.getParent();
+        return monitor.newUrn(parent, spec.getType() || req.getType(), spec.getName() || req.getName());
+    };
     monitor.registerResource = (req: any, callback: (err: unknown, res: unknown) => void) => {
         const urn: string = monitor.newUrn(req.getParent(), req.getType(), req.getName());
         seen.set(urn, (seen.get(urn) ?? 0) + 1);
@@ -163,6 +176,7 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
             customTimeouts: Object.fromEntries(
                 Object.entries(req.getCustomtimeouts?.()?.toObject() ?? {}).filter(([, v]) => v !== ""),
             ) as Record<string, string>,
+            aliases: (req.getAliasesList?.() ?? []).map((alias: any) => aliasUrn(alias, req)),
         };
         resources.push(entry);
         registering = entry;

@@ -11,7 +11,7 @@ import { parseArgs } from "util";
 import { stringify } from "yaml";
 import { createTwoFilesPatch } from "diff";
 import { ConfigError } from "../config/reader";
-import { evaluate, Evaluation, isWrappedSecret } from "./evaluate";
+import { evaluate, EvaluatedResource, Evaluation, isWrappedSecret } from "./evaluate";
 import { ClusterReadError, liveCluster } from "../preflight/cluster";
 import { KeptObjectsError } from "../preflight/kept";
 import type { ClusterReader } from "../preflight/reader";
@@ -132,6 +132,9 @@ export function renderFiles(e: Evaluation): Map<string, string> {
  * Kubernetes objects (the generated passwords). A change to any of it shows in the golden diff.
  */
 function pulumiResources(e: Evaluation): Record<string, unknown>[] {
+    // The program's aliases (an earlier name or parent); the Kubernetes provider's own, one per
+    // earlier API version of a kind, are the same in every render and left out.
+    const ownAliases = (r: EvaluatedResource) => r.aliases.filter((a) => a.split("::")[2].split("$").pop() === r.type);
     const short = (urn?: string) => urn?.split("::").slice(-2).join("::");
     return e.resources
         .map((r) => ({
@@ -141,6 +144,7 @@ function pulumiResources(e: Evaluation): Record<string, unknown>[] {
             ...(r.importId ? { import: r.importId } : {}),
             ...(r.protect ? { protect: true } : {}),
             ...(Object.keys(r.customTimeouts).length > 0 ? { customTimeouts: r.customTimeouts } : {}),
+            ...(ownAliases(r).length > 0 ? { aliases: ownAliases(r).map(short) } : {}),
             ...(r.custom && !r.type.startsWith("kubernetes:") ? { inputs: redact(r.inputs) } : {}),
         }))
         .sort((a, b) => a.resource.localeCompare(b.resource));
