@@ -28,66 +28,54 @@ function resourceProblems(prefix: string, r: Resources): string[] {
     return problems;
 }
 
-/**
- * Problems between keys, on the validated values and the templates they resolve to: every one
- * is found before any is reported, and before the settings are shaped.
- */
-export function crossChecks(
-    v: ValidValues,
-    templatesOf: () => PodTemplate[],
-    partial: ReadValues["partial"] = {},
-): string[] {
-    const problems: string[] = [];
-    // A rule that reads a key whose own value was refused is skipped: that key's problem is
-    // already listed, and a rule judging a value the user did not give would mislead.
-    const rule = (check: () => void) => {
-        try {
-            check();
-        } catch (err) {
-            if (!(err instanceof RefusedKey)) {
-                throw err;
-            }
-        }
-    };
-    rule(() =>
-        problems.push(
-            ...resourceProblems("controller", {
-                cpuRequest: v.controllerCpuRequest,
-                cpuLimit: v.controllerCpuLimit,
-                memoryRequest: v.controllerMemoryRequest,
-                memoryLimit: v.controllerMemoryLimit,
-            }),
-        ),
-    );
-    rule(() =>
-        problems.push(
-            ...resourceProblems("agent", {
-                cpuRequest: v.agentCpuRequest,
-                cpuLimit: v.agentCpuLimit,
-                memoryRequest: v.agentMemoryRequest,
-                memoryLimit: v.agentMemoryLimit,
-            }),
-        ),
-    );
+/** What a rule reads: the validated values, the templates they resolve to, the agent tiers. */
+interface RuleInput {
+    v: ValidValues;
+    templates: () => PodTemplate[];
+    /** For a refused list, the elements that passed on their own (reader.ts). */
+    partial: ReadValues["partial"];
+    /** Undefined when a key they are derived from was refused. */
+    tiers: Tier[] | undefined;
+}
+
+/** A rule across keys: its problems, each naming the key, the value and what would fix it. */
+type Rule = (input: RuleInput) => string[];
+
+/** Each rule by what it judges, in the order its problems are listed. */
+export const CROSS_CHECKS: Record<string, Rule> = {
+    controllerResources: ({ v }) =>
+        resourceProblems("controller", {
+            cpuRequest: v.controllerCpuRequest,
+            cpuLimit: v.controllerCpuLimit,
+            memoryRequest: v.controllerMemoryRequest,
+            memoryLimit: v.controllerMemoryLimit,
+        }),
+    agentResources: ({ v }) =>
+        resourceProblems("agent", {
+            cpuRequest: v.agentCpuRequest,
+            cpuLimit: v.agentCpuLimit,
+            memoryRequest: v.agentMemoryRequest,
+            memoryLimit: v.agentMemoryLimit,
+        }),
     // Paths as the user wrote them: before the default jnlp container is put first. When a template
     // was refused, the others are still judged (a sparse list keeps their indexes).
-    rule(() =>
-        problems.push(
-            ...templateProblems(
-                (partial.podTemplates as ValidValues["podTemplates"] | undefined) ?? v.podTemplates ?? [],
-            ).map((p) => `${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`),
+    podTemplates: ({ v, partial }) =>
+        templateProblems((partial.podTemplates as ValidValues["podTemplates"] | undefined) ?? v.podTemplates ?? []).map(
+            (p) => `${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`,
         ),
-    );
-    rule(() =>
+    deployTemplates: ({ v, templates: templatesOf }) => {
+        const problems: string[] = [];
         templatesOf().forEach((t, i) => {
             if (t.deploy && v.deployNamespaces.length === 0) {
                 problems.push(
                     `${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`,
                 );
             }
-        }),
-    );
-    rule(() => {
+        });
+        return problems;
+    },
+    ingress: ({ v }) => {
+        const problems: string[] = [];
         if (v.ingressHost === "") {
             for (const k of ["ingressClass", "ingressTlsSecret"] as const) {
                 if (v[k] !== "") {
@@ -104,8 +92,10 @@ export function crossChecks(
                 `${key("publicUrl")} = "${v.publicUrl}": its host must be ${key("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    gateway: ({ v }) => {
+        const problems: string[] = [];
         if (v.gateway === "") {
             if (v.gatewaySection !== "") {
                 problems.push(`${key("gatewaySection")} = "${v.gatewaySection}": only applies with ${key("gateway")}`);
@@ -128,15 +118,19 @@ export function crossChecks(
                 `${key("publicUrl")} = "${v.publicUrl}": its host must be one of ${key("gatewayHostnames")} (${v.gatewayHostnames.join(", ")}), or leave publicUrl empty to derive it`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    serviceMonitor: ({ v }) => {
+        const problems: string[] = [];
         if (v.serviceMonitor && !v.metrics) {
             problems.push(
                 `${key("serviceMonitor")} = true: needs ${key("metrics")} = true (the Prometheus plugin serves what it scrapes)`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    webAllowed: ({ v }) => {
+        const problems: string[] = [];
         if (!v.networkPolicy) {
             for (const k of ["webAllowedCidrs", "webAllowedNamespaces"] as const) {
                 if (v[k].length > 0) {
@@ -146,15 +140,19 @@ export function crossChecks(
                 }
             }
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    agentNamespaceApart: ({ v }) => {
+        const problems: string[] = [];
         if (v.agentNamespace === v.namespace) {
             problems.push(
                 `${key("agentNamespace")} = "${v.agentNamespace}": must differ from ${key("namespace")}; a pipeline's own pod in the controller's namespace could mount its Secrets (the admin password, the launchers' tokens)`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    agentNamespaceLength: ({ v }) => {
+        const problems: string[] = [];
         if (v.agentNamespace.length > 63 - LONGEST_TIER_SUFFIX) {
             problems.push(
                 `${key("agentNamespace")} = "${v.agentNamespace}": must be at most ${63 - LONGEST_TIER_SUFFIX} characters, so that each tier's namespace (${TIER_NAMES.filter(
@@ -164,8 +162,10 @@ export function crossChecks(
                     .join(", ")}) is a valid name`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    tierNamespacesFree: ({ v }) => {
+        const problems: string[] = [];
         for (const tier of TIER_NAMES) {
             const ns = tierNamespace(v.agentNamespace, tier);
             if (tier !== "build" && (ns === v.namespace || v.deployNamespaces.includes(ns))) {
@@ -174,17 +174,21 @@ export function crossChecks(
                 );
             }
         }
-    });
-    rule(() =>
+        return problems;
+    },
+    privilegedTemplates: ({ v, templates: templatesOf }) => {
+        const problems: string[] = [];
         templatesOf().forEach((t, i) => {
             if (t.podSecurity === "privileged" && !v.allowPrivilegedAgents) {
                 problems.push(
                     `${formatPath("podTemplates", [i, "podSecurity"])} = "privileged": needs ${key("allowPrivilegedAgents")} = true; its pods are root on the node and run in a tier of their own`,
                 );
             }
-        }),
-    );
-    rule(() => {
+        });
+        return problems;
+    },
+    agentEgress: ({ v }) => {
+        const problems: string[] = [];
         if (v.agentNetworkPolicy) {
             for (const except of v.agentEgressExcept) {
                 if (!v.agentEgressCidrs.some((cidr) => cidrWithin(except, cidr))) {
@@ -202,8 +206,10 @@ export function crossChecks(
                 }
             }
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    deployNamespacesOutside: ({ v }) => {
+        const problems: string[] = [];
         for (const [ns, why] of [
             [v.namespace, "builds could read the admin Secret there"],
             ...TIER_NAMES.map(
@@ -220,29 +226,37 @@ export function crossChecks(
                 );
             }
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    existingClaimNamespace: ({ v }) => {
+        const problems: string[] = [];
         if (v.storageMode === "existingClaim" && v.createNamespaces) {
             problems.push(
                 `${key("storageMode")} = "existingClaim": the claim must already exist, so its namespace must too; set ${key("createNamespaces")} to false`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    nodePort: ({ v }) => {
+        const problems: string[] = [];
         if (v.nodePort !== 0 && v.serviceType !== "NodePort") {
             problems.push(
                 `${key("nodePort")} = ${v.nodePort}: only applies when ${key("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    loadBalancerSourceRanges: ({ v }) => {
+        const problems: string[] = [];
         if (v.loadBalancerSourceRanges.length > 0 && v.serviceType !== "LoadBalancer") {
             problems.push(
                 `${key("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${key("serviceType")} is LoadBalancer (it is ${v.serviceType})`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    storageModeKeys: ({ v }) => {
+        const problems: string[] = [];
         const storageKeys = {
             nfs: ["nfsServer", "nfsPath"],
             existingClaim: ["existingClaim"],
@@ -260,15 +274,19 @@ export function crossChecks(
                 }
             }
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    storageClass: ({ v }) => {
+        const problems: string[] = [];
         if (v.storageMode !== "dynamic" && v.storageClass !== "") {
             problems.push(
                 `${key("storageClass")} = "${v.storageClass}": only applies when ${key("storageMode")} is dynamic (it is ${v.storageMode})`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    plugins: ({ v }) => {
+        const problems: string[] = [];
         const ids = v.plugins.map(pluginId);
         const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
         if (dupes.length > 0) {
@@ -286,17 +304,21 @@ export function crossChecks(
                         : ""),
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    backupsNeedCsi: ({ v }) => {
+        const problems: string[] = [];
         if (v.backups && v.storageMode === "nfs") {
             problems.push(
                 `${key("backups")} = true: Jenkins home is a static NFS volume (${key("storageMode")} = nfs), which CSI snapshots cannot take; ` +
                     "snapshot the export on the NFS server (its own snapshots, or a copy of the export), or move home to a CSI storage class (storageMode: dynamic)",
             );
         }
-    });
-    rule(() => {
-        if (v.restoreFromSnapshot === "") return;
+        return problems;
+    },
+    restoreFromSnapshot: ({ v }) => {
+        const problems: string[] = [];
+        if (v.restoreFromSnapshot === "") return problems;
         if (v.storageMode !== "dynamic") {
             problems.push(
                 `${key("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": restores a claim from a CSI snapshot, so needs ${key("storageMode")} dynamic (it is ${v.storageMode})`,
@@ -306,8 +328,10 @@ export function crossChecks(
                 `${key("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": the restore moves the controller to a new claim and leaves the current one in the cluster, which needs ${key("retainHomeOnDestroy")} = true (otherwise the current home would be deleted)`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    ingressAnnotations: ({ v }) => {
+        const problems: string[] = [];
         // The old way to skip the wait ("true") still says what ingressAwait: false does.
         const own = Object.entries(v.ingressAnnotations ?? {}).find(
             ([k, value]) => k === "pulumi.com/skipAwait" && (v.ingressAwait || value !== "true"),
@@ -317,8 +341,10 @@ export function crossChecks(
                 `${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: sets ${own}, which the program writes from ${key("ingressAwait")}; set jenkins-k8s:ingressAwait instead`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    jenkinsVersion: ({ v }) => {
+        const problems: string[] = [];
         const tagged = imageJenkinsVersion(v.controllerImage);
         if (v.jenkinsVersion === "" && tagged === undefined) {
             problems.push(
@@ -329,8 +355,10 @@ export function crossChecks(
                 `${key("jenkinsVersion")} = "${v.jenkinsVersion}": ${key("controllerImage")} ("${v.controllerImage}") runs Jenkins ${tagged}; leave jenkinsVersion empty, or make them agree`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    testJobName: ({ v }) => {
+        const problems: string[] = [];
         // Jenkins' item names are one in any case (core Jenkins.items: CASE_INSENSITIVE_ORDER).
         const clash = (v.teams ?? []).findIndex((t) => t.name.toLowerCase() === TEST_JOB);
         if (v.testJob && clash >= 0) {
@@ -338,30 +366,26 @@ export function crossChecks(
                 `${key("teams")}[${clash}].name = "${v.teams![clash].name}": is the test job's name (${key("testJob")} = true), and Jenkins' item names are one in any case; rename the team, or turn testJob off`,
             );
         }
-    });
-    rule(() => {
+        return problems;
+    },
+    testJobTier: ({ v, templates: templatesOf }) => {
+        const problems: string[] = [];
         if (v.testJob && !templatesOf().some((t) => tierOf(t) === "build")) {
             problems.push(
                 `${key("testJob")} = true: it runs on the build tier's first pod template, and no template is in the build tier (podSecurity restricted, not deploy)`,
             );
         }
-    });
+        return problems;
+    },
     // Inside Jenkins: sign-in, grants, teams and credentials (accessChecks.ts). Each rule judges
     // the keys that passed, so a refused team does not hide a duplicate credential id.
-    const access = accessView(v);
-    let tiers: Tier[] | undefined;
-    rule(() => {
-        tiers = deriveTiers({
-            agentNamespace: v.agentNamespace,
-            templates: templatesOf(),
-            deployNamespaces: v.deployNamespaces,
-            allowPrivilegedAgents: v.allowPrivilegedAgents,
-        });
-    });
-    problems.push(...principalProblems(access), ...credentialProblems(access, tiers), ...teamProblems(access, tiers));
+    principals: ({ v }) => principalProblems(accessView(v)),
+    credentials: ({ v, tiers }) => credentialProblems(accessView(v), tiers),
+    teams: ({ v, tiers }) => teamProblems(accessView(v), tiers),
     // What each tier may hold, and whether each template fits in it.
-    rule(() => {
-        if (!tiers) return;
+    agentLimits: ({ v, templates: templatesOf, tiers }) => {
+        const problems: string[] = [];
+        if (!tiers) return problems;
         const all = templatesOf();
         const at = (t: PodTemplate, field: string) =>
             `${formatPath("podTemplates", [all.indexOf(t)])} (${t.name}) ${field}`;
@@ -373,6 +397,39 @@ export function crossChecks(
                 );
             }
         });
-    });
-    return problems;
+        return problems;
+    },
+};
+
+/** A rule's problems; none when it reads a key whose own value was refused (reader.ts RefusedKey). */
+function judged<T>(rule: () => T[]): T[] {
+    try {
+        return rule();
+    } catch (err) {
+        if (err instanceof RefusedKey) return [];
+        throw err;
+    }
+}
+
+/**
+ * Problems between keys, on the validated values and the templates they resolve to: every one
+ * is found before any is reported, and before the settings are shaped. A rule that reads a key
+ * whose own value was refused is skipped: that key's problem is already listed, and a rule
+ * judging a value the user did not give would mislead.
+ */
+export function crossChecks(
+    v: ValidValues,
+    templatesOf: () => PodTemplate[],
+    partial: ReadValues["partial"] = {},
+): string[] {
+    const [tiers] = judged(() => [
+        deriveTiers({
+            agentNamespace: v.agentNamespace,
+            templates: templatesOf(),
+            deployNamespaces: v.deployNamespaces,
+            allowPrivilegedAgents: v.allowPrivilegedAgents,
+        }),
+    ]);
+    const input: RuleInput = { v, templates: templatesOf, partial, tiers };
+    return Object.values(CROSS_CHECKS).flatMap((rule) => judged(() => rule(input)));
 }
