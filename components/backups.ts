@@ -9,17 +9,11 @@ import type { Names } from "../config/names";
 import type { Settings } from "../config/settings";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
 import { scriptCronJob } from "./scriptJob";
-import { grant } from "./grant";
+import { BACKUP_RULES, grant, SNAPSHOT_GROUP } from "./rights";
 
-export const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
 export const SNAPSHOT_API = `${SNAPSHOT_GROUP}/v1`;
 /** What each snapshot this stack takes is labelled with: scheduled or pre-upgrade. */
 export const SNAPSHOT_KIND = "jenkins-k8s/snapshot";
-
-/** What the backup account may do, in the controller's namespace only. */
-export const BACKUP_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: [SNAPSHOT_GROUP], resources: ["volumesnapshots"], verbs: ["create", "delete", "list"] },
-];
 
 /**
  * A restore point's name: the home's prefix, the new restart hash, and the generation of the

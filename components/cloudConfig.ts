@@ -3,16 +3,11 @@ import type { TierLimits } from "../config/agentLimits";
 import { reaperResources } from "./reaper";
 import * as pulumi from "@pulumi/pulumi";
 import { buildCasc, CASC_FILE, CascInput, renderCasc, sha256 } from "../jcasc/jcasc";
-import { AGENT_PORT, HTTP_PORT, Names } from "../config/names";
+import { Names } from "../config/names";
+import { agentEgress, API_EGRESS, type EgressRule } from "./networkPolicies";
 import { AGENT_UID, PodTemplate } from "../config/podTemplates";
 import { restrictedContainer, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecurity";
 import { perTier } from "./perTier";
-
-/** A CIDR agents may connect to, less the ranges inside it they may not. */
-export interface EgressRule {
-    cidr: string;
-    except: string[];
-}
 
 /** Where the pre-puller copies its no-op, in each pod. */
 const NOOP_DIR = "/jenkins-k8s-noop";
@@ -73,53 +68,6 @@ export interface JenkinsCloudConfigArgs {
     reaper?: { stuckSeconds: number; image: string };
     /** Limit agent pods' egress to DNS, the controller and these CIDRs; unset: no limit. */
     egress?: EgressRule[];
-}
-
-/** The deploy tier's egress: anywhere (the API server included) but the link-local ranges. */
-const API_EGRESS = [
-    { cidr: "0.0.0.0/0", except: ["169.254.0.0/16"] },
-    { cidr: "::/0", except: ["fe80::/10", "fd00:ec2::254/128"] },
-];
-
-/**
- * Where a tier's pods may connect: DNS, the controller's web (and agent) port, and the configured
- * CIDRs less their excepts, which by default leave out the private and link-local ranges: the API
- * server (these pods hold no token), cluster services and the cloud's metadata endpoint. A
- * NetworkPolicy's rules add up, so a longer prefix in agentEgressCidrs re-admits one host.
- */
-function agentEgress(
-    names: Pick<Names, "namespace" | "controllerSelector">,
-    connection: CascInput["connection"],
-    egress: EgressRule[],
-): k8s.types.input.networking.v1.NetworkPolicySpec {
-    return {
-        // Every pod of the namespace: the templates' and the pipelines' own.
-        podSelector: {},
-        policyTypes: ["Egress"],
-        egress: [
-            {
-                ports: [
-                    { port: 53, protocol: "UDP" },
-                    { port: 53, protocol: "TCP" },
-                ],
-            },
-            {
-                to: [
-                    {
-                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": names.namespace } },
-                        podSelector: { matchLabels: names.controllerSelector },
-                    },
-                ],
-                ports: [
-                    { port: HTTP_PORT, protocol: "TCP" },
-                    ...(connection === "tcp" ? [{ port: AGENT_PORT, protocol: "TCP" }] : []),
-                ],
-            },
-            ...egress.map(({ cidr, except }) => ({
-                to: [{ ipBlock: { cidr, ...(except.length > 0 ? { except } : {}) } }],
-            })),
-        ],
-    };
 }
 
 /**
@@ -283,7 +231,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                             containers: [
                                 { name: "pause", image: prePull.pauseImage, resources: small, securityContext },
                             ],
-                            volumes: [{ name: "noop", emptyDir: { sizeLimit: "8Mi" } }],
+                            volumes: [{ name: noop.name, emptyDir: { sizeLimit: "8Mi" } }],
                         },
                     },
                 },

@@ -6,13 +6,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Names } from "../config/names";
 import { scriptCronJob } from "./scriptJob";
-import { grant } from "./grant";
+import { grant, REAPER_RULES } from "./rights";
 import { perTier } from "./perTier";
-
-/** What the reaper may do, in each agent tier's namespace. */
-export const REAPER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
-];
 
 /** How often it runs; a stuck pod is gone within this of agentStuckMinutes. */
 export const REAPER_SCHEDULE = "*/5 * * * *";

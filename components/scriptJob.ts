@@ -7,6 +7,10 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { restrictedContainer, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecurity";
 
+/** A shell script of controller/, as the ConfigMaps that carry it hold it. */
+export const controllerScript = (file: string): string =>
+    readFileSync(path.join(__dirname, "..", "controller", file), "utf8");
+
 /** curlimages/curl's user and group. */
 const CURL_UID = 100;
 const CURL_GID = 101;
@@ -40,12 +44,13 @@ export function scriptCronJob(
     opts: pulumi.CustomResourceOptions,
 ): k8s.batch.v1.CronJob {
     const meta = (metaName: string) => ({ name: metaName, namespace: args.namespace, labels: args.labels });
-    const file = (f: string) => readFileSync(path.join(__dirname, "..", "controller", f), "utf8");
+    const scriptsMount = { name: "scripts", mountPath: "/scripts", readOnly: true };
+    const workMount = { name: "work", mountPath: "/tmp" };
     const scripts = new k8s.core.v1.ConfigMap(
         `${name}-script`,
         {
             metadata: meta(`${args.account}-script`),
-            data: { [args.script]: file(args.script), "k8s-event.sh": file("k8s-event.sh") },
+            data: { [args.script]: controllerScript(args.script), "k8s-event.sh": controllerScript("k8s-event.sh") },
         },
         opts,
     );
@@ -78,22 +83,19 @@ export function scriptCronJob(
                                     {
                                         name: args.container,
                                         image: args.image,
-                                        command: ["sh", `/scripts/${args.script}`],
+                                        command: ["sh", `${scriptsMount.mountPath}/${args.script}`],
                                         env: args.env,
                                         resources: {
                                             requests: { cpu: "10m", memory: "16Mi" },
                                             limits: { cpu: "200m", memory: "64Mi" },
                                         },
                                         securityContext: restrictedContainer(CURL_UID),
-                                        volumeMounts: [
-                                            { name: "scripts", mountPath: "/scripts", readOnly: true },
-                                            { name: "work", mountPath: "/tmp" },
-                                        ],
+                                        volumeMounts: [scriptsMount, workMount],
                                     },
                                 ],
                                 volumes: [
-                                    { name: "scripts", configMap: { name: scripts.metadata.name } },
-                                    { name: "work", emptyDir: {} },
+                                    { name: scriptsMount.name, configMap: { name: scripts.metadata.name } },
+                                    { name: workMount.name, emptyDir: {} },
                                 ],
                             },
                         },

@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Names } from "../config/names";
 import { Settings, Storage } from "../config/settings";
-import { backupResources, SNAPSHOT_GROUP } from "./backups";
+import { backupResources } from "./backups";
+import { SNAPSHOT_GROUP } from "./rights";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
 
 export interface JenkinsStorageArgs {

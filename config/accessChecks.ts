@@ -5,13 +5,12 @@
 import type { Credential, Principals, Team } from "./access";
 import { checkItemName, checkUserId } from "./checks";
 import { repositoryName } from "./jobs";
-import { configKey, KEYS, ValidValues } from "./keys";
+import { configKey, KEYS, KeyName, ValidValues } from "./keys";
 import { formatPath, RefusedKey } from "./reader";
 import type { Tier } from "./tiers";
 import { DEFAULT_CLOUD } from "../policy/facts";
 import { TIER_NAMES } from "./tiers";
 
-const key = configKey;
 const show = (value: unknown) => JSON.stringify(value);
 
 /** User ids no user can have (jenkins 2.568.2 hudson.model.User: isIdOrFullnameAllowed). */
@@ -71,18 +70,19 @@ export function accessView(v: AccessValues): AccessView {
 /** Every place a user or group is named: its config path and the principals there. */
 function principalLists(a: AccessView): { path: Path; principals: Principals }[] {
     return [
-        ...(a.administrators ? [{ path: ["administrators"], principals: a.administrators }] : []),
-        ...(a.readers ? [{ path: ["readers"], principals: a.readers }] : []),
+        ...(a.administrators ? [{ path: pathOf("administrators"), principals: a.administrators }] : []),
+        ...(a.readers ? [{ path: pathOf("readers"), principals: a.readers }] : []),
         ...(a.teams ?? []).flatMap((t, i) => [
-            { path: ["teams", i, "members"], principals: t.members },
-            { path: ["teams", i, "maintainers"], principals: t.maintainers },
+            { path: pathOf("teams", i, "members"), principals: t.members },
+            { path: pathOf("teams", i, "maintainers"), principals: t.maintainers },
         ]),
     ];
 }
 
 /** A config path: the key, then the fields and indexes below it. */
-type Path = (string | number)[];
-const at = (path: Path) => formatPath(String(path[0]), path.slice(1));
+type Path = [KeyName, ...(string | number)[]];
+const pathOf = (...path: Path): Path => path;
+const at = ([key, ...path]: Path) => formatPath(key, path);
 
 /** Problems of the sign-in and of the names the grants give. */
 export function principalProblems(a: AccessView): string[] {
@@ -119,12 +119,12 @@ export function principalProblems(a: AccessView): string[] {
         const admins = a.administrators ?? { users: [], groups: [] };
         if (!a.refused.has("administrators") && admins.users.length === 0 && admins.groups.length === 0) {
             problems.push(
-                `${key("administrators")} = ${show(a.administrators ?? {})}: with ${realm.type} sign-in at least one user or group must administer Jenkins; with none, no one could (a lock-out)`,
+                `${configKey("administrators")} = ${show(a.administrators ?? {})}: with ${realm.type} sign-in at least one user or group must administer Jenkins; with none, no one could (a lock-out)`,
             );
         }
         if (!a.refused.has("automationUser") && a.automationUser !== KEYS.automationUser.default) {
             problems.push(
-                `${key("automationUser")} = ${show(a.automationUser)}: only applies with local sign-in; with ${realm.type}, make a service account at the provider (docs/access.md)`,
+                `${configKey("automationUser")} = ${show(a.automationUser)}: only applies with local sign-in; with ${realm.type}, make a service account at the provider (docs/access.md)`,
             );
         }
     } else if (
@@ -134,23 +134,23 @@ export function principalProblems(a: AccessView): string[] {
         a.automationUser.toLowerCase() === a.adminUsername.toLowerCase()
     ) {
         problems.push(
-            `${key("automationUser")} = ${show(a.automationUser)}: is also ${key("adminUsername")}; the automation user must be a user of its own (user ids are case-insensitive)`,
+            `${configKey("automationUser")} = ${show(a.automationUser)}: is also ${configKey("adminUsername")}; the automation user must be a user of its own (user ids are case-insensitive)`,
         );
     }
     if (realm.type === "oidc" && realm.wellKnown !== undefined && realm.manual !== undefined) {
         problems.push(
-            `${key("securityRealm")}.manual = ${show(realm.manual)}: set wellKnown (the provider's discovery document) or manual (its endpoints), not both; wellKnown is ${show(realm.wellKnown)}`,
+            `${configKey("securityRealm")}.manual = ${show(realm.manual)}: set wellKnown (the provider's discovery document) or manual (its endpoints), not both; wellKnown is ${show(realm.wellKnown)}`,
         );
     } else if (realm.type === "oidc" && realm.wellKnown === undefined && realm.manual === undefined) {
         problems.push(
-            `${key("securityRealm")}.wellKnown: is required (the provider's …/.well-known/openid-configuration URL), unless manual gives its endpoints`,
+            `${configKey("securityRealm")}.wellKnown: is required (the provider's …/.well-known/openid-configuration URL), unless manual gives its endpoints`,
         );
     }
     if (realm.type === "ldap" && (realm.managerDN === undefined) !== (realm.managerPassword === undefined)) {
         problems.push(
             realm.managerDN !== undefined
-                ? `${key("securityRealm")}.managerPassword: is required with managerDN (${show(realm.managerDN)}), the account the searches bind as`
-                : `${key("securityRealm")}.managerDN: is required with managerPassword: the account the searches bind as`,
+                ? `${configKey("securityRealm")}.managerPassword: is required with managerDN (${show(realm.managerDN)}), the account the searches bind as`
+                : `${configKey("securityRealm")}.managerDN: is required with managerPassword: the account the searches bind as`,
         );
     }
     return problems;
@@ -162,10 +162,10 @@ export function credentialsWithPaths(a: {
     teams?: Team[];
 }): { path: Path; credential: Credential; team?: string }[] {
     return [
-        ...(a.credentials ?? []).map((credential, i) => ({ path: ["credentials", i], credential })),
+        ...(a.credentials ?? []).map((credential, i) => ({ path: pathOf("credentials", i), credential })),
         ...(a.teams ?? []).flatMap((t, i) =>
             t.credentials.map((credential, j) => ({
-                path: ["teams", i, "credentials", j],
+                path: pathOf("teams", i, "credentials", j),
                 credential,
                 team: t.name,
             })),
@@ -200,8 +200,8 @@ export function credentialProblems(a: AccessView, tiers: Tier[] | undefined): st
 /** The cloud each tier name stands for, and why a tier the stack lacks is off. */
 const TIER_OFF: Record<string, string> = {
     baseline: "no pod template has podSecurity: baseline",
-    privileged: `${key("allowPrivilegedAgents")} is false`,
-    deploy: `${key("deployNamespaces")} is empty`,
+    privileged: `${configKey("allowPrivilegedAgents")} is false`,
+    deploy: `${configKey("deployNamespaces")} is empty`,
 };
 
 export function teamProblems(a: AccessView, tiers: Tier[] | undefined): string[] {
@@ -237,7 +237,7 @@ export function teamProblems(a: AccessView, tiers: Tier[] | undefined): string[]
     (a.deletedTeams ?? []).forEach((name) => {
         if (names.has(name.toLowerCase())) {
             problems.push(
-                `${key("deletedTeams")} = ${show(a.deletedTeams)}: ${show(name)} is also in ${key("teams")}; a team's folder is either kept or deleted`,
+                `${configKey("deletedTeams")} = ${show(a.deletedTeams)}: ${show(name)} is also in ${configKey("teams")}; a team's folder is either kept or deleted`,
             );
         }
     });
@@ -330,7 +330,7 @@ export function accessWarnings(teams: Team[], tiers: Tier[]): string[] {
         const granted = teams.filter((t) => t.clouds.includes(tier.cloud));
         if (tier.usageRestricted && granted.length === 0) {
             warnings.push(
-                `the cloud ${tier.cloud} is usage restricted and no team lists it (${key("teams")}[].clouds): no job can run on its ${tier.templates.length > 0 ? `templates (${tier.templates.map((t) => t.name).join(", ")})` : "tier"}`,
+                `the cloud ${tier.cloud} is usage restricted and no team lists it (${configKey("teams")}[].clouds): no job can run on its ${tier.templates.length > 0 ? `templates (${tier.templates.map((t) => t.name).join(", ")})` : "tier"}`,
             );
         }
         if (!tier.usageRestricted) {

@@ -538,6 +538,9 @@ export const checkRootUrl = limited("http(s), no path, query or fragment", (valu
         : "must have no path: Jenkins is served at the root of its host";
 });
 
+/** The link-local ranges, where the nodes' cloud metadata endpoints answer (169.254.169.254 and the like). */
+export const LINK_LOCAL = { v4: "169.254.0.0/16", v6: "fe80::/10" } as const;
+
 /** Whether `inner` lies inside `outer` (both CIDRs of one family, inner at least as long a prefix). */
 export function cidrWithin(inner: string, outer: string): boolean {
     const [ia, ip] = inner.split("/");

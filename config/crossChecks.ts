@@ -11,18 +11,16 @@ import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId, type Resource
 import { TEST_JOB } from "./jobs";
 import { agentLimitsFor, limitProblems } from "./agentLimits";
 
-const key = configKey;
-
-function resourceProblems(prefix: string, r: Resources): string[] {
+function resourceProblems(prefix: "controller" | "agent", r: Resources): string[] {
     const problems: string[] = [];
     if (parseQuantity(r.cpuRequest) > parseQuantity(r.cpuLimit)) {
         problems.push(
-            `${key(`${prefix}CpuRequest`)} = "${r.cpuRequest}": must not exceed ${key(`${prefix}CpuLimit`)} ("${r.cpuLimit}")`,
+            `${configKey(`${prefix}CpuRequest`)} = "${r.cpuRequest}": must not exceed ${configKey(`${prefix}CpuLimit`)} ("${r.cpuLimit}")`,
         );
     }
     if (parseQuantity(r.memoryRequest) > parseQuantity(r.memoryLimit)) {
         problems.push(
-            `${key(`${prefix}MemoryRequest`)} = "${r.memoryRequest}": must not exceed ${key(`${prefix}MemoryLimit`)} ("${r.memoryLimit}")`,
+            `${configKey(`${prefix}MemoryRequest`)} = "${r.memoryRequest}": must not exceed ${configKey(`${prefix}MemoryLimit`)} ("${r.memoryLimit}")`,
         );
     }
     return problems;
@@ -68,7 +66,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         templatesOf().forEach((t, i) => {
             if (t.deploy && v.deployNamespaces.length === 0) {
                 problems.push(
-                    `${formatPath("podTemplates", [i, "deploy"])} = true: needs ${key("deployNamespaces")} to list where it may deploy`,
+                    `${formatPath("podTemplates", [i, "deploy"])} = true: needs ${configKey("deployNamespaces")} to list where it may deploy`,
                 );
             }
         });
@@ -79,17 +77,17 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         if (v.ingressHost === "") {
             for (const k of ["ingressClass", "ingressTlsSecret"] as const) {
                 if (v[k] !== "") {
-                    problems.push(`${key(k)} = "${v[k]}": only applies with ${key("ingressHost")}`);
+                    problems.push(`${configKey(k)} = "${v[k]}": only applies with ${configKey("ingressHost")}`);
                 }
             }
             if (v.ingressAnnotations !== undefined) {
                 problems.push(
-                    `${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: only applies with ${key("ingressHost")}`,
+                    `${configKey("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: only applies with ${configKey("ingressHost")}`,
                 );
             }
         } else if (v.publicUrl !== "" && new URL(v.publicUrl).hostname !== v.ingressHost) {
             problems.push(
-                `${key("publicUrl")} = "${v.publicUrl}": its host must be ${key("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`,
+                `${configKey("publicUrl")} = "${v.publicUrl}": its host must be ${configKey("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`,
             );
         }
         return problems;
@@ -98,16 +96,18 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.gateway === "") {
             if (v.gatewaySection !== "") {
-                problems.push(`${key("gatewaySection")} = "${v.gatewaySection}": only applies with ${key("gateway")}`);
+                problems.push(
+                    `${configKey("gatewaySection")} = "${v.gatewaySection}": only applies with ${configKey("gateway")}`,
+                );
             }
             if (v.gatewayHostnames.length > 0) {
                 problems.push(
-                    `${key("gatewayHostnames")} = ${JSON.stringify(v.gatewayHostnames)}: only applies with ${key("gateway")}`,
+                    `${configKey("gatewayHostnames")} = ${JSON.stringify(v.gatewayHostnames)}: only applies with ${configKey("gateway")}`,
                 );
             }
         } else if (v.ingressHost !== "") {
             problems.push(
-                `${key("gateway")} = "${v.gateway}": an HTTPRoute is the alternative to the Ingress, and ${key("ingressHost")} = "${v.ingressHost}" asks for one too; keep one`,
+                `${configKey("gateway")} = "${v.gateway}": an HTTPRoute is the alternative to the Ingress, and ${configKey("ingressHost")} = "${v.ingressHost}" asks for one too; keep one`,
             );
         } else if (
             v.publicUrl !== "" &&
@@ -115,7 +115,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
             !v.gatewayHostnames.includes(new URL(v.publicUrl).hostname)
         ) {
             problems.push(
-                `${key("publicUrl")} = "${v.publicUrl}": its host must be one of ${key("gatewayHostnames")} (${v.gatewayHostnames.join(", ")}), or leave publicUrl empty to derive it`,
+                `${configKey("publicUrl")} = "${v.publicUrl}": its host must be one of ${configKey("gatewayHostnames")} (${v.gatewayHostnames.join(", ")}), or leave publicUrl empty to derive it`,
             );
         }
         return problems;
@@ -124,7 +124,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.serviceMonitor && !v.metrics) {
             problems.push(
-                `${key("serviceMonitor")} = true: needs ${key("metrics")} = true (the Prometheus plugin serves what it scrapes)`,
+                `${configKey("serviceMonitor")} = true: needs ${configKey("metrics")} = true (the Prometheus plugin serves what it scrapes)`,
             );
         }
         return problems;
@@ -135,7 +135,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
             for (const k of ["webAllowedCidrs", "webAllowedNamespaces"] as const) {
                 if (v[k].length > 0) {
                     problems.push(
-                        `${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("networkPolicy")} is true`,
+                        `${configKey(k)} = ${JSON.stringify(v[k])}: only applies when ${configKey("networkPolicy")} is true`,
                     );
                 }
             }
@@ -146,7 +146,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.agentNamespace === v.namespace) {
             problems.push(
-                `${key("agentNamespace")} = "${v.agentNamespace}": must differ from ${key("namespace")}; a pipeline's own pod in the controller's namespace could mount its Secrets (the admin password, the launchers' tokens)`,
+                `${configKey("agentNamespace")} = "${v.agentNamespace}": must differ from ${configKey("namespace")}; a pipeline's own pod in the controller's namespace could mount its Secrets (the admin password, the launchers' tokens)`,
             );
         }
         return problems;
@@ -155,7 +155,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.agentNamespace.length > 63 - LONGEST_TIER_SUFFIX) {
             problems.push(
-                `${key("agentNamespace")} = "${v.agentNamespace}": must be at most ${63 - LONGEST_TIER_SUFFIX} characters, so that each tier's namespace (${TIER_NAMES.filter(
+                `${configKey("agentNamespace")} = "${v.agentNamespace}": must be at most ${63 - LONGEST_TIER_SUFFIX} characters, so that each tier's namespace (${TIER_NAMES.filter(
                     (t) => t !== "build",
                 )
                     .map((t) => `<agentNamespace>-${t}`)
@@ -170,7 +170,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
             const ns = tierNamespace(v.agentNamespace, tier);
             if (tier !== "build" && (ns === v.namespace || v.deployNamespaces.includes(ns))) {
                 problems.push(
-                    `${key("agentNamespace")} = "${v.agentNamespace}": its ${tier} tier's namespace "${ns}" is also ${ns === v.namespace ? key("namespace") : `in ${key("deployNamespaces")}`}; choose another agentNamespace`,
+                    `${configKey("agentNamespace")} = "${v.agentNamespace}": its ${tier} tier's namespace "${ns}" is also ${ns === v.namespace ? configKey("namespace") : `in ${configKey("deployNamespaces")}`}; choose another agentNamespace`,
                 );
             }
         }
@@ -181,7 +181,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         templatesOf().forEach((t, i) => {
             if (t.podSecurity === "privileged" && !v.allowPrivilegedAgents) {
                 problems.push(
-                    `${formatPath("podTemplates", [i, "podSecurity"])} = "privileged": needs ${key("allowPrivilegedAgents")} = true; its pods are root on the node and run in a tier of their own`,
+                    `${formatPath("podTemplates", [i, "podSecurity"])} = "privileged": needs ${configKey("allowPrivilegedAgents")} = true; its pods are root on the node and run in a tier of their own`,
                 );
             }
         });
@@ -193,7 +193,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
             for (const except of v.agentEgressExcept) {
                 if (!v.agentEgressCidrs.some((cidr) => cidrWithin(except, cidr))) {
                     problems.push(
-                        `${key("agentEgressExcept")} = ${JSON.stringify(v.agentEgressExcept)}: "${except}" lies in none of ${key("agentEgressCidrs")} (${JSON.stringify(v.agentEgressCidrs)}), so it takes nothing out`,
+                        `${configKey("agentEgressExcept")} = ${JSON.stringify(v.agentEgressExcept)}: "${except}" lies in none of ${configKey("agentEgressCidrs")} (${JSON.stringify(v.agentEgressCidrs)}), so it takes nothing out`,
                     );
                 }
             }
@@ -201,7 +201,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
             for (const k of ["agentEgressCidrs", "agentEgressExcept"] as const) {
                 if (JSON.stringify(v[k]) !== JSON.stringify(KEYS[k].default)) {
                     problems.push(
-                        `${key(k)} = ${JSON.stringify(v[k])}: only applies when ${key("agentNetworkPolicy")} is true`,
+                        `${configKey(k)} = ${JSON.stringify(v[k])}: only applies when ${configKey("agentNetworkPolicy")} is true`,
                     );
                 }
             }
@@ -222,7 +222,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         ] as const) {
             if (v.deployNamespaces.includes(ns)) {
                 problems.push(
-                    `${key("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include "${ns}", a namespace of this Jenkins; ${why}`,
+                    `${configKey("deployNamespaces")} = ${JSON.stringify(v.deployNamespaces)}: must not include "${ns}", a namespace of this Jenkins; ${why}`,
                 );
             }
         }
@@ -232,7 +232,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.storageMode === "existingClaim" && v.createNamespaces) {
             problems.push(
-                `${key("storageMode")} = "existingClaim": the claim must already exist, so its namespace must too; set ${key("createNamespaces")} to false`,
+                `${configKey("storageMode")} = "existingClaim": the claim must already exist, so its namespace must too; set ${configKey("createNamespaces")} to false`,
             );
         }
         return problems;
@@ -241,7 +241,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.nodePort !== 0 && v.serviceType !== "NodePort") {
             problems.push(
-                `${key("nodePort")} = ${v.nodePort}: only applies when ${key("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`,
+                `${configKey("nodePort")} = ${v.nodePort}: only applies when ${configKey("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`,
             );
         }
         return problems;
@@ -250,26 +250,26 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.loadBalancerSourceRanges.length > 0 && v.serviceType !== "LoadBalancer") {
             problems.push(
-                `${key("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${key("serviceType")} is LoadBalancer (it is ${v.serviceType})`,
+                `${configKey("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${configKey("serviceType")} is LoadBalancer (it is ${v.serviceType})`,
             );
         }
         return problems;
     },
     storageModeKeys: ({ v }) => {
         const problems: string[] = [];
-        const storageKeys = {
+        const storageKeys: Record<string, ("nfsServer" | "nfsPath" | "existingClaim")[]> = {
             nfs: ["nfsServer", "nfsPath"],
             existingClaim: ["existingClaim"],
-            dynamic: [] as string[],
-        } as const;
+            dynamic: [],
+        };
         for (const [mode, keys] of Object.entries(storageKeys)) {
             for (const k of keys) {
-                const value = v[k as "nfsServer" | "nfsPath" | "existingClaim"];
+                const value = v[k];
                 if (mode === v.storageMode && value === "") {
-                    problems.push(`${key(k)} = "": required when ${key("storageMode")} is ${mode}`);
+                    problems.push(`${configKey(k)} = "": required when ${configKey("storageMode")} is ${mode}`);
                 } else if (mode !== v.storageMode && value !== "") {
                     problems.push(
-                        `${key(k)} = "${value}": only applies when ${key("storageMode")} is ${mode} (it is ${v.storageMode})`,
+                        `${configKey(k)} = "${value}": only applies when ${configKey("storageMode")} is ${mode} (it is ${v.storageMode})`,
                     );
                 }
             }
@@ -280,7 +280,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.storageMode !== "dynamic" && v.storageClass !== "") {
             problems.push(
-                `${key("storageClass")} = "${v.storageClass}": only applies when ${key("storageMode")} is dynamic (it is ${v.storageMode})`,
+                `${configKey("storageClass")} = "${v.storageClass}": only applies when ${configKey("storageMode")} is dynamic (it is ${v.storageMode})`,
             );
         }
         return problems;
@@ -291,14 +291,14 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
         if (dupes.length > 0) {
             problems.push(
-                `${key("plugins")} = ${JSON.stringify(v.plugins)}: lists ${[...new Set(dupes)].join(", ")} more than once; give each plugin one version`,
+                `${configKey("plugins")} = ${JSON.stringify(v.plugins)}: lists ${[...new Set(dupes)].join(", ")} more than once; give each plugin one version`,
             );
         }
         const needed = [...REQUIRED_PLUGINS, ...(v.agentConnection === "tcp" ? ["instance-identity"] : [])];
         const missing = needed.filter((id) => !ids.includes(id));
         if (missing.length > 0) {
             problems.push(
-                `${key("plugins")} = ${JSON.stringify(v.plugins)}: must include ${missing.join(", ")}` +
+                `${configKey("plugins")} = ${JSON.stringify(v.plugins)}: must include ${missing.join(", ")}` +
                     (missing.includes("instance-identity")
                         ? " (TCP agents need it; or set agentConnection to websocket)"
                         : ""),
@@ -310,7 +310,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.backups && v.storageMode === "nfs") {
             problems.push(
-                `${key("backups")} = true: Jenkins home is a static NFS volume (${key("storageMode")} = nfs), which CSI snapshots cannot take; ` +
+                `${configKey("backups")} = true: Jenkins home is a static NFS volume (${configKey("storageMode")} = nfs), which CSI snapshots cannot take; ` +
                     "snapshot the export on the NFS server (its own snapshots, or a copy of the export), or move home to a CSI storage class (storageMode: dynamic)",
             );
         }
@@ -321,11 +321,11 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         if (v.restoreFromSnapshot === "") return problems;
         if (v.storageMode !== "dynamic") {
             problems.push(
-                `${key("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": restores a claim from a CSI snapshot, so needs ${key("storageMode")} dynamic (it is ${v.storageMode})`,
+                `${configKey("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": restores a claim from a CSI snapshot, so needs ${configKey("storageMode")} dynamic (it is ${v.storageMode})`,
             );
         } else if (!v.retainHomeOnDestroy) {
             problems.push(
-                `${key("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": the restore moves the controller to a new claim and leaves the current one in the cluster, which needs ${key("retainHomeOnDestroy")} = true (otherwise the current home would be deleted)`,
+                `${configKey("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": the restore moves the controller to a new claim and leaves the current one in the cluster, which needs ${configKey("retainHomeOnDestroy")} = true (otherwise the current home would be deleted)`,
             );
         }
         return problems;
@@ -338,7 +338,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         )?.[0];
         if (own) {
             problems.push(
-                `${key("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: sets ${own}, which the program writes from ${key("ingressAwait")}; set jenkins-k8s:ingressAwait instead`,
+                `${configKey("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: sets ${own}, which the program writes from ${configKey("ingressAwait")}; set jenkins-k8s:ingressAwait instead`,
             );
         }
         return problems;
@@ -348,11 +348,11 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const tagged = imageJenkinsVersion(v.controllerImage);
         if (v.jenkinsVersion === "" && tagged === undefined) {
             problems.push(
-                `${key("controllerImage")} = "${v.controllerImage}": its tag names no Jenkins release, so the plugin lock cannot be matched to it; set ${key("jenkinsVersion")} to the core the image runs`,
+                `${configKey("controllerImage")} = "${v.controllerImage}": its tag names no Jenkins release, so the plugin lock cannot be matched to it; set ${configKey("jenkinsVersion")} to the core the image runs`,
             );
         } else if (v.jenkinsVersion !== "" && tagged !== undefined && tagged !== v.jenkinsVersion) {
             problems.push(
-                `${key("jenkinsVersion")} = "${v.jenkinsVersion}": ${key("controllerImage")} ("${v.controllerImage}") runs Jenkins ${tagged}; leave jenkinsVersion empty, or make them agree`,
+                `${configKey("jenkinsVersion")} = "${v.jenkinsVersion}": ${configKey("controllerImage")} ("${v.controllerImage}") runs Jenkins ${tagged}; leave jenkinsVersion empty, or make them agree`,
             );
         }
         return problems;
@@ -363,7 +363,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const clash = (v.teams ?? []).findIndex((t) => t.name.toLowerCase() === TEST_JOB);
         if (v.testJob && clash >= 0) {
             problems.push(
-                `${key("teams")}[${clash}].name = "${v.teams![clash].name}": is the test job's name (${key("testJob")} = true), and Jenkins' item names are one in any case; rename the team, or turn testJob off`,
+                `${configKey("teams")}[${clash}].name = "${v.teams![clash].name}": is the test job's name (${configKey("testJob")} = true), and Jenkins' item names are one in any case; rename the team, or turn testJob off`,
             );
         }
         return problems;
@@ -372,7 +372,7 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const problems: string[] = [];
         if (v.testJob && !templatesOf().some((t) => tierOf(t) === "build")) {
             problems.push(
-                `${key("testJob")} = true: it runs on the build tier's first pod template, and no template is in the build tier (podSecurity restricted, not deploy)`,
+                `${configKey("testJob")} = true: it runs on the build tier's first pod template, and no template is in the build tier (podSecurity restricted, not deploy)`,
             );
         }
         return problems;
@@ -389,11 +389,13 @@ export const CROSS_CHECKS: Record<string, Rule> = {
         const all = templatesOf();
         const at = (t: PodTemplate, field: string) =>
             `${formatPath("podTemplates", [all.indexOf(t)])} (${t.name}) ${field}`;
-        problems.push(...limitProblems(agentLimitsFor(v, tiers) ?? [], at, (field) => `${key("agentQuota")}.${field}`));
+        problems.push(
+            ...limitProblems(agentLimitsFor(v, tiers) ?? [], at, (field) => `${configKey("agentQuota")}.${field}`),
+        );
         all.forEach((t, i) => {
             if (t.activeDeadlineSeconds !== undefined && t.activeDeadlineSeconds > v.agentPodMaxSeconds) {
                 problems.push(
-                    `${formatPath("podTemplates", [i, "activeDeadlineSeconds"])} = ${t.activeDeadlineSeconds}: above ${key("agentPodMaxSeconds")} = ${v.agentPodMaxSeconds}, which the admission policy refuses`,
+                    `${formatPath("podTemplates", [i, "activeDeadlineSeconds"])} = ${t.activeDeadlineSeconds}: above ${configKey("agentPodMaxSeconds")} = ${v.agentPodMaxSeconds}, which the admission policy refuses`,
                 );
             }
         });

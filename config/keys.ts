@@ -16,7 +16,7 @@ export const PROJECT = "jenkins-k8s";
 const CURL_IMAGE = "curlimages/curl:8.11.1";
 
 /** A key as `pulumi config` and every message name it: `jenkins-k8s:<name>`. */
-export const configKey = (name: string): string => `${PROJECT}:${name}`;
+export const configKey = (name: KeyName): string => `${PROJECT}:${name}`;
 
 /** The type names Pulumi.yaml's config schema knows. `object` keys live only in stack files. */
 export type KeyType = "string" | "integer" | "boolean" | "array" | "object";
@@ -690,9 +690,9 @@ export const KEYS = {
             "172.16.0.0/12",
             "192.168.0.0/16",
             "100.64.0.0/10",
-            "169.254.0.0/16",
+            v.LINK_LOCAL.v4,
             "fc00::/7",
-            "fe80::/10",
+            v.LINK_LOCAL.v6,
         ],
         schema: z.array(checked(v.checkCidr), { error: () => "must be a list of CIDRs" }),
         description:

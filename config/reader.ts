@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { schemaDef } from "./checks";
-import { KEYS, KeyName, KeySpec, KeyType, PROJECT, ValidValues } from "./keys";
+import { configKey, KEYS, KeyName, KeySpec, KeyType, PROJECT, ValidValues } from "./keys";
 
 /** A bad config value, reported the way `pulumi preview` shows a RunError: message, no stack. */
 export class ConfigError extends pulumi.RunError {
@@ -50,10 +50,10 @@ function suggest(name: string, known: string[], prefix: string): string {
 }
 
 /** Formats a zod issue path the way a user would write it: podTemplates[0].containers[1].image. */
-export function formatPath(key: string, path: readonly PropertyKey[]): string {
+export function formatPath(key: KeyName, path: readonly PropertyKey[]): string {
     return path.reduce<string>(
         (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${String(part)}`),
-        `${PROJECT}:${key}`,
+        configKey(key),
     );
 }
 
@@ -99,7 +99,7 @@ export function readValues(raw: Record<string, string | undefined>): ReadValues 
         }
     }
     for (const [key, spec] of Object.entries(KEYS) as [KeyName, KeySpec][]) {
-        const text = raw[`${PROJECT}:${key}`];
+        const text = raw[configKey(key)];
         const input = text === undefined ? spec.default : coerce(spec.type, text);
         const result = spec.schema.safeParse(input);
         if (result.success) {
@@ -170,10 +170,10 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[], root: unknow
 }
 
 /** One zod issue as the user should read it: where, what was there, and what would do. */
-function problemLine(key: string, input: unknown, issue: z.core.$ZodIssue): string {
+function problemLine(key: KeyName, input: unknown, issue: z.core.$ZodIssue): string {
     const at = formatPath(key, issue.path);
     if (issue.code === "unrecognized_keys") {
-        const known = knownKeys(KEYS[key as KeyName].schema, issue.path, input);
+        const known = knownKeys(KEYS[key].schema, issue.path, input);
         return issue.keys.map((k) => `${at}.${k}: not a field here${suggest(k, known, "")}`).join("\n  - ");
     }
     const value = valueAt(input, issue.path);

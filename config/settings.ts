@@ -4,7 +4,7 @@
 import { isIP } from "net";
 import { cidrWithin, imageJenkinsVersion, pluginId } from "./checks";
 import { crossChecks } from "./crossChecks";
-import { AgentConnection, PodRetention, ServiceType, ValidValues } from "./keys";
+import { AgentConnection, configKey, PodRetention, ServiceType, ValidValues } from "./keys";
 import { Access, accessPlugins } from "./access";
 import type { CascDocument } from "./jobs";
 import { accessWarnings } from "./accessChecks";
@@ -462,7 +462,7 @@ function warningsAbout(s: Settings): string[] {
         warnings.push(
             `the web UI is exposed as a ${s.service.type} Service but publicUrl is empty: Jenkins will call itself ` +
                 `its in-cluster URL, so links in e-mails and the reverse-proxy check will be wrong; set ` +
-                `jenkins-k8s:publicUrl to the address users open`,
+                `${configKey("publicUrl")} to the address users open`,
         );
     }
     warnings.push(...accessWarnings(s.access.teams, s.agents.tiers));

@@ -11,6 +11,7 @@ import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import type { CascDocument } from "../config/jobs";
 import { formatPath } from "../config/reader";
 import schema from "../schemas/jcasc.schema.json";
+import { configKey } from "../config/keys";
 
 type Node = unknown;
 type Mapping = Record<string, Node>;
@@ -41,12 +42,12 @@ const lookup = (doc: Node, path: string[]): Node => find(doc, path)?.value;
  * `items:` root would make or overwrite top-level jobs as SYSTEM, the test job too).
  */
 export const OWNED: { path: string[]; by: string }[] = [
-    { path: ["jenkins", "clouds"], by: "jenkins-k8s:podTemplates and the agent tiers" },
-    { path: ["jenkins", "securityRealm"], by: "jenkins-k8s:securityRealm" },
-    { path: ["jenkins", "authorizationStrategy"], by: "jenkins-k8s:administrators, readers and teams" },
-    { path: ["credentials"], by: "jenkins-k8s:credentials and teams[].credentials" },
-    { path: ["jobs"], by: "jenkins-k8s:teams[].repositories and testJob" },
-    { path: ["items"], by: "jenkins-k8s:teams[].repositories and testJob" },
+    { path: ["jenkins", "clouds"], by: `${configKey("podTemplates")} and the agent tiers` },
+    { path: ["jenkins", "securityRealm"], by: configKey("securityRealm") },
+    { path: ["jenkins", "authorizationStrategy"], by: `${configKey("administrators")}, readers and teams` },
+    { path: ["credentials"], by: `${configKey("credentials")} and teams[].credentials` },
+    { path: ["jobs"], by: `${configKey("teams")}[].repositories and testJob` },
+    { path: ["items"], by: `${configKey("teams")}[].repositories and testJob` },
 ];
 
 /**

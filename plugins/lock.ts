@@ -9,6 +9,7 @@ import * as path from "path";
 import { compareVersions } from "./version";
 import { pluginId, pluginVersion } from "../config/checks";
 import { FIXTURE_ID } from "./metadata";
+import { configKey } from "../config/keys";
 
 export interface LockedPlugin {
     version: string;
@@ -268,7 +269,7 @@ export interface StackLock extends LockCheck {
  * naming the plugin and the command that fixes it) and what it reports.
  */
 export function stackLock(p: PluginSettings, root: string, stack?: string): StackLock {
-    const key = "jenkins-k8s:plugins";
+    const key = configKey("plugins");
     const dir = path.join(root, p.lockDir);
     const name = lockFileName(p.plugins, p.jenkins);
     const file = path.posix.join(p.lockDir, name);
@@ -314,7 +315,7 @@ export function stackLock(p: PluginSettings, root: string, stack?: string): Stac
             ...checked.notes,
             ...unused.map(
                 (id) =>
-                    `jenkins-k8s:pluginSecurityWarnings lists ${id}, which no locked plugin version has any more: remove it`,
+                    `${configKey("pluginSecurityWarnings")} lists ${id}, which no locked plugin version has any more: remove it`,
             ),
         ],
     };

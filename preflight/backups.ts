@@ -17,8 +17,6 @@ export interface SnapshotReader {
     ): Promise<{ hash?: string; parts?: string; generation: number } | undefined>;
 }
 
-const key = configKey;
-
 /**
  * What the cluster lacks for the stack's backups or restore, each naming the setting: the snapshot
  * API, the named class, a restore's snapshot (or its readiness); and what the preview reports.
@@ -34,25 +32,27 @@ export async function backupProblems(
     if (!s.backups && !(s.restoreFromSnapshot && !restored)) return { problems, notes };
     if (!(await reader.servesSnapshots())) {
         problems.push(
-            `${key(s.backups ? "backups" : "restoreFromSnapshot")}: the cluster does not serve ${SNAPSHOT_API} (VolumeSnapshot): ` +
+            `${configKey(s.backups ? "backups" : "restoreFromSnapshot")}: the cluster does not serve ${SNAPSHOT_API} (VolumeSnapshot): ` +
                 "install the external-snapshotter CRDs and snapshot controller, and a CSI driver that takes snapshots",
         );
         return { problems, notes };
     }
     const cls = s.backups?.snapshotClass;
     if (cls && !(await reader.snapshotClass(cls))) {
-        problems.push(`${key("volumeSnapshotClass")} = "${cls}": the cluster has no VolumeSnapshotClass of that name`);
+        problems.push(
+            `${configKey("volumeSnapshotClass")} = "${cls}": the cluster has no VolumeSnapshotClass of that name`,
+        );
     }
     const restore = restored ? undefined : s.restoreFromSnapshot;
     if (restore) {
         const snapshot = await reader.snapshot(s.namespace, restore);
         if (!snapshot) {
             problems.push(
-                `${key("restoreFromSnapshot")} = "${restore}": there is no VolumeSnapshot ${s.namespace}/${restore}`,
+                `${configKey("restoreFromSnapshot")} = "${restore}": there is no VolumeSnapshot ${s.namespace}/${restore}`,
             );
         } else if (snapshot.readyToUse !== true) {
             problems.push(
-                `${key("restoreFromSnapshot")} = "${restore}": the VolumeSnapshot ${s.namespace}/${restore} is not ready to use yet`,
+                `${configKey("restoreFromSnapshot")} = "${restore}": the VolumeSnapshot ${s.namespace}/${restore} is not ready to use yet`,
             );
         } else {
             notes.push(

@@ -28,8 +28,6 @@ export interface ReadinessReader {
     defaultPriority(): Promise<{ name: string; value: number } | null | undefined>;
 }
 
-const key = configKey;
-
 /**
  * What the cluster lacks for this stack (problems), and what could not be checked (warnings).
  * `homeExists`: the home claim is there already (a running stack, or one kept by destroy), so its
@@ -44,7 +42,7 @@ export async function readinessProblems(
     const warnings: string[] = [];
     if (!settings.adoptKeptObjects) {
         warnings.push(
-            `the cluster's Kubernetes version and StorageClasses were not checked: ${key("adoptKeptObjects")} is false, so the preview reads nothing`,
+            `the cluster's Kubernetes version and StorageClasses were not checked: ${configKey("adoptKeptObjects")} is false, so the preview reads nothing`,
         );
         return { problems, warnings };
     }
@@ -57,7 +55,7 @@ export async function readinessProblems(
     }
     if (settings.agents.admissionPolicy && version.major === 1 && version.minor < ADMISSION_POLICY_MINOR) {
         problems.push(
-            `${key("admissionPolicy")} = true: the cluster runs Kubernetes ${version.gitVersion}, and ValidatingAdmissionPolicy is served (GA) from 1.${ADMISSION_POLICY_MINOR}; upgrade the cluster, or set admissionPolicy to false (the tiers then rest on Pod Security and RBAC alone)`,
+            `${configKey("admissionPolicy")} = true: the cluster runs Kubernetes ${version.gitVersion}, and ValidatingAdmissionPolicy is served (GA) from 1.${ADMISSION_POLICY_MINOR}; upgrade the cluster, or set admissionPolicy to false (the tiers then rest on Pod Security and RBAC alone)`,
         );
     }
     // With the admission policy, every agent pod runs at most at agentMaxPriority: a cluster whose
@@ -66,11 +64,11 @@ export async function readinessProblems(
         const priority = await reader.defaultPriority();
         if (priority === undefined) {
             warnings.push(
-                `the cluster's default PriorityClass was not checked: the deployer may not list PriorityClasses; if one has globalDefault and a value above ${key("agentMaxPriority")} = ${settings.agents.maxPriority}, every agent pod is refused`,
+                `the cluster's default PriorityClass was not checked: the deployer may not list PriorityClasses; if one has globalDefault and a value above ${configKey("agentMaxPriority")} = ${settings.agents.maxPriority}, every agent pod is refused`,
             );
         } else if (priority !== null && priority.value > settings.agents.maxPriority) {
             problems.push(
-                `${key("agentMaxPriority")} = ${settings.agents.maxPriority}: the cluster's default PriorityClass ${priority.name} gives every pod that names none ${priority.value}, so the admission policy would refuse every agent pod; set agentMaxPriority to ${priority.value}`,
+                `${configKey("agentMaxPriority")} = ${settings.agents.maxPriority}: the cluster's default PriorityClass ${priority.name} gives every pod that names none ${priority.value}, so the admission policy would refuse every agent pod; set agentMaxPriority to ${priority.value}`,
             );
         }
     }
@@ -87,12 +85,12 @@ export async function readinessProblems(
     if (storage.storageClass !== undefined) {
         if (!names.includes(storage.storageClass)) {
             problems.push(
-                `${key("storageClass")} = "${storage.storageClass}": the cluster has no such StorageClass (it has ${names.length > 0 ? names.join(", ") : "none"}), so Jenkins home's claim would stay Pending`,
+                `${configKey("storageClass")} = "${storage.storageClass}": the cluster has no such StorageClass (it has ${names.length > 0 ? names.join(", ") : "none"}), so Jenkins home's claim would stay Pending`,
             );
         }
     } else if (!classes.some((c) => DEFAULT_CLASS.some((a) => c.annotations[a] === "true"))) {
         problems.push(
-            `${key("storageClass")} is empty, and the cluster has no default StorageClass (${names.length > 0 ? `it has ${names.join(", ")}` : "it has none"}), so Jenkins home's claim would stay Pending: set storageClass to one of them, or mark one default (on EKS, the EBS CSI driver add-on's gp3 class)`,
+            `${configKey("storageClass")} is empty, and the cluster has no default StorageClass (${names.length > 0 ? `it has ${names.join(", ")}` : "it has none"}), so Jenkins home's claim would stay Pending: set storageClass to one of them, or mark one default (on EKS, the EBS CSI driver add-on's gp3 class)`,
         );
     }
     return { problems, warnings };

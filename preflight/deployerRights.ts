@@ -5,9 +5,13 @@
 // The rights are those of the objects the stack makes, read from the settings the same way the
 // components read them; a test holds the list to the objects of every example stack's render.
 import type * as k8s from "@pulumi/kubernetes";
-import { BACKUP_RULES, SNAPSHOT_GROUP } from "../components/backups";
-import { AGENT_MANAGER_RULES, RELOAD_EVENTS_RULE } from "../components/rbac";
-import { REAPER_RULES } from "../components/reaper";
+import {
+    AGENT_MANAGER_RULES,
+    BACKUP_RULES,
+    REAPER_RULES,
+    RELOAD_EVENTS_RULE,
+    SNAPSHOT_GROUP,
+} from "../components/rights";
 import type { Settings } from "../config/settings";
 
 /** The API resource of each kind the program makes: its group and plural. */

@@ -18,6 +18,7 @@ import { backupProblems } from "./backups";
 import { secretProblems } from "./secrets";
 import { readinessProblems } from "./clusterReady";
 import { rightsProblems } from "./deployerRights";
+import { configKey } from "../config/keys";
 
 /** How a run reads the cluster: `pulumi up` reads the live one; the render and the tests a stand-in. */
 export interface Run {
@@ -55,7 +56,7 @@ export async function preflight(run: Run): Promise<Plan> {
     const reader = run.reader;
     const { settings, warnings, lock, lockFile } = loadSettings();
     const fixtureLock = fixtureLockProblem(lock, lockFile);
-    if (fixtureLock && !run.offline) stop([`jenkins-k8s:plugins: ${fixtureLock}`]);
+    if (fixtureLock && !run.offline) stop([`${configKey("plugins")}: ${fixtureLock}`]);
     for (const warning of [...warnings, ...(fixtureLock ? [fixtureLock] : [])]) void pulumi.log.warn(warning);
     const names = deriveNames(settings);
     // The extra JCasC documents, merged into the program's: what they may not set, and what the

@@ -120,8 +120,6 @@ export interface AdoptionPlan {
     notes: string[];
 }
 
-const cfg = configKey;
-
 /** Where the home claim's spec differs from what the settings would create. */
 function claimDrift(live: Live, storage: Settings["storage"], volumeName: string): string[] {
     if (storage.mode === "existingClaim") return [];
@@ -132,27 +130,27 @@ function claimDrift(live: Live, storage: Settings["storage"], volumeName: string
     const size: string | undefined = spec.resources?.requests?.storage;
     if (size !== undefined && storage.mode === "nfs" && parseQuantity(storage.size) !== parseQuantity(size)) {
         drift.push(
-            `${cfg("storageSize")} is "${storage.size}", the claim has ${size} (a static claim cannot be resized)`,
+            `${configKey("storageSize")} is "${storage.size}", the claim has ${size} (a static claim cannot be resized)`,
         );
     } else if (size !== undefined && parseQuantity(storage.size) < parseQuantity(size)) {
-        drift.push(`${cfg("storageSize")} is "${storage.size}", smaller than the claim's ${size}`);
+        drift.push(`${configKey("storageSize")} is "${storage.size}", smaller than the claim's ${size}`);
     }
     const modes: string[] = spec.accessModes ?? [];
     if (modes.length > 0 && !modes.includes(storage.accessMode)) {
-        drift.push(`${cfg("storageAccessMode")} is ${storage.accessMode}, the claim has ${modes.join(", ")}`);
+        drift.push(`${configKey("storageAccessMode")} is ${storage.accessMode}, the claim has ${modes.join(", ")}`);
     }
     if (storage.mode === "nfs") {
         if ((spec.volumeName ?? "") !== volumeName || (spec.storageClassName ?? "") !== "") {
             drift.push(
-                `${cfg("storageMode")} is nfs (the static volume ${volumeName}), the claim has ${spec.volumeName ? `volume ${spec.volumeName}` : "no fixed volume"} and storage class "${spec.storageClassName ?? ""}"`,
+                `${configKey("storageMode")} is nfs (the static volume ${volumeName}), the claim has ${spec.volumeName ? `volume ${spec.volumeName}` : "no fixed volume"} and storage class "${spec.storageClassName ?? ""}"`,
             );
         }
     } else if (storage.storageClass !== undefined && spec.storageClassName !== storage.storageClass) {
         drift.push(
-            `${cfg("storageClass")} is "${storage.storageClass}", the claim has "${spec.storageClassName ?? ""}"`,
+            `${configKey("storageClass")} is "${storage.storageClass}", the claim has "${spec.storageClassName ?? ""}"`,
         );
     } else if (storage.storageClass === undefined && spec.storageClassName === "") {
-        drift.push(`${cfg("storageMode")} is dynamic, the claim is bound statically (storage class "")`);
+        drift.push(`${configKey("storageMode")} is dynamic, the claim is bound statically (storage class "")`);
     }
     return drift;
 }
@@ -162,8 +160,9 @@ function volumeDrift(live: Live, storage: Settings["storage"]): string[] {
     const nfs = live.spec?.nfs ?? {};
     const drift: string[] = [];
     if (nfs.server !== storage.server)
-        drift.push(`${cfg("nfsServer")} is "${storage.server}", the volume has "${nfs.server}"`);
-    if (nfs.path !== storage.path) drift.push(`${cfg("nfsPath")} is "${storage.path}", the volume has "${nfs.path}"`);
+        drift.push(`${configKey("nfsServer")} is "${storage.server}", the volume has "${nfs.server}"`);
+    if (nfs.path !== storage.path)
+        drift.push(`${configKey("nfsPath")} is "${storage.path}", the volume has "${nfs.path}"`);
     return drift;
 }
 
@@ -251,7 +250,7 @@ export function adoptionPlan(
         if (restoredFrom) {
             plan.problems.push(
                 `the ${describeKept(other)} is the home restored from the snapshot ${restoredFrom} (it carries ${KEPT_BY}=${stackValue}); ` +
-                    `the settings no longer name it: set ${cfg("restoreFromSnapshot")} back to ${restoredFrom} to keep using it. ` +
+                    `the settings no longer name it: set ${configKey("restoreFromSnapshot")} back to ${restoredFrom} to keep using it. ` +
                     "Without it the stack would go back to the home from before the restore, or to an empty one.",
             );
             continue;
@@ -259,8 +258,8 @@ export function adoptionPlan(
         plan.problems.push(
             `this stack's Jenkins home is the ${describeKept(other)} (it carries ${KEPT_BY}=${stackValue}), but the settings put the home ` +
                 (home ? `in the ${describeKept(home)}` : "elsewhere") +
-                `, which would start Jenkins on another, empty home: set ${cfg("namespace")} and the storage settings back to ` +
-                `that claim's (or ${cfg("storageMode")}: existingClaim with ${cfg("existingClaim")}: ${other.name} in ${other.namespace}), ` +
+                `, which would start Jenkins on another, empty home: set ${configKey("namespace")} and the storage settings back to ` +
+                `that claim's (or ${configKey("storageMode")}: existingClaim with ${configKey("existingClaim")}: ${other.name} in ${other.namespace}), ` +
                 "or to move on from the old home delete that claim (and its data) first.",
         );
     }
@@ -270,12 +269,12 @@ export function adoptionPlan(
 /** The setting that resolves a collision on this object. */
 function fixFor(o: Kept, set: KeptSet): string {
     if (o === set.controllerNamespace) {
-        return `Choose another ${cfg("namespace")}, or set ${cfg("createNamespaces")} to false to use it as it is`;
+        return `Choose another ${configKey("namespace")}, or set ${configKey("createNamespaces")} to false to use it as it is`;
     }
     if (set.deployNamespaces.includes(o)) {
-        return `Set ${cfg("createDeployNamespaces")} to false to deploy into it as it is`;
+        return `Set ${configKey("createDeployNamespaces")} to false to deploy into it as it is`;
     }
-    return `Choose another ${cfg("namespace")} (the home's claim and volume are named after it)`;
+    return `Choose another ${configKey("namespace")} (the home's claim and volume are named after it)`;
 }
 
 /** A kept NFS volume whose claim is gone, or another claim's: the claim would never bind to it. */

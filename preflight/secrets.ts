@@ -7,6 +7,7 @@ import { credentialsWithPaths } from "../config/accessChecks";
 import { realmSecrets, SecretRef } from "../config/access";
 import { formatPath } from "../config/reader";
 import { credentialRefs } from "../jcasc/security";
+import { configKey } from "../config/keys";
 
 /** What a read of a Secret keeps: its keys, those whose value holds `${`, and those that are empty. */
 export interface SecretKeys {
@@ -45,7 +46,7 @@ function uses(s: Settings): { path: string; ref: SecretRef; asText: boolean }[] 
     }));
     const fromCredentials = credentialsWithPaths(s.access).flatMap(({ path, credential }) =>
         Object.entries(credentialRefs(credential)).map(([role, ref]) => ({
-            path: formatPath(String(path[0]), [...path.slice(1), "keys", role]),
+            path: formatPath(path[0], [...path.slice(1), "keys", role]),
             ref,
             // A file is read as bytes (base64), which JCasC never interpolates.
             asText: credential.type !== "file",
@@ -72,7 +73,7 @@ export async function secretProblems(
             `the Secrets the credentials and sign-in read (${names.map((n) => `${s.namespace}/${n}`).join(", ")}) were not checked: ` +
                 (reads
                     ? "no cluster was read (an offline render)"
-                    : "jenkins-k8s:adoptKeptObjects is false, so the preview reads nothing") +
+                    : `${configKey("adoptKeptObjects")} is false, so the preview reads nothing`) +
                 "; a missing one leaves its credential empty",
         ],
     };

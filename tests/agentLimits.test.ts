@@ -4,7 +4,8 @@
 // API server enforces them (npm run test:cluster).
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { REAPER_GRACE_SECONDS, REAPER_RULES, REAPER_SCHEDULE } from "../components/reaper";
+import { REAPER_GRACE_SECONDS, REAPER_SCHEDULE } from "../components/reaper";
+import { REAPER_RULES } from "../components/rights";
 import { bytesQuantity, cpuQuantity } from "../config/agentLimits";
 import { settingsFrom } from "../config/settings";
 import { readStackConfig } from "../tools/stackConfig";

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BACKUP_RULES } from "../components/backups";
+import { BACKUP_RULES } from "../components/rights";
 import type { SnapshotReader } from "../preflight/backups";
 import { EMPTY_CLUSTER } from "../preflight/cluster";
 import type { ClusterReader } from "../preflight/reader";

@@ -2,7 +2,7 @@
 // What the cluster does with them (refusals, admissions, RBAC) is proven by npm run test:cluster.
 // Long by design: each tier, and each way a template lands in one, asserted in cluster terms.
 import { parse } from "yaml";
-import { agentPodRules } from "../components/rbac";
+import { agentPodRules } from "../components/admission";
 import { deriveTiers, tierNamespace } from "../config/tiers";
 import { PodTemplate, templatesSchema } from "../config/podTemplates";
 import { cidrWithin } from "../config/checks";

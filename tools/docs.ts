@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { limitsOf } from "../config/checks";
-import { KEYS, KeySpec, PROJECT } from "../config/keys";
+import { configKey, KEYS, KeyName, KeySpec } from "../config/keys";
 import { ROOT } from "./stackConfig";
 
 /** The configuration reference, whose key table is generated. */
@@ -64,7 +64,7 @@ function cell(value: unknown): string {
 export function configTable(): string {
     const rows = Object.entries(KEYS as Record<string, KeySpec>).map(([key, spec]) => {
         const limits = limitsOf(spec.schema);
-        return `| \`${PROJECT}:${key}\` | ${spec.docs?.type ?? spec.type} | ${spec.docs?.default ?? cell(spec.default)} | ${limits ? escape(limits) : ""} | ${escape(spec.description)} |`;
+        return `| \`${configKey(key as KeyName)}\` | ${spec.docs?.type ?? spec.type} | ${spec.docs?.default ?? cell(spec.default)} | ${limits ? escape(limits) : ""} | ${escape(spec.description)} |`;
     });
     return [
         "| Key | Type | Default | Allowed (checked at preview) | What it does |",

@@ -1,6 +1,6 @@
 // JenkinsMaster: the Jenkins controller. Its admin Secret and scripts here; the pod in
-// workload.ts, the Services, Ingress and ServiceMonitor in exposure.ts, the NetworkPolicy and
-// PodDisruptionBudget in guards.ts.
+// workload.ts, the Services, Ingress, HTTPRoute and ServiceMonitor in exposure.ts, the
+// PodDisruptionBudget in guards.ts, the NetworkPolicy's spec in ../networkPolicies.ts.
 import type { Proxy } from "../../config/settings";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,7 +18,8 @@ import {
     serviceMonitorSpec,
     webServiceSpec,
 } from "./exposure";
-import { controllerNetworkPolicy, disruptionBudgetSpec } from "./guards";
+import { disruptionBudgetSpec } from "./guards";
+import { controllerNetworkPolicy } from "../networkPolicies";
 import { AUTOMATION_PASSWORD_KEY, podScripts, RestartParts, workloadSpec } from "./workload";
 import { installList, Lock } from "../../plugins/lock";
 

@@ -3,8 +3,6 @@
 // builders; JenkinsMaster (index.ts) turns them into resources.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "fs";
-import * as path from "path";
 import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
 import { RESTART_HASH, RESTART_PARTS } from "../../config/metadata";
 import type { AgentConnection } from "../../config/keys";
@@ -13,6 +11,7 @@ import { CASC_FILE, SECRET_FILES, sha256 } from "../../jcasc/jcasc";
 import { CONTROLLER_SECRETS_DIR, CREDENTIALS_DIR, SECRETS_DIR } from "../../jcasc/security";
 import { installList, Lock } from "../../plugins/lock";
 import { DEFAULT_SOURCES } from "../../plugins/metadata";
+import { controllerScript } from "../scriptJob";
 import {
     DROP_ALL,
     NO_ESCALATION,
@@ -30,12 +29,11 @@ const UID = 1000;
 /** The admin Secret's key of the automation user's password. */
 export const AUTOMATION_PASSWORD_KEY = "automation-password";
 
-const script = (file: string) => readFileSync(path.join(__dirname, "..", "..", "controller", file), "utf8");
 const POD_SCRIPTS = {
-    "install-plugins.sh": script("install-plugins.sh"),
-    "casc-reload.sh": script("casc-reload.sh"),
+    "install-plugins.sh": controllerScript("install-plugins.sh"),
+    "casc-reload.sh": controllerScript("casc-reload.sh"),
     // Sourced by both: records what they did as Events on the pod.
-    "k8s-event.sh": script("k8s-event.sh"),
+    "k8s-event.sh": controllerScript("k8s-event.sh"),
 };
 
 /** The scripts ConfigMap's data: the plugin lock as the init container reads it, and the pod's scripts. */
@@ -256,6 +254,7 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
     const tz = posixZone(controller.timezone);
     const homeMount = { name: "jenkins-home", mountPath: HOME };
     const tmpMount = { name: "tmp", mountPath: "/tmp" };
+    const warCacheMount = { name: "war-cache", mountPath: WAR_CACHE };
     const scriptsMount = { name: "scripts", mountPath: SCRIPTS_DIR, readOnly: true };
     const cascMount = { name: "casc", mountPath: CASC_DIR, readOnly: true };
     // Jenkins reads the admin password, the reload token and the launchers' tokens here (JCasC
@@ -390,7 +389,7 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                         volumeMounts: [
                             homeMount,
                             tmpMount,
-                            { name: "war-cache", mountPath: WAR_CACHE },
+                            warCacheMount,
                             cascMount,
                             secretMount,
                             ...credentialVolumes.map(({ volume, secret }) => ({
@@ -421,13 +420,13 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                     },
                 ],
                 volumes: [
-                    { name: "jenkins-home", persistentVolumeClaim: { claimName: i.homeClaimName } },
-                    { name: "tmp", emptyDir: {} },
-                    { name: "war-cache", emptyDir: {} },
-                    { name: "casc", configMap: { name: i.cascConfigMapName } },
-                    { name: "scripts", configMap: { name: i.scriptsConfigMapName, defaultMode: 0o555 } },
+                    { name: homeMount.name, persistentVolumeClaim: { claimName: i.homeClaimName } },
+                    { name: tmpMount.name, emptyDir: {} },
+                    { name: warCacheMount.name, emptyDir: {} },
+                    { name: cascMount.name, configMap: { name: i.cascConfigMapName } },
+                    { name: scriptsMount.name, configMap: { name: i.scriptsConfigMapName, defaultMode: 0o555 } },
                     {
-                        name: "secrets",
+                        name: secretMount.name,
                         projected: {
                             defaultMode: 0o440,
                             sources: [
@@ -459,7 +458,7 @@ export function workloadSpec(i: WorkloadInput): k8s.types.input.apps.v1.Deployme
                         secret: { secretName: secret, defaultMode: 0o440 },
                     })),
                     {
-                        name: "reload-token",
+                        name: reloadTokenMount.name,
                         secret: {
                             secretName: i.adminSecretName,
                             defaultMode: 0o440,

@@ -5,7 +5,7 @@
 // one on a fake node (with a start time), and lets the test mark one Failed.
 import { readFileSync } from "fs";
 import * as path from "path";
-import { REAPER_RULES } from "../../components/reaper";
+import { REAPER_RULES } from "../../components/rights";
 import { Account, Cluster, KubeObject, TIER_LABEL, waitFor } from "./kube";
 import { runPodScript } from "./reloadScript";
 
