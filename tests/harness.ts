@@ -1,6 +1,6 @@
 // Shared by the suites: evaluates the real program for a config and finds what it registered.
 import * as pulumi from "@pulumi/pulumi";
-import { evaluate, EvaluatedResource, Evaluation } from "../tools/evaluate";
+import { evaluate, EvaluatedResource, Evaluation, type Program } from "../tools/evaluate";
 import { projectDefaults, readStackConfig, ROOT } from "../tools/stackConfig";
 import { DEFAULT_PLUGINS, PROJECT } from "../config/keys";
 import { settingsFrom } from "../config/settings";
@@ -138,6 +138,14 @@ export async function warningsOf<T>(run: () => Promise<T>): Promise<{ result: T;
 /** Evaluates the program for a stack file in the repo, plus `overrides`. */
 export function runStack(stack: string, overrides: Config = {}): Promise<Stack> {
     return evaluate(toRaw(readStackConfig(stack), overrides), { stack }).then((e) => new Stack(e));
+}
+
+/**
+ * What a program that makes resources itself registers, under the same mock runtime: a component
+ * constructed on its own, with typed args, returning what the test reads as outputs.
+ */
+export function runProgram(program: Program): Promise<Stack> {
+    return evaluate({}, { program }).then((e) => new Stack(e));
 }
 
 export class Stack {

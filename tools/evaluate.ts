@@ -52,11 +52,17 @@ export function isWrappedSecret(v: unknown): v is { value: unknown } {
     return typeof v === "object" && v !== null && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
 }
 
+/** A program: Pulumi calls it with no argument; the evaluation with the stand-in cluster. */
+export type Program = (run: Run) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
 export interface EvaluateOptions {
     stack?: string;
     preview?: boolean;
-    /** The program module to run, and its project name; this project's index.ts by default. */
-    program?: string;
+    /**
+     * The program to run: a module (this project's index.ts by default), or a function that makes
+     * resources itself (a component's own test); and its project name.
+     */
+    program?: string | Program;
     project?: string;
     /** The stack's organization; the local backend's ("organization") by default. */
     organization?: string;
@@ -204,9 +210,8 @@ export async function evaluate(config: Record<string, string>, options: Evaluate
 
     // The program module is loaded once; each evaluation calls its exported function afresh, with
     // the stand-in cluster (Pulumi calls it with none: the live one).
-    const program: (run: Run) => Promise<Record<string, unknown>> | Record<string, unknown> = require(
-        options.program ?? "../index",
-    );
+    const program: Program =
+        typeof options.program === "function" ? options.program : require(options.program ?? "../index");
     const exported = await program({ reader: options.cluster ?? EMPTY_CLUSTER, offline: true });
 
     const outputs: Record<string, unknown> = {};
