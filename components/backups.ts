@@ -32,7 +32,7 @@ export interface BackupsArgs {
     /** Set when this update restarts a running controller: the hash it restarts to, from which generation. */
     restartTo?: { hash: string; generation: number };
     /** A snapshot the retention never deletes: the one the home was restored from. */
-    keep?: string;
+    pinned?: string;
     labels: Record<string, string>;
 }
 
@@ -72,7 +72,7 @@ export function backupResources(name: string, args: BackupsArgs, parent: pulumi.
                 { name: "RETENTION", value: String(backups.retention) },
                 { name: "MAX_AGE_DAYS", value: String(backups.maxAgeDays) },
                 { name: "PREFIX", value: args.names.homeClaim },
-                { name: "KEEP", value: args.keep ?? "" },
+                { name: "KEEP", value: args.pinned ?? "" },
             ],
             // One try: a retry after a created snapshot would take another.
             backoffLimit: 0,

@@ -54,7 +54,7 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
         resourceName: string,
         name: string,
         level: SecurityLevel,
-        keep: boolean,
+        retain: boolean,
         aliases?: pulumi.Alias[],
     ) =>
         new k8s.core.v1.Namespace(
@@ -65,22 +65,22 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
                     labels: {
                         ...args.labels,
                         ...podSecurityLabels(level),
-                        ...(keep ? { [KEPT_BY]: args.keptBy } : {}),
+                        ...(retain ? { [KEPT_BY]: args.keptBy } : {}),
                     },
-                    ...(keep ? { annotations: KEPT_ANNOTATIONS } : {}),
+                    ...(retain ? { annotations: KEPT_ANNOTATIONS } : {}),
                 },
             },
-            { retainOnDelete: keep, aliases, ...(args.adopt[name] ? { import: args.adopt[name] } : {}) },
+            { retainOnDelete: retain, aliases, ...(args.adopt[name] ? { import: args.adopt[name] } : {}) },
         );
     // Made by the program when it makes namespaces; named otherwise.
     const own = (
         resourceName: string,
         name: string,
         level: SecurityLevel,
-        keep: boolean,
+        retain: boolean,
         aliases?: pulumi.Alias[],
     ): pulumi.Output<string> =>
-        args.create ? namespace(resourceName, name, level, keep, aliases).metadata.name : pulumi.output(name);
+        args.create ? namespace(resourceName, name, level, retain, aliases).metadata.name : pulumi.output(name);
 
     const deploy = args.deploy.map((ns) => {
         if (args.createDeploy) {

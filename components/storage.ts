@@ -46,7 +46,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
         if (storage.mode === "existingClaim") {
             this.claimName = pulumi.output(storage.claimName);
         } else {
-            const keep = { parent: this, retainOnDelete: storage.retainOnDestroy };
+            const retained = { parent: this, retainOnDelete: storage.retainOnDestroy };
             const labels = {
                 ...names.labels,
                 "app.kubernetes.io/component": "home",
@@ -69,7 +69,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                             nfs: { server: storage.server, path: storage.path },
                         },
                     },
-                    { ...keep, ...adopt(args.adopt.volume) },
+                    { ...retained, ...adopt(args.adopt.volume) },
                 );
             }
             this.claim = new k8s.core.v1.PersistentVolumeClaim(
@@ -101,7 +101,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                     },
                 },
                 {
-                    ...keep,
+                    ...retained,
                     ...adopt(args.adopt.claim),
                     dependsOn: this.volume ? [this.volume] : [],
                     // An adopted claim's state comes from the cluster, with the volume and class the
@@ -126,7 +126,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
                     backups: args.backups,
                     keptBy: args.keptBy,
                     restartTo: args.restartTo,
-                    keep: args.restoreFrom,
+                    pinned: args.restoreFrom,
                     labels: names.labels,
                 },
                 this,
