@@ -5,7 +5,7 @@ import { configKey, KEYS, REQUIRED_PLUGINS, ValidValues } from "./keys";
 import { PodTemplate, templateProblems, tierOf } from "./podTemplates";
 import { formatPath, ReadValues, RefusedKey } from "./reader";
 import { deriveTiers, LONGEST_TIER_SUFFIX, tierNamespace, TIER_NAMES } from "./tiers";
-import { accessView, credentialProblems, principalProblems, teamProblems } from "./accessChecks";
+import { accessView, type AccessView, credentialProblems, principalProblems, teamProblems } from "./accessChecks";
 import type { Tier } from "./tiers";
 import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId, type Resources } from "./checks";
 import { TEST_JOB } from "./jobs";
@@ -34,35 +34,47 @@ interface RuleInput {
     partial: ReadValues["partial"];
     /** Undefined when a key they are derived from was refused. */
     tiers: Tier[] | undefined;
+    /** The sign-in, grant, team and credential keys that passed (accessChecks.ts). */
+    access: AccessView;
 }
 
-/** A rule across keys: its problems, each naming the key, the value and what would fix it. */
-type Rule = (input: RuleInput) => string[];
+/**
+ * A rule across keys: it reports each problem it finds, naming the key, the value and what would
+ * fix it. What it reported before reading a refused key stands (crossChecks).
+ */
+type Rule = (input: RuleInput, problems: string[]) => void;
 
 /** Each rule by what it judges, in the order its problems are listed. */
 export const CROSS_CHECKS: Record<string, Rule> = {
-    controllerResources: ({ v }) =>
-        resourceProblems("controller", {
-            cpuRequest: v.controllerCpuRequest,
-            cpuLimit: v.controllerCpuLimit,
-            memoryRequest: v.controllerMemoryRequest,
-            memoryLimit: v.controllerMemoryLimit,
-        }),
-    agentResources: ({ v }) =>
-        resourceProblems("agent", {
-            cpuRequest: v.agentCpuRequest,
-            cpuLimit: v.agentCpuLimit,
-            memoryRequest: v.agentMemoryRequest,
-            memoryLimit: v.agentMemoryLimit,
-        }),
+    controllerResources: ({ v }, problems) => {
+        problems.push(
+            ...resourceProblems("controller", {
+                cpuRequest: v.controllerCpuRequest,
+                cpuLimit: v.controllerCpuLimit,
+                memoryRequest: v.controllerMemoryRequest,
+                memoryLimit: v.controllerMemoryLimit,
+            }),
+        );
+    },
+    agentResources: ({ v }, problems) => {
+        problems.push(
+            ...resourceProblems("agent", {
+                cpuRequest: v.agentCpuRequest,
+                cpuLimit: v.agentCpuLimit,
+                memoryRequest: v.agentMemoryRequest,
+                memoryLimit: v.agentMemoryLimit,
+            }),
+        );
+    },
     // Paths as the user wrote them: before the default jnlp container is put first. When a template
     // was refused, the others are still judged (a sparse list keeps their indexes).
-    podTemplates: ({ v, partial }) =>
-        templateProblems((partial.podTemplates as ValidValues["podTemplates"] | undefined) ?? v.podTemplates ?? []).map(
-            (p) => `${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`,
-        ),
-    deployTemplates: ({ v, templates: templatesOf }) => {
-        const problems: string[] = [];
+    podTemplates: ({ v, partial }, problems) => {
+        const templates = (partial.podTemplates as ValidValues["podTemplates"] | undefined) ?? v.podTemplates ?? [];
+        for (const p of templateProblems(templates)) {
+            problems.push(`${formatPath("podTemplates", p.path)} = ${JSON.stringify(p.value)}: ${p.message}`);
+        }
+    },
+    deployTemplates: ({ v, templates: templatesOf }, problems) => {
         templatesOf().forEach((t, i) => {
             if (t.deploy && v.deployNamespaces.length === 0) {
                 problems.push(
@@ -70,10 +82,8 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 );
             }
         });
-        return problems;
     },
-    ingress: ({ v }) => {
-        const problems: string[] = [];
+    ingress: ({ v }, problems) => {
         if (v.ingressHost === "") {
             for (const k of ["ingressClass", "ingressTlsSecret"] as const) {
                 if (v[k] !== "") {
@@ -90,10 +100,8 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 `${configKey("publicUrl")} = "${v.publicUrl}": its host must be ${configKey("ingressHost")} ("${v.ingressHost}"), or leave publicUrl empty to derive it`,
             );
         }
-        return problems;
     },
-    gateway: ({ v }) => {
-        const problems: string[] = [];
+    gateway: ({ v }, problems) => {
         if (v.gateway === "") {
             if (v.gatewaySection !== "") {
                 problems.push(
@@ -118,19 +126,15 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 `${configKey("publicUrl")} = "${v.publicUrl}": its host must be one of ${configKey("gatewayHostnames")} (${v.gatewayHostnames.join(", ")}), or leave publicUrl empty to derive it`,
             );
         }
-        return problems;
     },
-    serviceMonitor: ({ v }) => {
-        const problems: string[] = [];
+    serviceMonitor: ({ v }, problems) => {
         if (v.serviceMonitor && !v.metrics) {
             problems.push(
                 `${configKey("serviceMonitor")} = true: needs ${configKey("metrics")} = true (the Prometheus plugin serves what it scrapes)`,
             );
         }
-        return problems;
     },
-    webAllowed: ({ v }) => {
-        const problems: string[] = [];
+    webAllowed: ({ v }, problems) => {
         if (!v.networkPolicy) {
             for (const k of ["webAllowedCidrs", "webAllowedNamespaces"] as const) {
                 if (v[k].length > 0) {
@@ -140,19 +144,15 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 }
             }
         }
-        return problems;
     },
-    agentNamespaceApart: ({ v }) => {
-        const problems: string[] = [];
+    agentNamespaceApart: ({ v }, problems) => {
         if (v.agentNamespace === v.namespace) {
             problems.push(
                 `${configKey("agentNamespace")} = "${v.agentNamespace}": must differ from ${configKey("namespace")}; a pipeline's own pod in the controller's namespace could mount its Secrets (the admin password, the launchers' tokens)`,
             );
         }
-        return problems;
     },
-    agentNamespaceLength: ({ v }) => {
-        const problems: string[] = [];
+    agentNamespaceLength: ({ v }, problems) => {
         if (v.agentNamespace.length > 63 - LONGEST_TIER_SUFFIX) {
             problems.push(
                 `${configKey("agentNamespace")} = "${v.agentNamespace}": must be at most ${63 - LONGEST_TIER_SUFFIX} characters, so that each tier's namespace (${TIER_NAMES.filter(
@@ -162,10 +162,8 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                     .join(", ")}) is a valid name`,
             );
         }
-        return problems;
     },
-    tierNamespacesFree: ({ v }) => {
-        const problems: string[] = [];
+    tierNamespacesFree: ({ v }, problems) => {
         for (const tier of TIER_NAMES) {
             const ns = tierNamespace(v.agentNamespace, tier);
             if (tier !== "build" && (ns === v.namespace || v.deployNamespaces.includes(ns))) {
@@ -174,10 +172,8 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 );
             }
         }
-        return problems;
     },
-    privilegedTemplates: ({ v, templates: templatesOf }) => {
-        const problems: string[] = [];
+    privilegedTemplates: ({ v, templates: templatesOf }, problems) => {
         templatesOf().forEach((t, i) => {
             if (t.podSecurity === "privileged" && !v.allowPrivilegedAgents) {
                 problems.push(
@@ -185,10 +181,8 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 );
             }
         });
-        return problems;
     },
-    agentEgress: ({ v }) => {
-        const problems: string[] = [];
+    agentEgress: ({ v }, problems) => {
         if (v.agentNetworkPolicy) {
             for (const except of v.agentEgressExcept) {
                 if (!v.agentEgressCidrs.some((cidr) => cidrWithin(except, cidr))) {
@@ -206,10 +200,8 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 }
             }
         }
-        return problems;
     },
-    deployNamespacesOutside: ({ v }) => {
-        const problems: string[] = [];
+    deployNamespacesOutside: ({ v }, problems) => {
         for (const [ns, why] of [
             [v.namespace, "builds could read the admin Secret there"],
             ...TIER_NAMES.map(
@@ -226,37 +218,29 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 );
             }
         }
-        return problems;
     },
-    existingClaimNamespace: ({ v }) => {
-        const problems: string[] = [];
+    existingClaimNamespace: ({ v }, problems) => {
         if (v.storageMode === "existingClaim" && v.createNamespaces) {
             problems.push(
                 `${configKey("storageMode")} = "existingClaim": the claim must already exist, so its namespace must too; set ${configKey("createNamespaces")} to false`,
             );
         }
-        return problems;
     },
-    nodePort: ({ v }) => {
-        const problems: string[] = [];
+    nodePort: ({ v }, problems) => {
         if (v.nodePort !== 0 && v.serviceType !== "NodePort") {
             problems.push(
                 `${configKey("nodePort")} = ${v.nodePort}: only applies when ${configKey("serviceType")} is NodePort (it is ${v.serviceType}); set it to 0 or change serviceType`,
             );
         }
-        return problems;
     },
-    loadBalancerSourceRanges: ({ v }) => {
-        const problems: string[] = [];
+    loadBalancerSourceRanges: ({ v }, problems) => {
         if (v.loadBalancerSourceRanges.length > 0 && v.serviceType !== "LoadBalancer") {
             problems.push(
                 `${configKey("loadBalancerSourceRanges")} = ${JSON.stringify(v.loadBalancerSourceRanges)}: only applies when ${configKey("serviceType")} is LoadBalancer (it is ${v.serviceType})`,
             );
         }
-        return problems;
     },
-    storageModeKeys: ({ v }) => {
-        const problems: string[] = [];
+    storageModeKeys: ({ v }, problems) => {
         const storageKeys: Record<string, ("nfsServer" | "nfsPath" | "existingClaim")[]> = {
             nfs: ["nfsServer", "nfsPath"],
             existingClaim: ["existingClaim"],
@@ -274,19 +258,15 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 }
             }
         }
-        return problems;
     },
-    storageClass: ({ v }) => {
-        const problems: string[] = [];
+    storageClass: ({ v }, problems) => {
         if (v.storageMode !== "dynamic" && v.storageClass !== "") {
             problems.push(
                 `${configKey("storageClass")} = "${v.storageClass}": only applies when ${configKey("storageMode")} is dynamic (it is ${v.storageMode})`,
             );
         }
-        return problems;
     },
-    plugins: ({ v }) => {
-        const problems: string[] = [];
+    plugins: ({ v }, problems) => {
         const ids = v.plugins.map(pluginId);
         const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
         if (dupes.length > 0) {
@@ -304,21 +284,17 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                         : ""),
             );
         }
-        return problems;
     },
-    backupsNeedCsi: ({ v }) => {
-        const problems: string[] = [];
+    backupsNeedCsi: ({ v }, problems) => {
         if (v.backups && v.storageMode === "nfs") {
             problems.push(
                 `${configKey("backups")} = true: Jenkins home is a static NFS volume (${configKey("storageMode")} = nfs), which CSI snapshots cannot take; ` +
                     "snapshot the export on the NFS server (its own snapshots, or a copy of the export), or move home to a CSI storage class (storageMode: dynamic)",
             );
         }
-        return problems;
     },
-    restoreFromSnapshot: ({ v }) => {
-        const problems: string[] = [];
-        if (v.restoreFromSnapshot === "") return problems;
+    restoreFromSnapshot: ({ v }, problems) => {
+        if (v.restoreFromSnapshot === "") return;
         if (v.storageMode !== "dynamic") {
             problems.push(
                 `${configKey("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": restores a claim from a CSI snapshot, so needs ${configKey("storageMode")} dynamic (it is ${v.storageMode})`,
@@ -328,10 +304,8 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 `${configKey("restoreFromSnapshot")} = "${v.restoreFromSnapshot}": the restore moves the controller to a new claim and leaves the current one in the cluster, which needs ${configKey("retainHomeOnDestroy")} = true (otherwise the current home would be deleted)`,
             );
         }
-        return problems;
     },
-    ingressAnnotations: ({ v }) => {
-        const problems: string[] = [];
+    ingressAnnotations: ({ v }, problems) => {
         // The old way to skip the wait ("true") still says what ingressAwait: false does.
         const own = Object.entries(v.ingressAnnotations ?? {}).find(
             ([k, value]) => k === "pulumi.com/skipAwait" && (v.ingressAwait || value !== "true"),
@@ -341,10 +315,8 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 `${configKey("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: sets ${own}, which the program writes from ${configKey("ingressAwait")}; set jenkins-k8s:ingressAwait instead`,
             );
         }
-        return problems;
     },
-    jenkinsVersion: ({ v }) => {
-        const problems: string[] = [];
+    jenkinsVersion: ({ v }, problems) => {
         const tagged = imageJenkinsVersion(v.controllerImage);
         if (v.jenkinsVersion === "" && tagged === undefined) {
             problems.push(
@@ -355,10 +327,8 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 `${configKey("jenkinsVersion")} = "${v.jenkinsVersion}": ${configKey("controllerImage")} ("${v.controllerImage}") runs Jenkins ${tagged}; leave jenkinsVersion empty, or make them agree`,
             );
         }
-        return problems;
     },
-    testJobName: ({ v }) => {
-        const problems: string[] = [];
+    testJobName: ({ v }, problems) => {
         // Jenkins' item names are one in any case (core Jenkins.items: CASE_INSENSITIVE_ORDER).
         const clash = (v.teams ?? []).findIndex((t) => t.name.toLowerCase() === TEST_JOB);
         if (v.testJob && clash >= 0) {
@@ -366,26 +336,28 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 `${configKey("teams")}[${clash}].name = "${v.teams![clash].name}": is the test job's name (${configKey("testJob")} = true), and Jenkins' item names are one in any case; rename the team, or turn testJob off`,
             );
         }
-        return problems;
     },
-    testJobTier: ({ v, templates: templatesOf }) => {
-        const problems: string[] = [];
+    testJobTier: ({ v, templates: templatesOf }, problems) => {
         if (v.testJob && !templatesOf().some((t) => tierOf(t) === "build")) {
             problems.push(
                 `${configKey("testJob")} = true: it runs on the build tier's first pod template, and no template is in the build tier (podSecurity restricted, not deploy)`,
             );
         }
-        return problems;
     },
     // Inside Jenkins: sign-in, grants, teams and credentials (accessChecks.ts). Each rule judges
     // the keys that passed, so a refused team does not hide a duplicate credential id.
-    principals: ({ v }) => principalProblems(accessView(v)),
-    credentials: ({ v, tiers }) => credentialProblems(accessView(v), tiers),
-    teams: ({ v, tiers }) => teamProblems(accessView(v), tiers),
+    principals: ({ access }, problems) => {
+        problems.push(...principalProblems(access));
+    },
+    credentials: ({ access, tiers }, problems) => {
+        problems.push(...credentialProblems(access, tiers));
+    },
+    teams: ({ access, tiers }, problems) => {
+        problems.push(...teamProblems(access, tiers));
+    },
     // What each tier may hold, and whether each template fits in it.
-    agentLimits: ({ v, templates: templatesOf, tiers }) => {
-        const problems: string[] = [];
-        if (!tiers) return problems;
+    agentLimits: ({ v, templates: templatesOf, tiers }, problems) => {
+        if (!tiers) return;
         const all = templatesOf();
         const at = (t: PodTemplate, field: string) =>
             `${formatPath("podTemplates", [all.indexOf(t)])} (${t.name}) ${field}`;
@@ -399,39 +371,47 @@ export const CROSS_CHECKS: Record<string, Rule> = {
                 );
             }
         });
-        return problems;
     },
 };
 
-/** A rule's problems; none when it reads a key whose own value was refused (reader.ts RefusedKey). */
-function judged<T>(rule: () => T[]): T[] {
+/** The value `read` returns; undefined when it reads a key whose own value was refused. */
+function unlessRefused<T>(read: () => T): T | undefined {
     try {
-        return rule();
+        return read();
     } catch (err) {
-        if (err instanceof RefusedKey) return [];
+        if (err instanceof RefusedKey) return undefined;
         throw err;
     }
 }
 
 /**
  * Problems between keys, on the validated values and the templates they resolve to: every one
- * is found before any is reported, and before the settings are shaped. A rule that reads a key
- * whose own value was refused is skipped: that key's problem is already listed, and a rule
- * judging a value the user did not give would mislead.
+ * is found before any is reported, and before the settings are shaped. A rule stops where it reads
+ * a key whose own value was refused: that key's problem is already listed, and judging a value
+ * the user did not give would mislead; what the rule found before that stands.
  */
 export function crossChecks(
     v: ValidValues,
     templatesOf: () => PodTemplate[],
     partial: ReadValues["partial"] = {},
 ): string[] {
-    const [tiers] = judged(() => [
+    const tiers = unlessRefused(() =>
         deriveTiers({
             agentNamespace: v.agentNamespace,
             templates: templatesOf(),
             deployNamespaces: v.deployNamespaces,
             allowPrivilegedAgents: v.allowPrivilegedAgents,
         }),
-    ]);
-    const input: RuleInput = { v, templates: templatesOf, partial, tiers };
-    return Object.values(CROSS_CHECKS).flatMap((rule) => judged(() => rule(input)));
+    );
+    const input: RuleInput = { v, templates: templatesOf, partial, tiers, access: accessView(v) };
+    const problems: string[] = [];
+    for (const [name, rule] of Object.entries(CROSS_CHECKS)) {
+        try {
+            unlessRefused(() => rule(input, problems));
+        } catch (err) {
+            // A rule's own defect, not the user's settings: say which rule.
+            throw new Error(`cross-key rule ${name}: ${(err as Error).message}`, { cause: err });
+        }
+    }
+    return problems;
 }

@@ -1316,6 +1316,28 @@ describe("bad settings fail before any resource, naming the key and the value", 
         expect(problems.every((p) => p.includes("must be an RFC 1123 label"))).toBe(true);
     });
 
+    it.each([
+        [
+            "a key that only applies with another, beside a refused one the same rule reads next",
+            { ingressClass: "nginx", ingressTlsSecret: "Bad_Name" },
+            "ingressClass",
+        ],
+        [
+            "a plugin listed twice, beside a refused agent connection",
+            { plugins: ["kubernetes:4540.v612369217f87", "kubernetes:4540.v612369217f87"], agentConnection: "udp" },
+            "plugins",
+        ],
+        [
+            "an NFS server without NFS, beside a refused path",
+            { nfsServer: "nfs.example.com", nfsPath: "relative" },
+            "nfsServer",
+        ],
+    ])("keeps what a rule across keys found before it read a refused key: %s", (_, values, key) => {
+        const problems = problemsOf(values);
+        expect(problems.filter((p) => p.startsWith(`${PROJECT}:${key} `))).toHaveLength(1);
+        expect(problems.length).toBeGreaterThanOrEqual(2);
+    });
+
     it("the error message lists the problems the way pulumi preview prints them", () => {
         expect(() => settingsFrom(raw({ serviceType: "Ingress" }))).toThrow(
             /Invalid configuration \(1 problem\):\n {2}- jenkins-k8s:serviceType = "Ingress": must be one of: ClusterIP, NodePort, LoadBalancer/,
