@@ -3,6 +3,7 @@
 import type { Tier } from "../config/tiers";
 import type { PodTemplate } from "../config/podTemplates";
 import { templatePodYaml } from "../jcasc/jcasc";
+import { configKey } from "../config/keys";
 
 /** Tolerations the admission plugin DefaultTolerationSeconds adds to every pod before validation. */
 const DEFAULT_TOLERATIONS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"].map(
@@ -161,7 +162,7 @@ export function agentPodRules(
             {
                 // The Priority admission plugin has set spec.priority from the class by now.
                 expression: `(!has(object.spec.priorityClassName) || !object.spec.priorityClassName.startsWith('system-')) && (!has(object.spec.priority) || object.spec.priority <= ${bounds.maxPriority})`,
-                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' run at priority ${bounds.maxPriority} at most (jenkins-k8s:agentMaxPriority), so no build preempts other workloads; PriorityClass ' + (has(object.spec.priorityClassName) ? object.spec.priorityClassName : '(none)') + ' gives ' + string(has(object.spec.priority) ? object.spec.priority : 0)`,
+                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' run at priority ${bounds.maxPriority} at most (${configKey("agentMaxPriority")}), so no build preempts other workloads; PriorityClass ' + (has(object.spec.priorityClassName) ? object.spec.priorityClassName : '(none)') + ' gives ' + string(has(object.spec.priority) ? object.spec.priority : 0)`,
                 reason: "Forbidden",
             },
             {
@@ -176,7 +177,7 @@ export function agentPodRules(
             },
             {
                 expression: `has(object.spec.activeDeadlineSeconds) && object.spec.activeDeadlineSeconds <= ${bounds.podMaxSeconds}`,
-                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' end within ${bounds.podMaxSeconds} seconds (jenkins-k8s:agentPodMaxSeconds): activeDeadlineSeconds ' + (has(object.spec.activeDeadlineSeconds) ? string(object.spec.activeDeadlineSeconds) : 'is unset')`,
+                messageExpression: `'jenkins-k8s agent limits: pods in ' + ${ns} + ' end within ${bounds.podMaxSeconds} seconds (${configKey("agentPodMaxSeconds")}): activeDeadlineSeconds ' + (has(object.spec.activeDeadlineSeconds) ? string(object.spec.activeDeadlineSeconds) : 'is unset')`,
                 reason: "Forbidden",
             },
             {

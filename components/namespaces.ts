@@ -8,6 +8,7 @@ import { controllerLevel, podSecurityLabels, SecurityLevel, weakerThan } from ".
 import type { Tier } from "../config/tiers";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
 import { perTier } from "./perTier";
+import { configKey } from "../config/keys";
 
 export interface StackNamespacesArgs {
     /** The controller's namespace. */
@@ -99,7 +100,7 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
                 void pulumi.log.warn(
                     `deploy namespace ${ns} enforces Pod Security ${enforced}${labels["pod-security.kubernetes.io/enforce"] ? "" : " (no label)"}: ` +
                         `jobs allowed to deploy there could run pods that are root on a node. Label it ` +
-                        `pod-security.kubernetes.io/enforce=${args.deployLevel} (jenkins-k8s:deployNamespacePodSecurity).`,
+                        `pod-security.kubernetes.io/enforce=${args.deployLevel} (${configKey("deployNamespacePodSecurity")}).`,
                 );
             }
         });

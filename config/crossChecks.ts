@@ -10,6 +10,7 @@ import type { Tier } from "./tiers";
 import { cidrWithin, imageJenkinsVersion, parseQuantity, pluginId, type Resources } from "./checks";
 import { TEST_JOB } from "./jobs";
 import { agentLimitsFor, limitProblems } from "./agentLimits";
+import { SKIP_AWAIT } from "./metadata";
 
 function resourceProblems(prefix: "controller" | "agent", r: Resources): string[] {
     const problems: string[] = [];
@@ -308,11 +309,11 @@ export const CROSS_CHECKS: Record<string, Rule> = {
     ingressAnnotations: ({ v }, problems) => {
         // The old way to skip the wait ("true") still says what ingressAwait: false does.
         const own = Object.entries(v.ingressAnnotations ?? {}).find(
-            ([k, value]) => k === "pulumi.com/skipAwait" && (v.ingressAwait || value !== "true"),
+            ([k, value]) => k === SKIP_AWAIT && (v.ingressAwait || value !== "true"),
         )?.[0];
         if (own) {
             problems.push(
-                `${configKey("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: sets ${own}, which the program writes from ${configKey("ingressAwait")}; set jenkins-k8s:ingressAwait instead`,
+                `${configKey("ingressAnnotations")} = ${JSON.stringify(v.ingressAnnotations)}: sets ${own}, which the program writes from ${configKey("ingressAwait")}; set ${configKey("ingressAwait")} instead`,
             );
         }
     },

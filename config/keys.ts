@@ -8,9 +8,8 @@ import { credentialsSchema, principalsSchema, securityRealmSchema, teamsSchema }
 import { extraCascSchema } from "./jobs";
 import { agentQuotaSchema } from "./agentLimits";
 import * as v from "./checks";
+import { PROJECT } from "./metadata";
 import { ACCESS_MODES, bool, checked, oneOf, optionalChecked as optional, wholeNumber as int } from "./checks";
-
-export const PROJECT = "jenkins-k8s";
 
 /** The image of the CronJobs that run controller/'s scripts: a shell and curl. */
 const CURL_IMAGE = "curlimages/curl:8.11.1";

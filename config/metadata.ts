@@ -1,12 +1,16 @@
-// The labels and annotations the program writes on the objects it makes and reads back from the
-// cluster at preview: each written once here, imported where they are written and where they are read.
+// The project's name, and the labels and annotations the program writes on the objects it makes
+// and reads back from the cluster at preview: each written once here, imported where they are
+// written and where they are read.
+
+/** The project's name: its config keys' prefix (keys.ts configKey), and the part-of label's value. */
+export const PROJECT = "jenkins-k8s";
 
 /** What every object this program makes carries (names.ts), in older releases too. */
-export const PART_OF = { "app.kubernetes.io/part-of": "jenkins-k8s" } as const;
 export const PART_OF_LABEL = "app.kubernetes.io/part-of";
+export const PART_OF = { [PART_OF_LABEL]: PROJECT };
 
 /** The label on every object a stack keeps on destroy: which stack may adopt it (preflight/kept.ts). */
-export const KEPT_BY = "jenkins-k8s/kept-by";
+export const KEPT_BY = `${PROJECT}/kept-by`;
 
 /**
  * The annotations of a kept object. After a destroy and an import the provider applies with a new
@@ -15,6 +19,9 @@ export const KEPT_BY = "jenkins-k8s/kept-by";
  */
 export const KEPT_ANNOTATIONS = { "pulumi.com/patchForce": "true" };
 
+/** The Kubernetes provider's annotation: do not wait for the object to be ready (the Ingress's address). */
+export const SKIP_AWAIT = "pulumi.com/skipAwait";
+
 /** On the controller's pod template: what only a restart applies, as a hash and as its parts. */
-export const RESTART_HASH = "jenkins-k8s/restart-hash";
-export const RESTART_PARTS = "jenkins-k8s/restart-parts";
+export const RESTART_HASH = `${PROJECT}/restart-hash`;
+export const RESTART_PARTS = `${PROJECT}/restart-parts`;

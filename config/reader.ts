@@ -5,7 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { schemaDef } from "./checks";
-import { configKey, KEYS, KeyName, KeySpec, KeyType, PROJECT, ValidValues } from "./keys";
+import { configKey, KEYS, KeyName, KeySpec, KeyType, ValidValues } from "./keys";
+import { PROJECT } from "./metadata";
 
 /** A bad config value, reported the way `pulumi preview` shows a RunError: message, no stack. */
 export class ConfigError extends pulumi.RunError {

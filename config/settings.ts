@@ -414,11 +414,11 @@ export function egressAllows(egress: { cidr: string; except: string[] }[], host:
 export function egressNote(s: Settings): string {
     const egress = s.agents.egress;
     if (!egress) {
-        return "agents' egress is not limited (jenkins-k8s:agentNetworkPolicy is false): agent pods reach any address, the cluster's and the cloud's metadata included";
+        return `agents' egress is not limited (${configKey("agentNetworkPolicy")} is false): agent pods reach any address, the cluster's and the cloud's metadata included`;
     }
     const rules = egress.map((e) => (e.except.length > 0 ? `${e.cidr} but ${e.except.join(", ")}` : e.cidr)).join("; ");
     return (
-        `agent pods reach DNS, the controller, and ${rules} (jenkins-k8s:agentEgressCidrs less agentEgressExcept)` +
+        `agent pods reach DNS, the controller, and ${rules} (${configKey("agentEgressCidrs")} less agentEgressExcept)` +
         `${s.agents.tiers.some((t) => t.apiAccess) ? "; the deploy tier reaches anything but the link-local ranges (the API server included)" : ""}. ` +
         "An internal Git server, registry or package mirror in an excepted range is unreachable until agentEgressCidrs lists its address with a longer prefix (docs/security.md)"
     );
@@ -430,16 +430,16 @@ function warningsAbout(s: Settings): string[] {
     const egress = s.agents.egress;
     if (s.proxy && egress && egressAllows(egress, s.proxy.host) !== true) {
         warnings.push(
-            `agents reach jenkins-k8s:httpProxy (${s.proxy.host}:${s.proxy.port}) only where their egress policy allows its address: ${
+            `agents reach ${configKey("httpProxy")} (${s.proxy.host}:${s.proxy.port}) only where their egress policy allows its address: ${
                 isIP(s.proxy.host)
                     ? `${s.proxy.host} is in agentEgressExcept's ranges`
                     : "a proxy inside the network is in agentEgressExcept's private ranges"
-            }; list it in jenkins-k8s:agentEgressCidrs (its address with a longer prefix, such as ${isIP(s.proxy.host) ? s.proxy.host : "10.1.2.3"}/32)`,
+            }; list it in ${configKey("agentEgressCidrs")} (its address with a longer prefix, such as ${isIP(s.proxy.host) ? s.proxy.host : "10.1.2.3"}/32)`,
         );
     }
     for (const tier of s.agents.tiers.filter((t) => t.level === "privileged")) {
         warnings.push(
-            `the privileged agent tier is on (jenkins-k8s:allowPrivilegedAgents): pods of the cloud ${tier.cloud} in ` +
+            `the privileged agent tier is on (${configKey("allowPrivilegedAgents")}): pods of the cloud ${tier.cloud} in ` +
                 `${tier.namespace} can be root on the node. Only the teams whose clouds list it can use that cloud.`,
         );
     }

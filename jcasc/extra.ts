@@ -251,7 +251,7 @@ export function mergeExtra(base: Mapping, extras: CascDocument[], plugins?: Read
             const found = find(extra, path);
             if (plugins && found !== undefined && !plugins.has(plugin)) {
                 problems.push(
-                    `${where(i, found.written)}: needs the ${plugin} plugin, which the stack's plugins do not install (JCasC would find nothing to read it with and stop the load): add it, or workflow-aggregator, to jenkins-k8s:plugins`,
+                    `${where(i, found.written)}: needs the ${plugin} plugin, which the stack's plugins do not install (JCasC would find nothing to read it with and stop the load): add it, or workflow-aggregator, to ${configKey("plugins")}`,
                 );
             }
         }

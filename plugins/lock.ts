@@ -177,10 +177,10 @@ export function warningCheck(warnings: LockedWarning[], acknowledged: string[]):
     for (const w of warnings) {
         const text = `${w.plugin}:${w.version} has the security warning ${w.id} (${w.message.trim()}; ${w.url})`;
         if (acknowledged.includes(w.id)) {
-            notes.push(`${text}; deployed anyway, acknowledged in jenkins-k8s:pluginSecurityWarnings`);
+            notes.push(`${text}; deployed anyway, acknowledged in ${configKey("pluginSecurityWarnings")}`);
         } else {
             problems.push(
-                `${text}: pin a version the warning does not cover, or accept the risk by adding ${w.id} to jenkins-k8s:pluginSecurityWarnings`,
+                `${text}: pin a version the warning does not cover, or accept the risk by adding ${w.id} to ${configKey("pluginSecurityWarnings")}`,
             );
         }
     }

@@ -17,12 +17,14 @@ import { KEPT_BY, RESTART_HASH, RESTART_PARTS } from "../config/metadata";
 import type { ClusterReader } from "./reader";
 import { secretKeysOf } from "./secrets";
 import type { Answer, Right } from "./deployerRights";
+import { configKey } from "../config/keys";
 
 /** The cluster could not be read: says where the program looked, and how to stop it looking. */
 export class ClusterReadError extends pulumi.RunError {}
 
 const OPT_OUT =
-    "The program reads what an earlier `pulumi destroy` of this stack kept there (set jenkins-k8s:adoptKeptObjects to false not to), and, with backups or a restore, what they need.";
+    "The program reads what an earlier `pulumi destroy` of this stack kept there (set " +
+    `${configKey("adoptKeptObjects")} to false not to), and, with backups or a restore, what they need.`;
 
 type Obj = {
     metadata?: { labels?: Record<string, string>; uid?: string; deletionTimestamp?: unknown };

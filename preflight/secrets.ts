@@ -8,6 +8,7 @@ import { realmSecrets, SecretRef } from "../config/access";
 import { formatPath } from "../config/reader";
 import { credentialRefs } from "../jcasc/security";
 import { configKey } from "../config/keys";
+import { PROJECT } from "../config/metadata";
 
 /** What a read of a Secret keeps: its keys, those whose value holds `${`, and those that are empty. */
 export interface SecretKeys {
@@ -91,7 +92,7 @@ export async function secretProblems(
         const [first, ...others] = [...new Set(named.map((u) => u.path.replace(/\.keys\.\w+$|\.key$/, ".secret")))];
         const keys = [...new Set(named.map((u) => u.ref.key))];
         problems.push(
-            `${first} = "${name}"${others.length > 0 ? ` (and ${others.map((o) => o.replace(/^jenkins-k8s:/, "")).join(", ")})` : ""}: ` +
+            `${first} = "${name}"${others.length > 0 ? ` (and ${others.map((o) => o.slice(`${PROJECT}:`.length)).join(", ")})` : ""}: ` +
                 `there is no Secret ${s.namespace}/${name}; create it before the update: kubectl create secret generic ${name} -n ${s.namespace} ` +
                 keys.map((k) => `--from-literal=${k}=...`).join(" "),
         );

@@ -3,7 +3,7 @@
 // Long by design: every template field and cloud setting is followed into the document.
 import Ajv from "ajv";
 import { parse } from "yaml";
-import { PROJECT } from "../config/keys";
+import { PROJECT } from "../config/metadata";
 import { buildCasc, cascInput, renderCasc, templateId, templatePodYaml } from "../jcasc/jcasc";
 import { deriveNames } from "../config/names";
 import { settingsFrom } from "../config/settings";

@@ -1,6 +1,7 @@
 // The settings reader: every key's refused values name the key and the value, cross-key rules,
 // pod templates, and the shaped settings. Long by design: table-driven, one row per refusal.
-import { KEYS, PROJECT } from "../config/keys";
+import { KEYS } from "../config/keys";
+import { PROJECT } from "../config/metadata";
 import { ConfigError, readValues } from "../config/reader";
 import { defaultTemplates, templateProblems, templatesSchema } from "../config/podTemplates";
 import { settingsFrom } from "../config/settings";

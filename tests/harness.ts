@@ -2,7 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { evaluate, EvaluatedResource, Evaluation, type Program } from "../tools/evaluate";
 import { projectDefaults, readStackConfig, ROOT } from "../tools/stackConfig";
-import { DEFAULT_PLUGINS, PROJECT } from "../config/keys";
+import { DEFAULT_PLUGINS } from "../config/keys";
+import { PROJECT } from "../config/metadata";
 import { settingsFrom } from "../config/settings";
 import { ConfigError } from "../config/reader";
 import { Lock, lockFileName, serialiseLock, stackLock } from "../plugins/lock";

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
-import { PROJECT } from "../config/keys";
+import { PROJECT } from "../config/metadata";
 import { EMPTY_CLUSTER } from "../preflight/cluster";
 import type { ClusterReader } from "../preflight/reader";
 import type { Run } from "../preflight";

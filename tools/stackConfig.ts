@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse, YAMLError } from "yaml";
-import { PROJECT } from "../config/keys";
+import { PROJECT } from "../config/metadata";
 
 export const ROOT = path.resolve(__dirname, "..");
 

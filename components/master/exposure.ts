@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AGENT_PORT, HTTP_PORT, Names } from "../../config/names";
 import type { Settings } from "../../config/settings";
+import { SKIP_AWAIT } from "../../config/metadata";
 
 export function webServiceSpec(names: Names, service: Settings["service"]): k8s.types.input.core.v1.ServiceSpec {
     return {
@@ -65,7 +66,7 @@ export function httpRouteSpec(gateway: NonNullable<Settings["gateway"]>, service
  * on controllers that never publish one).
  */
 export function ingressAnnotations(ingress: NonNullable<Settings["ingress"]>): Record<string, string> {
-    return ingress.await ? ingress.annotations : { ...ingress.annotations, "pulumi.com/skipAwait": "true" };
+    return ingress.await ? ingress.annotations : { ...ingress.annotations, [SKIP_AWAIT]: "true" };
 }
 
 export function ingressSpec(

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { PROJECT } from "../../config/keys";
+import { PROJECT } from "../../config/metadata";
 import { deriveNames } from "../../config/names";
 import { settingsFrom } from "../../config/settings";
 import { buildCasc, cascInput, renderCasc } from "../../jcasc/jcasc";
