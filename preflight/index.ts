@@ -1,8 +1,10 @@
-// The pre-flight step: everything the program reads and checks before it composes a resource. The
+// The pre-flight step: what the program reads and checks before it composes a resource. The
 // stack's settings and plugin lock, the extra JCasC, the deployer's rights, what an earlier destroy
 // kept, what backups, a restore, the credentials and a first up need of the cluster, and the running
-// controller (whether this update restarts it). Every problem stops the preview here, listed at
-// once by kind; what is left is a plan that index.ts composes with no further reads.
+// controller (whether this update restarts it). It stops at the first stage with problems (the
+// settings, the extra JCasC, the deployer's rights, what the cluster lacks, kept objects in the
+// way), listing every problem of that stage. What is left is a plan index.ts composes; the one
+// read after it is the provider's own, of existing deploy namespaces (components/namespaces.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { deriveNames, type Names } from "../config/names";
 import { egressNote } from "../config/settings";
