@@ -1,6 +1,6 @@
 // A CronJob that runs one of controller/'s shell scripts with curl against the API server, as its
 // own ServiceAccount, under the restricted profile: the backups' and the agent reaper's. The
-// script and k8s-event.sh, which it sources, come from a ConfigMap of their own.
+// script and what it sources (k8s-event.sh, k8s-request.sh) come from a ConfigMap of their own.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
@@ -10,6 +10,9 @@ import { restrictedContainer, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecur
 /** A shell script of controller/, as the ConfigMaps that carry it hold it. */
 export const controllerScript = (file: string): string =>
     readFileSync(path.join(__dirname, "..", "controller", file), "utf8");
+
+/** What every such script sources, beside it in its ConfigMap. */
+const SOURCED = ["k8s-event.sh", "k8s-request.sh"];
 
 /** curlimages/curl's user and group. */
 const CURL_UID = 100;
@@ -37,7 +40,7 @@ export interface ScriptJobArgs {
     deadlineSeconds: number;
 }
 
-/** The ConfigMap of the script (and k8s-event.sh) and the CronJob that runs it. */
+/** The ConfigMap of the script (and what it sources) and the CronJob that runs it. */
 export function scriptCronJob(
     name: string,
     args: ScriptJobArgs,
@@ -50,7 +53,7 @@ export function scriptCronJob(
         `${name}-script`,
         {
             metadata: meta(`${args.account}-script`),
-            data: { [args.script]: controllerScript(args.script), "k8s-event.sh": controllerScript("k8s-event.sh") },
+            data: Object.fromEntries([args.script, ...SOURCED].map((file) => [file, controllerScript(file)])),
         },
         opts,
     );

@@ -25,18 +25,11 @@ WAIT_SECONDS=${WAIT_SECONDS:-600}
 EVENT_COMPONENT=backup-home
 # quoted VALUE, and where the API server and the account's files are (k8s-event.sh, beside this script).
 . "$(dirname "$0")/k8s-event.sh"
+# request METHOD URL [BODY-FILE] (k8s-request.sh, beside this script).
+. "$(dirname "$0")/k8s-request.sh"
 
 api=$KUBE_API/apis/snapshot.storage.k8s.io/v1/namespaces/$NAMESPACE/volumesnapshots
 log() { printf 'backup-home: %s\n' "$*"; }
-
-# request METHOD URL [BODY-FILE]: prints the HTTP status; the answer is in $WORK/answer.json. Not
-# as "curl": the API server pretty-prints JSON for a curl user agent, and the parsing below reads
-# the compact form.
-request() {
-    printf 'header = "Authorization: Bearer %s"\n' "$(quoted "$(cat "$KUBE_DIR/token")")" |
-        curl -sS -K - --max-time 60 -A jenkins-k8s/backup-home -X "$1" -o "$WORK/answer.json" -w '%{http_code}' \
-            --cacert "$KUBE_DIR/ca.crt" -H 'Content-Type: application/json' ${3:+--data-binary "@$3"} "$2"
-}
 
 name=$PREFIX-scheduled-$(date -u +%Y%m%d%H%M%S)
 printf '%s\n' "{\"apiVersion\":\"snapshot.storage.k8s.io/v1\",\"kind\":\"VolumeSnapshot\",\"metadata\":{\"name\":\"$name\",\"namespace\":\"$NAMESPACE\",\"labels\":{\"jenkins-k8s/snapshot\":\"scheduled\",\"jenkins-k8s/kept-by\":\"$KEPT_BY\"}},\"spec\":{${CLASS:+\"volumeSnapshotClassName\":\"$CLASS\",}\"source\":{\"persistentVolumeClaimName\":\"$CLAIM\"}}}" >"$WORK/snapshot.json"

@@ -23,17 +23,12 @@ STUCK_SECONDS=${STUCK_SECONDS:-1800}
 GRACE_SECONDS=${GRACE_SECONDS:-300}
 EVENT_COMPONENT=agent-reaper
 . "$(dirname "$0")/k8s-event.sh"
+# request METHOD URL [BODY-FILE] (k8s-request.sh, beside this script).
+. "$(dirname "$0")/k8s-request.sh"
 NOW=${NOW:-$(date -u +%s)}
 
 log() { printf 'reap-agents: %s\n' "$*"; }
 
-# request METHOD URL [BODY-FILE]: prints the HTTP status; the answer is in $WORK/answer.json,
-# compact (not as "curl": the API server pretty-prints JSON for a curl user agent).
-request() {
-    printf 'header = "Authorization: Bearer %s"\n' "$(quoted "$(cat "$KUBE_DIR/token")")" |
-        curl -sS -K - --max-time 60 -A jenkins-k8s/agent-reaper -X "$1" -o "$WORK/answer.json" -w '%{http_code}' \
-            --cacert "$KUBE_DIR/ca.crt" -H 'Content-Type: application/json' ${3:+--data-binary "@$3"} "$2"
-}
 
 # epoch TIMESTAMP: seconds since 1970 of an RFC 3339 UTC time (GNU date, or busybox's).
 epoch() { date -u -d "$1" +%s 2>/dev/null || date -u -D '%Y-%m-%dT%H:%M:%SZ' -d "$1" +%s; }

@@ -47,6 +47,7 @@ describe("scheduled snapshots", () => {
         expect(Object.keys(s.object("ConfigMap", "jenkins-backup-script").data).sort()).toEqual([
             "backup-home.sh",
             "k8s-event.sh",
+            "k8s-request.sh",
         ]);
     });
 

@@ -125,7 +125,9 @@ describe("the agent reaper, as its own account", () => {
         await cluster.create(pod("fresh-pending", NOWHERE));
 
         const run = await runPodScript({
-            scripts: { "reap-agents.sh": script("reap-agents.sh"), "k8s-event.sh": script("k8s-event.sh") },
+            scripts: Object.fromEntries(
+                ["reap-agents.sh", "k8s-event.sh", "k8s-request.sh"].map((f) => [f, script(f)]),
+            ),
             script: "reap-agents.sh",
             apiServer: cluster.server,
             token: await cluster.tokenFor(reaper),
