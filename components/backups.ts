@@ -10,6 +10,7 @@ import type { Settings } from "../config/settings";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
 import { scriptCronJob } from "./scriptJob";
 import { BACKUP_RULES, grant, SNAPSHOT_GROUP } from "./rights";
+import { component } from "../config/metadata";
 
 export const SNAPSHOT_API = `${SNAPSHOT_GROUP}/v1`;
 /** What each snapshot this stack takes is labelled with: scheduled or pre-upgrade. */
@@ -40,7 +41,7 @@ export interface BackupsArgs {
 export function backupResources(name: string, args: BackupsArgs, parent: pulumi.Resource) {
     const child = { parent };
     const account = `${name}-backup`;
-    const labels = { ...args.labels, "app.kubernetes.io/component": "backup" };
+    const labels = { ...args.labels, ...component("backup") };
     const meta = (metaName: string) => ({ name: metaName, namespace: args.namespace, labels });
     const sa = new k8s.core.v1.ServiceAccount(`${name}-backup`, { metadata: meta(account) }, child);
     grant(

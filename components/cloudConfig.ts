@@ -8,6 +8,7 @@ import { agentEgress, API_EGRESS, type EgressRule } from "./networkPolicies";
 import { AGENT_UID, PodTemplate } from "../config/podTemplates";
 import { restrictedContainer, RUNTIME_DEFAULT_SECCOMP } from "../config/podSecurity";
 import { perTier } from "./perTier";
+import { component } from "../config/metadata";
 
 /** Where the pre-puller copies its no-op, in each pod. */
 const NOOP_DIR = "/jenkins-k8s-noop";
@@ -95,7 +96,7 @@ export class JenkinsCloudConfig extends pulumi.ComponentResource {
                 metadata: {
                     name: names.cascConfigMap,
                     namespace: args.namespace,
-                    labels: { ...names.labels, "app.kubernetes.io/component": "casc" },
+                    labels: { ...names.labels, ...component("casc") },
                 },
                 data: { [CASC_FILE]: this.casc },
             },

@@ -8,6 +8,7 @@ import type { Names } from "../config/names";
 import { scriptCronJob } from "./scriptJob";
 import { grant, REAPER_RULES } from "./rights";
 import { perTier } from "./perTier";
+import { component } from "../config/metadata";
 
 /** How often it runs; a stuck pod is gone within this of agentStuckMinutes. */
 export const REAPER_SCHEDULE = "*/5 * * * *";
@@ -30,7 +31,7 @@ export interface ReaperArgs {
 export function reaperResources(name: string, args: ReaperArgs, parent: pulumi.Resource): void {
     const child = { parent };
     const account = args.names.agentReaper;
-    const labels = { ...args.names.labels, "app.kubernetes.io/component": "agent-reaper" };
+    const labels = { ...args.names.labels, ...component("agent-reaper") };
     const sa = new k8s.core.v1.ServiceAccount(
         `${name}-agent-reaper`,
         { metadata: { name: account, namespace: args.namespace, labels }, automountServiceAccountToken: true },

@@ -5,6 +5,8 @@ import { Settings, Storage } from "../config/settings";
 import { backupResources } from "./backups";
 import { SNAPSHOT_GROUP } from "./rights";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
+import { component } from "../config/metadata";
+import { HOME_COMPONENT } from "../policy/facts";
 
 export interface JenkinsStorageArgs {
     /** Namespace of the claim; pass the Namespace's output so the claim waits for it. */
@@ -49,7 +51,7 @@ export class JenkinsStorage extends pulumi.ComponentResource {
             const retained = { parent: this, retainOnDelete: storage.retainOnDestroy };
             const labels = {
                 ...names.labels,
-                "app.kubernetes.io/component": "home",
+                ...component(HOME_COMPONENT),
                 ...(storage.retainOnDestroy ? { [KEPT_BY]: args.keptBy } : {}),
             };
             const adopt = (id: string | undefined) => (id ? { import: id } : {});

@@ -2,12 +2,17 @@
 // and reads back from the cluster at preview: each written once here, imported where they are
 // written and where they are read.
 
+import { COMPONENT_LABEL } from "../policy/facts";
+
 /** The project's name: its config keys' prefix (keys.ts configKey), and the part-of label's value. */
 export const PROJECT = "jenkins-k8s";
 
 /** What every object this program makes carries (names.ts), in older releases too. */
 export const PART_OF_LABEL = "app.kubernetes.io/part-of";
 export const PART_OF = { [PART_OF_LABEL]: PROJECT };
+
+/** The label that says which part of the stack an object is (the policy pack reads it: policy/facts.ts). */
+export const component = (name: string) => ({ [COMPONENT_LABEL]: name });
 
 /** The label on every object a stack keeps on destroy: which stack may adopt it (preflight/kept.ts). */
 export const KEPT_BY = `${PROJECT}/kept-by`;

@@ -1,7 +1,8 @@
 // Names that several components need, derived once from the settings so that no component reads
 // another's resources to learn them (no cycles: the JCasC can be built before the controller).
 
-import { PART_OF } from "./metadata";
+import { component, PART_OF } from "./metadata";
+import { CONTROLLER_COMPONENT } from "../policy/facts";
 
 export const HTTP_PORT = 8080;
 export const AGENT_PORT = 50000;
@@ -94,7 +95,7 @@ export function deriveNames(s: NamesInput): Names {
         },
         controllerSelector: {
             "app.kubernetes.io/name": base,
-            "app.kubernetes.io/component": "controller",
+            ...component(CONTROLLER_COMPONENT),
         },
     };
 }

@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import { readPodYaml } from "../policy/podYaml";
 import type { AgentConnection, PodRetention } from "../config/keys";
 import { Names } from "../config/names";
-import { PART_OF } from "../config/metadata";
+import { component, PART_OF } from "../config/metadata";
 import { AGENT_UID, AgentContainer, JNLP, PodTemplate, WORKDIR } from "../config/podTemplates";
 import { proxyVariables, type Proxy, type Settings } from "../config/settings";
 import { isIP } from "net";
@@ -104,7 +104,7 @@ export const CASC_FILE = "jenkins.yaml";
 /** Labels on every agent pod, so policies and network rules can tell agents apart. */
 export const AGENT_POD_LABELS: Record<string, string> = {
     ...PART_OF,
-    "app.kubernetes.io/component": "agent",
+    ...component("agent"),
 };
 
 type Json = string | number | boolean | null | Reference | Json[] | { [key: string]: Json };

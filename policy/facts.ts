@@ -6,6 +6,11 @@
 export const ALLOW_PRIVILEGED = "jenkins-k8s/allow-privileged";
 export const ALLOW_HOST_PATH = "jenkins-k8s/allow-host-path";
 
+/** The label that says which part of the stack an object is, and the parts the pack looks for. */
+export const COMPONENT_LABEL = "app.kubernetes.io/component";
+export const HOME_COMPONENT = "home";
+export const CONTROLLER_COMPONENT = "controller";
+
 /** The seccomp profile types the restricted Pod Security profile accepts. */
 export const RESTRICTED_SECCOMP_TYPES: readonly string[] = ["RuntimeDefault", "Localhost"];
 

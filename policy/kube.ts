@@ -15,8 +15,6 @@ import { ALLOW_HOST_PATH, ALLOW_PRIVILEGED, isFloatingTag } from "./facts";
 // Annotations that explicitly allow what the policies otherwise refuse.
 export { ALLOW_HOST_PATH, ALLOW_PRIVILEGED };
 
-export const COMPONENT_LABEL = "app.kubernetes.io/component";
-
 // Where the pod template ({metadata, spec}) sits in each kind. Patch kinds are left out: a patch
 // is partial by design, so "no resources set" would be a false alarm on every one of them.
 const POD_TEMPLATE_PATHS: { cls: ResourceClass; path: string[] }[] = [

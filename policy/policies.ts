@@ -12,7 +12,6 @@ import {
 import {
     ALLOW_HOST_PATH,
     ALLOW_PRIVILEGED,
-    COMPONENT_LABEL,
     hasAnnotation,
     hasLabel,
     jcascClouds,
@@ -23,7 +22,13 @@ import {
     templatePod,
     unpinnedReason,
 } from "./kube";
-import { DEFAULT_CLOUD, RESTRICTED_SECCOMP_TYPES } from "./facts";
+import {
+    COMPONENT_LABEL,
+    CONTROLLER_COMPONENT,
+    DEFAULT_CLOUD,
+    HOME_COMPONENT,
+    RESTRICTED_SECCOMP_TYPES,
+} from "./facts";
 
 type Obj = Record<string, any>;
 
@@ -206,7 +211,6 @@ const noWildcardRbac: ResourceValidationPolicy = {
  */
 export type ResourceOptionsWithRetain = PolicyResourceOptions & { retainOnDelete?: boolean };
 
-const HOME_COMPONENT = "home";
 const DATA_LOSING_RECLAIM = ["Recycle", "Delete"];
 
 function isHome(metadata: Obj | undefined): boolean {
@@ -267,12 +271,12 @@ const jenkinsHomeRetainUnverified: ResourceValidationPolicy = {
 const restrictedController: ResourceValidationPolicy = {
     name: "restricted-controller",
     description:
-        `The Jenkins controller Deployment (${COMPONENT_LABEL}: controller) runs as non-root with a RuntimeDefault (or Localhost) seccomp ` +
+        `The Jenkins controller Deployment (${COMPONENT_LABEL}: ${CONTROLLER_COMPONENT}) runs as non-root with a RuntimeDefault (or Localhost) seccomp ` +
         "profile, and its containers drop ALL capabilities.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(k8s.apps.v1.Deployment, (_deployment, args, reportViolation) => {
         const site = podSite(args);
-        if (!site || !hasLabel(site.labels, COMPONENT_LABEL, "controller")) {
+        if (!site || !hasLabel(site.labels, COMPONENT_LABEL, CONTROLLER_COMPONENT)) {
             args.notApplicable("applies to the Jenkins controller only");
         }
         const pod = site!.spec;

@@ -22,6 +22,8 @@ import { disruptionBudgetSpec } from "./guards";
 import { controllerNetworkPolicy } from "../networkPolicies";
 import { AUTOMATION_PASSWORD_KEY, podScripts, RestartParts, workloadSpec } from "./workload";
 import { installList, Lock } from "../../plugins/lock";
+import { component } from "../../config/metadata";
+import { CONTROLLER_COMPONENT } from "../../policy/facts";
 
 export interface JenkinsMasterArgs {
     /** Namespace of the controller and of everything this component makes. */
@@ -90,7 +92,7 @@ export class JenkinsMaster extends pulumi.ComponentResource {
     constructor(name: string, args: JenkinsMasterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jenkins:index:JenkinsMaster", name, {}, opts);
         const { names } = args;
-        const labels = { ...names.labels, "app.kubernetes.io/component": "controller" };
+        const labels = { ...names.labels, ...component(CONTROLLER_COMPONENT) };
         const meta = (metaName: string, extra: Record<string, unknown> = {}) => ({
             name: metaName,
             namespace: args.namespace,
