@@ -4,11 +4,10 @@
 // the stacks that exist, so an upgrade never replaces a namespace (and the claims in it).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { controllerLevel, podSecurityLabels, SecurityLevel, weakerThan } from "../config/podSecurity";
+import { controllerLevel, podSecurityLabels, SecurityLevel } from "../config/podSecurity";
 import type { Tier } from "../config/tiers";
 import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
 import { perTier } from "./perTier";
-import { configKey } from "../config/keys";
 
 export interface StackNamespacesArgs {
     /** The controller's namespace. */
@@ -46,9 +45,9 @@ export interface StackNamespaces {
  * Makes (or names) the stack's namespaces. Deleting a namespace deletes the claims in it, so the
  * one that holds Jenkins home is kept on `pulumi destroy` whenever the home is. The deploy
  * namespaces must enforce a Pod Security level, or deploy rights (edit: create any pod) would be
- * root on a node: created ones are labelled so, and an existing one that enforces less is warned
- * about once its labels are read. That warning comes from the cluster, so it is the one raised
- * here rather than with the settings' warnings.
+ * root on a node: created ones are labelled so; an existing one is read here so the bindings wait
+ * for it, and the preview has checked that it exists and enforces enough
+ * (preflight/clusterReady.ts).
  */
 export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
     const namespace = (
@@ -87,24 +86,9 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
         if (args.createDeploy) {
             return namespace(`deploy-namespace-${ns}`, ns, args.deployLevel, true);
         }
-        // Read at preview: a namespace that does not exist fails the preview, naming it.
-        const existing = k8s.core.v1.Namespace.get(`deploy-namespace-${ns}`, ns);
-        existing.metadata.labels.apply((labels) => {
-            // The API server always sets kubernetes.io/metadata.name: no labels at all means the
-            // namespace was not read (an offline render), not that it is unlabelled.
-            if (labels === undefined) {
-                return;
-            }
-            const enforced = labels["pod-security.kubernetes.io/enforce"] ?? "privileged";
-            if (weakerThan(enforced, args.deployLevel)) {
-                void pulumi.log.warn(
-                    `deploy namespace ${ns} enforces Pod Security ${enforced}${labels["pod-security.kubernetes.io/enforce"] ? "" : " (no label)"}: ` +
-                        `jobs allowed to deploy there could run pods that are root on a node. Label it ` +
-                        `pod-security.kubernetes.io/enforce=${args.deployLevel} (${configKey("deployNamespacePodSecurity")}).`,
-                );
-            }
-        });
-        return existing;
+        // Read by the provider, so the bindings wait for it; that it exists and enforces enough
+        // Pod Security was checked at preview (preflight/clusterReady.ts).
+        return k8s.core.v1.Namespace.get(`deploy-namespace-${ns}`, ns);
     });
 
     return {

@@ -37,9 +37,12 @@ export function controllerLevel(nfsHome: boolean): SecurityLevel {
     return nfsHome ? "baseline" : "restricted";
 }
 
+/** The namespace label whose level Pod Security admission enforces. */
+export const POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce";
+
 export function podSecurityLabels(level: SecurityLevel): Record<string, string> {
     return {
-        "pod-security.kubernetes.io/enforce": level,
+        [POD_SECURITY_ENFORCE]: level,
         "pod-security.kubernetes.io/enforce-version": "latest",
         "pod-security.kubernetes.io/warn": level,
         "pod-security.kubernetes.io/warn-version": "latest",

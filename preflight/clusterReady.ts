@@ -1,9 +1,13 @@
 // What a first `pulumi up` needs of the cluster and would otherwise find out late: a Kubernetes
-// version that serves the agent tiers' admission policy, and a StorageClass for Jenkins home (with
-// none, the claim stays Pending until the Deployment times out). Checked at preview when the
-// cluster is read; an offline evaluation says it did not check.
+// version that serves the agent tiers' admission policy, a default PriorityClass agent pods may
+// run at, the deploy namespaces the stack does not create (there, and enforcing the Pod Security
+// level deploy rights need), and a StorageClass for Jenkins home (with none, the claim stays
+// Pending until the Deployment times out). Checked at preview when the cluster is read; an
+// offline evaluation says it did not check.
 import { configKey } from "../config/keys";
+import { POD_SECURITY_ENFORCE, weakerThan } from "../config/podSecurity";
 import type { Settings } from "../config/settings";
+import type { KeptReader } from "./kept";
 
 /** The oldest Kubernetes release whose admissionregistration.k8s.io/v1 serves ValidatingAdmissionPolicy (GA). */
 export const ADMISSION_POLICY_MINOR = 30;
@@ -35,7 +39,7 @@ export interface ReadinessReader {
  */
 export async function readinessProblems(
     settings: Settings,
-    reader: ReadinessReader,
+    reader: ReadinessReader & Pick<KeptReader, "read">,
     homeExists: boolean,
 ): Promise<{ problems: string[]; warnings: string[] }> {
     const problems: string[] = [];
@@ -69,6 +73,26 @@ export async function readinessProblems(
         } else if (priority !== null && priority.value > settings.agents.maxPriority) {
             problems.push(
                 `${configKey("agentMaxPriority")} = ${settings.agents.maxPriority}: the cluster's default PriorityClass ${priority.name} gives every pod that names none ${priority.value}, so the admission policy would refuse every agent pod; set agentMaxPriority to ${priority.value}`,
+            );
+        }
+    }
+    // Deploy rights (a ClusterRole such as edit: create any pod) in a namespace that enforces less
+    // than deployNamespacePodSecurity would let a job run pods that are root on a node.
+    const agents = settings.agents;
+    for (const ns of agents.createDeployNamespaces ? [] : agents.deployNamespaces) {
+        const found = await reader.read({ kind: "Namespace", name: ns });
+        if (found === undefined) {
+            problems.push(
+                `${configKey("deployNamespaces")} = ${JSON.stringify(agents.deployNamespaces)}: the cluster has no namespace ${ns}; create it (labelled ${POD_SECURITY_ENFORCE}=${agents.deployNamespacePodSecurity}), or set ${configKey("createDeployNamespaces")} to true`,
+            );
+            continue;
+        }
+        const enforced = found.labels[POD_SECURITY_ENFORCE] ?? "privileged";
+        if (weakerThan(enforced, agents.deployNamespacePodSecurity)) {
+            warnings.push(
+                `deploy namespace ${ns} enforces Pod Security ${enforced}${found.labels[POD_SECURITY_ENFORCE] ? "" : " (no label)"}: ` +
+                    `jobs allowed to deploy there could run pods that are root on a node. Label it ` +
+                    `${POD_SECURITY_ENFORCE}=${agents.deployNamespacePodSecurity} (${configKey("deployNamespacePodSecurity")}).`,
             );
         }
     }

@@ -3,8 +3,9 @@
 // kept, what backups, a restore, the credentials and a first up need of the cluster, and the running
 // controller (whether this update restarts it). It stops at the first stage with problems (the
 // settings, the extra JCasC, the deployer's rights, what the cluster lacks, kept objects in the
-// way), listing every problem of that stage. What is left is a plan index.ts composes; the one
-// read after it is the provider's own, of existing deploy namespaces (components/namespaces.ts).
+// way), listing every problem of that stage. What is left is a plan index.ts composes with no
+// further reads of its own (the provider still reads the existing deploy namespaces, which the
+// bindings wait for: components/namespaces.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { deriveNames, type Names } from "../config/names";
 import { egressNote } from "../config/settings";

@@ -2,16 +2,25 @@
 // cluster tier asks a real API server the same): the Kubernetes version for the admission policy,
 // and a StorageClass for Jenkins home. Each problem names the key, the value and what to do.
 import { readinessProblems, ReadinessReader, StorageClassInfo } from "../preflight/clusterReady";
+import type { KeptReader } from "../preflight/kept";
 import { settingsOf } from "./harness";
 
 const reader = (
     minor: number,
     classes: StorageClassInfo[] | undefined,
     priority: { name: string; value: number } | null | undefined = null,
-): ReadinessReader => ({
+    /** The namespaces there are, by name: their labels. */
+    namespaces: Record<string, Record<string, string>> = {},
+): ReadinessReader & Pick<KeptReader, "read"> => ({
     serverVersion: () => Promise.resolve({ major: 1, minor, gitVersion: `v1.${minor}.2` }),
     storageClasses: () => Promise.resolve(classes),
     defaultPriority: () => Promise.resolve(priority),
+    read: (o) =>
+        Promise.resolve(
+            o.kind === "Namespace" && namespaces[o.name]
+                ? { labels: namespaces[o.name], uid: "u", deleting: false }
+                : undefined,
+        ),
 });
 const DEFAULT = { "storageclass.kubernetes.io/is-default-class": "true" };
 const settings = settingsOf;
@@ -95,13 +104,66 @@ describe("a first up's needs", () => {
         ).toEqual([
             "the cluster's Kubernetes version and StorageClasses were not checked: jenkins-k8s:adoptKeptObjects is false, so the preview reads nothing",
         ]);
-        const offline: ReadinessReader = {
-            serverVersion: () => Promise.resolve(null),
-            storageClasses: () => Promise.resolve(null),
-            defaultPriority: () => Promise.resolve(null),
-        };
+        const offline = { ...reader(35, []), serverVersion: () => Promise.resolve(null) };
         expect((await readinessProblems(settings(), offline, false)).warnings).toEqual([
             "the cluster's Kubernetes version and StorageClasses were not checked: no cluster was read (an offline render)",
         ]);
+    });
+
+    describe("the deploy namespaces the stack does not create", () => {
+        const deploy = (level?: string) =>
+            settings({
+                deployNamespaces: ["production", "staging"],
+                podTemplates: [
+                    { name: "build", labels: ["build"] },
+                    { name: "deploy", labels: ["deploy"], deploy: true },
+                ],
+                ...(level ? { deployNamespacePodSecurity: level } : {}),
+            });
+        const classes = [{ name: "standard", annotations: DEFAULT }];
+        const enforcing = (level: string) => ({ "pod-security.kubernetes.io/enforce": level });
+
+        it("one that does not exist is refused, naming it and both ways out", async () => {
+            const r = await readinessProblems(
+                deploy(),
+                reader(35, classes, null, { production: enforcing("restricted") }),
+                false,
+            );
+            expect(r.problems).toEqual([
+                'jenkins-k8s:deployNamespaces = ["production","staging"]: the cluster has no namespace staging; create it (labelled pod-security.kubernetes.io/enforce=baseline), or set jenkins-k8s:createDeployNamespaces to true',
+            ]);
+        });
+
+        it("one that enforces less Pod Security than deployNamespacePodSecurity, or none, is warned about: deploy rights there are root on a node", async () => {
+            const r = await readinessProblems(
+                deploy(),
+                reader(35, classes, null, { production: enforcing("privileged"), staging: {} }),
+                false,
+            );
+            expect(r.problems).toEqual([]);
+            expect(r.warnings).toEqual([
+                "deploy namespace production enforces Pod Security privileged: jobs allowed to deploy there could run pods that are root on a node. Label it pod-security.kubernetes.io/enforce=baseline (jenkins-k8s:deployNamespacePodSecurity).",
+                "deploy namespace staging enforces Pod Security privileged (no label): jobs allowed to deploy there could run pods that are root on a node. Label it pod-security.kubernetes.io/enforce=baseline (jenkins-k8s:deployNamespacePodSecurity).",
+            ]);
+            const labelled = { production: enforcing("baseline"), staging: enforcing("restricted") };
+            expect(await readinessProblems(deploy(), reader(35, classes, null, labelled), false)).toEqual({
+                problems: [],
+                warnings: [],
+            });
+            expect(
+                (await readinessProblems(deploy("restricted"), reader(35, classes, null, labelled), false)).warnings,
+            ).toEqual([
+                expect.stringMatching(/^deploy namespace production enforces Pod Security baseline: .*=restricted/),
+            ]);
+        });
+
+        it("none is read when the stack creates them", async () => {
+            const s = settings({
+                deployNamespaces: ["production"],
+                createDeployNamespaces: true,
+                podTemplates: [{ name: "deploy", labels: ["deploy"], deploy: true }],
+            });
+            expect(await readinessProblems(s, reader(35, classes), false)).toEqual({ problems: [], warnings: [] });
+        });
     });
 });

@@ -82,6 +82,36 @@ describe("a first up's needs, asked of the API server", () => {
         }
     });
 
+    it("a deploy namespace it does not create must exist, and one that enforces less Pod Security is warned about", async () => {
+        const cluster = await Cluster.connect();
+        const weak = "jk8s-ready-deploy-weak";
+        const missing = "jk8s-ready-deploy-missing";
+        const labels = { "pod-security.kubernetes.io/enforce": "privileged" };
+        await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: weak, labels } });
+        try {
+            const r = preview(`deployNamespaces=${JSON.stringify([weak, missing])}`);
+            expect(r.status).toBe(1);
+            expect(r.stderr).toContain(
+                `jenkins-k8s:deployNamespaces = ${JSON.stringify([weak, missing])}: the cluster has no namespace ${missing}; create it (labelled pod-security.kubernetes.io/enforce=baseline)`,
+            );
+            expect(r.stderr).not.toContain(`no namespace ${weak}`);
+            // On an NFS home, so that no StorageClass problem of this cluster stops the preview first.
+            const ok = preview(
+                `deployNamespaces=${JSON.stringify([weak])}`,
+                "storageMode=nfs",
+                "nfsServer=nfs.example.com",
+                "nfsPath=/exports/jenkins",
+            );
+            expect(ok.status).toBe(0);
+            expect(ok.stderr).toContain(
+                `deploy namespace ${weak} enforces Pod Security privileged: jobs allowed to deploy there could run pods that are root on a node`,
+            );
+            expect(ok.stderr).not.toContain("jenkins-k8s:deployNamespaces =");
+        } finally {
+            await cluster.delete({ apiVersion: "v1", kind: "Namespace", metadata: { name: weak } });
+        }
+    });
+
     it("the version the API server reports serves the admission policy", () => {
         expect(minor).toBeGreaterThanOrEqual(ADMISSION_POLICY_MINOR);
         const r = preview("storageClass=no-such-class");
