@@ -7,10 +7,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Names } from "../config/names";
 import type { Settings } from "../config/settings";
-import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
+import { component, KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
 import { scriptCronJob } from "./scriptJob";
 import { BACKUP_RULES, grant, SNAPSHOT_GROUP } from "./rights";
-import { component } from "../config/metadata";
 
 export const SNAPSHOT_API = `${SNAPSHOT_GROUP}/v1`;
 /** What each snapshot this stack takes is labelled with: scheduled or pre-upgrade. */

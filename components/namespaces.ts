@@ -46,8 +46,8 @@ export interface StackNamespaces {
  * one that holds Jenkins home is kept on `pulumi destroy` whenever the home is. The deploy
  * namespaces must enforce a Pod Security level, or deploy rights (edit: create any pod) would be
  * root on a node: created ones are labelled so; an existing one is read here so the bindings wait
- * for it, and the preview has checked that it exists and enforces enough
- * (preflight/clusterReady.ts).
+ * for it, and the preview, when it reads the cluster, has checked that it exists and enforces
+ * enough (preflight/clusterReady.ts).
  */
 export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
     const namespace = (
@@ -86,8 +86,9 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
         if (args.createDeploy) {
             return namespace(`deploy-namespace-${ns}`, ns, args.deployLevel, true);
         }
-        // Read by the provider, so the bindings wait for it; that it exists and enforces enough
-        // Pod Security was checked at preview (preflight/clusterReady.ts).
+        // Read by the provider, so the bindings wait for it (a missing one fails the preview here
+        // too); that it exists and enforces enough Pod Security is checked at preview when the
+        // cluster is read (preflight/clusterReady.ts).
         return k8s.core.v1.Namespace.get(`deploy-namespace-${ns}`, ns);
     });
 

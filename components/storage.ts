@@ -4,8 +4,7 @@ import { Names } from "../config/names";
 import { Settings, Storage } from "../config/settings";
 import { backupResources } from "./backups";
 import { SNAPSHOT_GROUP } from "./rights";
-import { KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
-import { component } from "../config/metadata";
+import { component, KEPT_ANNOTATIONS, KEPT_BY } from "../config/metadata";
 import { HOME_COMPONENT } from "../policy/facts";
 
 export interface JenkinsStorageArgs {

@@ -659,7 +659,7 @@ export const KEYS = {
         default: "baseline",
         schema: oneOf(SECURITY_LEVELS),
         description:
-            "Pod Security level the deployNamespaces must enforce, so that deploy rights are not node root: created ones are labelled so; preview warns about an existing one that enforces less.",
+            "Pod Security level the deployNamespaces must enforce, so that deploy rights are not node root: created ones are labelled so; preview warns about an existing one that enforces less (when it reads the cluster: adoptKeptObjects).",
     },
     admissionPolicy: {
         type: "boolean",

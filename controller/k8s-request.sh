@@ -7,6 +7,6 @@
 # command line.
 request() {
     printf 'header = "Authorization: Bearer %s"\n' "$(quoted "$(cat "$KUBE_DIR/token")")" |
-        curl -sS -K - --max-time 60 -A "jenkins-k8s/$EVENT_COMPONENT" -X "$1" -o "$WORK/answer.json" -w '%{http_code}' \
+        curl -sS -K - --max-time 60 -A "jenkins-k8s/${EVENT_COMPONENT:?}" -X "$1" -o "$WORK/answer.json" -w '%{http_code}' \
             --cacert "$KUBE_DIR/ca.crt" -H 'Content-Type: application/json' ${3:+--data-binary "@$3"} "$2"
 }

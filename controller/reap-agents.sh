@@ -29,7 +29,6 @@ NOW=${NOW:-$(date -u +%s)}
 
 log() { printf 'reap-agents: %s\n' "$*"; }
 
-
 # epoch TIMESTAMP: seconds since 1970 of an RFC 3339 UTC time (GNU date, or busybox's).
 epoch() { date -u -d "$1" +%s 2>/dev/null || date -u -D '%Y-%m-%dT%H:%M:%SZ' -d "$1" +%s; }
 

@@ -33,7 +33,8 @@ export interface ReadinessReader {
 }
 
 /**
- * What the cluster lacks for this stack (problems), and what could not be checked (warnings).
+ * What the cluster lacks for this stack (problems), and what could not be checked (warnings). The
+ * deploy namespaces the stack does not create are read as kept objects are (KeptReader.read).
  * `homeExists`: the home claim is there already (a running stack, or one kept by destroy), so its
  * class was settled when it was made.
  */
@@ -44,17 +45,16 @@ export async function readinessProblems(
 ): Promise<{ problems: string[]; warnings: string[] }> {
     const problems: string[] = [];
     const warnings: string[] = [];
+    const agents = settings.agents;
+    const deployRead = agents.createDeployNamespaces ? [] : agents.deployNamespaces;
+    const unchecked = `the cluster's Kubernetes version and StorageClasses${deployRead.length > 0 ? ` and the deploy namespaces (${deployRead.join(", ")}: that they exist and enforce Pod Security ${agents.deployNamespacePodSecurity})` : ""} were not checked`;
     if (!settings.adoptKeptObjects) {
-        warnings.push(
-            `the cluster's Kubernetes version and StorageClasses were not checked: ${configKey("adoptKeptObjects")} is false, so the preview reads nothing`,
-        );
+        warnings.push(`${unchecked}: ${configKey("adoptKeptObjects")} is false, so the preview reads nothing`);
         return { problems, warnings };
     }
     const version = await reader.serverVersion();
     if (version === null) {
-        warnings.push(
-            "the cluster's Kubernetes version and StorageClasses were not checked: no cluster was read (an offline render)",
-        );
+        warnings.push(`${unchecked}: no cluster was read (an offline render)`);
         return { problems, warnings };
     }
     if (settings.agents.admissionPolicy && version.major === 1 && version.minor < ADMISSION_POLICY_MINOR) {
@@ -78,12 +78,11 @@ export async function readinessProblems(
     }
     // Deploy rights (a ClusterRole such as edit: create any pod) in a namespace that enforces less
     // than deployNamespacePodSecurity would let a job run pods that are root on a node.
-    const agents = settings.agents;
-    for (const ns of agents.createDeployNamespaces ? [] : agents.deployNamespaces) {
+    for (const ns of deployRead) {
         const found = await reader.read({ kind: "Namespace", name: ns });
-        if (found === undefined) {
+        if (found === undefined || found.deleting) {
             problems.push(
-                `${configKey("deployNamespaces")} = ${JSON.stringify(agents.deployNamespaces)}: the cluster has no namespace ${ns}; create it (labelled ${POD_SECURITY_ENFORCE}=${agents.deployNamespacePodSecurity}), or set ${configKey("createDeployNamespaces")} to true`,
+                `${configKey("deployNamespaces")} = ${JSON.stringify(agents.deployNamespaces)}: the cluster has no namespace ${ns}${found ? " (it is being deleted)" : ""}; create it (labelled ${POD_SECURITY_ENFORCE}=${agents.deployNamespacePodSecurity}), or set ${configKey("createDeployNamespaces")} to true`,
             );
             continue;
         }

@@ -158,10 +158,13 @@ export function deployerRights(settings: Settings): DeployerRights {
         ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
     });
     const needed = made.flatMap((m) => WRITE_VERBS.map((v) => of(m, v)));
-    // Deploy namespaces the stack does not create are read, to fail the preview when one is missing.
+    // Deploy namespaces the stack does not create are read (preflight/clusterReady.ts, and the
+    // provider). The API server authorizes a namespace's GET in that namespace (apiserver's
+    // RequestInfoFactory makes a namespace's name its request's namespace), so a RoleBinding there
+    // allows it: asked there.
     if (!settings.agents.createDeployNamespaces) {
         for (const name of settings.agents.deployNamespaces) {
-            needed.push({ verb: "get", group: "", resource: "namespaces", name });
+            needed.push({ verb: "get", group: "", resource: "namespaces", name, namespace: name });
         }
     }
     needed.push(...DEPLOYMENT_AWAIT.map((r) => ({ ...r, namespace: settings.namespace })));

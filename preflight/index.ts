@@ -47,9 +47,15 @@ export interface Plan extends Pick<StackSettings, "settings" | "lock" | "lockFil
     credentialSecrets: string[];
 }
 
-const stop = (problems: string[]) => {
-    if (problems.length > 0) throw new ConfigError(problems);
-};
+/**
+ * Stops the preview at a stage with problems; the warnings found so far are printed first, since
+ * a refused preview's output is all the user sees (a successful one prints them at the end).
+ */
+function stop(problems: string[], warnings: string[] = [], error = (p: string[]) => new ConfigError(p)): void {
+    if (problems.length === 0) return;
+    for (const warning of warnings) void pulumi.log.warn(warning);
+    throw error(problems);
+}
 
 /**
  * Reads and checks what the stack needs before anything is composed; throws for every problem,
@@ -59,19 +65,19 @@ export async function preflight(run: Run): Promise<Plan> {
     const reader = run.reader;
     const { settings, warnings, lock, lockFile } = loadSettings();
     const fixtureLock = fixtureLockProblem(lock, lockFile);
-    if (fixtureLock && !run.offline) stop([`${configKey("plugins")}: ${fixtureLock}`]);
+    if (fixtureLock && !run.offline) stop([`${configKey("plugins")}: ${fixtureLock}`], warnings);
     for (const warning of [...warnings, ...(fixtureLock ? [fixtureLock] : [])]) void pulumi.log.warn(warning);
     const names = deriveNames(settings);
     // The extra JCasC documents, merged into the program's: what they may not set, and what the
     // schema does not describe.
     const casc = cascInput(settings, names);
     const cascCheck = checkCasc(casc, new Set(Object.keys(lock.locked)));
-    stop(cascCheck.problems);
+    stop(cascCheck.problems, cascCheck.warnings);
     for (const warning of cascCheck.warnings) void pulumi.log.warn(warning);
     // What the up does, asked of the API server as the deployer: each right it lacks, named, before
     // the reads below need some of them.
     const rightsCheck = await rightsProblems(settings, reader);
-    stop(rightsCheck.problems);
+    stop(rightsCheck.problems, rightsCheck.warnings);
     // What an earlier `pulumi destroy` of this stack kept, adopted rather than created again.
     const keptBy = keptByValue(pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack());
     const kept = keptObjects(settings, names);
@@ -86,9 +92,11 @@ export async function preflight(run: Run): Promise<Plan> {
     const restoreDone = settings.restoreFromSnapshot !== undefined && homeExists;
     const backupCheck = await backupProblems(settings, reader, restoreDone);
     const secretCheck = await secretProblems(settings, reader, settings.adoptKeptObjects);
-    // What a first up needs: a Kubernetes version for the admission policy, a class for Jenkins home.
+    // What a first up needs: a Kubernetes version for the admission policy, a default priority
+    // agent pods may run at, the deploy namespaces it does not create, a class for Jenkins home.
     const readyCheck = await readinessProblems(settings, reader, homeExists);
-    stop([...backupCheck.problems, ...secretCheck.problems, ...readyCheck.problems]);
+    const found = [...secretCheck.warnings, ...readyCheck.warnings, ...rightsCheck.warnings];
+    stop([...backupCheck.problems, ...secretCheck.problems, ...readyCheck.problems], found);
     // What only a restart applies; the preview says when the update restarts a running controller,
     // and with backups a restore point is taken first (none in the up that restores: its new claim
     // is not the home being left, and may not bind before the pod).
@@ -110,15 +118,10 @@ export async function preflight(run: Run): Promise<Plan> {
         (settings.backups || settings.adoptKeptObjects) && !(settings.restoreFromSnapshot && !restoreDone)
             ? await reader.controller(settings.namespace, names.controller)
             : undefined;
-    if (adoption.problems.length > 0) throw new KeptObjectsError(adoption.problems);
+    stop(adoption.problems, found, (p) => new KeptObjectsError(p));
 
     for (const note of [egressNote(settings), ...adoption.notes, ...backupCheck.notes]) void pulumi.log.info(note);
-    for (const warning of [
-        ...secretCheck.warnings,
-        ...readyCheck.warnings,
-        ...rightsCheck.warnings,
-        ...[restartNotice(running, restart.parts)].filter((n) => n !== undefined),
-    ]) {
+    for (const warning of [...found, ...[restartNotice(running, restart.parts)].filter((n) => n !== undefined)]) {
         void pulumi.log.warn(warning);
     }
     const importOf = (o: Parameters<typeof adoptOption>[1]) => adoptOption(adoption, o).import;

@@ -1,9 +1,14 @@
 // What a first up needs of the cluster, checked at preview against a reader of the cluster (the
 // cluster tier asks a real API server the same): the Kubernetes version for the admission policy,
-// and a StorageClass for Jenkins home. Each problem names the key, the value and what to do.
+// the default PriorityClass, the deploy namespaces it does not create (there, and their Pod
+// Security), and a StorageClass for Jenkins home. Each problem names the key, the value and what to do.
 import { readinessProblems, ReadinessReader, StorageClassInfo } from "../preflight/clusterReady";
-import type { KeptReader } from "../preflight/kept";
-import { settingsOf } from "./harness";
+import type { KeptReader, Live } from "../preflight/kept";
+import { EMPTY_CLUSTER } from "../preflight/cluster";
+import { ConfigError } from "../config/reader";
+import { evaluate } from "../tools/evaluate";
+import { readStackConfig } from "../tools/stackConfig";
+import { settingsOf, warningsOf } from "./harness";
 
 const reader = (
     minor: number,
@@ -111,15 +116,15 @@ describe("a first up's needs", () => {
     });
 
     describe("the deploy namespaces the stack does not create", () => {
+        const deployValues = {
+            deployNamespaces: ["production", "staging"],
+            podTemplates: [
+                { name: "build", labels: ["build"] },
+                { name: "deploy", labels: ["deploy"], deploy: true },
+            ],
+        };
         const deploy = (level?: string) =>
-            settings({
-                deployNamespaces: ["production", "staging"],
-                podTemplates: [
-                    { name: "build", labels: ["build"] },
-                    { name: "deploy", labels: ["deploy"], deploy: true },
-                ],
-                ...(level ? { deployNamespacePodSecurity: level } : {}),
-            });
+            settings({ ...deployValues, ...(level ? { deployNamespacePodSecurity: level } : {}) });
         const classes = [{ name: "standard", annotations: DEFAULT }];
         const enforcing = (level: string) => ({ "pod-security.kubernetes.io/enforce": level });
 
@@ -157,6 +162,32 @@ describe("a first up's needs", () => {
             ]);
         });
 
+        it("one being deleted is refused as missing: the bindings there would fail", async () => {
+            const r = reader(35, classes, null, { production: enforcing("baseline"), staging: enforcing("baseline") });
+            const read = r.read;
+            r.read = async (o) => {
+                const found = await read(o);
+                return found && o.name === "staging" ? { ...found, deleting: true } : found;
+            };
+            expect((await readinessProblems(deploy(), r, false)).problems).toEqual([
+                expect.stringContaining("the cluster has no namespace staging (it is being deleted); create it"),
+            ]);
+        });
+
+        it("without reads (adoptKeptObjects false, or offline) the warning says they were not checked", async () => {
+            const off = await readinessProblems(
+                settingsOf({ ...deployValues, adoptKeptObjects: "false" }),
+                reader(35, classes),
+                false,
+            );
+            expect(off).toEqual({
+                problems: [],
+                warnings: [
+                    "the cluster's Kubernetes version and StorageClasses and the deploy namespaces (production, staging: that they exist and enforce Pod Security baseline) were not checked: jenkins-k8s:adoptKeptObjects is false, so the preview reads nothing",
+                ],
+            });
+        });
+
         it("none is read when the stack creates them", async () => {
             const s = settings({
                 deployNamespaces: ["production"],
@@ -165,5 +196,41 @@ describe("a first up's needs", () => {
             });
             expect(await readinessProblems(s, reader(35, classes), false)).toEqual({ problems: [], warnings: [] });
         });
+    });
+});
+
+describe("a refused preview", () => {
+    it("still prints the warnings found so far: the user sees them with the refusal, not after fixing it", async () => {
+        // The prod stack's deploy namespaces, one of them enforcing nothing, on a cluster without a default class.
+        const cluster = {
+            ...EMPTY_CLUSTER,
+            serverVersion: () => Promise.resolve({ major: 1, minor: 35, gitVersion: "v1.35.0" }),
+            storageClasses: () => Promise.resolve([]),
+            defaultPriority: () => Promise.resolve(undefined),
+            read: (o: { kind: string; name: string }): Promise<Live | undefined> => {
+                const labels: Record<string, Record<string, string>> = {
+                    production: { "pod-security.kubernetes.io/enforce": "baseline" },
+                    staging: {},
+                };
+                const found = o.kind === "Namespace" ? labels[o.name] : undefined;
+                return Promise.resolve(found && { labels: found, uid: "u", deleting: false });
+            },
+        };
+        const { result, warnings } = await warningsOf(() =>
+            evaluate(readStackConfig("prod"), { stack: "prod", cluster }).then(
+                () => undefined,
+                (err: unknown) => err,
+            ),
+        );
+        expect(result).toBeInstanceOf(ConfigError);
+        expect((result as ConfigError).problems).toEqual([
+            expect.stringContaining('jenkins-k8s:storageClass = "csi-rbd": the cluster has no such StorageClass'),
+        ]);
+        expect(warnings).toEqual(
+            expect.arrayContaining([
+                expect.stringMatching(/^deploy namespace staging enforces Pod Security privileged \(no label\)/),
+                expect.stringMatching(/^the cluster's default PriorityClass was not checked/),
+            ]),
+        );
     });
 });

@@ -166,10 +166,10 @@ describe("the deployer's rights, as the API server answers", () => {
         );
     });
 
-    it("deploy namespaces the stack does not create are read: get on each, by name", () => {
+    it("deploy namespaces the stack does not create are read: get on each, by name, asked in that namespace (where the API server authorizes it, so a RoleBinding there allows it)", () => {
         const rights = deployerRights(PROD).needed;
         for (const name of PROD.agents.deployNamespaces) {
-            expect(rights).toContainEqual({ verb: "get", group: "", resource: "namespaces", name });
+            expect(rights).toContainEqual({ verb: "get", group: "", resource: "namespaces", name, namespace: name });
         }
     });
 

@@ -86,7 +86,8 @@ describe("a first up's needs, asked of the API server", () => {
         const cluster = await Cluster.connect();
         const weak = "jk8s-ready-deploy-weak";
         const missing = "jk8s-ready-deploy-missing";
-        const labels = { "pod-security.kubernetes.io/enforce": "privileged" };
+        const labels = { "pod-security.kubernetes.io/enforce": "privileged", [TIER_LABEL]: "true" };
+        await cluster.settled({ apiVersion: "v1", kind: "Namespace", metadata: { name: weak } });
         await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: weak, labels } });
         try {
             const r = preview(`deployNamespaces=${JSON.stringify([weak, missing])}`);
@@ -95,7 +96,9 @@ describe("a first up's needs, asked of the API server", () => {
                 `jenkins-k8s:deployNamespaces = ${JSON.stringify([weak, missing])}: the cluster has no namespace ${missing}; create it (labelled pod-security.kubernetes.io/enforce=baseline)`,
             );
             expect(r.stderr).not.toContain(`no namespace ${weak}`);
-            // On an NFS home, so that no StorageClass problem of this cluster stops the preview first.
+            // A refused preview still prints the warnings found so far.
+            expect(r.stderr).toContain(`deploy namespace ${weak} enforces Pod Security privileged`);
+            // On an NFS home, so that no StorageClass problem of this cluster refuses the preview.
             const ok = preview(
                 `deployNamespaces=${JSON.stringify([weak])}`,
                 "storageMode=nfs",
@@ -192,6 +195,41 @@ describe("the deployer's rights, asked of the API server", () => {
         );
         // Its own namespace holds everything the up writes there.
         expect(r.stderr).not.toContain(`in namespace ${NS}, which the up needs`);
+    });
+
+    it("a deploy namespace the deployer administers is readable as the API server authorizes it: in that namespace", async () => {
+        const deployNs = `${NS}-deploy`;
+        const missingThere = new RegExp(`may not [^\\n]*in namespace ${deployNs},`);
+        await cluster.settled({ apiVersion: "v1", kind: "Namespace", metadata: { name: deployNs } });
+        await cluster.apply({
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name: deployNs, labels: { [TIER_LABEL]: "true" } },
+        });
+        try {
+            const before = previewWith(kubeconfig, `deployNamespaces=${JSON.stringify([deployNs])}`);
+            expect(before.stderr).toMatch(missingThere);
+            expect(before.stderr).toContain(`get namespaces/${deployNs}`);
+            await cluster.apply({
+                apiVersion: "rbac.authorization.k8s.io/v1",
+                kind: "RoleBinding",
+                metadata: { name: "deployer-admin", namespace: deployNs },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
+                subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: NS }],
+            });
+            // The namespace's own GET included: the real read passes with that RoleBinding alone.
+            const after = previewWith(kubeconfig, `deployNamespaces=${JSON.stringify([deployNs])}`);
+            expect(after.stderr).not.toMatch(missingThere);
+            expect(after.stderr).not.toContain(`namespaces/${deployNs}`);
+            const read = await cluster.request(
+                "read",
+                { apiVersion: "v1", kind: "Namespace", metadata: { name: deployNs } },
+                { as: deployer },
+            );
+            expect(read).toBeDefined();
+        } finally {
+            await cluster.delete({ apiVersion: "v1", kind: "Namespace", metadata: { name: deployNs } });
+        }
     });
 
     it("what the preview says it may not do, the API server refuses; what it may, the API server admits", async () => {
