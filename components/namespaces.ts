@@ -41,6 +41,15 @@ export interface StackNamespaces {
     deploy: pulumi.Resource[];
 }
 
+/** One namespace the stack makes: its Pulumi name (and earlier ones), name, level, and whether destroy keeps it. */
+interface Made {
+    resourceName: string;
+    aliases?: pulumi.Alias[];
+    name: string;
+    level: SecurityLevel;
+    retain: boolean;
+}
+
 /**
  * Makes (or names) the stack's namespaces. Deleting a namespace deletes the claims in it, so the
  * one that holds Jenkins home is kept on `pulumi destroy` whenever the home is. The deploy
@@ -50,13 +59,7 @@ export interface StackNamespaces {
  * enough (preflight/clusterReady.ts).
  */
 export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
-    const namespace = (
-        resourceName: string,
-        name: string,
-        level: SecurityLevel,
-        retain: boolean,
-        aliases?: pulumi.Alias[],
-    ) =>
+    const namespace = ({ resourceName, aliases, name, level, retain }: Made) =>
         new k8s.core.v1.Namespace(
             resourceName,
             {
@@ -73,18 +76,17 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
             { retainOnDelete: retain, aliases, ...(args.adopt[name] ? { import: args.adopt[name] } : {}) },
         );
     // Made by the program when it makes namespaces; named otherwise.
-    const own = (
-        resourceName: string,
-        name: string,
-        level: SecurityLevel,
-        retain: boolean,
-        aliases?: pulumi.Alias[],
-    ): pulumi.Output<string> =>
-        args.create ? namespace(resourceName, name, level, retain, aliases).metadata.name : pulumi.output(name);
+    const own = (made: Made): pulumi.Output<string> =>
+        args.create ? namespace(made).metadata.name : pulumi.output(made.name);
 
     const deploy = args.deploy.map((ns) => {
         if (args.createDeploy) {
-            return namespace(`deploy-namespace-${ns}`, ns, args.deployLevel, true);
+            return namespace({
+                resourceName: `deploy-namespace-${ns}`,
+                name: ns,
+                level: args.deployLevel,
+                retain: true,
+            });
         }
         // Read by the provider, so the bindings wait for it (a missing one fails the preview here
         // too); that it exists and enforces enough Pod Security is checked at preview when the
@@ -93,16 +95,16 @@ export function stackNamespaces(args: StackNamespacesArgs): StackNamespaces {
     });
 
     return {
-        controller: own(
-            "controller-namespace",
-            args.controller,
-            controllerLevel(args.nfsHome),
-            args.keepControllerNamespace,
-        ),
+        controller: own({
+            resourceName: "controller-namespace",
+            name: args.controller,
+            level: controllerLevel(args.nfsHome),
+            retain: args.keepControllerNamespace,
+        }),
         tiers: Object.fromEntries(
             args.tiers.map((t) => {
                 const { name: resourceName, aliases } = perTier("", t.name, "agent-namespace");
-                return [t.name, own(resourceName, t.namespace, t.level, false, aliases)];
+                return [t.name, own({ resourceName, aliases, name: t.namespace, level: t.level, retain: false })];
             }),
         ),
         deploy,

@@ -48,8 +48,9 @@ export interface Plan extends Pick<StackSettings, "settings" | "lock" | "lockFil
 }
 
 /**
- * Stops the preview at a stage with problems; the warnings found so far are printed first, since
- * a refused preview's output is all the user sees (a successful one prints them at the end).
+ * Stops the preview at a stage with problems; the cluster's warnings found so far are printed
+ * first, since a refused preview's output is all the user sees (a successful one prints them at
+ * the end, after its notes).
  */
 function stop(problems: string[], warnings: string[] = [], error = (p: string[]) => new ConfigError(p)): void {
     if (problems.length === 0) return;
@@ -65,15 +66,16 @@ export async function preflight(run: Run): Promise<Plan> {
     const reader = run.reader;
     const { settings, warnings, lock, lockFile } = loadSettings();
     const fixtureLock = fixtureLockProblem(lock, lockFile);
-    if (fixtureLock && !run.offline) stop([`${configKey("plugins")}: ${fixtureLock}`], warnings);
-    for (const warning of [...warnings, ...(fixtureLock ? [fixtureLock] : [])]) void pulumi.log.warn(warning);
+    for (const warning of warnings) void pulumi.log.warn(warning);
+    if (fixtureLock && !run.offline) stop([`${configKey("plugins")}: ${fixtureLock}`]);
+    if (fixtureLock) void pulumi.log.warn(fixtureLock);
     const names = deriveNames(settings);
     // The extra JCasC documents, merged into the program's: what they may not set, and what the
     // schema does not describe.
     const casc = cascInput(settings, names);
     const cascCheck = checkCasc(casc, new Set(Object.keys(lock.locked)));
-    stop(cascCheck.problems, cascCheck.warnings);
     for (const warning of cascCheck.warnings) void pulumi.log.warn(warning);
+    stop(cascCheck.problems);
     // What the up does, asked of the API server as the deployer: each right it lacks, named, before
     // the reads below need some of them.
     const rightsCheck = await rightsProblems(settings, reader);
@@ -95,8 +97,8 @@ export async function preflight(run: Run): Promise<Plan> {
     // What a first up needs: a Kubernetes version for the admission policy, a default priority
     // agent pods may run at, the deploy namespaces it does not create, a class for Jenkins home.
     const readyCheck = await readinessProblems(settings, reader, homeExists);
-    const found = [...secretCheck.warnings, ...readyCheck.warnings, ...rightsCheck.warnings];
-    stop([...backupCheck.problems, ...secretCheck.problems, ...readyCheck.problems], found);
+    const clusterWarnings = [...secretCheck.warnings, ...readyCheck.warnings, ...rightsCheck.warnings];
+    stop([...backupCheck.problems, ...secretCheck.problems, ...readyCheck.problems], clusterWarnings);
     // What only a restart applies; the preview says when the update restarts a running controller,
     // and with backups a restore point is taken first (none in the up that restores: its new claim
     // is not the home being left, and may not bind before the pod).
@@ -118,10 +120,10 @@ export async function preflight(run: Run): Promise<Plan> {
         (settings.backups || settings.adoptKeptObjects) && !(settings.restoreFromSnapshot && !restoreDone)
             ? await reader.controller(settings.namespace, names.controller)
             : undefined;
-    stop(adoption.problems, found, (p) => new KeptObjectsError(p));
+    stop(adoption.problems, clusterWarnings, (p) => new KeptObjectsError(p));
 
     for (const note of [egressNote(settings), ...adoption.notes, ...backupCheck.notes]) void pulumi.log.info(note);
-    for (const warning of [...found, ...[restartNotice(running, restart.parts)].filter((n) => n !== undefined)]) {
+    for (const warning of [...clusterWarnings, restartNotice(running, restart.parts)].filter((w) => w !== undefined)) {
         void pulumi.log.warn(warning);
     }
     const importOf = (o: Parameters<typeof adoptOption>[1]) => adoptOption(adoption, o).import;
@@ -134,9 +136,10 @@ export async function preflight(run: Run): Promise<Plan> {
         keptBy,
         adopt: {
             namespaces: Object.fromEntries(
-                [kept.controllerNamespace, ...kept.deployNamespaces].flatMap((o) =>
-                    o && importOf(o) ? [[o.name, importOf(o)!]] : [],
-                ),
+                [kept.controllerNamespace, ...kept.deployNamespaces].flatMap((o) => {
+                    const id = importOf(o);
+                    return o && id ? [[o.name, id]] : [];
+                }),
             ),
             claim: importOf(kept.claim),
             volume: importOf(kept.volume),

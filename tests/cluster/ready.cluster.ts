@@ -49,6 +49,16 @@ function previewWith(kubeconfig: string, ...sets: string[]): { status: number | 
     }
 }
 
+/** A namespace of this suite, made fresh (one a previous run left terminating is waited for first). */
+async function freshNamespace(cluster: Cluster, name: string, labels: Record<string, string> = {}): Promise<void> {
+    await cluster.settled({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    await cluster.apply({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name, labels: { ...labels, [TIER_LABEL]: "true" } },
+    });
+}
+
 describe("a first up's needs, asked of the API server", () => {
     let classes: { name: string; isDefault: boolean }[];
     let minor: number;
@@ -86,9 +96,7 @@ describe("a first up's needs, asked of the API server", () => {
         const cluster = await Cluster.connect();
         const weak = "jk8s-ready-deploy-weak";
         const missing = "jk8s-ready-deploy-missing";
-        const labels = { "pod-security.kubernetes.io/enforce": "privileged", [TIER_LABEL]: "true" };
-        await cluster.settled({ apiVersion: "v1", kind: "Namespace", metadata: { name: weak } });
-        await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: weak, labels } });
+        await freshNamespace(cluster, weak, { "pod-security.kubernetes.io/enforce": "privileged" });
         try {
             const r = preview(`deployNamespaces=${JSON.stringify([weak, missing])}`);
             expect(r.status).toBe(1);
@@ -130,26 +138,25 @@ describe("the deployer's rights, asked of the API server", () => {
     let cluster: Cluster;
     let dir: string;
     let kubeconfig: string;
+    /** The deployer gets ClusterRole admin in `namespace`, through a RoleBinding there. */
+    const adminIn = (namespace: string) =>
+        cluster.apply({
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "RoleBinding",
+            metadata: { name: "deployer-admin", namespace },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
+            subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: NS }],
+        });
     beforeAll(async () => {
         cluster = await Cluster.connect();
-        const labels = { [TIER_LABEL]: "true" };
-        for (const name of [NS, `${NS}-agents`]) {
-            await cluster.settled({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
-            await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels } });
-        }
+        for (const name of [NS, `${NS}-agents`]) await freshNamespace(cluster, name);
         await cluster.apply({
             apiVersion: "v1",
             kind: "ServiceAccount",
             metadata: { name: "deployer", namespace: NS },
         });
         // A namespace admin, as a platform team often hands out: everything in one namespace, nothing else.
-        await cluster.apply({
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "RoleBinding",
-            metadata: { name: "deployer-admin", namespace: NS },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
-            subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: NS }],
-        });
+        await adminIn(NS);
         const { server } = cluster.kc.getCurrentCluster()!;
         dir = mkdtempSync(path.join(tmpdir(), "jenkins-k8s-deployer-"));
         kubeconfig = path.join(dir, "kubeconfig");
@@ -200,23 +207,12 @@ describe("the deployer's rights, asked of the API server", () => {
     it("a deploy namespace the deployer administers is readable as the API server authorizes it: in that namespace", async () => {
         const deployNs = `${NS}-deploy`;
         const missingThere = new RegExp(`may not [^\\n]*in namespace ${deployNs},`);
-        await cluster.settled({ apiVersion: "v1", kind: "Namespace", metadata: { name: deployNs } });
-        await cluster.apply({
-            apiVersion: "v1",
-            kind: "Namespace",
-            metadata: { name: deployNs, labels: { [TIER_LABEL]: "true" } },
-        });
+        await freshNamespace(cluster, deployNs);
         try {
             const before = previewWith(kubeconfig, `deployNamespaces=${JSON.stringify([deployNs])}`);
             expect(before.stderr).toMatch(missingThere);
             expect(before.stderr).toContain(`get namespaces/${deployNs}`);
-            await cluster.apply({
-                apiVersion: "rbac.authorization.k8s.io/v1",
-                kind: "RoleBinding",
-                metadata: { name: "deployer-admin", namespace: deployNs },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
-                subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: NS }],
-            });
+            await adminIn(deployNs);
             // The namespace's own GET included: the real read passes with that RoleBinding alone.
             const after = previewWith(kubeconfig, `deployNamespaces=${JSON.stringify([deployNs])}`);
             expect(after.stderr).not.toMatch(missingThere);
